@@ -1,0 +1,3 @@
+module github.com/vexxhost/atmosphere-go
+
+go 1.26
