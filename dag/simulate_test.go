@@ -222,3 +222,19 @@ func TestLowerBounds(t *testing.T) {
 		t.Errorf("max %v (%s)", lb, name)
 	}
 }
+
+func TestChain(t *testing.T) {
+	g := New[string]()
+	_ = g.AddNode("kubernetes", Spec[string]{Cost: 506 * time.Second, Resources: []string{"apt"}})
+	_ = g.AddNode("ceph", Spec[string]{Cost: 362 * time.Second, Resources: []string{"apt"}})
+	_ = g.AddNode("csi", Spec[string]{Cost: 7 * time.Second, Needs: []string{"kubernetes", "ceph"}})
+	_ = g.AddNode("side", Spec[string]{Cost: 100 * time.Second, Needs: []string{"kubernetes"}})
+	r, err := Simulate(g, costOf(g), Options[string]{Resources: map[string]int{"apt": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// kubernetes ranks first (506+100 > 362+7); ceph waits for apt, then csi.
+	if got, want := r.Chain(g), []string{"kubernetes", "ceph", "csi"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("chain %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,236 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const timings = "../../shared/data/seed-aio-ovn-durations.csv"
+
+// TestMain lets the test binary act as the atmosphere command, so that exit
+// codes are checked on a real process.
+func TestMain(m *testing.M) {
+	if os.Getenv("ATMOSPHERE_TEST_AS_CLI") == "1" {
+		Main()
+	}
+	os.Exit(m.Run())
+}
+
+func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = Run(context.Background(), Streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, args)
+	return out.String(), errOut.String(), err
+}
+
+var lastLine = regexp.MustCompile(`(?m)^makespan=([0-9.]+) lower_bound=([0-9.]+) ratio=([0-9.]+)$`)
+
+func simulated(t *testing.T, args ...string) (makespan, bound, ratio float64, out string) {
+	t.Helper()
+	out, _, err := run(t, append([]string{"simulate", "--timings", timings}, args...)...)
+	if err != nil {
+		t.Fatalf("simulate %v: %v", args, err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	m := lastLine.FindStringSubmatch(lines[len(lines)-1])
+	if m == nil {
+		t.Fatalf("last line %q is not makespan=… lower_bound=… ratio=…", lines[len(lines)-1])
+	}
+	f := func(s string) float64 {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	return f(m[1]), f(m[2]), f(m[3]), out
+}
+
+func TestSimulateTheMeasuredTimings(t *testing.T) {
+	t.Run("apt and containerd at one", func(t *testing.T) {
+		makespan, bound, ratio, out := simulated(t, "--resource", "apt=1", "--resource", "containerd=1")
+		if ratio > 1.01 {
+			t.Errorf("ratio %.3f > 1.01\n%s", ratio, out)
+		}
+		// kubernetes and ceph share apt and containerd; both precede csi.
+		if bound != 2403 {
+			t.Errorf("lower bound %v, want 2403 (868 + 1535)\n%s", bound, out)
+		}
+		if makespan < bound {
+			t.Errorf("makespan %v below the bound %v", makespan, bound)
+		}
+		if !strings.Contains(out, "kubernetes [0s–506s] → ceph [506s–868s] → csi") {
+			t.Errorf("critical chain does not show kubernetes and ceph serialised:\n%s", out)
+		}
+	})
+	t.Run("every cap high", func(t *testing.T) {
+		makespan, _, _, out := simulated(t, "--resource", "apt=1000", "--resource", "containerd=1000",
+			"--resource", "k8s-api=1000", "--resource", "keycloak-admin=1000")
+		if d := makespan/2075 - 1; d > 0.001 || d < -0.001 {
+			t.Errorf("makespan %v, want the critical path 2075 within 0.1%%\n%s", makespan, out)
+		}
+	})
+	t.Run("phase split shortens the path", func(t *testing.T) {
+		empty := filepath.Join(t.TempDir(), "phases.csv")
+		if err := os.WriteFile(empty, []byte("component:phase,seconds\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		whole, _, _, _ := simulated(t, "--resource", "apt=1", "--resource", "containerd=1")
+		split, _, ratio, out := simulated(t, "--resource", "apt=1", "--resource", "containerd=1", "--phases", empty)
+		if split >= whole {
+			t.Errorf("phases: makespan %v, not below whole components' %v\n%s", split, whole, out)
+		}
+		if ratio > 1.01 {
+			t.Errorf("phases: ratio %.3f\n%s", ratio, out)
+		}
+	})
+	t.Run("a global cap", func(t *testing.T) {
+		_, _, ratio, out := simulated(t, "--concurrency", "2")
+		if !strings.Contains(out, "work / concurrency") {
+			t.Errorf("no work bound printed:\n%s", out)
+		}
+		if ratio < 1 {
+			t.Errorf("ratio %.3f below 1", ratio)
+		}
+	})
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	unknown := file("unknown.csv", "component,seconds\nkeystone,10\nnovaa,5\nghost,1\n")
+	malformed := file("malformed.csv", "keystone 10\n")
+	negative := file("negative.csv", "keystone,-3\n")
+	twice := file("twice.csv", "keystone,1\nnova,2\nkeystone,3\n")
+	badPhase := file("phase.csv", "keystone:teardown,3\n")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown flag", []string{"simulate", "--nope"}, []string{"unknown flag: --nope"}},
+		{"missing timings", []string{"simulate"}, []string{"--timings FILE is required"}},
+		{"no such file", []string{"simulate", "--timings", filepath.Join(dir, "absent.csv")}, []string{"absent.csv", "no such file"}},
+		{"unknown components, all named", []string{"simulate", "--timings", unknown},
+			[]string{"unknown.csv: line 3: unknown component \"novaa\" (did you mean \"nova\"?)", "line 4: unknown component \"ghost\""}},
+		{"malformed line", []string{"simulate", "--timings", malformed}, []string{"malformed.csv: line 1", "unit,seconds"}},
+		{"negative seconds", []string{"simulate", "--timings", negative}, []string{"line 1: keystone", "not a non-negative number"}},
+		{"unit twice", []string{"simulate", "--timings", twice}, []string{"line 3: keystone given again (first on line 1)"}},
+		{"unknown phase", []string{"simulate", "--timings", timings, "--phases", badPhase}, []string{`keystone has no phase "teardown" (it has install, setup)`}},
+		{"phase in a timings file", []string{"simulate", "--timings", badPhase}, []string{"want a component name"}},
+		{"bad resource", []string{"simulate", "--timings", timings, "--resource", "apt"}, []string{"--resource", `"apt": want name=N`}},
+		{"zero resource", []string{"simulate", "--timings", timings, "--resource", "apt=0"}, []string{"--resource", "1 or more"}},
+		{"negative concurrency", []string{"simulate", "--timings", timings, "--concurrency", "-1"}, []string{"--concurrency -1"}},
+		{"bad format", []string{"graph", "--format", "png"}, []string{`--format "png"`}},
+		{"unknown tag", []string{"plan", "--tags", "keystone,glanse"}, []string{"--tags", `"glanse" (did you mean "glance"?)`}},
+		{"disabled tag", []string{"graph", "--tags", "ovn"}, []string{"--tags", `"ovn" is disabled`}},
+		{"unknown command", []string{"deploi"}, []string{`unknown command "deploi"`}},
+		{"extra argument", []string{"plan", "nova"}, []string{`unknown command "nova"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := run(t, tt.args...)
+			if code := ExitCode(err); code != ExitUsage {
+				t.Errorf("exit code %d (err %v), want %d", code, err, ExitUsage)
+			}
+			for _, w := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestExitCodesOfTheProcess(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"simulate", "--timings", timings}, 0, "makespan="},
+		{[]string{"simulate", "--timings", "/nonexistent.csv"}, 2, "error: open /nonexistent.csv"},
+		{[]string{"--help"}, 0, "Usage:"},
+	}
+	for _, tt := range tests {
+		c := exec.Command(os.Args[0], tt.args...)
+		c.Env = append(os.Environ(), "ATMOSPHERE_TEST_AS_CLI=1")
+		out, err := c.CombinedOutput()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tt.code || !strings.Contains(string(out), tt.out) {
+			t.Errorf("%v: exit %d, output %q; want exit %d and %q", tt.args, code, out, tt.code, tt.out)
+		}
+	}
+}
+
+func TestGraphFormats(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+		not  []string
+	}{
+		{[]string{"graph"}, []string{"keystone:setup", "needs keycloak:install, keystone:install"}, nil},
+		{[]string{"graph", "--format", "dot"}, []string{"digraph atmosphere", `"nova:setup" -> "neutron:setup";`}, nil},
+		{[]string{"graph", "--format", "mermaid"}, []string{"flowchart LR", "nova__setup --> neutron__setup"}, nil},
+		{[]string{"graph", "--whole-components"}, []string{"neutron  ", "nova"}, []string{"nova:install"}},
+		{[]string{"graph", "--tags", "glance"}, []string{"glance:install", "keystone:install", "kubernetes:install"},
+			[]string{"nova", "horizon", "neutron"}},
+	}
+	for _, tt := range tests {
+		out, _, err := run(t, tt.args...)
+		if err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q", tt.args, w)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(out, w) {
+				t.Errorf("%v: output has %q", tt.args, w)
+			}
+		}
+	}
+}
+
+func TestPlan(t *testing.T) {
+	out, _, err := run(t, "plan", "--tags", "nova")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"nova:setup", "placement:install", "libvirt:install", "critical path (", "ETA: "} {
+		if !strings.Contains(out, w) {
+			t.Errorf("plan lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "horizon") {
+		t.Errorf("plan of nova has horizon:\n%s", out)
+	}
+	// Units are listed by start time: kubernetes first, nova:setup after
+	// nova:install.
+	if strings.Index(out, "kubernetes:install") > strings.Index(out, "nova:install") ||
+		strings.Index(out, "nova:install") > strings.Index(out, "nova:setup") {
+		t.Errorf("plan out of order:\n%s", out)
+	}
+}

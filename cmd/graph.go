@@ -1,0 +1,120 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/dag"
+)
+
+type graphOptions struct {
+	format string
+	tags   []string
+	whole  bool
+}
+
+func (a *app) newGraph() *cobra.Command {
+	o := &graphOptions{}
+	c := &cobra.Command{
+		Use:   "graph",
+		Short: "Print the graph of units of work",
+		Long: "Print every unit of work (a phase of a component) with what it needs, in\n" +
+			"dependency order, as text, Graphviz dot or a Mermaid flowchart.",
+		Example: "  atmosphere graph --format dot | dot -Tsvg > graph.svg\n  atmosphere graph --tags nova",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := a.unitGraph(components.DefaultConfig(), o.tags, components.GraphOptions{WholeComponents: o.whole})
+			if err != nil {
+				return err
+			}
+			switch o.format {
+			case "text":
+				return writeText(a.streams.Out, g)
+			case "dot":
+				return writeDot(a.streams.Out, g)
+			case "mermaid":
+				return writeMermaid(a.streams.Out, g)
+			}
+			return usagef("--format %q: want text, dot or mermaid", o.format)
+		},
+	}
+	c.Flags().StringVar(&o.format, "format", "text", "output format: text, dot or mermaid")
+	c.Flags().BoolVar(&o.whole, "whole-components", false, "one unit per component instead of one per phase")
+	tagsFlag(c.Flags(), &o.tags)
+	return c
+}
+
+// unitGraph lowers the registry for cfg, narrowed to tags and what they need.
+func (a *app) unitGraph(cfg components.Config, tags []string, opts components.GraphOptions) (*dag.Graph[string], error) {
+	names, err := a.selected(cfg, tags)
+	if err != nil {
+		return nil, err
+	}
+	g, err := a.registry.Graph(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if names == nil {
+		return g, nil
+	}
+	return g.Subgraph(components.Units(g, names), true)
+}
+
+func writeText(w io.Writer, g *dag.Graph[string]) error {
+	order, err := g.TopologicalOrder()
+	if err != nil {
+		return err
+	}
+	width := 0
+	for _, k := range order {
+		width = max(width, len(k))
+	}
+	for _, k := range order {
+		n, _ := g.Node(k)
+		needs := "-"
+		if len(n.Needs) > 0 {
+			needs = strings.Join(n.Needs, ", ")
+		}
+		if _, err := fmt.Fprintf(w, "%-*s  needs %s\n", width, k, needs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeDot(w io.Writer, g *dag.Graph[string]) error {
+	var b strings.Builder
+	b.WriteString("digraph atmosphere {\n  rankdir=LR;\n  node [shape=box];\n")
+	for _, k := range g.Keys() {
+		n, _ := g.Node(k)
+		fmt.Fprintf(&b, "  %q [label=%q];\n", k, fmt.Sprintf("%s\n%s", k, n.Cost))
+		for _, dep := range n.Needs {
+			fmt.Fprintf(&b, "  %q -> %q;\n", dep, k)
+		}
+	}
+	b.WriteString("}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeMermaid(w io.Writer, g *dag.Graph[string]) error {
+	id := func(k string) string {
+		return strings.NewReplacer(":", "__", "-", "_").Replace(k)
+	}
+	var b strings.Builder
+	b.WriteString("flowchart LR\n")
+	for _, k := range g.Keys() {
+		fmt.Fprintf(&b, "  %s[\"%s\"]\n", id(k), k)
+	}
+	for _, k := range g.Keys() {
+		n, _ := g.Node(k)
+		for _, dep := range n.Needs {
+			fmt.Fprintf(&b, "  %s --> %s\n", id(dep), id(k))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,176 @@
+// Package cmd is atmosphere's command line. main calls Main; tests call Run
+// with their own streams and arguments.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vexxhost/atmosphere-go/components"
+)
+
+// Streams are the command's standard streams.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	// ExitUsage is for bad flags, arguments and input files.
+	ExitUsage = 2
+)
+
+// UsageError is bad input from the operator: a flag, an argument or a file.
+// It exits with ExitUsage.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// ExitCode maps an error returned by Run to the process exit code.
+func ExitCode(err error) int {
+	var ue *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// Main runs the command with the process's arguments and streams and exits.
+func Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Run(ctx, Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "error: %v\n", err)
+	}
+	os.Exit(ExitCode(err))
+}
+
+// Run runs the command line args (without the program name).
+func Run(ctx context.Context, streams Streams, args []string) error {
+	root := newRoot(streams)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// app is what every subcommand shares.
+type app struct {
+	streams  Streams
+	registry *components.Registry
+}
+
+func newRoot(streams Streams) *cobra.Command {
+	a := &app{streams: streams, registry: components.Default()}
+	root := &cobra.Command{
+		Use:   "atmosphere",
+		Short: "Deploy an OpenStack cloud on Kubernetes, in parallel",
+		Long: "atmosphere deploys a whole OpenStack cloud on Kubernetes: every component as a\n" +
+			"unit of a dependency graph, each started the moment what it needs is done.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Runnable, so that cobra validates its arguments: an unknown
+		// subcommand is then a usage error instead of help and exit 0.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{Err: fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())}
+	})
+	root.AddCommand(a.newGraph(), a.newPlan(), a.newSimulate())
+	// Unknown subcommands and wrong argument counts are usage errors too.
+	for _, c := range append(root.Commands(), root) {
+		wrapArgs(c)
+	}
+	return root
+}
+
+// wrapArgs makes argument validation failures UsageErrors.
+func wrapArgs(c *cobra.Command) {
+	check := c.Args
+	if check == nil {
+		if c.HasSubCommands() {
+			check = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+				}
+				return nil
+			}
+		} else {
+			check = cobra.NoArgs
+		}
+	}
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return &UsageError{Err: err}
+		}
+		return nil
+	}
+}
+
+// tagsFlag adds --tags.
+func tagsFlag(fs *pflag.FlagSet, tags *[]string) {
+	fs.StringSliceVar(tags, "tags", nil, "only these components (comma-separated), with what they need")
+}
+
+// selected returns the components named by --tags, or nil for all.
+func (a *app) selected(cfg components.Config, tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	names, err := a.registry.Select(cfg, tags)
+	if err != nil {
+		return nil, usagef("--tags: %w", err)
+	}
+	return names, nil
+}
+
+// resourceFlag is a repeated name=N flag.
+type resourceFlag map[string]int
+
+func (r resourceFlag) String() string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(r)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, r[k]))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (r resourceFlag) Set(v string) error {
+	name, n, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("%q: want name=N", v)
+	}
+	count, err := strconv.Atoi(n)
+	if err != nil || count < 1 {
+		return fmt.Errorf("%q: the cap must be a whole number of 1 or more", v)
+	}
+	r[name] = count
+	return nil
+}
+
+func (r resourceFlag) Type() string { return "name=N" }

@@ -1,0 +1,153 @@
+// Package components is the registry of what atmosphere deploys: one small
+// declaration per component (its kind, Helm release, chart, phases with
+// what each needs, the resources it holds and an estimated duration), and
+// the lowering of those declarations into a dag.Graph of units of work.
+//
+// A unit is one phase of one component, keyed "component:phase". A need
+// names a component (all its phases) or one phase of it ("nova:install").
+// The phases of a component run in the order declared.
+package components
+
+import (
+	"strings"
+	"time"
+
+	"github.com/vexxhost/atmosphere-go/charts"
+)
+
+// Kind says what does a phase's work.
+type Kind string
+
+// The kinds of work.
+const (
+	// Ansible work runs ansible-playbook against the inventory's hosts.
+	Ansible Kind = "ansible"
+	// Helm work installs or upgrades a Helm release in-process.
+	Helm Kind = "helm"
+	// Manifest work server-side applies Kubernetes objects.
+	Manifest Kind = "manifest"
+	// OpenStack work creates OpenStack objects through its APIs.
+	OpenStack Kind = "openstack"
+)
+
+// Resource names a capped resource units hold while they run.
+const (
+	// ResourceApt is the package manager lock of the hosts.
+	ResourceApt = "apt"
+	// ResourceContainerd is the container runtime of the hosts, restarted
+	// or reconfigured by host roles.
+	ResourceContainerd = "containerd"
+	// ResourceKubeAPI is the Kubernetes API server, shared by every Helm and
+	// manifest unit.
+	ResourceKubeAPI = "k8s-api"
+	// ResourceKeycloakAdmin is keycloak's admin API, which does not take
+	// concurrent realm changes well.
+	ResourceKeycloakAdmin = "keycloak-admin"
+)
+
+// DefaultCaps are the resource caps a deploy uses unless told otherwise.
+func DefaultCaps() map[string]int {
+	return map[string]int{
+		ResourceApt:           1,
+		ResourceContainerd:    1,
+		ResourceKubeAPI:       6,
+		ResourceKeycloakAdmin: 1,
+	}
+}
+
+// Phase is one step of a component, run as one unit of work.
+type Phase struct {
+	// Name is unique within the component ("install", "setup", ...).
+	Name string
+	// Kind says what does the work.
+	Kind Kind
+	// Needs lists components ("keystone") or phases ("nova:install") that
+	// must be done first. A need on a component the configuration disables
+	// is dropped.
+	Needs []string
+	// Resources are held while the phase runs.
+	Resources []string
+	// Estimate is the expected duration, used to rank ready units and for
+	// the ETA until a measured duration replaces it.
+	Estimate time.Duration
+}
+
+// Component is one thing atmosphere deploys.
+type Component struct {
+	// Name is the component's name, also its tag on the command line.
+	Name string
+	// Kinds lists every kind of work the component does.
+	Kinds []Kind
+	// Release and Namespace name its Helm release (or, for manifest
+	// components, the namespace of its objects).
+	Release   string
+	Namespace string
+	// Chart is the chart of a Helm component.
+	Chart *charts.Ref
+	// Phases run in order.
+	Phases []Phase
+	// Timeout bounds one attempt at a phase.
+	Timeout time.Duration
+	// Enabled says whether a configuration deploys the component; nil means
+	// always.
+	Enabled func(Config) bool
+}
+
+// Estimate is the sum of the phases' estimates.
+func (c *Component) Estimate() time.Duration {
+	var d time.Duration
+	for _, p := range c.Phases {
+		d += p.Estimate
+	}
+	return d
+}
+
+// Phase returns the named phase.
+func (c *Component) Phase(name string) (Phase, bool) {
+	for _, p := range c.Phases {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Phase{}, false
+}
+
+// IsEnabled reports whether cfg deploys the component.
+func (c *Component) IsEnabled(cfg Config) bool {
+	return c.Enabled == nil || c.Enabled(cfg)
+}
+
+// UnitKey is the key of one phase of a component in the graph.
+func UnitKey(component, phase string) string { return component + ":" + phase }
+
+// SplitUnit splits a unit key into component and phase; a key without a
+// phase (a whole-component unit) gives an empty phase.
+func SplitUnit(key string) (component, phase string) {
+	component, phase, _ = strings.Cut(key, ":")
+	return component, phase
+}
+
+// Network backends.
+const (
+	BackendOpenvswitch = "openvswitch"
+	BackendOVN         = "ovn"
+)
+
+// Config holds the settings that decide which components a deployment has.
+type Config struct {
+	// NetworkBackend is "openvswitch" (the default) or "ovn"
+	// (atmosphere_network_backend).
+	NetworkBackend string
+	// BGPAgent enables frr-k8s (ovn_bgp_agent_enabled).
+	BGPAgent bool
+	// Staffeln enables staffeln (atmosphere_staffeln_enabled).
+	Staffeln bool
+	// Keepalived enables keepalived (keepalived_enabled).
+	Keepalived bool
+}
+
+// DefaultConfig is atmosphere's default: openvswitch, no BGP agent,
+// staffeln and keepalived on.
+func DefaultConfig() Config {
+	return Config{NetworkBackend: BackendOpenvswitch, Staffeln: true, Keepalived: true}
+}

@@ -1,0 +1,358 @@
+package components
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/vexxhost/atmosphere-go/dag"
+)
+
+const shared = "../../shared"
+
+func TestDefaultRegistryHas49Components(t *testing.T) {
+	if n := len(Default().Components()); n != 49 {
+		t.Errorf("%d components, want 49", n)
+	}
+}
+
+func TestChartVersionsMatchTheSharedCharts(t *testing.T) {
+	dir := filepath.Join(shared, "atmosphere", "charts")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("shared charts not found beside the checkout: %v", err)
+	}
+	for _, c := range Default().Components() {
+		if c.Chart == nil {
+			if slices.Contains(c.Kinds, Helm) {
+				t.Errorf("%s: Helm component without a chart", c.Name)
+			}
+			continue
+		}
+		if c.Release == "" || c.Namespace == "" {
+			t.Errorf("%s: release %q namespace %q", c.Name, c.Release, c.Namespace)
+		}
+		if c.Chart.OCI != "" {
+			continue // cert-manager is not among the shared charts
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, c.Chart.Name, "Chart.yaml"))
+		if err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+			continue
+		}
+		var meta struct{ Name, Version string }
+		if err := yaml.Unmarshal(raw, &meta); err != nil {
+			t.Fatal(err)
+		}
+		if meta.Name != c.Chart.Name || meta.Version != c.Chart.Version {
+			t.Errorf("%s: registry pins %s, Chart.yaml says %s@%s", c.Name, c.Chart, meta.Name, meta.Version)
+		}
+	}
+}
+
+// measured reads the parallel orchestrator's timings.
+func measured(t *testing.T) map[string]time.Duration {
+	t.Helper()
+	f, err := os.Open(filepath.Join(shared, "data", "seed-aio-ovn-durations.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comment = '#'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]time.Duration{}
+	for _, row := range rows[1:] {
+		sec, err := strconv.Atoi(row[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[row[0]] = time.Duration(sec) * time.Second
+	}
+	return out
+}
+
+func TestEstimatesAreTheMeasuredDurations(t *testing.T) {
+	m := measured(t)
+	reg := Default()
+	for name, d := range m {
+		c, ok := reg.Get(name)
+		if !ok {
+			t.Errorf("timings name %s, which the registry lacks", name)
+			continue
+		}
+		if c.Estimate() != d {
+			t.Errorf("%s: estimate %v, measured %v", name, c.Estimate(), d)
+		}
+	}
+}
+
+func TestGraphIsValidForEveryConfiguration(t *testing.T) {
+	reg := Default()
+	for _, backend := range []string{BackendOpenvswitch, BackendOVN} {
+		for _, flags := range []int{0, 1, 2, 3, 4, 5, 6, 7} {
+			cfg := Config{NetworkBackend: backend, BGPAgent: flags&1 != 0, Staffeln: flags&2 != 0, Keepalived: flags&4 != 0}
+			for _, whole := range []bool{false, true} {
+				if _, err := reg.Graph(cfg, GraphOptions{WholeComponents: whole}); err != nil {
+					t.Errorf("%+v whole=%v: %v", cfg, whole, err)
+				}
+			}
+		}
+	}
+}
+
+func TestConditionalComponents(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      Config
+		present  []string
+		absent   []string
+		needsOf  string
+		needsHas []string
+	}{
+		{
+			name: "default: openvswitch with coredns", cfg: DefaultConfig(),
+			present: []string{"coredns", "openvswitch", "staffeln", "keepalived"}, absent: []string{"ovn", "frr-k8s"},
+			needsOf: "neutron:install", needsHas: []string{"coredns:install", "keystone:setup"},
+		},
+		{
+			name: "ovn with the BGP agent", cfg: Config{NetworkBackend: BackendOVN, BGPAgent: true},
+			present: []string{"ovn", "frr-k8s", "openvswitch"}, absent: []string{"coredns", "staffeln", "keepalived"},
+			needsOf: "neutron:install", needsHas: []string{"ovn:install"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := Default().Graph(tt.cfg, GraphOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range tt.present {
+				if len(Units(g, []string{c})) == 0 {
+					t.Errorf("%s missing", c)
+				}
+			}
+			for _, c := range tt.absent {
+				if len(Units(g, []string{c})) != 0 {
+					t.Errorf("%s present", c)
+				}
+			}
+			n, _ := g.Node(tt.needsOf)
+			for _, need := range tt.needsHas {
+				if !slices.Contains(n.Needs, need) {
+					t.Errorf("%s needs %v, want %s among them", tt.needsOf, n.Needs, need)
+				}
+			}
+		})
+	}
+}
+
+func TestPhaseNeeds(t *testing.T) {
+	g, err := Default().Graph(DefaultConfig(), GraphOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		unit, ancestor string
+		want           bool
+	}{
+		{"neutron:install", "nova:install", false},
+		{"neutron:setup", "nova:setup", true},
+		{"neutron:setup", "neutron:install", true},
+		{"keystone:install", "keycloak:install", false},
+		{"keystone:setup", "keycloak:install", true},
+		{"octavia:install", "neutron:install", false},
+		{"octavia:setup", "neutron:setup", true},
+		{"magnum:install", "glance:install", false},
+		{"magnum:setup", "glance:install", true},
+		{"manila:setup", "cinder:install", true},
+	}
+	for _, tt := range tests {
+		got := slices.Contains(g.Ancestors(tt.unit), tt.ancestor)
+		if got != tt.want {
+			t.Errorf("%s waits for %s: %v, want %v", tt.unit, tt.ancestor, got, tt.want)
+		}
+	}
+}
+
+func TestWholeComponentsUnionTheirPhases(t *testing.T) {
+	g, err := Default().Graph(DefaultConfig(), GraphOptions{WholeComponents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := g.Node("keystone")
+	if !ok {
+		t.Fatal("no keystone unit")
+	}
+	for _, need := range []string{"keycloak", "percona-xtradb-cluster", "memcached"} {
+		if !slices.Contains(n.Needs, need) {
+			t.Errorf("keystone needs %v, want %s among them", n.Needs, need)
+		}
+	}
+	if !slices.Contains(n.Resources, ResourceKeycloakAdmin) || !slices.Contains(n.Resources, ResourceKubeAPI) {
+		t.Errorf("keystone holds %v", n.Resources)
+	}
+	if n.Cost != 229*time.Second {
+		t.Errorf("keystone cost %v, want 229s", n.Cost)
+	}
+}
+
+func TestCriticalPathOfTheMeasuredTimings(t *testing.T) {
+	g, err := Default().Graph(DefaultConfig(), GraphOptions{WholeComponents: true, Durations: measured(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, length, err := g.CriticalPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if length != 2075*time.Second {
+		t.Errorf("critical path %v (%v), want 2075s", length, path)
+	}
+}
+
+func TestDurationsSplitAWholeComponentByItsEstimates(t *testing.T) {
+	g, err := Default().Graph(DefaultConfig(), GraphOptions{Durations: map[string]time.Duration{
+		"octavia":         578 * time.Second, // twice the estimate
+		"neutron:install": time.Second,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for unit, want := range map[string]time.Duration{
+		"octavia:install": 400 * time.Second, "octavia:setup": 178 * time.Second,
+		"neutron:install": time.Second, "neutron:setup": 20 * time.Second,
+	} {
+		if n, _ := g.Node(unit); n.Cost != want {
+			t.Errorf("%s: %v, want %v", unit, n.Cost, want)
+		}
+	}
+}
+
+func TestSelect(t *testing.T) {
+	reg := Default()
+	got, err := reg.Select(DefaultConfig(), []string{"nova", "keystone", "nova"})
+	if err != nil || !slices.Equal(got, []string{"keystone", "nova"}) {
+		t.Errorf("Select = %v, %v", got, err)
+	}
+	_, err = reg.Select(DefaultConfig(), []string{"keystne", "ovn", "zzzzzzzz"})
+	for _, want := range []string{`unknown component "keystne" (did you mean "keystone"?)`, `"ovn" is disabled`, `unknown component "zzzzzzzz"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q in it", err, want)
+		}
+	}
+}
+
+func TestNewRegistryReportsEveryProblem(t *testing.T) {
+	_, err := NewRegistry(
+		&Component{Name: "a", Phases: []Phase{{Name: "install", Kind: Helm, Needs: []string{"ghost", "b:nope"}}}},
+		&Component{Name: "b", Phases: []Phase{{Name: "install", Kind: "bogus"}}},
+		&Component{Name: "b", Phases: []Phase{{Name: "install", Kind: Helm}}},
+		&Component{Name: "c"},
+	)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{`needs unknown component "ghost"`, `needs unknown phase "nope" of b`,
+		`unknown kind "bogus"`, "b: declared twice", "c: no phases"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// fakeDeployer records the phases it was asked to deploy and fails those
+// listed in fail.
+type fakeDeployer struct {
+	mu   sync.Mutex
+	done []string
+	fail map[string]bool
+}
+
+func (f *fakeDeployer) Deploy(_ context.Context, c *Component, p Phase) error {
+	key := UnitKey(c.Name, p.Name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail[key] {
+		return errors.New("chart broke")
+	}
+	f.done = append(f.done, key)
+	return nil
+}
+
+func TestRunWithAFakeDeployer(t *testing.T) {
+	reg := Default()
+	for _, whole := range []bool{false, true} {
+		g, err := reg.Graph(DefaultConfig(), GraphOptions{WholeComponents: whole})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeDeployer{fail: map[string]bool{"nova:install": true}}
+		res, err := reg.Run(context.Background(), g, f, dag.Options[string]{Concurrency: 8, Resources: DefaultCaps()})
+		if err == nil || !strings.Contains(err.Error(), "nova install: chart broke") {
+			t.Fatalf("whole=%v: err = %v, want nova's failure", whole, err)
+		}
+		if got := res.Failed(); len(got) != 1 || !strings.HasPrefix(got[0], "nova") {
+			t.Errorf("whole=%v: root causes %v", whole, got)
+		}
+		// Phases of a component run in order, and neutron's chart does not
+		// wait for nova.
+		pos := func(k string) int { return slices.Index(f.done, k) }
+		if pos("keystone:install") < 0 || pos("keystone:setup") < pos("keystone:install") {
+			t.Errorf("whole=%v: keystone phases out of order: %v", whole, f.done)
+		}
+		if !whole {
+			if pos("neutron:install") < 0 {
+				t.Error("neutron's install was skipped for nova's failure")
+			}
+			if pos("neutron:setup") >= 0 {
+				t.Error("neutron's setup ran though nova failed")
+			}
+		}
+	}
+}
+
+// BenchmarkSimulateMeasuredTimings lowers the registry with the measured
+// timings and simulates it under the default caps, with the bounds: what
+// `atmosphere simulate` does besides reading the file.
+func BenchmarkSimulateMeasuredTimings(b *testing.B) {
+	reg := Default()
+	f, err := os.Open(filepath.Join(shared, "data", "seed-aio-ovn-durations.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	durations, err := reg.ReadTimings(f, "timings", false)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		g, err := reg.Graph(Config{}, GraphOptions{AllComponents: true, WholeComponents: true, Durations: durations})
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts := dag.Options[string]{Resources: DefaultCaps()}
+		if _, err := dag.Simulate(g, func(k string) (time.Duration, error) {
+			n, _ := g.Node(k)
+			return n.Cost, nil
+		}, opts); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := dag.LowerBounds(g, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
