@@ -1,0 +1,84 @@
+# atmosphere: build, test and the local test environment.
+#
+#   make build          bin/atmosphere
+#   make test           unit and integration tests against a kwok cluster,
+#                       keystone and ansible started here (and stopped after,
+#                       unless they were already up)
+#   make bench          benchmarks
+#   make tools          build the control-plane binaries (cached)
+#   make test-env-up    start the test environment (kwok cluster, keystone)
+#   make test-env-down  stop it and remove its state
+
+SHELL := /bin/bash
+GO ?= go
+
+# Built tools and test-environment state live under the cache directory,
+# which this Makefile owns. Override the tools location with
+# ATMOSPHERE_TOOLS_DIR (for example to share it between checkouts).
+CACHE_DIR := $(CURDIR)/.cache
+export ATMOSPHERE_TOOLS_DIR ?= $(CACHE_DIR)/tools
+TOOLS_BIN := $(ATMOSPHERE_TOOLS_DIR)/bin
+
+KUBERNETES_VERSION := v1.34.4
+ETCD_VERSION := v3.6.4
+KWOK_VERSION := v0.7.0
+TOOLS_STAMP := $(TOOLS_BIN)/.built-k8s-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)
+
+TESTENV_FILE = $(dir $(ATMOSPHERE_TOOLS_DIR))testenv.env
+NODES ?= 3
+BENCHTIME ?= 1s
+
+.PHONY: all build test unit lint bench tools test-env-up test-env-down demo clean
+
+all: build
+
+build:
+	$(GO) build -o bin/atmosphere ./cmd/atmosphere
+
+lint:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): hack/tools/go.mod hack/tools/go.sum
+	@mkdir -p $(TOOLS_BIN)
+	@echo "building kube-apiserver, kube-controller-manager, kube-scheduler $(KUBERNETES_VERSION), etcd $(ETCD_VERSION), kwok $(KWOK_VERSION) into $(TOOLS_BIN)"
+	cd hack/tools && for t in kube-apiserver kube-controller-manager kube-scheduler; do \
+		$(GO) build -o $(TOOLS_BIN)/$$t k8s.io/kubernetes/cmd/$$t || exit 1; done
+	cd hack/tools && $(GO) build -o $(TOOLS_BIN)/etcd ./etcd
+	GOBIN=$(TOOLS_BIN) $(GO) install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION) sigs.k8s.io/kwok/cmd/kwokctl@$(KWOK_VERSION)
+	rm -f $(TOOLS_BIN)/.built-*
+	touch $@
+
+test-env-up: tools
+	$(GO) run ./hack/testenv up --nodes $(NODES)
+
+test-env-down:
+	$(GO) run ./hack/testenv down
+
+# The whole suite runs against the real parts. An environment that was
+# already up is reused and left up; one started here is stopped after.
+test: lint tools
+	@was_up=; $(GO) run ./hack/testenv status >/dev/null 2>&1 && was_up=1; \
+	$(GO) run ./hack/testenv up --nodes $(NODES) || exit 1; \
+	set -a; . $(TESTENV_FILE); set +a; \
+	$(GO) test -race -count=1 -timeout 30m ./...; status=$$?; \
+	if [ -z "$$was_up" ]; then $(GO) run ./hack/testenv down || status=1; fi; \
+	exit $$status
+
+# Unit tests only need no environment: the packages that need the real
+# parts start their own when the environment is not up.
+unit:
+	$(GO) test -race -count=1 ./dag/... ./components/... ./cmd/...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./dag/... ./components/...
+
+demo: build
+	./bin/atmosphere plan
+	./bin/atmosphere simulate --timings ../shared/data/seed-aio-ovn-durations.csv --resource apt=1 --resource containerd=1
+
+clean: test-env-down
+	rm -rf bin

@@ -1,0 +1,340 @@
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// EnvClouds points at the clouds.yaml of a running test keystone to reuse.
+const EnvClouds = "ATMOSPHERE_TEST_CLOUDS"
+
+// CloudName is the entry of the test keystone in its clouds.yaml.
+const CloudName = "atmosphere-test"
+
+// Debian packages the keystone server needs.
+var keystonePackages = []string{"python3-keystone", "uwsgi-core", "uwsgi-plugin-python3"}
+
+// Keystone is a keystone server on loopback with sqlite: Debian's
+// python3-keystone under uwsgi. Fill in the options, then Start.
+type Keystone struct {
+	// StateDir holds the configuration, database, keys, log, pid file and
+	// clouds.yaml; default <tools dir>/../keystone.
+	StateDir string
+	// Port is the loopback port; default a free one.
+	Port int
+	// Timeout bounds the start; default 2 minutes (more when packages must
+	// be installed first).
+	Timeout time.Duration
+
+	// URL is the identity endpoint, http://127.0.0.1:PORT/v3.
+	URL string
+	// Clouds is the path of the clouds.yaml written for CloudName.
+	Clouds string
+
+	started bool
+}
+
+// Start brings the server up: it reuses the one $ATMOSPHERE_TEST_CLOUDS
+// names, or one already running from StateDir; otherwise it installs the
+// packages when missing, writes the configuration, makes the database and
+// keys, bootstraps the admin user and endpoints, and starts uwsgi detached
+// (it outlives this process until Stop).
+func (k *Keystone) Start(ctx context.Context) error {
+	if path := os.Getenv(EnvClouds); path != "" {
+		url, err := cloudURL(path)
+		if err == nil {
+			err = probe(ctx, url, 10*time.Second)
+		}
+		if err != nil {
+			return fmt.Errorf("reuse the test keystone of %s=%s: %w (run `make test-env-up`, or unset it)", EnvClouds, path, err)
+		}
+		k.Clouds, k.URL = path, url
+		return nil
+	}
+	if k.StateDir == "" {
+		k.StateDir = filepath.Join(filepath.Dir(DefaultToolsDir()), "keystone")
+	}
+	if k.Timeout == 0 {
+		k.Timeout = 2 * time.Minute
+	}
+	k.Clouds = filepath.Join(k.StateDir, "clouds.yaml")
+	if pid := k.pid(); pid > 0 && Alive(pid) {
+		if url, err := cloudURL(k.Clouds); err == nil && probe(ctx, url, 5*time.Second) == nil {
+			k.URL = url
+			return nil
+		}
+		// Running but not answering: replace it.
+		if err := k.stopPID(pid); err != nil {
+			return err
+		}
+	}
+	if err := EnsurePackages(ctx, "/usr/bin/keystone-manage", keystonePackages...); err != nil {
+		return err
+	}
+	if err := EnsurePackages(ctx, "/usr/lib/uwsgi/plugins/python3_plugin.so", keystonePackages...); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, k.Timeout)
+	defer cancel()
+	if err := k.start(ctx); err != nil {
+		return errors.Join(err, k.Stop())
+	}
+	return nil
+}
+
+func (k *Keystone) start(ctx context.Context) error {
+	if err := os.RemoveAll(k.StateDir); err != nil {
+		return err
+	}
+	for _, d := range []string{"fernet-keys", "credential-keys"} {
+		if err := os.MkdirAll(filepath.Join(k.StateDir, d), 0o700); err != nil {
+			return fmt.Errorf("keystone state: %w", err)
+		}
+	}
+	if k.Port == 0 {
+		ports, err := FreePorts(1)
+		if err != nil {
+			return err
+		}
+		k.Port = ports[0]
+	}
+	k.URL = fmt.Sprintf("http://127.0.0.1:%d/v3", k.Port)
+	db := filepath.Join(k.StateDir, "keystone.db")
+	conf := filepath.Join(k.StateDir, "keystone.conf")
+	config := strings.Join([]string{
+		"[DEFAULT]",
+		"log_file = " + filepath.Join(k.StateDir, "keystone.log"),
+		"[database]",
+		"connection = sqlite:///" + db,
+		"[cache]",
+		"enabled = true",
+		"backend = dogpile.cache.memory",
+		"[token]",
+		"provider = fernet",
+		"[fernet_tokens]",
+		"key_repository = " + filepath.Join(k.StateDir, "fernet-keys"),
+		"[fernet_receipts]",
+		"key_repository = " + filepath.Join(k.StateDir, "fernet-keys"),
+		"[credential]",
+		"key_repository = " + filepath.Join(k.StateDir, "credential-keys"),
+		"[identity]",
+		"password_hash_algorithm = bcrypt",
+		"password_hash_rounds = 4",
+		"",
+	}, "\n")
+	if err := os.WriteFile(conf, []byte(config), 0o600); err != nil {
+		return err
+	}
+	password, err := randomHex(16)
+	if err != nil {
+		return err
+	}
+	manage := func(args ...string) error {
+		cmd := exec.CommandContext(ctx, "/usr/bin/keystone-manage", append([]string{"--config-file", conf}, args...)...)
+		cmd.Env = cleanPythonEnv()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("keystone-manage %s: %w\n%s", args[0], err, lastLines(string(out), 15))
+		}
+		return nil
+	}
+	if err := manage("db_sync"); err != nil {
+		return err
+	}
+	// WAL lets readers and the writer work at once; without it concurrent
+	// requests fail with "database is locked" (HTTP 500). The mode is
+	// stored in the database file.
+	wal := exec.CommandContext(ctx, "/usr/bin/python3", "-c",
+		"import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL').fetchone()[0])", db)
+	wal.Env = cleanPythonEnv()
+	if out, err := wal.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "wal" {
+		return fmt.Errorf("set the keystone database to WAL: %v: %s", err, out)
+	}
+	if err := manage("fernet_setup", "--keystone-user", "root", "--keystone-group", "root"); err != nil {
+		return err
+	}
+	if err := manage("credential_setup", "--keystone-user", "root", "--keystone-group", "root"); err != nil {
+		return err
+	}
+	// Endpoints carry the real port: clients find identity in the catalog.
+	if err := manage("bootstrap", "--bootstrap-password", password,
+		"--bootstrap-admin-url", k.URL, "--bootstrap-public-url", k.URL, "--bootstrap-internal-url", k.URL,
+		"--bootstrap-region-id", "RegionOne"); err != nil {
+		return err
+	}
+	clouds := map[string]any{"clouds": map[string]any{CloudName: map[string]any{
+		"auth": map[string]any{
+			"auth_url": k.URL, "username": "admin", "password": password, "project_name": "admin",
+			"user_domain_name": "Default", "project_domain_name": "Default",
+		},
+		"region_name": "RegionOne", "interface": "public", "identity_api_version": 3,
+	}}}
+	raw, err := yaml.Marshal(clouds)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(k.Clouds, raw, 0o600); err != nil {
+		return err
+	}
+
+	logFile, err := os.OpenFile(filepath.Join(k.StateDir, "uwsgi.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	// One process: the in-memory cache and sqlite want a single writer.
+	// --http11-socket keeps Go's kept-alive connections working.
+	cmd := exec.Command("/usr/bin/uwsgi",
+		"--plugin", "python3",
+		"--http11-socket", fmt.Sprintf("127.0.0.1:%d", k.Port),
+		"--wsgi-file", "/usr/bin/keystone-wsgi-public",
+		"--processes", "1", "--threads", "8",
+		"--master", "--die-on-term", "--lazy-apps",
+		"--buffer-size", "65535",
+		"--pidfile", filepath.Join(k.StateDir, "uwsgi.pid"),
+		"--env", "OS_KEYSTONE_CONFIG_FILES="+conf,
+	)
+	cmd.Env = cleanPythonEnv()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start uwsgi: %w", err)
+	}
+	k.started = true
+	// Reap it if it dies while this process lives; it is detached otherwise.
+	go func() { _ = cmd.Wait() }()
+	if err := probe(ctx, k.URL, k.Timeout); err != nil {
+		log, _ := os.ReadFile(filepath.Join(k.StateDir, "uwsgi.log"))
+		return fmt.Errorf("keystone did not answer on %s: %w\n--- last lines of uwsgi.log:\n%s", k.URL, err, lastLines(string(log), 15))
+	}
+	return nil
+}
+
+// Stop stops a server this Keystone started (or found running from its
+// StateDir) and waits until its processes are gone. A reused server named
+// by $ATMOSPHERE_TEST_CLOUDS is left alone.
+func (k *Keystone) Stop() error {
+	if os.Getenv(EnvClouds) != "" && !k.started {
+		return nil
+	}
+	k.started = false
+	if pid := k.pid(); pid > 0 {
+		return k.stopPID(pid)
+	}
+	return nil
+}
+
+func (k *Keystone) pid() int {
+	if k.StateDir == "" {
+		return 0
+	}
+	raw, err := os.ReadFile(filepath.Join(k.StateDir, "uwsgi.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+	return pid
+}
+
+// stopPID ends the uwsgi session: SIGTERM to its process group, SIGKILL
+// after 10 s.
+func (k *Keystone) stopPID(pid int) error {
+	pgid, err := syscall.Getpgid(pid)
+	if err != nil {
+		return nil // already gone
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	deadline := time.Now().Add(10 * time.Second)
+	for Alive(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			deadline = time.Now().Add(5 * time.Second)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = os.Remove(filepath.Join(k.StateDir, "uwsgi.pid"))
+	return nil
+}
+
+// cleanPythonEnv is the environment without what would make Debian's python
+// load another interpreter's modules.
+func cleanPythonEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PYTHONPATH=") || strings.HasPrefix(kv, "PYTHONHOME=") || strings.HasPrefix(kv, "VIRTUAL_ENV=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// cloudURL reads the auth URL of CloudName from a clouds.yaml.
+func cloudURL(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var c struct {
+		Clouds map[string]struct {
+			Auth struct {
+				AuthURL string `json:"auth_url"`
+			} `json:"auth"`
+		} `json:"clouds"`
+	}
+	if err := yaml.Unmarshal(raw, &c); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	url := c.Clouds[CloudName].Auth.AuthURL
+	if url == "" {
+		return "", fmt.Errorf("%s: no cloud %q with an auth_url", path, CloudName)
+	}
+	return url, nil
+}
+
+// probe waits until GET url answers 200.
+func probe(ctx context.Context, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}

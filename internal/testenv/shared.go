@@ -1,0 +1,72 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+
+	"k8s.io/client-go/rest"
+)
+
+var shared struct {
+	kubeOnce sync.Once
+	cluster  Cluster
+	cfg      *rest.Config
+	kubeErr  error
+
+	keystoneOnce sync.Once
+	keystone     Keystone
+	keystoneErr  error
+	keystoneDir  string // a private state directory to remove at the end
+}
+
+// Kube returns the REST config of the test cluster for this test package:
+// the one $ATMOSPHERE_TEST_KUBECONFIG names, or one started on first use
+// and stopped by Teardown. A cluster that cannot start fails the test: it
+// is never skipped.
+func Kube(t testing.TB) *rest.Config {
+	t.Helper()
+	shared.kubeOnce.Do(func() {
+		shared.cfg, shared.kubeErr = shared.cluster.Start(context.Background())
+	})
+	if shared.kubeErr != nil {
+		t.Fatalf("test cluster: %v", shared.kubeErr)
+	}
+	return rest.CopyConfig(shared.cfg)
+}
+
+// KeystoneClouds returns the path of a clouds.yaml whose cloud CloudName is
+// the test keystone: the one $ATMOSPHERE_TEST_CLOUDS names, or one started
+// on first use (in a state directory of this test process) and stopped by
+// Teardown. A keystone that cannot start fails the test.
+func KeystoneClouds(t testing.TB) string {
+	t.Helper()
+	shared.keystoneOnce.Do(func() {
+		shared.keystone.StateDir = ""
+		if !reusing(EnvClouds) {
+			dir, err := privateDir("keystone")
+			if err != nil {
+				shared.keystoneErr = err
+				return
+			}
+			shared.keystone.StateDir, shared.keystoneDir = dir, dir
+		}
+		shared.keystoneErr = shared.keystone.Start(context.Background())
+	})
+	if shared.keystoneErr != nil {
+		t.Fatalf("test keystone: %v", shared.keystoneErr)
+	}
+	return shared.keystone.Clouds
+}
+
+// Teardown stops what Kube and KeystoneClouds started. Call it from
+// TestMain after m.Run.
+func Teardown() error {
+	err := errors.Join(shared.cluster.Stop(), shared.keystone.Stop())
+	if shared.keystoneDir != "" {
+		err = errors.Join(err, os.RemoveAll(shared.keystoneDir))
+	}
+	return err
+}
