@@ -41,8 +41,14 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 	ctxDone, drain := ctx.Done(), opts.Drain
 	start := time.Now()
 	for {
+		// Checked before every admission, so that nothing is admitted once
+		// the context is cancelled or the drain closed, whatever else the
+		// select below picked first.
 		if ctx.Err() != nil {
 			s.stop(ctx.Err())
+		}
+		if drained(drain) {
+			s.stop(ErrDrained)
 		}
 		for _, i := range s.admit(time.Now()) {
 			go func() {
@@ -74,4 +80,13 @@ func call[K cmp.Ordered](ctx context.Context, fn Func[K], k K) (err error) {
 		}
 	}()
 	return fn(ctx, k)
+}
+
+func drained(drain <-chan struct{}) bool {
+	select {
+	case <-drain:
+		return true
+	default:
+		return false
+	}
 }

@@ -75,32 +75,39 @@ func (g *gates) waitStart(t *testing.T, k string) {
 	<-g.started[k]
 }
 
+// finishSignal closes done when the scheduler records key's finish.
+type finishSignal struct {
+	NopObserver[string]
+	key  string
+	done chan struct{}
+}
+
+func (f *finishSignal) Finished(r NodeResult[string]) {
+	if r.Key == f.key {
+		close(f.done)
+	}
+}
+
 func TestShortNodeNotBlockedByLongOne(t *testing.T) {
 	g := build(t, "long=100s:", "short=1s:", "after-short=1s: short")
 	gt := newGates("long")
-	rec := &recorder{}
-	doneShort := make(chan struct{})
-	ctx := context.Background()
+	obs := &finishSignal{key: "after-short", done: make(chan struct{})}
 	var res *Result[string]
 	var err error
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		res, err = Run(ctx, g, func(ctx context.Context, k string) error {
-			if k == "after-short" {
-				defer close(doneShort)
-			}
-			return gt.fn(ctx, k)
-		}, Options[string]{Observer: rec})
+		res, err = Run(context.Background(), g, gt.fn, Options[string]{Observer: obs})
 	}()
-	// after-short must finish while long is still held.
-	<-doneShort
+	// The scheduler records after-short's finish while long is still held;
+	// were short blocked behind long, this would never happen.
+	<-obs.done
 	gt.release("long")
 	<-finished
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Nodes["after-short"].End.After(res.Nodes["long"].End) {
+	if !res.Nodes["after-short"].End.Before(res.Nodes["long"].End) {
 		t.Error("after-short finished after long")
 	}
 }
@@ -214,9 +221,16 @@ func TestResourceCapAndWaitersHoldNoSlot(t *testing.T) {
 	if p := peak.Load(); p != 1 {
 		t.Errorf("%d nodes held apt at once, cap 1", p)
 	}
-	want := []string{"start a", "start c", "succeeded c", "succeeded a", "start b", "succeeded b"}
-	if got := rec.list(); !reflect.DeepEqual(got, want) {
-		t.Errorf("events = %v, want %v", got, want)
+	// c started while a held apt (a waits for c, so c must have run beside
+	// it), and b started only once a released apt. The order in which a and
+	// c finish is theirs to race.
+	ev := rec.list()
+	at := func(e string) int { return slices.Index(ev, e) }
+	if at("start a") != 0 || at("start c") < 0 || at("start c") > at("succeeded a") {
+		t.Errorf("c did not run beside a: %v", ev)
+	}
+	if at("start b") < at("succeeded a") {
+		t.Errorf("b started before a released apt: %v", ev)
 	}
 }
 
