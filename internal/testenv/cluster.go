@@ -8,6 +8,7 @@ package testenv
 import (
 	"bufio"
 	"context"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -45,6 +46,23 @@ const (
 	KubernetesVersion = "v1.34.4"
 	EtcdVersion       = "v3.6.4"
 	KwokVersion       = "v0.7.0"
+)
+
+// kwokStages are the pod and node stages of the test cluster: kwok's
+// defaults and stages that make annotated pods fail (see the file).
+//
+//go:embed kwok-stages.yaml
+var kwokStages []byte
+
+// Pod annotations and an image that the test cluster's kwok turns into
+// failures, the way a real kubelet reports them.
+const (
+	// FailAnnotation on a pod: "image-pull" keeps it in ImagePullBackOff,
+	// "container" makes it end Failed with exit code 1.
+	FailAnnotation = "atmosphere.test/fail"
+	// NeverPullsImage is an image that never pulls: a pod whose first
+	// container uses it stays in ImagePullBackOff.
+	NeverPullsImage = "atmosphere.invalid/never-pulls:latest"
 )
 
 // StorageClass is the default StorageClass of the test cluster; atmosphere
@@ -239,6 +257,14 @@ func (c *Cluster) create(ctx context.Context) error {
 	if err := c.delete(); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
+		return err
+	}
+	stages := filepath.Join(c.WorkDir, c.Name+"-stages.yaml")
+	if err := os.WriteFile(stages, kwokStages, 0o644); err != nil {
+		return err
+	}
+	args = append([]string{"--config", stages}, args...)
 	c.started = true
 	if out, err := c.kwokctl(ctx, args...); err != nil {
 		return fmt.Errorf("start the test cluster: %w%s", err, c.componentLogs())

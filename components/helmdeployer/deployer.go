@@ -1,0 +1,369 @@
+package helmdeployer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Labels atmosphere puts on the releases it deploys: digests of what made
+// the release, compared to decide whether anything changed.
+const (
+	LabelChartDigest  = "atmosphere.vexxhost.com/chart"
+	LabelValuesDigest = "atmosphere.vexxhost.com/values"
+	LabelImagesDigest = "atmosphere.vexxhost.com/images"
+)
+
+// DefaultTimeout bounds one action when a release names none (Helm's).
+const DefaultTimeout = 5 * time.Minute
+
+// maxHistory is how many revisions a release keeps (Helm's CLI default).
+const maxHistory = 10
+
+// Release is a Helm release to deploy.
+type Release struct {
+	// Name and Namespace of the release; the namespace is created when
+	// missing.
+	Name, Namespace string
+	// Chart is the loaded chart.
+	Chart *chart.Chart
+	// Values are the values over the chart's defaults (the component's own
+	// and the operator's, already layered).
+	Values map[string]any
+	// Images is the image table the values were made from; a change in it
+	// is reported as such.
+	Images map[string]string
+	// Timeout bounds each action and its wait; DefaultTimeout when zero.
+	Timeout time.Duration
+	// Rollback, when the last revision failed, rolls back to the last
+	// deployed revision instead of upgrading.
+	Rollback bool
+}
+
+// Action is what a deploy did, or (from Plan) would do.
+type Action string
+
+// The actions.
+const (
+	Install   Action = "install"
+	Upgrade   Action = "upgrade"
+	Unchanged Action = "unchanged"
+	Rollback  Action = "rollback"
+)
+
+// Decision is what to do with a release and why.
+type Decision struct {
+	Action Action
+	// Reasons say why: "new release", "chart", "values", "images",
+	// "last revision failed", "pending-upgrade left by an interrupted run"...
+	Reasons []string
+	// Revision is the last revision (0 when absent).
+	Revision int
+	// Unlock is set when the last revision is pending and must be marked
+	// failed first.
+	Unlock bool
+}
+
+// Result is the outcome of a deploy.
+type Result struct {
+	Decision
+	// Revision after the deploy.
+	NewRevision int
+}
+
+// Deployer deploys Helm releases in-process. It is safe for concurrent use
+// on different releases.
+type Deployer struct {
+	factory *Factory
+	log     *slog.Logger
+	// Waiting, when set, is told what a release's wait is waiting on.
+	Waiting func(release, object string)
+}
+
+// New returns a Deployer over a Factory.
+func New(f *Factory, log *slog.Logger) *Deployer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Deployer{factory: f, log: log}
+}
+
+// digests computes the labels of a release.
+func digests(r Release) (map[string]string, error) {
+	c, err := ChartDigest(r.Chart)
+	if err != nil {
+		return nil, err
+	}
+	v, err := digestOf(r.Values)
+	if err != nil {
+		return nil, fmt.Errorf("values: %w", err)
+	}
+	i, err := digestOf(r.Images)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{LabelChartDigest: c, LabelValuesDigest: v, LabelImagesDigest: i}, nil
+}
+
+// digestOf hashes the canonical JSON of v (map keys sorted) into a string
+// that fits a label value.
+func digestOf(v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))[:52], nil
+}
+
+// ChartDigest hashes a chart's name, version and content (metadata,
+// templates, values, schema, files, CRDs and dependencies).
+func ChartDigest(c *chart.Chart) (string, error) {
+	if c == nil || c.Metadata == nil {
+		return "", errors.New("no chart")
+	}
+	type file struct {
+		Name string
+		Data []byte
+	}
+	type content struct {
+		Metadata     *chart.Metadata
+		Templates    []file
+		Files        []file
+		Values       map[string]any
+		Schema       []byte
+		Dependencies []string
+	}
+	files := func(in []*chart.File) []file {
+		out := make([]file, 0, len(in))
+		for _, f := range in {
+			out = append(out, file{f.Name, f.Data})
+		}
+		slices.SortFunc(out, func(a, b file) int { return strings.Compare(a.Name, b.Name) })
+		return out
+	}
+	ct := content{Metadata: c.Metadata, Templates: files(c.Templates), Files: files(c.Files), Values: c.Values, Schema: c.Schema}
+	for _, d := range c.Dependencies() {
+		dd, err := ChartDigest(d)
+		if err != nil {
+			return "", err
+		}
+		ct.Dependencies = append(ct.Dependencies, dd)
+	}
+	slices.Sort(ct.Dependencies)
+	return digestOf(ct)
+}
+
+func (r Release) timeout() time.Duration {
+	if r.Timeout > 0 {
+		return r.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (r Release) validate() error {
+	var problems []string
+	if r.Name == "" {
+		problems = append(problems, "no release name")
+	}
+	if r.Namespace == "" {
+		problems = append(problems, "no namespace")
+	}
+	if r.Chart == nil {
+		problems = append(problems, "no chart")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("release %q: %s", r.Name, strings.Join(problems, ", "))
+	}
+	return nil
+}
+
+// Plan observes the release and decides what a deploy would do, touching
+// nothing.
+func (d *Deployer) Plan(ctx context.Context, r Release) (Decision, error) {
+	if err := r.validate(); err != nil {
+		return Decision{}, err
+	}
+	cfg, err := d.factory.ActionConfig(r.Namespace, nil)
+	if err != nil {
+		return Decision{}, err
+	}
+	_, dec, err := d.decide(cfg, r)
+	return dec, err
+}
+
+// decide reads the last revision and chooses.
+func (d *Deployer) decide(cfg *action.Configuration, r Release) (*release.Release, Decision, error) {
+	want, err := digests(r)
+	if err != nil {
+		return nil, Decision{}, fmt.Errorf("release %s: %w", r.Name, err)
+	}
+	last, err := cfg.Releases.Last(r.Name)
+	if errors.Is(err, driver.ErrReleaseNotFound) {
+		return nil, Decision{Action: Install, Reasons: []string{"new release"}}, nil
+	}
+	if err != nil {
+		return nil, Decision{}, fmt.Errorf("read release %s/%s: %w", r.Namespace, r.Name, err)
+	}
+	dec := Decision{Revision: last.Version}
+	switch status := last.Info.Status; status {
+	case release.StatusPendingInstall, release.StatusPendingUpgrade, release.StatusPendingRollback:
+		dec.Unlock = true
+		dec.Reasons = append(dec.Reasons, string(status)+" left by an interrupted run")
+		fallthrough
+	case release.StatusFailed:
+		if !dec.Unlock {
+			dec.Reasons = append(dec.Reasons, "last revision failed")
+		}
+		dec.Action = Upgrade
+		if r.Rollback && d.hasDeployed(cfg, r.Name) {
+			dec.Action = Rollback
+		}
+	case release.StatusUninstalled, release.StatusUninstalling:
+		dec.Action, dec.Reasons = Install, []string{"release was uninstalled"}
+	case release.StatusDeployed:
+		for _, k := range []string{LabelChartDigest, LabelValuesDigest, LabelImagesDigest} {
+			if last.Labels[k] != want[k] {
+				dec.Reasons = append(dec.Reasons, strings.TrimPrefix(k, "atmosphere.vexxhost.com/"))
+			}
+		}
+		if len(dec.Reasons) == 0 {
+			dec.Action = Unchanged
+		} else {
+			dec.Action = Upgrade
+		}
+	default:
+		dec.Action, dec.Reasons = Upgrade, []string{"last revision is " + string(status)}
+	}
+	return last, dec, nil
+}
+
+func (d *Deployer) hasDeployed(cfg *action.Configuration, name string) bool {
+	history, err := cfg.Releases.History(name)
+	if err != nil {
+		return false
+	}
+	for _, h := range history {
+		if h.Info.Status == release.StatusDeployed || h.Info.Status == release.StatusSuperseded {
+			return true
+		}
+	}
+	return false
+}
+
+// Deploy brings the release to the wanted state: install when absent,
+// upgrade when anything changed or the last revision failed (after marking
+// a pending one failed), roll back when asked, nothing when unchanged. Waits
+// honour ctx and fail early with the pod and its reason.
+func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
+	if err := r.validate(); err != nil {
+		return Result{}, err
+	}
+	if err := d.ensureNamespace(ctx, r.Namespace); err != nil {
+		return Result{}, err
+	}
+	w := newWaiter(ctx, d.factory.Clientset(), func(object string) {
+		if d.Waiting != nil {
+			d.Waiting(r.Name, object)
+		}
+	})
+	cfg, err := d.factory.ActionConfig(r.Namespace, w)
+	if err != nil {
+		return Result{}, err
+	}
+	last, dec, err := d.decide(cfg, r)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Decision: dec, NewRevision: dec.Revision}
+	if dec.Action == Unchanged {
+		return res, nil
+	}
+	labels, err := digests(r)
+	if err != nil {
+		return res, err
+	}
+	if dec.Unlock {
+		last.SetStatus(release.StatusFailed, "atmosphere: marked failed: "+dec.Reasons[0])
+		if err := cfg.Releases.Update(last); err != nil {
+			return res, fmt.Errorf("unlock release %s/%s: %w", r.Namespace, r.Name, err)
+		}
+		d.log.Info("unlocked a pending release", "release", r.Name, "namespace", r.Namespace, "revision", last.Version)
+	}
+	d.log.Debug("deploying", "release", r.Name, "namespace", r.Namespace, "action", dec.Action, "reasons", dec.Reasons)
+	values := r.Values
+	if values == nil {
+		values = map[string]any{}
+	}
+	var rel *release.Release
+	switch dec.Action {
+	case Install:
+		install := action.NewInstall(cfg)
+		install.ReleaseName, install.Namespace = r.Name, r.Namespace
+		install.Wait, install.WaitForJobs, install.Timeout = true, true, r.timeout()
+		install.Labels = labels
+		install.Replace = last != nil // an uninstalled release kept in history
+		install.DisableOpenAPIValidation = true
+		rel, err = install.Run(r.Chart, values)
+	case Upgrade:
+		upgrade := action.NewUpgrade(cfg)
+		upgrade.Namespace = r.Namespace
+		upgrade.Wait, upgrade.WaitForJobs, upgrade.Timeout = true, true, r.timeout()
+		upgrade.Labels = labels
+		upgrade.ResetValues = true
+		upgrade.MaxHistory = maxHistory
+		upgrade.DisableOpenAPIValidation = true
+		rel, err = upgrade.Run(r.Name, r.Chart, values)
+	case Rollback:
+		rollback := action.NewRollback(cfg)
+		rollback.Wait, rollback.WaitForJobs, rollback.Timeout = true, true, r.timeout()
+		rollback.MaxHistory = maxHistory
+		err = rollback.Run(r.Name)
+		if err == nil {
+			rel, err = cfg.Releases.Last(r.Name)
+		}
+	}
+	if rel != nil {
+		res.NewRevision = rel.Version
+	}
+	if err != nil {
+		if pf := w.lastFailure(); pf != nil && !errors.As(err, new(*PodFailure)) {
+			// Helm formats hook errors with %s; put the failure back in
+			// the chain so callers can inspect it.
+			msg := strings.TrimSuffix(strings.TrimSuffix(err.Error(), pf.Error()), ": ")
+			return res, fmt.Errorf("%s %s/%s: %s: %w", dec.Action, r.Namespace, r.Name, msg, pf)
+		}
+		return res, fmt.Errorf("%s %s/%s: %w", dec.Action, r.Namespace, r.Name, err)
+	}
+	return res, nil
+}
+
+// ensureNamespace creates the namespace when it is missing.
+func (d *Deployer) ensureNamespace(ctx context.Context, name string) error {
+	cs := d.factory.Clientset()
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err == nil {
+		return nil
+	} else if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("read namespace %s: %w", name, err)
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+package helmdeployer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/kube"
+	"helm.sh/helm/v3/pkg/release"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	kube.ManagedFieldsManager = "atmosphere"
+	code := m.Run()
+	if err := testenv.Teardown(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func loadChart(t testing.TB, path string) *chart.Chart {
+	t.Helper()
+	c, err := loader.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func probeChart(t testing.TB) *chart.Chart {
+	return loadChart(t, filepath.Join("..", "..", "testdata", "charts", "probe"))
+}
+
+func newDeployer(t testing.TB) (*Deployer, *rest.Config) {
+	t.Helper()
+	cfg := testenv.Kube(t)
+	cfg.QPS, cfg.Burst = 100, 200
+	f, err := NewFactory(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(f, nil), cfg
+}
+
+// lastRelease reads the last revision of a release from Helm's storage.
+func lastRelease(t *testing.T, d *Deployer, namespace, name string) *release.Release {
+	t.Helper()
+	cfg, err := d.factory.ActionConfig(namespace, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := cfg.Releases.Last(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rel
+}
+
+func TestInstallNoOpUpgrade(t *testing.T) {
+	d, cfg := newDeployer(t)
+	ns := testenv.Namespace(t, cfg)
+	ctx := context.Background()
+	r := Release{Name: "probe", Namespace: ns, Chart: probeChart(t), Values: map[string]any{"message": "one"},
+		Images: map[string]string{"probe": "registry.invalid/probe:1.0"}, Timeout: 2 * time.Minute}
+
+	steps := []struct {
+		name     string
+		change   func(*Release)
+		action   Action
+		reasons  []string
+		revision int
+	}{
+		{"install", nil, Install, []string{"new release"}, 1},
+		{"same again changes nothing", nil, Unchanged, nil, 1},
+		{"a value changes", func(r *Release) { r.Values = map[string]any{"message": "two"} }, Upgrade, []string{"values"}, 2},
+		{"an image changes", func(r *Release) { r.Images = map[string]string{"probe": "registry.invalid/probe:1.1"} }, Upgrade, []string{"images"}, 3},
+		{"and then nothing", nil, Unchanged, nil, 3},
+	}
+	for _, s := range steps {
+		if s.change != nil {
+			s.change(&r)
+		}
+		plan, err := d.Plan(ctx, r)
+		if err != nil {
+			t.Fatalf("%s: plan: %v", s.name, err)
+		}
+		res, err := d.Deploy(ctx, r)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if res.Action != s.action || plan.Action != s.action || res.NewRevision != s.revision ||
+			strings.Join(res.Reasons, ",") != strings.Join(s.reasons, ",") {
+			t.Errorf("%s: plan %s, did %s %v to revision %d; want %s %v to %d",
+				s.name, plan.Action, res.Action, res.Reasons, res.NewRevision, s.action, s.reasons, s.revision)
+		}
+	}
+	rel := lastRelease(t, d, ns, "probe")
+	if rel.Info.Status != release.StatusDeployed || rel.Version != 3 {
+		t.Errorf("last revision %d is %s", rel.Version, rel.Info.Status)
+	}
+}
+
+func TestNamespacelessManifestLandsInTheReleaseNamespace(t *testing.T) {
+	d, cfg := newDeployer(t)
+	ns := testenv.Namespace(t, cfg)
+	if _, err := d.Deploy(context.Background(), Release{Name: "nsless", Namespace: ns, Chart: probeChart(t),
+		Values: map[string]any{"replicas": 0, "hook": false}}); err != nil {
+		t.Fatal(err)
+	}
+	cs := d.factory.Clientset()
+	if _, err := cs.CoreV1().ConfigMaps(ns).Get(context.Background(), "nsless-config", metav1.GetOptions{}); err != nil {
+		t.Errorf("ConfigMap not in the release namespace %s: %v", ns, err)
+	}
+	if _, err := cs.CoreV1().ConfigMaps("default").Get(context.Background(), "nsless-config", metav1.GetOptions{}); err == nil {
+		t.Error("ConfigMap landed in default")
+	}
+}
+
+func TestPendingReleaseIsRepaired(t *testing.T) {
+	for _, status := range []release.Status{release.StatusPendingUpgrade, release.StatusPendingInstall} {
+		t.Run(string(status), func(t *testing.T) {
+			d, cfg := newDeployer(t)
+			ns := testenv.Namespace(t, cfg)
+			ctx := context.Background()
+			r := Release{Name: "stuck", Namespace: ns, Chart: probeChart(t), Values: map[string]any{"hook": false}}
+			if _, err := d.Deploy(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			// Leave the release as a killed run would.
+			acfg, err := d.factory.ActionConfig(ns, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel, err := acfg.Releases.Last("stuck")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel.SetStatus(status, "interrupted")
+			if err := acfg.Releases.Update(rel); err != nil {
+				t.Fatal(err)
+			}
+			res, err := d.Deploy(ctx, r)
+			if err != nil {
+				t.Fatalf("repair: %v", err)
+			}
+			if !res.Unlock || res.Action != Upgrade || res.NewRevision != 2 {
+				t.Errorf("repair did %+v", res)
+			}
+			if got := lastRelease(t, d, ns, "stuck"); got.Info.Status != release.StatusDeployed {
+				t.Errorf("after repair: %s", got.Info.Status)
+			}
+		})
+	}
+}
+
+func TestEarlyFailures(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[string]any
+		reason string
+		object string
+	}{
+		{"image never pulls", map[string]any{"fail": "image-pull", "hook": false}, "ImagePullBackOff", "Deployment/"},
+		{"hook job fails", map[string]any{"fail": "hook"}, "BackoffLimitExceeded", "Job/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, cfg := newDeployer(t)
+			ns := testenv.Namespace(t, cfg)
+			// The release may wait ten minutes; the test gives it two. Only
+			// an early failure ends it in time with a PodFailure.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			_, err := d.Deploy(ctx, Release{Name: "broken", Namespace: ns, Chart: probeChart(t), Values: tt.values, Timeout: 10 * time.Minute})
+			var pf *PodFailure
+			if !errors.As(err, &pf) {
+				t.Fatalf("err = %v, want a PodFailure", err)
+			}
+			if pf.Reason != tt.reason || !strings.HasPrefix(pf.Object, tt.object) || pf.Pod == "" {
+				t.Errorf("failure %+v, want reason %s on a %s", pf, tt.reason, tt.object)
+			}
+			if !strings.Contains(err.Error(), "pod broken") {
+				t.Errorf("error does not name the pod: %v", err)
+			}
+			if rel := lastRelease(t, d, ns, "broken"); rel.Info.Status != release.StatusFailed {
+				t.Errorf("release %s, want failed", rel.Info.Status)
+			}
+			// The next run, with the fault gone, repairs it.
+			fixed := map[string]any{"hook": tt.values["hook"]}
+			if res, err := d.Deploy(context.Background(), Release{Name: "broken", Namespace: ns, Chart: probeChart(t), Values: fixed, Timeout: time.Minute}); err != nil || res.Action != Upgrade {
+				t.Errorf("repair: %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+func TestCancelLeavesTheReleaseFailedNotPending(t *testing.T) {
+	d, cfg := newDeployer(t)
+	ns := testenv.Namespace(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	d.Waiting = func(_, object string) {
+		if strings.HasPrefix(object, "Deployment/") {
+			once.Do(cancel)
+		}
+	}
+	_, err := d.Deploy(ctx, Release{Name: "waiting", Namespace: ns, Chart: probeChart(t),
+		Values: map[string]any{"unschedulable": true, "hook": false}, Timeout: 10 * time.Minute})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if rel := lastRelease(t, d, ns, "waiting"); rel.Info.Status != release.StatusFailed {
+		t.Errorf("after cancel the release is %s, want failed", rel.Info.Status)
+	}
+}
+
+func TestConcurrentReleasesInTwoNamespaces(t *testing.T) {
+	d, cfg := newDeployer(t)
+	nsA, nsB := testenv.Namespace(t, cfg), testenv.Namespace(t, cfg)
+	c := probeChart(t)
+	values := map[string]any{"replicas": 0, "hook": false}
+	for i := range 50 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for j, ns := range []string{nsA, nsB} {
+			wg.Go(func() {
+				_, errs[j] = d.Deploy(context.Background(), Release{Name: fmt.Sprintf("r%d", i), Namespace: ns, Chart: c, Values: values})
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+	}
+	for _, ns := range []string{nsA, nsB} {
+		secrets, err := d.factory.Clientset().CoreV1().Secrets(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(secrets.Items) != 50 {
+			t.Errorf("%s holds %d release secrets, want 50", ns, len(secrets.Items))
+		}
+	}
+}

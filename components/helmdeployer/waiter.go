@@ -1,0 +1,419 @@
+package helmdeployer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"helm.sh/helm/v3/pkg/kube"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/kubernetes"
+)
+
+// PodFailure is a pod that will not become ready on its own: its image
+// cannot be pulled, its container crash-loops, or it (or the Job it belongs
+// to) failed. Waits return it as soon as they see it.
+type PodFailure struct {
+	// Object is what was waited on, as Kind/namespace/name.
+	Object string
+	// Pod and Container name the failing pod and container, when known.
+	Pod, Container string
+	// Reason is the Kubernetes reason (ImagePullBackOff, CrashLoopBackOff,
+	// BackoffLimitExceeded, Error, ...), Message its message.
+	Reason, Message string
+	// Events are the last events of the pod (or the Job), oldest first.
+	Events []string
+}
+
+func (f *PodFailure) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", f.Object)
+	if f.Pod != "" {
+		fmt.Fprintf(&b, ": pod %s", f.Pod)
+	}
+	if f.Container != "" {
+		fmt.Fprintf(&b, " container %s", f.Container)
+	}
+	fmt.Fprintf(&b, ": %s", f.Reason)
+	if f.Message != "" {
+		fmt.Fprintf(&b, ": %s", f.Message)
+	}
+	if len(f.Events) > 0 {
+		fmt.Fprintf(&b, "\n  events:\n    %s", strings.Join(f.Events, "\n    "))
+	}
+	return b.String()
+}
+
+// WaitTimeoutError says what was still not ready when a wait ran out of time.
+type WaitTimeoutError struct {
+	Timeout time.Duration
+	Pending []string
+}
+
+func (e *WaitTimeoutError) Error() string {
+	return fmt.Sprintf("not ready after %s: %s", e.Timeout, strings.Join(e.Pending, ", "))
+}
+
+// waitingReasons are container waiting reasons that do not go away by
+// themselves.
+var waitingReasons = []string{
+	"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName",
+	"CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull",
+}
+
+// jobFailuresBeforeGivingUp is how many failed pods make a Job with retries
+// left a failure: enough to ride out one transient error, few enough to
+// report a broken Job in seconds.
+const jobFailuresBeforeGivingUp = 3
+
+// waiter is a Helm kube client whose waits honour ctx (a cancel ends them at
+// once, so Helm records the release failed rather than leaving it pending)
+// and fail early on pods that cannot become ready.
+type waiter struct {
+	*kube.Client
+	ctx       context.Context
+	clientset kubernetes.Interface
+	interval  time.Duration
+	// waiting, when set, is told what the wait is still waiting on.
+	waiting func(object string)
+
+	mu sync.Mutex
+	// failure is the last PodFailure a wait returned: Helm reports hook
+	// failures with %s, which drops it from the error chain.
+	failure *PodFailure
+}
+
+// lastFailure returns the last PodFailure a wait returned, if any.
+func (w *waiter) lastFailure() *PodFailure {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failure
+}
+
+func newWaiter(ctx context.Context, cs kubernetes.Interface, waiting func(string)) *waiter {
+	return &waiter{ctx: ctx, clientset: cs, interval: time.Second, waiting: waiting}
+}
+
+// Wait waits until the resources are ready (Jobs are not waited on).
+func (w *waiter) Wait(resources kube.ResourceList, timeout time.Duration) error {
+	return w.waitReady(resources, timeout, false)
+}
+
+// WaitWithJobs waits until the resources are ready, Jobs complete.
+func (w *waiter) WaitWithJobs(resources kube.ResourceList, timeout time.Duration) error {
+	return w.waitReady(resources, timeout, true)
+}
+
+// WatchUntilReady waits for hooks: Jobs until they complete, Pods until they
+// succeed. Other kinds are ready at once, as in Helm.
+func (w *waiter) WatchUntilReady(resources kube.ResourceList, timeout time.Duration) error {
+	var hooks kube.ResourceList
+	for _, info := range resources {
+		switch kube.AsVersioned(info).(type) {
+		case *batchv1.Job, *corev1.Pod:
+			hooks = append(hooks, info)
+		}
+	}
+	return w.waitReady(hooks, timeout, true)
+}
+
+func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, withJobs bool) error {
+	if len(resources) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, timeout)
+	defer cancel()
+	checker := kube.NewReadyChecker(w.clientset, func(string, ...any) {}, kube.PausedAsReady(true), kube.CheckJobs(withJobs))
+	pending := slices.Clone(resources)
+	for {
+		var still kube.ResourceList
+		var lastErr error
+		for _, info := range pending {
+			ready, err := checker.IsReady(ctx, info)
+			if ctx.Err() != nil {
+				break
+			}
+			if ready {
+				continue
+			}
+			// Diagnose first: a failed Job makes IsReady return a bare
+			// "job is failed"; the pod's reason and events say why.
+			if f := w.diagnose(ctx, info); f != nil {
+				w.mu.Lock()
+				w.failure = f
+				w.mu.Unlock()
+				return f
+			}
+			if err != nil && !isTransient(err) {
+				return fmt.Errorf("wait for %s: %w", objectName(info), err)
+			}
+			lastErr = err
+			still = append(still, info)
+		}
+		if ctx.Err() == nil && len(still) == 0 {
+			return nil
+		}
+		if len(still) == 0 {
+			still = pending
+		}
+		pending = still
+		if w.waiting != nil {
+			w.waiting(objectName(pending[0]))
+		}
+		select {
+		case <-ctx.Done():
+			if w.ctx.Err() != nil {
+				return fmt.Errorf("wait for %s: %w", objectName(pending[0]), w.ctx.Err())
+			}
+			names := make([]string, 0, len(pending))
+			for _, info := range pending {
+				names = append(names, objectName(info))
+			}
+			err := &WaitTimeoutError{Timeout: timeout, Pending: names}
+			if lastErr != nil {
+				return errors.Join(err, lastErr)
+			}
+			return err
+		case <-time.After(w.interval):
+		}
+	}
+}
+
+// isTransient reports API errors a wait should ride out.
+func isTransient(err error) bool {
+	return apierrors.IsNotFound(err) || apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) ||
+		apierrors.IsTimeout(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) ||
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "EOF")
+}
+
+func objectName(info *resource.Info) string {
+	kind := info.Mapping.GroupVersionKind.Kind
+	if info.Namespace == "" {
+		return kind + "/" + info.Name
+	}
+	return fmt.Sprintf("%s/%s/%s", kind, info.Namespace, info.Name)
+}
+
+// diagnose returns why a workload cannot become ready, or nil when it may
+// still. It looks at the pods of Deployments, StatefulSets, DaemonSets,
+// ReplicaSets, Jobs and at Pods themselves.
+func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure {
+	ns := info.Namespace
+	var selector *metav1.LabelSelector
+	object := objectName(info)
+	// current keeps only the pods of the newest template: during a rollout
+	// the old pods may be the broken ones being replaced.
+	current := func(*corev1.Pod) bool { return true }
+	switch v := kube.AsVersioned(info).(type) {
+	case *appsv1.Deployment:
+		selector = v.Spec.Selector
+		rs, err := w.newestReplicaSet(ctx, ns, v.Name, selector)
+		if err != nil || rs == nil {
+			return nil
+		}
+		hash := rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
+		current = func(p *corev1.Pod) bool { return p.Labels[appsv1.DefaultDeploymentUniqueLabelKey] == hash }
+	case *appsv1.StatefulSet:
+		selector = v.Spec.Selector
+		sts, err := w.clientset.AppsV1().StatefulSets(ns).Get(ctx, v.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil
+		}
+		if rev := sts.Status.UpdateRevision; rev != "" {
+			current = func(p *corev1.Pod) bool { return p.Labels[appsv1.ControllerRevisionHashLabelKey] == rev }
+		}
+	case *appsv1.DaemonSet:
+		selector = v.Spec.Selector
+		ds, err := w.clientset.AppsV1().DaemonSets(ns).Get(ctx, v.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil
+		}
+		gen := strconv.FormatInt(ds.Generation, 10)
+		current = func(p *corev1.Pod) bool {
+			g, ok := p.Labels["pod-template-generation"]
+			return !ok || g == gen
+		}
+	case *appsv1.ReplicaSet:
+		selector = v.Spec.Selector
+	case *batchv1.Job:
+		job, err := w.clientset.BatchV1().Jobs(ns).Get(ctx, v.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil
+		}
+		for _, c := range job.Status.Conditions {
+			if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
+				f := &PodFailure{Object: object, Reason: c.Reason, Message: c.Message}
+				if p := w.lastFailedPod(ctx, job); p != nil {
+					f.Pod, f.Container, f.Message = p.Pod, p.Container, strings.TrimSpace(f.Message+"; "+p.Reason+": "+p.Message)
+					f.Events = p.Events
+				} else {
+					f.Events = w.events(ctx, ns, "Job", job.Name)
+				}
+				return f
+			}
+		}
+		if job.Status.Failed >= jobFailuresBeforeGivingUp {
+			f := &PodFailure{Object: object, Reason: "PodsFailed",
+				Message: fmt.Sprintf("%d pods of the Job failed", job.Status.Failed)}
+			if p := w.lastFailedPod(ctx, job); p != nil {
+				f.Pod, f.Container, f.Message = p.Pod, p.Container, f.Message+"; last: "+p.Reason+": "+p.Message
+				f.Events = p.Events
+			}
+			return f
+		}
+		selector = job.Spec.Selector
+	case *corev1.Pod:
+		pod, err := w.clientset.CoreV1().Pods(ns).Get(ctx, v.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil
+		}
+		if f := w.podFailure(ctx, pod, true); f != nil {
+			f.Object = object
+			return f
+		}
+		return nil
+	default:
+		return nil
+	}
+	if selector == nil {
+		return nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(selector)
+	if err != nil || sel.Empty() {
+		return nil
+	}
+	pods, err := w.clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil
+	}
+	for i := range pods.Items {
+		if !current(&pods.Items[i]) || pods.Items[i].DeletionTimestamp != nil {
+			continue
+		}
+		if f := w.podFailure(ctx, &pods.Items[i], false); f != nil {
+			f.Object = object
+			return f
+		}
+	}
+	return nil
+}
+
+// newestReplicaSet is the ReplicaSet of a Deployment's current template:
+// the one with the highest revision annotation.
+func (w *waiter) newestReplicaSet(ctx context.Context, ns, deployment string, selector *metav1.LabelSelector) (*appsv1.ReplicaSet, error) {
+	sel, err := metav1.LabelSelectorAsSelector(selector)
+	if err != nil {
+		return nil, err
+	}
+	list, err := w.clientset.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, err
+	}
+	var newest *appsv1.ReplicaSet
+	var newestRev int64 = -1
+	for i := range list.Items {
+		rs := &list.Items[i]
+		owner := metav1.GetControllerOf(rs)
+		if owner == nil || owner.Kind != "Deployment" || owner.Name != deployment {
+			continue
+		}
+		rev, _ := strconv.ParseInt(rs.Annotations["deployment.kubernetes.io/revision"], 10, 64)
+		if rev > newestRev {
+			newest, newestRev = rs, rev
+		}
+	}
+	return newest, nil
+}
+
+// lastFailedPod is the failure of the newest failed pod of a Job.
+func (w *waiter) lastFailedPod(ctx context.Context, job *batchv1.Job) *PodFailure {
+	if job.Spec.Selector == nil {
+		return nil
+	}
+	pods, err := w.clientset.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.Set(job.Spec.Selector.MatchLabels).String(),
+	})
+	if err != nil {
+		return nil
+	}
+	sort.Slice(pods.Items, func(i, j int) bool {
+		return pods.Items[i].CreationTimestamp.After(pods.Items[j].CreationTimestamp.Time)
+	})
+	for i := range pods.Items {
+		if f := w.podFailure(ctx, &pods.Items[i], true); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// podFailure reports a pod stuck for good; with failedPhase, a pod that
+// ended Failed counts too.
+func (w *waiter) podFailure(ctx context.Context, pod *corev1.Pod, failedPhase bool) *PodFailure {
+	statuses := append(slices.Clone(pod.Status.InitContainerStatuses), pod.Status.ContainerStatuses...)
+	for _, cs := range statuses {
+		if cs.State.Waiting != nil && slices.Contains(waitingReasons, cs.State.Waiting.Reason) {
+			return &PodFailure{Pod: pod.Name, Container: cs.Name, Reason: cs.State.Waiting.Reason,
+				Message: cs.State.Waiting.Message, Events: w.events(ctx, pod.Namespace, "Pod", pod.Name)}
+		}
+	}
+	if failedPhase && pod.Status.Phase == corev1.PodFailed {
+		f := &PodFailure{Pod: pod.Name, Reason: pod.Status.Reason, Message: pod.Status.Message}
+		for _, cs := range statuses {
+			if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
+				f.Container, f.Reason = cs.Name, t.Reason
+				f.Message = strings.TrimSpace(fmt.Sprintf("exit code %d %s", t.ExitCode, t.Message))
+				break
+			}
+		}
+		if f.Reason == "" {
+			f.Reason = "Failed"
+		}
+		f.Events = w.events(ctx, pod.Namespace, "Pod", pod.Name)
+		return f
+	}
+	return nil
+}
+
+// events returns the last five events of an object as "Reason: message".
+func (w *waiter) events(ctx context.Context, namespace, kind, name string) []string {
+	list, err := w.clientset.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: fields.Set{"involvedObject.kind": kind, "involvedObject.name": name}.String(),
+	})
+	if err != nil || len(list.Items) == 0 {
+		return nil
+	}
+	items := list.Items
+	sort.SliceStable(items, func(i, j int) bool { return eventTime(items[i]).Before(eventTime(items[j])) })
+	if len(items) > 5 {
+		items = items[len(items)-5:]
+	}
+	out := make([]string, 0, len(items))
+	for _, e := range items {
+		out = append(out, fmt.Sprintf("%s %s: %s", e.Type, e.Reason, strings.TrimSpace(e.Message)))
+	}
+	return out
+}
+
+func eventTime(e corev1.Event) time.Time {
+	switch {
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	case !e.EventTime.IsZero():
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
+}
