@@ -1,3 +1,8 @@
+// Package charts knows where atmosphere's Helm charts come from: a pinned
+// catalogue (name, version, repository, sha256 digest of the chart's
+// content) and the sources a chart is loaded from (a directory of unpacked
+// charts, packaged .tgz files, an HTTP Helm repository, an OCI registry).
+// Whatever the source, a chart whose digest differs from the pin is refused.
 package charts
 
 import "fmt"
@@ -8,9 +13,6 @@ type Ref struct {
 	Name string
 	// Version is the chart's version as its Chart.yaml gives it.
 	Version string
-	// OCI, when set, is the OCI repository the chart comes from instead of
-	// the chart directory (cert-manager).
-	OCI string
 }
 
 // String returns name@version.

@@ -205,7 +205,7 @@ func defaultComponents() []*Component {
 		// Infrastructure.
 		release("csi", "ceph-csi-rbd", "kube-system", chart("ceph-csi-rbd", "3.11.0"), 7, needs("ceph", "kubernetes"), nil),
 		release("cert-manager", "cert-manager", "cert-manager",
-			charts.Ref{Name: "cert-manager", Version: "v1.15.5", OCI: "oci://ghcr.io/vexxhost/charts/cert-manager"},
+			chart("cert-manager", "v1.15.5"),
 			31, needs("kubernetes"), nil),
 		manifests("cluster-issuer", "cert-manager", 11, needs("cert-manager"), nil),
 		release("ingress-nginx", "ingress-nginx", "ingress-nginx", chart("ingress-nginx", "4.12.1"), 30, needs("kubernetes"), kubeAPI),

@@ -15,6 +15,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/dag"
 )
 
@@ -41,7 +42,12 @@ func TestChartVersionsMatchTheSharedCharts(t *testing.T) {
 		if c.Release == "" || c.Namespace == "" {
 			t.Errorf("%s: release %q namespace %q", c.Name, c.Release, c.Namespace)
 		}
-		if c.Chart.OCI != "" {
+		e, ok := charts.Default().Lookup(*c.Chart)
+		if !ok {
+			t.Errorf("%s: chart %s is not in the catalogue", c.Name, c.Chart)
+			continue
+		}
+		if e.IsOCI() {
 			continue // cert-manager is not among the shared charts
 		}
 		raw, err := os.ReadFile(filepath.Join(dir, c.Chart.Name, "Chart.yaml"))

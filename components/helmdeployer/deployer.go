@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +18,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vexxhost/atmosphere-go/charts"
 )
 
 // Labels atmosphere puts on the releases it deploys: digests of what made
@@ -105,10 +106,10 @@ func New(f *Factory, log *slog.Logger) *Deployer {
 
 // digests computes the labels of a release.
 func digests(r Release) (map[string]string, error) {
-	c, err := ChartDigest(r.Chart)
-	if err != nil {
-		return nil, err
+	if r.Chart == nil || r.Chart.Metadata == nil {
+		return nil, errors.New("no chart")
 	}
+	c := strings.TrimPrefix(charts.ContentDigest(r.Chart), "sha256:")[:52]
 	v, err := digestOf(r.Values)
 	if err != nil {
 		return nil, fmt.Errorf("values: %w", err)
@@ -129,44 +130,6 @@ func digestOf(v any) (string, error) {
 	}
 	sum := sha256.Sum256(raw)
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))[:52], nil
-}
-
-// ChartDigest hashes a chart's name, version and content (metadata,
-// templates, values, schema, files, CRDs and dependencies).
-func ChartDigest(c *chart.Chart) (string, error) {
-	if c == nil || c.Metadata == nil {
-		return "", errors.New("no chart")
-	}
-	type file struct {
-		Name string
-		Data []byte
-	}
-	type content struct {
-		Metadata     *chart.Metadata
-		Templates    []file
-		Files        []file
-		Values       map[string]any
-		Schema       []byte
-		Dependencies []string
-	}
-	files := func(in []*chart.File) []file {
-		out := make([]file, 0, len(in))
-		for _, f := range in {
-			out = append(out, file{f.Name, f.Data})
-		}
-		slices.SortFunc(out, func(a, b file) int { return strings.Compare(a.Name, b.Name) })
-		return out
-	}
-	ct := content{Metadata: c.Metadata, Templates: files(c.Templates), Files: files(c.Files), Values: c.Values, Schema: c.Schema}
-	for _, d := range c.Dependencies() {
-		dd, err := ChartDigest(d)
-		if err != nil {
-			return "", err
-		}
-		ct.Dependencies = append(ct.Dependencies, dd)
-	}
-	slices.Sort(ct.Dependencies)
-	return digestOf(ct)
 }
 
 func (r Release) timeout() time.Duration {
