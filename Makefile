@@ -22,7 +22,10 @@ TOOLS_BIN := $(ATMOSPHERE_TOOLS_DIR)/bin
 KUBERNETES_VERSION := v1.34.4
 ETCD_VERSION := v3.6.4
 KWOK_VERSION := v0.7.0
-TOOLS_STAMP := $(TOOLS_BIN)/.built-k8s-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)
+TOOLS_STAMP := $(TOOLS_BIN)/.built-k8s-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)-r2
+# The control plane reports this version (charts check kubeVersion).
+KUBE_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
+	-X $(p).gitVersion=$(KUBERNETES_VERSION) -X $(p).gitMajor=1 -X $(p).gitMinor=34 -X $(p).gitTreeState=clean)
 
 TESTENV_FILE = $(dir $(ATMOSPHERE_TOOLS_DIR))testenv.env
 NODES ?= 3
@@ -46,7 +49,7 @@ $(TOOLS_STAMP): hack/tools/go.mod hack/tools/go.sum
 	@mkdir -p $(TOOLS_BIN)
 	@echo "building kube-apiserver, kube-controller-manager, kube-scheduler $(KUBERNETES_VERSION), etcd $(ETCD_VERSION), kwok $(KWOK_VERSION) into $(TOOLS_BIN)"
 	cd hack/tools && for t in kube-apiserver kube-controller-manager kube-scheduler; do \
-		$(GO) build -o $(TOOLS_BIN)/$$t k8s.io/kubernetes/cmd/$$t || exit 1; done
+		$(GO) build -ldflags "$(KUBE_LDFLAGS)" -o $(TOOLS_BIN)/$$t k8s.io/kubernetes/cmd/$$t || exit 1; done
 	cd hack/tools && $(GO) build -o $(TOOLS_BIN)/etcd ./etcd
 	GOBIN=$(TOOLS_BIN) $(GO) install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION) sigs.k8s.io/kwok/cmd/kwokctl@$(KWOK_VERSION)
 	rm -f $(TOOLS_BIN)/.built-*

@@ -78,6 +78,9 @@ func (f *Factory) Getter(namespace string) genericclioptions.RESTClientGetter {
 // without one land there, not in "default"), its waits are those of w, and
 // releases are stored as Secrets in that namespace.
 func (f *Factory) ActionConfig(namespace string, w *waiter) (*action.Configuration, error) {
+	// A release may use kinds whose CRDs an earlier release installed from
+	// its templates (Helm refreshes discovery only for crds/ directories).
+	f.discovery.Invalidate()
 	cfg := new(action.Configuration)
 	logf := func(format string, v ...any) {
 		f.log.Debug(fmt.Sprintf(format, v...), "namespace", namespace)

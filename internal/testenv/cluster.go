@@ -65,10 +65,10 @@ const (
 	NeverPullsImage = "atmosphere.invalid/never-pulls:latest"
 )
 
-// StorageClass is the default StorageClass of the test cluster; atmosphere
-// names its default class "general". Claims are provisioned by the
-// controller manager's hostPath provisioner.
-const StorageClass = "general"
+// StorageClass is the default StorageClass of the test cluster (not
+// "general": atmosphere's ceph-provisioners chart creates that one). Claims
+// are provisioned by the controller manager's hostPath provisioner.
+const StorageClass = "kwok-hostpath"
 
 // Node labels atmosphere gives its nodes.
 var NodeLabels = map[string]string{
@@ -92,6 +92,9 @@ type Cluster struct {
 	Timeout time.Duration
 	// Kubeconfig is where the kubeconfig is written; default inside WorkDir.
 	Kubeconfig string
+	// Private starts a new cluster even when $ATMOSPHERE_TEST_KUBECONFIG
+	// names one, for a test that needs a cluster of its own.
+	Private bool
 
 	config  *rest.Config
 	started bool
@@ -101,7 +104,7 @@ type Cluster struct {
 // names when it is set, else a new one started from the built binaries. A
 // start that fails tears down what it started and says what to do.
 func (c *Cluster) Start(ctx context.Context) (*rest.Config, error) {
-	if path := os.Getenv(EnvKubeconfig); path != "" {
+	if path := os.Getenv(EnvKubeconfig); path != "" && !c.Private {
 		cfg, err := clientcmd.BuildConfigFromFlags("", path)
 		if err != nil {
 			return nil, fmt.Errorf("reuse the test cluster of %s=%s: %w", EnvKubeconfig, path, err)
@@ -470,11 +473,11 @@ func EnsureNode(ctx context.Context, cs kubernetes.Interface, name string) error
 		Status: corev1.NodeStatus{
 			Allocatable: corev1.ResourceList{
 				corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"),
-				corev1.ResourcePods: resource.MustParse("500"),
+				corev1.ResourcePods: resource.MustParse("500"), corev1.ResourceEphemeralStorage: resource.MustParse("2Ti"),
 			},
 			Capacity: corev1.ResourceList{
 				corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"),
-				corev1.ResourcePods: resource.MustParse("500"),
+				corev1.ResourcePods: resource.MustParse("500"), corev1.ResourceEphemeralStorage: resource.MustParse("2Ti"),
 			},
 		},
 	}

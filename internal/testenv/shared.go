@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -69,4 +70,22 @@ func Teardown() error {
 		err = errors.Join(err, os.RemoveAll(shared.keystoneDir))
 	}
 	return err
+}
+
+// PrivateKube starts a cluster of the test's own, with nodes kwok nodes,
+// stopped when the test ends: for tests that deploy cluster-wide things
+// (CRDs, charts in fixed namespaces) and must start from an empty cluster.
+func PrivateKube(t testing.TB, nodes int) *rest.Config {
+	t.Helper()
+	c := &Cluster{Name: fmt.Sprintf("atmosphere-private-%d", os.Getpid()), Nodes: nodes, Private: true}
+	cfg, err := c.Start(context.Background())
+	if err != nil {
+		t.Fatalf("private test cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("stop the private test cluster: %v", err)
+		}
+	})
+	return cfg
 }

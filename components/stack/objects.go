@@ -1,0 +1,326 @@
+package stack
+
+import (
+	"crypto/rand"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/vexxhost/atmosphere-go/components/manifest"
+)
+
+// objects are the Kubernetes objects each component applies itself (the
+// manifest components, and the extra objects of Helm components), from
+// atmosphere's roles (roles/<component>/tasks/main.yml). A "#create-only"
+// line before a document marks an object that is created once and never
+// changed (generated passwords).
+var objects = map[string]func(Settings) (string, error){
+	"cluster-issuer": func(s Settings) (string, error) {
+		return `
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: self-signed
+spec:
+  selfSigned: {}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: self-signed-ca
+  namespace: cert-manager
+spec:
+  isCA: true
+  commonName: selfsigned-ca
+  secretName: root-secret
+  duration: 86400h
+  renewBefore: 360h
+  privateKey:
+    algorithm: ECDSA
+    size: 256
+  issuerRef:
+    name: self-signed
+    kind: ClusterIssuer
+    group: cert-manager.io
+---
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: ` + s.ClusterIssuer + `
+spec:
+  ca:
+    secretName: root-secret
+`, nil
+	},
+	"percona-xtradb-cluster": func(Settings) (string, error) {
+		passwords := map[string]string{}
+		for _, k := range []string{"clustercheck", "monitor", "operator", "proxyadmin", "replication", "root", "xtrabackup"} {
+			p, err := password(32)
+			if err != nil {
+				return "", err
+			}
+			passwords[k] = p
+		}
+		secret, err := yaml.Marshal(map[string]any{
+			"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+			"metadata":   map[string]any{"name": "percona-xtradb"},
+			"stringData": passwords,
+		})
+		if err != nil {
+			return "", err
+		}
+		return "#create-only\n" + string(secret) + `
+---
+apiVersion: pxc.percona.com/v1
+kind: PerconaXtraDBCluster
+metadata:
+  name: percona-xtradb
+spec:
+  crVersion: "1.18.0"
+  secretsName: percona-xtradb
+  enableVolumeExpansion: true
+  pxc:
+    size: 3
+    image: docker.io/percona/percona-xtradb-cluster:8.0.42-33.1
+    autoRecovery: true
+    configuration: |
+      [mysqld]
+      max_connections=8192
+      innodb_buffer_pool_size=4096M
+      skip-name-resolve
+      pxc_strict_mode=MASTER
+    nodeSelector:
+      openstack-control-plane: enabled
+    volumeSpec:
+      persistentVolumeClaim:
+        resources:
+          requests:
+            storage: 160Gi
+  haproxy:
+    enabled: true
+    size: 3
+    image: docker.io/percona/haproxy:2.8.15
+    nodeSelector:
+      openstack-control-plane: enabled
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: percona-xtradb-haproxy-metrics
+  labels:
+    name: percona-xtradb-haproxy-metrics
+spec:
+  type: ClusterIP
+  ports:
+    - name: metrics
+      port: 8404
+      protocol: TCP
+      targetPort: 8404
+  selector:
+    app.kubernetes.io/component: haproxy
+    app.kubernetes.io/instance: percona-xtradb
+`, nil
+	},
+	"ipmi-exporter": func(Settings) (string, error) {
+		return `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ipmi-exporter
+data:
+  config.yml: |
+    modules:
+      default:
+        collectors:
+          - bmc
+          - ipmi
+          - chassis
+          - dcmi
+          - sel
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ipmi-exporter
+  labels:
+    application: ipmi-exporter
+spec:
+  selector:
+    matchLabels:
+      application: ipmi-exporter
+  template:
+    metadata:
+      labels:
+        application: ipmi-exporter
+        job: ipmi
+    spec:
+      nodeSelector:
+        openstack-compute-node: enabled
+      containers:
+        - name: exporter
+          image: quay.io/prometheuscommunity/ipmi-exporter:v1.10.1
+          args: ["--config.file", "/config.yml"]
+          ports:
+            - name: metrics
+              containerPort: 9290
+          securityContext:
+            privileged: true
+          volumeMounts:
+            - {name: dev-ipmi0, mountPath: /dev/ipmi0}
+            - {name: ipmi-exporter, mountPath: /config.yml, subPath: config.yml}
+      volumes:
+        - name: dev-ipmi0
+          hostPath:
+            path: /dev/ipmi0
+        - name: ipmi-exporter
+          configMap:
+            name: ipmi-exporter
+`, nil
+	},
+	"openstack-exporter": func(Settings) (string, error) {
+		return `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: openstack-exporter
+  labels:
+    application: openstack-exporter
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      application: openstack-exporter
+  template:
+    metadata:
+      labels:
+        application: openstack-exporter
+    spec:
+      nodeSelector:
+        openstack-control-plane: enabled
+      containers:
+        - name: openstack-exporter
+          image: ghcr.io/openstack-exporter/openstack-exporter:1.7.0
+          args: ["--endpoint-type", "internal", "default", "--collect-metric-time", "--disable-service.identity", "--disable-service.image", "--disable-metric=cinder-limits_volume_max_gb", "--disable-metric=cinder-limits_volume_used_gb", "--disable-metric=nova-limits_vcpus_max", "--disable-metric=nova-limits_vcpus_used", "--disable-metric=nova-server_status", "--disable-metric=nova-limits_memory_max", "--disable-metric=nova-limits_memory_used"]
+          ports:
+            - name: metrics
+              containerPort: 9180
+          env:
+            - name: OS_COMPUTE_API_VERSION
+              value: "2.87"
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: openstack-exporter
+  labels:
+    application: openstack-exporter
+spec:
+  ports:
+    - name: metrics
+      port: 9180
+      targetPort: metrics
+  selector:
+    application: openstack-exporter
+`, nil
+	},
+	"keepalived": func(Settings) (string, error) {
+		return `
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: keepalived
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: keepalived
+rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: keepalived
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: keepalived
+subjects:
+  - kind: ServiceAccount
+    name: keepalived
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: keepalived
+spec:
+  selector:
+    matchLabels:
+      application: keepalived
+  template:
+    metadata:
+      labels:
+        application: keepalived
+    spec:
+      serviceAccountName: keepalived
+      hostNetwork: true
+      nodeSelector:
+        openstack-control-plane: enabled
+      containers:
+        - name: keepalived
+          image: ghcr.io/vexxhost/keepalived:latest
+          command: [keepalived, -f, /etc/keepalived/keepalived.conf, --dont-fork, --log-console]
+          securityContext:
+            capabilities:
+              add: [NET_ADMIN, NET_BROADCAST, NET_RAW]
+`, nil
+	},
+}
+
+// Objects returns the objects a component applies itself (none for most).
+func Objects(component string, s Settings) ([]manifest.Object, error) {
+	f, ok := objects[component]
+	if !ok {
+		return nil, nil
+	}
+	text, err := f(s)
+	if err != nil {
+		return nil, err
+	}
+	var out []manifest.Object
+	for i, doc := range strings.Split(text, "\n---\n") {
+		createOnly := strings.Contains(doc, "#create-only\n")
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+			return nil, fmt.Errorf("%s object %d: %w", component, i, err)
+		}
+		if len(m) == 0 {
+			continue
+		}
+		out = append(out, manifest.Object{Unstructured: &unstructured.Unstructured{Object: m}, CreateOnly: createOnly})
+	}
+	return out, nil
+}
+
+// password returns n random letters and digits.
+func password(n int) (string, error) {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	out := make([]byte, 0, n)
+	buf := make([]byte, 2*n)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			return "", fmt.Errorf("random password: %w", err)
+		}
+		for _, b := range buf {
+			// 248 = 4*62: rejecting the rest keeps every letter equally likely.
+			if b < 248 && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}

@@ -1,0 +1,134 @@
+// Package stack does the Kubernetes work of atmosphere's components: for a
+// Helm phase it loads the pinned chart, layers the values (chart defaults,
+// the component's own values, the operator's overrides), deploys the
+// release in-process and then applies the component's extra objects; for a
+// manifest phase it applies the component's objects. It implements
+// components.Deployer for those two kinds of work.
+package stack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/vexxhost/atmosphere-go/charts"
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
+	"github.com/vexxhost/atmosphere-go/components/manifest"
+	"github.com/vexxhost/atmosphere-go/components/values"
+)
+
+// Outcome is what deploying one phase of a component did.
+type Outcome struct {
+	Component, Phase string
+	// Helm is the release's result, for Helm phases.
+	Helm *helmdeployer.Result
+	// Manifests is the apply's result, when the component has objects.
+	Manifests *manifest.Result
+}
+
+// Stack deploys the Helm and manifest phases of components.
+type Stack struct {
+	Charts    *charts.Loader
+	Helm      *helmdeployer.Deployer
+	Manifests *manifest.Applier
+	// Config is the deployment's configuration, fed to values and objects.
+	Config Settings
+	// Overrides are the operator's values per component
+	// (<component>_helm_values), laid over the component's own.
+	Overrides map[string]values.Values
+	// Timeouts override the registry's per-component timeouts.
+	Timeouts map[string]time.Duration
+	// Rollback rolls a failed release back instead of upgrading it.
+	Rollback bool
+	Log      *slog.Logger
+
+	mu       sync.Mutex
+	outcomes []Outcome
+}
+
+// Outcomes returns what each deployed phase did, in completion order.
+func (s *Stack) Outcomes() []Outcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Outcome(nil), s.outcomes...)
+}
+
+func (s *Stack) record(o Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outcomes = append(s.outcomes, o)
+}
+
+func (s *Stack) timeout(c *components.Component) time.Duration {
+	if d, ok := s.Timeouts[c.Name]; ok && d > 0 {
+		return d
+	}
+	return c.Timeout
+}
+
+// Values returns the values a component's release is deployed with: its own
+// values with the operator's overrides laid over them.
+func (s *Stack) Values(c *components.Component) (values.Values, error) {
+	own, err := OwnValues(c.Name, s.Config)
+	if err != nil {
+		return nil, fmt.Errorf("values of %s: %w", c.Name, err)
+	}
+	return values.Merge(own, s.Overrides[c.Name]), nil
+}
+
+// Release builds the Helm release of a component, touching nothing.
+func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeployer.Release, error) {
+	if c.Chart == nil {
+		return helmdeployer.Release{}, fmt.Errorf("%s has no chart", c.Name)
+	}
+	ch, err := s.Charts.Load(ctx, *c.Chart)
+	if err != nil {
+		return helmdeployer.Release{}, err
+	}
+	v, err := s.Values(c)
+	if err != nil {
+		return helmdeployer.Release{}, err
+	}
+	return helmdeployer.Release{
+		Name: c.Release, Namespace: c.Namespace, Chart: ch, Values: v,
+		Timeout: s.timeout(c), Rollback: s.Rollback,
+	}, nil
+}
+
+// Deploy does a Helm or manifest phase of a component.
+func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase components.Phase) error {
+	out := Outcome{Component: c.Name, Phase: phase.Name}
+	switch phase.Kind {
+	case components.Helm:
+		r, err := s.Release(ctx, c)
+		if err != nil {
+			return err
+		}
+		res, err := s.Helm.Deploy(ctx, r)
+		out.Helm = &res
+		if err != nil {
+			s.record(out)
+			return err
+		}
+	case components.Manifest:
+	default:
+		return fmt.Errorf("%s: phase %s: stack does no %s work", c.Name, phase.Name, phase.Kind)
+	}
+	objs, err := Objects(c.Name, s.Config)
+	if err != nil {
+		return fmt.Errorf("objects of %s: %w", c.Name, err)
+	}
+	if len(objs) > 0 || phase.Kind == components.Manifest {
+		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: c.Name, Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
+		out.Manifests = &res
+		if err != nil {
+			s.record(out)
+			return err
+		}
+	}
+	s.record(out)
+	return nil
+}

@@ -1,0 +1,317 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/kube"
+	"helm.sh/helm/v3/pkg/release"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/vexxhost/atmosphere-go/charts"
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
+	"github.com/vexxhost/atmosphere-go/components/manifest"
+	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	kube.ManagedFieldsManager = manifest.FieldManager
+	log.SetOutput(io.Discard) // the chart loader warns about apiVersion v1 charts
+	code := m.Run()
+	if err := testenv.Teardown(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+var (
+	sharedCharts = filepath.Join("..", "..", "..", "shared", "atmosphere", "charts")
+	testCharts   = filepath.Join("..", "..", "testdata", "charts")
+)
+
+// kwokValues reads the test overlay of testdata/kwok-values.yaml.
+func kwokValues(t testing.TB) map[string]values.Values {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "kwok-values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]values.Values
+	if err := yaml.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func newStack(t testing.TB, cfg *rest.Config, overrides map[string]values.Values) *Stack {
+	t.Helper()
+	f, err := helmdeployer.NewFactory(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applier, err := manifest.NewApplierForConfig(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Stack{
+		Charts: &charts.Loader{Catalog: charts.Default(), Sources: []charts.Source{
+			charts.DirSource{Dir: sharedCharts}, charts.DirSource{Dir: testCharts},
+		}},
+		Helm:      helmdeployer.New(f, nil),
+		Manifests: applier,
+		Config:    DefaultSettings(),
+		Overrides: overrides,
+		Timeouts:  testTimeouts(),
+	}
+}
+
+// testTimeouts bound every component to three minutes: on kwok a healthy
+// release is ready in seconds, and a stuck one should fail the test well
+// before go test's own timeout.
+func testTimeouts() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, c := range components.Default().Components() {
+		out[c.Name] = 3 * time.Minute
+	}
+	return out
+}
+
+// kubeUnits are the Helm and manifest units of the default deployment.
+func kubeUnits(t testing.TB, reg *components.Registry, cfg components.Config) *dag.Graph[string] {
+	t.Helper()
+	g, err := reg.Graph(cfg, components.GraphOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, key := range g.Keys() {
+		name, phase := components.SplitUnit(key)
+		c, _ := reg.Get(name)
+		if p, _ := c.Phase(phase); p.Kind == components.Helm || p.Kind == components.Manifest {
+			keys = append(keys, key)
+		}
+	}
+	sub, err := g.Subgraph(keys, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
+func deploy(t *testing.T, s *Stack, g *dag.Graph[string]) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	reg := components.Default()
+	start := time.Now()
+	res, err := reg.Run(ctx, g, s, dag.Options[string]{Concurrency: 16, Resources: components.DefaultCaps()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	return time.Since(start)
+}
+
+// releases lists every Helm release of the cluster: name → last revision.
+func releases(t *testing.T, cs kubernetes.Interface) map[string]*release.Release {
+	t.Helper()
+	secrets, err := cs.CoreV1().Secrets("").List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*release.Release{}
+	for _, s := range secrets.Items {
+		key := s.Namespace + "/" + s.Labels["name"]
+		v := 0
+		fmt.Sscan(s.Labels["version"], &v)
+		if cur, ok := out[key]; ok && cur.Version >= v {
+			continue
+		}
+		out[key] = &release.Release{Name: s.Labels["name"], Namespace: s.Namespace, Version: v,
+			Info: &release.Info{Status: release.Status(s.Labels["status"])}}
+	}
+	return out
+}
+
+// TestRealChartsDeploy installs every Helm and manifest component of the
+// default (openvswitch) deployment from atmosphere's own charts, on a
+// cluster of its own, through the scheduler; then re-runs it (nothing may
+// change) and runs it once more with one value changed (only that release
+// may be upgraded).
+func TestRealChartsDeploy(t *testing.T) {
+	cfg := testenv.PrivateKube(t, 3)
+	cfg.QPS, cfg.Burst = 200, 400
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := testenv.StandIns(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	overrides := kwokValues(t)
+	s := newStack(t, cfg, overrides)
+	reg := components.Default()
+	g := kubeUnits(t, reg, s.Config.Config)
+
+	took := deploy(t, s, g)
+	first := releases(t, cs)
+	var helmUnits, manifestUnits int
+	for _, key := range g.Keys() {
+		name, phase := components.SplitUnit(key)
+		c, _ := reg.Get(name)
+		if p, _ := c.Phase(phase); p.Kind == components.Helm {
+			helmUnits++
+			if r, ok := first[c.Namespace+"/"+c.Release]; !ok || r.Info.Status != release.StatusDeployed || r.Version != 1 {
+				t.Errorf("%s: release %s/%s is %+v, want deployed at revision 1", name, c.Namespace, c.Release, r)
+			}
+		} else {
+			manifestUnits++
+		}
+	}
+	t.Logf("first run: %d releases and %d manifest components in %s", helmUnits, manifestUnits, took.Round(time.Millisecond))
+	if len(first) != helmUnits {
+		t.Errorf("%d releases in the cluster, want %d", len(first), helmUnits)
+	}
+	checkHookJobsComplete(t, cs)
+	checkNothingInDefault(t, cs)
+
+	// Second run: nothing changes.
+	s = newStack(t, cfg, overrides)
+	took = deploy(t, s, g)
+	for _, o := range s.Outcomes() {
+		if o.Helm != nil && o.Helm.Action != helmdeployer.Unchanged {
+			t.Errorf("re-run: %s %s: %s %v", o.Component, o.Phase, o.Helm.Action, o.Helm.Reasons)
+		}
+		if o.Manifests != nil && len(o.Manifests.Changed)+o.Manifests.Pruned+o.Manifests.Created > 0 {
+			t.Errorf("re-run: %s changed objects: %+v", o.Component, o.Manifests)
+		}
+	}
+	if second := releases(t, cs); !sameRevisions(first, second) {
+		t.Errorf("the re-run made new revisions")
+	}
+	t.Logf("no-op re-run: %s, 0 new revisions", took.Round(time.Millisecond))
+
+	// Third run: one value of memcached changes; only memcached upgrades.
+	changed := values.Merge(nil, nil)
+	for k, v := range overrides {
+		changed[k] = v
+	}
+	changed["memcached"] = values.Merge(overrides["memcached"], values.Values{"pod": map[string]any{"replicas": map[string]any{"server": int64(2)}}})
+	s = newStack(t, cfg, asValues(changed))
+	deploy(t, s, g)
+	var upgraded []string
+	for _, o := range s.Outcomes() {
+		if o.Helm != nil && o.Helm.Action != helmdeployer.Unchanged {
+			upgraded = append(upgraded, fmt.Sprintf("%s(%s %v)", o.Component, o.Helm.Action, o.Helm.Reasons))
+		}
+	}
+	if len(upgraded) != 1 || !strings.HasPrefix(upgraded[0], "memcached(upgrade [values])") {
+		t.Errorf("one changed value upgraded %v, want memcached alone, for its values", upgraded)
+	}
+	third := releases(t, cs)
+	for key, r := range third {
+		want := first[key].Version
+		if key == "openstack/memcached" {
+			want++
+		}
+		if r.Version != want || r.Info.Status != release.StatusDeployed {
+			t.Errorf("%s: revision %d %s, want %d deployed", key, r.Version, r.Info.Status, want)
+		}
+	}
+}
+
+func asValues(m map[string]any) map[string]values.Values {
+	out := map[string]values.Values{}
+	for k, v := range m {
+		if vv, ok := v.(values.Values); ok {
+			out[k] = vv
+		}
+	}
+	return out
+}
+
+func sameRevisions(a, b map[string]*release.Release) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, r := range a {
+		if o, ok := b[k]; !ok || o.Version != r.Version || o.Info.Status != r.Info.Status {
+			return false
+		}
+	}
+	return true
+}
+
+// checkHookJobsComplete checks that every Helm hook Job left in the cluster
+// completed.
+func checkHookJobsComplete(t *testing.T, cs kubernetes.Interface) {
+	t.Helper()
+	jobs, err := cs.BatchV1().Jobs("").List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := 0
+	for _, j := range jobs.Items {
+		if _, ok := j.Annotations["helm.sh/hook"]; !ok {
+			continue
+		}
+		hooks++
+		complete := slices.ContainsFunc(j.Status.Conditions, func(c batchv1.JobCondition) bool {
+			return c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue
+		})
+		if !complete {
+			t.Errorf("hook Job %s/%s is not complete: %+v", j.Namespace, j.Name, j.Status)
+		}
+	}
+	t.Logf("%d hook Jobs left in the cluster, all complete", hooks)
+}
+
+// checkNothingInDefault checks that no release put objects in "default":
+// charts' namespace-less manifests land in their release namespace.
+func checkNothingInDefault(t *testing.T, cs kubernetes.Interface) {
+	t.Helper()
+	ctx := context.Background()
+	sel := metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=Helm"}
+	var found []string
+	if l, err := cs.CoreV1().ConfigMaps("default").List(ctx, sel); err == nil {
+		for _, o := range l.Items {
+			found = append(found, "ConfigMap/"+o.Name)
+		}
+	}
+	if l, err := cs.AppsV1().Deployments("default").List(ctx, sel); err == nil {
+		for _, o := range l.Items {
+			found = append(found, "Deployment/"+o.Name)
+		}
+	}
+	if l, err := cs.CoreV1().Services("default").List(ctx, sel); err == nil {
+		for _, o := range l.Items {
+			found = append(found, "Service/"+o.Name)
+		}
+	}
+	if l, err := cs.CoreV1().Secrets("default").List(ctx, metav1.ListOptions{}); err == nil {
+		for _, o := range l.Items {
+			found = append(found, "Secret/"+o.Name)
+		}
+	}
+	if len(found) > 0 {
+		t.Errorf("objects landed in default: %v", found)
+	}
+}

@@ -1,0 +1,100 @@
+package testenv
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+)
+
+// StandIns play, on the test cluster, the operators whose pods kwok never
+// runs, for the objects a deploy waits on: a PerconaXtraDBCluster gets
+// status.state "ready", cert-manager Certificates, Issuers and
+// ClusterIssuers get a Ready=True condition. Only status is written, as the
+// real operators would. They run until ctx ends.
+func StandIns(ctx context.Context, cfg *rest.Config) error {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ready := func(u *unstructured.Unstructured) bool {
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, c := range conds {
+			if m, ok := c.(map[string]any); ok && m["type"] == "Ready" && m["status"] == "True" {
+				return true
+			}
+		}
+		return false
+	}
+	kinds := []struct {
+		gvr  schema.GroupVersionResource
+		done func(*unstructured.Unstructured) bool
+		set  func(*unstructured.Unstructured)
+	}{
+		{
+			schema.GroupVersionResource{Group: "pxc.percona.com", Version: "v1", Resource: "perconaxtradbclusters"},
+			func(u *unstructured.Unstructured) bool {
+				s, _, _ := unstructured.NestedString(u.Object, "status", "state")
+				return s == "ready"
+			},
+			func(u *unstructured.Unstructured) {
+				_ = unstructured.SetNestedField(u.Object, "ready", "status", "state")
+			},
+		},
+	}
+	for _, r := range []string{"certificates", "issuers", "clusterissuers"} {
+		kinds = append(kinds, struct {
+			gvr  schema.GroupVersionResource
+			done func(*unstructured.Unstructured) bool
+			set  func(*unstructured.Unstructured)
+		}{
+			schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: r},
+			ready,
+			func(u *unstructured.Unstructured) {
+				_ = unstructured.SetNestedSlice(u.Object, []any{map[string]any{
+					"type": "Ready", "status": "True", "reason": "StandIn",
+					"message":            "set by the test's stand-in operator",
+					"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+				}}, "status", "conditions")
+			},
+		})
+	}
+	go func() {
+		tick := time.NewTicker(300 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, k := range kinds {
+				list, err := dyn.Resource(k.gvr).List(ctx, metav1.ListOptions{})
+				if err != nil {
+					continue // the CRD is not there yet
+				}
+				for i := range list.Items {
+					u := &list.Items[i]
+					if k.done(u) {
+						continue
+					}
+					k.set(u)
+					var ri dynamic.ResourceInterface = dyn.Resource(k.gvr)
+					if ns := u.GetNamespace(); ns != "" {
+						ri = dyn.Resource(k.gvr).Namespace(ns)
+					}
+					opts := metav1.UpdateOptions{FieldManager: "atmosphere-test-stand-in"}
+					if _, err := ri.UpdateStatus(ctx, u, opts); apierrors.IsNotFound(err) {
+						_, _ = ri.Update(ctx, u, opts) // a CRD without a status subresource
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return nil
+}
