@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"maps"
 	"os"
 	"os/signal"
@@ -17,8 +18,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"helm.sh/helm/v3/pkg/kube"
 
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/manifest"
 )
 
 // Streams are the command's standard streams.
@@ -60,6 +63,11 @@ func ExitCode(err error) int {
 
 // Main runs the command with the process's arguments and streams and exits.
 func Main() {
+	// Helm's field manager is a process global: set once, here (DESIGN §4).
+	kube.ManagedFieldsManager = manifest.FieldManager
+	// Helm's chart loader warns through the standard logger about charts of
+	// apiVersion v1, which atmosphere's openstack-helm charts all are.
+	log.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := Run(ctx, Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:])
 	stop()

@@ -255,3 +255,17 @@ func TestConcurrentReleasesInTwoNamespaces(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeoutSaysWhyEachObjectWaits(t *testing.T) {
+	d, cfg := newDeployer(t)
+	ns := testenv.Namespace(t, cfg)
+	_, err := d.Deploy(context.Background(), Release{Name: "waits", Namespace: ns, Chart: probeChart(t),
+		Values: map[string]any{"unschedulable": true, "hook": false}, Timeout: 5 * time.Second})
+	var timeout *WaitTimeoutError
+	if !errors.As(err, &timeout) {
+		t.Fatalf("err = %v, want a WaitTimeoutError", err)
+	}
+	if !strings.Contains(err.Error(), "Deployment/"+ns+"/waits") || !strings.Contains(err.Error(), "Unschedulable") {
+		t.Errorf("the timeout does not say what waits and why: %v", err)
+	}
+}

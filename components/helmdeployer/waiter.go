@@ -178,10 +178,18 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 			if w.ctx.Err() != nil {
 				return fmt.Errorf("wait for %s: %w", objectName(pending[0]), w.ctx.Err())
 			}
+			// Say why each is still waiting, from its pods, with a short
+			// context of its own: the wait's has just run out.
+			explainCtx, cancelExplain := context.WithTimeout(w.ctx, 5*time.Second)
 			names := make([]string, 0, len(pending))
 			for _, info := range pending {
-				names = append(names, objectName(info))
+				name := objectName(info)
+				if why := w.explain(explainCtx, info); why != "" {
+					name += " (" + why + ")"
+				}
+				names = append(names, name)
 			}
+			cancelExplain()
 			err := &WaitTimeoutError{Timeout: timeout, Pending: names}
 			if lastErr != nil {
 				return errors.Join(err, lastErr)
@@ -416,4 +424,50 @@ func eventTime(e corev1.Event) time.Time {
 		return e.EventTime.Time
 	}
 	return e.CreationTimestamp.Time
+}
+
+// explain says why a workload is not ready yet, from the first of its pods
+// that is not: unscheduled (with the scheduler's message), or a container
+// waiting (with its reason). Empty when it cannot tell.
+func (w *waiter) explain(ctx context.Context, info *resource.Info) string {
+	var selector *metav1.LabelSelector
+	switch v := kube.AsVersioned(info).(type) {
+	case *appsv1.Deployment:
+		selector = v.Spec.Selector
+	case *appsv1.StatefulSet:
+		selector = v.Spec.Selector
+	case *appsv1.DaemonSet:
+		selector = v.Spec.Selector
+	case *batchv1.Job:
+		selector = v.Spec.Selector
+	default:
+		return ""
+	}
+	sel, err := metav1.LabelSelectorAsSelector(selector)
+	if err != nil || sel.Empty() {
+		return ""
+	}
+	pods, err := w.clientset.CoreV1().Pods(info.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return ""
+	}
+	if len(pods.Items) == 0 {
+		return "no pods"
+	}
+	for _, p := range pods.Items {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+				return fmt.Sprintf("pod %s %s: %s", p.Name, c.Reason, c.Message)
+			}
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.State.Waiting != nil {
+				return fmt.Sprintf("pod %s container %s %s", p.Name, cs.Name, cs.State.Waiting.Reason)
+			}
+			if !cs.Ready {
+				return fmt.Sprintf("pod %s container %s not ready", p.Name, cs.Name)
+			}
+		}
+	}
+	return ""
 }

@@ -136,6 +136,7 @@ func (e *env) down() error {
 	if err == nil {
 		err = e.cluster.Delete()
 	}
+	err = errors.Join(err, testenv.DeleteStalePrivate(e.cluster.WorkDir))
 	return errors.Join(err, os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
 }
 

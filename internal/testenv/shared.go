@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -77,7 +81,13 @@ func Teardown() error {
 // (CRDs, charts in fixed namespaces) and must start from an empty cluster.
 func PrivateKube(t testing.TB, nodes int) *rest.Config {
 	t.Helper()
-	c := &Cluster{Name: fmt.Sprintf("atmosphere-private-%d", os.Getpid()), Nodes: nodes, Private: true}
+	c := &Cluster{Name: fmt.Sprintf("%s%d", privatePrefix, os.Getpid()), Nodes: nodes, Private: true}
+	c.defaults()
+	// A test process killed before its cleanup (go test's timeout panics)
+	// leaves its cluster running: the next one removes it.
+	if err := DeleteStalePrivate(c.WorkDir); err != nil {
+		t.Logf("stale private clusters: %v", err)
+	}
 	cfg, err := c.Start(context.Background())
 	if err != nil {
 		t.Fatalf("private test cluster: %v", err)
@@ -88,4 +98,28 @@ func PrivateKube(t testing.TB, nodes int) *rest.Config {
 		}
 	})
 	return cfg
+}
+
+const privatePrefix = "atmosphere-private-"
+
+// DeleteStalePrivate deletes the private clusters under workDir whose test
+// process is gone.
+func DeleteStalePrivate(workDir string) error {
+	entries, err := os.ReadDir(filepath.Join(workDir, "clusters"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), privatePrefix))
+		if !strings.HasPrefix(e.Name(), privatePrefix) || err != nil || Alive(pid) {
+			continue
+		}
+		c := &Cluster{Name: e.Name(), WorkDir: workDir}
+		errs = append(errs, c.Delete())
+	}
+	return errors.Join(errs...)
 }
