@@ -80,7 +80,8 @@ func (f *Factory) Getter(namespace string) genericclioptions.RESTClientGetter {
 func (f *Factory) ActionConfig(namespace string, w *waiter) (*action.Configuration, error) {
 	// A release may use kinds whose CRDs an earlier release installed from
 	// its templates (Helm refreshes discovery only for crds/ directories).
-	f.discovery.Invalidate()
+	// Resetting the mapper drops its cached kinds and invalidates discovery.
+	meta.MaybeResetRESTMapper(f.mapper)
 	cfg := new(action.Configuration)
 	logf := func(format string, v ...any) {
 		f.log.Debug(fmt.Sprintf(format, v...), "namespace", namespace)

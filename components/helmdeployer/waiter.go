@@ -17,8 +17,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
 )
@@ -142,7 +144,15 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 		var still kube.ResourceList
 		var lastErr error
 		for _, info := range pending {
-			ready, err := checker.IsReady(ctx, info)
+			var ready bool
+			var err error
+			if isCRD(info) {
+				// Helm does not wait for CRDs in templates; the next
+				// release's custom resources need them served.
+				ready, err = crdEstablished(info)
+			} else {
+				ready, err = checker.IsReady(ctx, info)
+			}
 			if ctx.Err() != nil {
 				break
 			}
@@ -470,4 +480,28 @@ func (w *waiter) explain(ctx context.Context, info *resource.Info) string {
 		}
 	}
 	return ""
+}
+
+func isCRD(info *resource.Info) bool {
+	gvk := info.Mapping.GroupVersionKind
+	return gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition"
+}
+
+// crdEstablished re-reads a CRD and reports whether it is Established (its
+// kinds are served).
+func crdEstablished(info *resource.Info) (bool, error) {
+	if err := info.Get(); err != nil {
+		return false, err
+	}
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(info.Object)
+	if err != nil {
+		return false, err
+	}
+	conds, _, _ := unstructured.NestedSlice(u, "status", "conditions")
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -128,7 +128,18 @@ func deploy(t *testing.T, s *Stack, g *dag.Graph[string]) time.Duration {
 	if err := res.Err(); err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
-	return time.Since(start)
+	took := time.Since(start)
+	var units []dag.NodeResult[string]
+	for _, n := range res.Nodes {
+		units = append(units, n)
+	}
+	slices.SortFunc(units, func(a, b dag.NodeResult[string]) int { return int(b.End.Sub(b.Start) - a.End.Sub(a.Start)) })
+	var slowest []string
+	for _, n := range units[:min(5, len(units))] {
+		slowest = append(slowest, fmt.Sprintf("%s %s", n.Key, n.End.Sub(n.Start).Round(time.Millisecond)))
+	}
+	t.Logf("run took %s; slowest units: %s", took.Round(time.Millisecond), strings.Join(slowest, ", "))
+	return took
 }
 
 // releases lists every Helm release of the cluster: name → last revision.
