@@ -22,6 +22,8 @@ TOOLS_BIN := $(ATMOSPHERE_TOOLS_DIR)/bin
 KUBERNETES_VERSION := v1.34.4
 ETCD_VERSION := v3.6.4
 KWOK_VERSION := v0.7.0
+HELM_VERSION := v3.22.0
+HELM_STAMP := $(TOOLS_BIN)/.helm-$(HELM_VERSION)
 TOOLS_STAMP := $(TOOLS_BIN)/.built-k8s-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)-r2
 # The control plane reports this version (charts check kubeVersion).
 KUBE_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
@@ -43,7 +45,15 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-tools: $(TOOLS_STAMP)
+tools: $(TOOLS_STAMP) $(HELM_STAMP)
+
+# The helm CLI is only for tests that check our releases are ordinary Helm
+# releases (helm list, history, rollback); atmosphere never runs it.
+$(HELM_STAMP):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	rm -f $(TOOLS_BIN)/.helm-*
+	touch $@
 
 $(TOOLS_STAMP): hack/tools/go.mod hack/tools/go.sum
 	@mkdir -p $(TOOLS_BIN)

@@ -2,10 +2,13 @@ package helmdeployer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -267,5 +270,72 @@ func TestTimeoutSaysWhyEachObjectWaits(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "Deployment/"+ns+"/waits") || !strings.Contains(err.Error(), "Unschedulable") {
 		t.Errorf("the timeout does not say what waits and why: %v", err)
+	}
+}
+
+// TestHelmCLISeesAndManagesReleases checks that our releases are ordinary
+// Helm releases: the helm CLI lists them and their history, rolls one back,
+// and the next deploy brings back the wanted state.
+func TestHelmCLISeesAndManagesReleases(t *testing.T) {
+	d, cfg := newDeployer(t)
+	ns := testenv.Namespace(t, cfg)
+	helmBin, err := testenv.Binary(testenv.DefaultToolsDir(), "helm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := testenv.Kubeconfig(t)
+	helm := func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(helmBin, append(args, "--kubeconfig", kubeconfig, "--namespace", ns)...)
+		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("helm %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	ctx := context.Background()
+	r := Release{Name: "probe", Namespace: ns, Chart: probeChart(t), Values: map[string]any{"message": "one", "hook": false}, Timeout: time.Minute}
+	if _, err := d.Deploy(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Values = map[string]any{"message": "two", "hook": false}
+	if _, err := d.Deploy(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+
+	var list []struct{ Name, Namespace, Revision, Status, Chart string }
+	if err := json.Unmarshal(helm("list", "-o", "json"), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Name != "probe" || list[0].Revision != "2" || list[0].Status != "deployed" {
+		t.Errorf("helm list: %+v", list)
+	}
+	var history []struct {
+		Revision int
+		Status   string
+	}
+	if err := json.Unmarshal(helm("history", "probe", "-o", "json"), &history); err != nil {
+		t.Fatal(err)
+	}
+	if len(history) != 2 || history[0].Status != "superseded" || history[1].Status != "deployed" {
+		t.Errorf("helm history: %+v", history)
+	}
+
+	helm("rollback", "probe", "1", "--wait")
+	if rel := lastRelease(t, d, ns, "probe"); rel.Version != 3 || rel.Config["message"] != "one" {
+		t.Fatalf("after helm rollback: revision %d values %v", rel.Version, rel.Config)
+	}
+	// The operator rolled back by hand; the next deploy restores what the
+	// configuration wants.
+	res, err := d.Deploy(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != Upgrade || !slices.Contains(res.Reasons, "values") || res.NewRevision != 4 {
+		t.Errorf("deploy after a manual rollback: %+v", res)
+	}
+	if rel := lastRelease(t, d, ns, "probe"); rel.Config["message"] != "two" {
+		t.Errorf("values after the deploy: %v", rel.Config)
 	}
 }

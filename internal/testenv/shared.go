@@ -123,3 +123,11 @@ func DeleteStalePrivate(workDir string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Kubeconfig returns the path of the test cluster's kubeconfig, for tools
+// that take one.
+func Kubeconfig(t testing.TB) string {
+	t.Helper()
+	Kube(t)
+	return shared.cluster.Kubeconfig
+}
