@@ -12,8 +12,9 @@ import (
 )
 
 // objects are the Kubernetes objects each component applies itself (the
-// manifest components, and the extra objects of Helm components), from
-// atmosphere's roles (roles/<component>/tasks/main.yml). A "#create-only"
+// manifest components, and the extra objects of Helm components, applied
+// before the release as the roles do: the charts mount the secrets of
+// these certificates), from atmosphere's roles (roles/<component>/tasks). A "#create-only"
 // line before a document marks an object that is created once and never
 // changed (generated passwords).
 var objects = map[string]func(Settings) (string, error){
@@ -52,6 +53,62 @@ metadata:
 spec:
   ca:
     secretName: root-secret
+`, nil
+	},
+	"valkey": func(Settings) (string, error) {
+		return caIssuer("valkey", "valkey-ca", "valkey-ca", "RSA", 2048) + `
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: valkey-server
+spec:
+  commonName: valkey
+  dnsNames:
+    - 127.0.0.1
+    - localhost
+    - valkey.openstack.svc.cluster.local
+    - "*.valkey.openstack.svc.cluster.local"
+    - valkey-headless.openstack.svc.cluster.local
+    - "*.valkey-headless.openstack.svc.cluster.local"
+  duration: 87600h0m0s
+  renewBefore: 720h0m0s
+  issuerRef:
+    group: cert-manager.io
+    kind: Issuer
+    name: valkey
+  privateKey:
+    algorithm: RSA
+    size: 2048
+  secretName: valkey-server-certs
+`, nil
+	},
+	"libvirt": func(Settings) (string, error) {
+		return caIssuer("libvirt-vnc", "libvirt", "libvirt-vnc-ca", "ECDSA", 256) + "\n---\n" +
+			caIssuer("libvirt-api", "libvirt", "libvirt-api-ca", "ECDSA", 256), nil
+	},
+	"octavia": func(Settings) (string, error) {
+		return caIssuer("octavia-client", "octavia-client", "octavia-client-ca", "ECDSA", 256) + "\n---\n" +
+			caIssuer("octavia-server", "octavia-server", "octavia-server-ca", "ECDSA", 256) + `
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: octavia-client-certs
+spec:
+  commonName: octavia-client
+  secretName: octavia-client-certs
+  additionalOutputFormats:
+    - type: CombinedPEM
+  duration: 87600h0m0s
+  renewBefore: 720h0m0s
+  privateKey:
+    algorithm: ECDSA
+    size: 256
+  issuerRef:
+    name: octavia-client
+    kind: Issuer
+    group: cert-manager.io
 `, nil
 	},
 	"percona-xtradb-cluster": func(Settings) (string, error) {
@@ -279,6 +336,38 @@ spec:
               add: [NET_ADMIN, NET_BROADCAST, NET_RAW]
 `, nil
 	},
+}
+
+// caIssuer is a CA certificate signed by the self-signed ClusterIssuer and
+// an Issuer named issuer that signs with it, as the roles create for the
+// TLS of valkey, libvirt and octavia.
+func caIssuer(issuer, commonName, secret, algorithm string, size int) string {
+	return fmt.Sprintf(`apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: %[3]s
+spec:
+  commonName: %[2]s
+  isCA: true
+  duration: 87600h0m0s
+  renewBefore: 720h0m0s
+  privateKey:
+    algorithm: %[4]s
+    size: %[5]d
+  issuerRef:
+    group: cert-manager.io
+    kind: ClusterIssuer
+    name: self-signed
+  secretName: %[3]s
+---
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata:
+  name: %[1]s
+spec:
+  ca:
+    secretName: %[3]s
+`, issuer, commonName, secret, algorithm, size)
 }
 
 // Objects returns the objects a component applies itself (none for most).

@@ -98,24 +98,22 @@ func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeplo
 	}, nil
 }
 
-// Deploy does a Helm or manifest phase of a component.
+// Deploy does a Helm or manifest phase of a component. A Helm component's
+// own objects (certificates its chart mounts) are applied and ready before
+// its release.
 func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase components.Phase) error {
-	out := Outcome{Component: c.Name, Phase: phase.Name}
-	switch phase.Kind {
-	case components.Helm:
-		r, err := s.Release(ctx, c)
-		if err != nil {
-			return err
-		}
-		res, err := s.Helm.Deploy(ctx, r)
-		out.Helm = &res
-		if err != nil {
-			s.record(out)
-			return err
-		}
-	case components.Manifest:
-	default:
+	if phase.Kind != components.Helm && phase.Kind != components.Manifest {
 		return fmt.Errorf("%s: phase %s: stack does no %s work", c.Name, phase.Name, phase.Kind)
+	}
+	out := Outcome{Component: c.Name, Phase: phase.Name}
+	defer func() { s.record(out) }()
+	var release helmdeployer.Release
+	if phase.Kind == components.Helm {
+		// Load and layer first: a bad chart or values change nothing.
+		var err error
+		if release, err = s.Release(ctx, c); err != nil {
+			return err
+		}
 	}
 	objs, err := Objects(c.Name, s.Config)
 	if err != nil {
@@ -125,10 +123,15 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: c.Name, Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
 		out.Manifests = &res
 		if err != nil {
-			s.record(out)
 			return err
 		}
 	}
-	s.record(out)
+	if phase.Kind == components.Helm {
+		res, err := s.Helm.Deploy(ctx, release)
+		out.Helm = &res
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
@@ -203,6 +205,7 @@ func TestRealChartsDeploy(t *testing.T) {
 	}
 	checkHookJobsComplete(t, cs)
 	checkNothingInDefault(t, cs)
+	checkExtraObjects(t, cfg)
 
 	// Second run: nothing changes.
 	s = newStack(t, cfg, overrides)
@@ -324,5 +327,30 @@ func checkNothingInDefault(t *testing.T, cs kubernetes.Interface) {
 	}
 	if len(found) > 0 {
 		t.Errorf("objects landed in default: %v", found)
+	}
+}
+
+// checkExtraObjects checks that the Helm components' own objects (the
+// certificates and issuers of valkey, libvirt and octavia) were applied by
+// atmosphere.
+func checkExtraObjects(t *testing.T, cfg *rest.Config) {
+	t.Helper()
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	want := map[string][]string{
+		"certificates": {"valkey-ca", "valkey-server", "libvirt-vnc-ca", "libvirt-api-ca", "octavia-client-ca", "octavia-server-ca", "octavia-client-certs"},
+		"issuers":      {"valkey", "libvirt-vnc", "libvirt-api", "octavia-client", "octavia-server"},
+	}
+	for resource, names := range want {
+		gvr := schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: resource}
+		for _, name := range names {
+			u, err := dyn.Resource(gvr).Namespace("openstack").Get(context.Background(), name, metav1.GetOptions{})
+			if err != nil {
+				t.Errorf("%s %s: %v", resource, name, err)
+				continue
+			}
+			if u.GetLabels()[manifest.LabelManagedBy] != "atmosphere" {
+				t.Errorf("%s %s is not atmosphere's: labels %v", resource, name, u.GetLabels())
+			}
+		}
 	}
 }
