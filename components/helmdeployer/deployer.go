@@ -15,11 +15,10 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vexxhost/atmosphere-go/charts"
+
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
 // Labels atmosphere puts on the releases it deploys: digests of what made
@@ -237,7 +236,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 	if err := r.validate(); err != nil {
 		return Result{}, err
 	}
-	if err := d.ensureNamespace(ctx, r.Namespace); err != nil {
+	if err := kubeutil.EnsureNamespace(ctx, d.factory.Clientset(), r.Namespace); err != nil {
 		return Result{}, err
 	}
 	w := newWaiter(ctx, d.factory.Clientset(), func(object string) {
@@ -314,19 +313,4 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 		return res, fmt.Errorf("%s %s/%s: %w", dec.Action, r.Namespace, r.Name, err)
 	}
 	return res, nil
-}
-
-// ensureNamespace creates the namespace when it is missing.
-func (d *Deployer) ensureNamespace(ctx context.Context, name string) error {
-	cs := d.factory.Clientset()
-	if _, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err == nil {
-		return nil
-	} else if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("read namespace %s: %w", name, err)
-	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create namespace %s: %w", name, err)
-	}
-	return nil
 }

@@ -23,6 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
 // PodFailure is a pod that will not become ready on its own: its image
@@ -210,11 +212,10 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 	}
 }
 
-// isTransient reports API errors a wait should ride out.
+// isTransient reports API errors a wait should ride out; a missing object
+// may yet appear.
 func isTransient(err error) bool {
-	return apierrors.IsNotFound(err) || apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) ||
-		apierrors.IsTimeout(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) ||
-		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "EOF")
+	return apierrors.IsNotFound(err) || kubeutil.IsTransient(err)
 }
 
 func objectName(info *resource.Info) string {

@@ -22,7 +22,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,6 +34,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
 // FieldManager is the server-side apply field manager of everything
@@ -224,7 +225,7 @@ func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := a.ensureNamespace(ctx, set.Namespace); err != nil {
+	if err := kubeutil.EnsureNamespace(ctx, a.clientset, set.Namespace); err != nil {
 		return res, err
 	}
 	old, err := a.readInventory(ctx, set)
@@ -382,19 +383,6 @@ func (a *Applier) writeInventory(ctx context.Context, set Set, refs []ref) error
 		metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
 		return fmt.Errorf("write inventory of %s: %w", set.Component, err)
-	}
-	return nil
-}
-
-func (a *Applier) ensureNamespace(ctx context.Context, name string) error {
-	if _, err := a.clientset.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err == nil {
-		return nil
-	} else if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("read namespace %s: %w", name, err)
-	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := a.clientset.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create namespace %s: %w", name, err)
 	}
 	return nil
 }

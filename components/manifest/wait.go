@@ -9,6 +9,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
 // WaitTimeoutError says which objects were not ready in time, and why.
@@ -44,7 +46,7 @@ func (a *Applier) wait(ctx context.Context, objs []prepared, timeout time.Durati
 				if ctx.Err() != nil {
 					return fmt.Errorf("wait for %s: %w", p.ref, ctx.Err())
 				}
-				if !apierrors.IsNotFound(err) && !isTransient(err) {
+				if !apierrors.IsNotFound(err) && !kubeutil.IsTransient(err) {
 					return fmt.Errorf("wait for %s: %w", p.ref, err)
 				}
 				still, why = append(still, p), append(why, p.ref.String()+": "+err.Error())
@@ -70,12 +72,6 @@ func (a *Applier) wait(ctx context.Context, objs []prepared, timeout time.Durati
 		case <-time.After(a.Interval):
 		}
 	}
-}
-
-func isTransient(err error) bool {
-	return apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
-		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) ||
-		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "EOF")
 }
 
 // Ready reports whether an object is ready, why not, and whether it failed
