@@ -34,6 +34,13 @@ var shared struct {
 func Kube(t testing.TB) *rest.Config {
 	t.Helper()
 	shared.kubeOnce.Do(func() {
+		// Test packages run in parallel, each its own process: a cluster
+		// started here is named after the process, so they never collide.
+		shared.cluster.Name = fmt.Sprintf("%s%d", processPrefix, os.Getpid())
+		shared.cluster.defaults()
+		if !reusing(EnvKubeconfig) {
+			_ = DeleteStalePrivate(shared.cluster.WorkDir)
+		}
 		shared.cfg, shared.kubeErr = shared.cluster.Start(context.Background())
 	})
 	if shared.kubeErr != nil {
@@ -100,10 +107,15 @@ func PrivateKube(t testing.TB, nodes int) *rest.Config {
 	return cfg
 }
 
-const privatePrefix = "atmosphere-private-"
+// Prefixes of the names of clusters started by a test process, followed by
+// its pid.
+const (
+	privatePrefix = "atmosphere-private-"
+	processPrefix = "atmosphere-test-"
+)
 
-// DeleteStalePrivate deletes the private clusters under workDir whose test
-// process is gone.
+// DeleteStalePrivate deletes the clusters under workDir that a test process
+// started (for itself or one of its tests) and left behind when it died.
 func DeleteStalePrivate(workDir string) error {
 	entries, err := os.ReadDir(filepath.Join(workDir, "clusters"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -114,8 +126,17 @@ func DeleteStalePrivate(workDir string) error {
 	}
 	var errs []error
 	for _, e := range entries {
-		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), privatePrefix))
-		if !strings.HasPrefix(e.Name(), privatePrefix) || err != nil || Alive(pid) {
+		var rest string
+		switch {
+		case strings.HasPrefix(e.Name(), privatePrefix):
+			rest = strings.TrimPrefix(e.Name(), privatePrefix)
+		case strings.HasPrefix(e.Name(), processPrefix):
+			rest = strings.TrimPrefix(e.Name(), processPrefix)
+		default:
+			continue
+		}
+		pid, err := strconv.Atoi(rest)
+		if err != nil || Alive(pid) {
 			continue
 		}
 		c := &Cluster{Name: e.Name(), WorkDir: workDir}
