@@ -54,6 +54,9 @@ type Object struct {
 	// CreateOnly objects are created when missing and never changed after
 	// (generated passwords: a re-run must not roll them).
 	CreateOnly bool
+	// AfterRelease objects of a Helm component are applied after its
+	// release, as a set of their own; the applier itself ignores it.
+	AfterRelease bool
 }
 
 // Set is what one component applies.

@@ -16,7 +16,8 @@ import (
 // before the release as the roles do: the charts mount the secrets of
 // these certificates), from atmosphere's roles (roles/<component>/tasks). A "#create-only"
 // line before a document marks an object that is created once and never
-// changed (generated passwords).
+// changed (generated passwords); "#after-release" one applied after the
+// component's release (it needs what the chart creates).
 var objects = map[string]func(Settings) (string, error){
 	"cluster-issuer": func(s Settings) (string, error) {
 		return `
@@ -109,6 +110,126 @@ spec:
     name: octavia-client
     kind: Issuer
     group: cert-manager.io
+`, nil
+	},
+	"magnum": func(Settings) (string, error) {
+		return `
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: magnum-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: magnum-cluster-api
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: ServiceAccount
+    name: magnum-conductor
+    namespace: openstack
+---
+#after-release
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: magnum-cluster-api-proxy-config
+data:
+  magnum_capi_sudoers: |
+    Defaults !requiretty
+    Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin:/var/lib/openstack/bin:/var/lib/kolla/venv/bin"
+    magnum ALL = (root) NOPASSWD: /var/lib/openstack/bin/privsep-helper
+---
+#after-release
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: magnum-cluster-api-proxy
+  labels:
+    application: magnum
+    component: cluster-api-proxy
+spec:
+  selector:
+    matchLabels:
+      application: magnum
+      component: cluster-api-proxy
+  template:
+    metadata:
+      labels:
+        application: magnum
+        component: cluster-api-proxy
+    spec:
+      serviceAccountName: magnum-conductor
+      securityContext:
+        runAsUser: 42424
+      nodeSelector:
+        openvswitch: enabled
+      containers:
+        - name: magnum-cluster-api-proxy
+          command: ["magnum-cluster-api-proxy"]
+          image: ghcr.io/vexxhost/magnum-cluster-api:main
+          securityContext:
+            privileged: true
+            readOnlyRootFilesystem: true
+          volumeMounts:
+            - {name: pod-tmp, mountPath: /tmp}
+            - {name: pod-run, mountPath: /run}
+            - {name: config, mountPath: /etc/sudoers.d/magnum_capi_sudoers, subPath: magnum_capi_sudoers, readOnly: true}
+            - {name: haproxy-state, mountPath: /var/lib/magnum/.magnum-cluster-api-proxy}
+            - {name: host-run-netns, mountPath: /run/netns, mountPropagation: Bidirectional}
+      volumes:
+        - {name: pod-tmp, emptyDir: {}}
+        - {name: pod-run, emptyDir: {}}
+        - {name: config, configMap: {name: magnum-cluster-api-proxy-config}}
+        - {name: haproxy-state, emptyDir: {}}
+        - {name: host-run-netns, hostPath: {path: /run/netns}}
+---
+#after-release
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: magnum-registry
+  labels:
+    application: magnum
+    component: registry
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      application: magnum
+      component: registry
+  template:
+    metadata:
+      labels:
+        application: magnum
+        component: registry
+    spec:
+      nodeSelector:
+        openstack-control-plane: enabled
+      containers:
+        - name: registry
+          image: ghcr.io/vexxhost/magnum-cluster-api-registry:main
+          env:
+            - name: REGISTRY_STORAGE_MAINTENANCE_READONLY
+              value: '{"enabled": true}'
+          ports:
+            - {name: registry, containerPort: 5000, protocol: TCP}
+---
+#after-release
+apiVersion: v1
+kind: Service
+metadata:
+  name: magnum-registry
+spec:
+  type: ClusterIP
+  ports:
+    - {name: magnum, port: 5000, protocol: TCP, targetPort: 5000}
+  selector:
+    application: magnum
+    component: registry
 `, nil
 	},
 	"percona-xtradb-cluster": func(Settings) (string, error) {
@@ -383,6 +504,7 @@ func Objects(component string, s Settings) ([]manifest.Object, error) {
 	var out []manifest.Object
 	for i, doc := range strings.Split(text, "\n---\n") {
 		createOnly := strings.Contains(doc, "#create-only\n")
+		after := strings.Contains(doc, "#after-release\n")
 		var m map[string]any
 		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
 			return nil, fmt.Errorf("%s object %d: %w", component, i, err)
@@ -390,7 +512,7 @@ func Objects(component string, s Settings) ([]manifest.Object, error) {
 		if len(m) == 0 {
 			continue
 		}
-		out = append(out, manifest.Object{Unstructured: &unstructured.Unstructured{Object: m}, CreateOnly: createOnly})
+		out = append(out, manifest.Object{Unstructured: &unstructured.Unstructured{Object: m}, CreateOnly: createOnly, AfterRelease: after})
 	}
 	return out, nil
 }

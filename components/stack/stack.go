@@ -119,10 +119,21 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	if err != nil {
 		return fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
-	if len(objs) > 0 || phase.Kind == components.Manifest {
-		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: c.Name, Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
-		out.Manifests = &res
-		if err != nil {
+	var before, after []manifest.Object
+	for _, o := range objs {
+		if o.AfterRelease && phase.Kind == components.Helm {
+			after = append(after, o)
+		} else {
+			before = append(before, o)
+		}
+	}
+	apply := func(set string, objs []manifest.Object) error {
+		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: set, Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
+		out.Manifests = mergeResults(out.Manifests, res)
+		return err
+	}
+	if len(before) > 0 || phase.Kind == components.Manifest {
+		if err := apply(c.Name, before); err != nil {
 			return err
 		}
 	}
@@ -133,5 +144,21 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 			return err
 		}
 	}
+	if len(after) > 0 {
+		// Their own inventory, so that neither apply prunes the other's.
+		if err := apply(c.Name+"-after-release", after); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+func mergeResults(a *manifest.Result, b manifest.Result) *manifest.Result {
+	if a == nil {
+		return &b
+	}
+	return &manifest.Result{
+		Applied: a.Applied + b.Applied, Created: a.Created + b.Created, Pruned: a.Pruned + b.Pruned,
+		Changed: append(a.Changed, b.Changed...),
+	}
 }

@@ -206,6 +206,12 @@ func TestRealChartsDeploy(t *testing.T) {
 	checkHookJobsComplete(t, cs)
 	checkNothingInDefault(t, cs)
 	checkExtraObjects(t, cfg)
+	if _, err := cs.AppsV1().DaemonSets("openstack").Get(context.Background(), "magnum-cluster-api-proxy", metav1.GetOptions{}); err != nil {
+		t.Errorf("magnum's proxy, applied after its release: %v", err)
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Get(context.Background(), "magnum-cluster-api", metav1.GetOptions{}); err != nil {
+		t.Errorf("magnum's cluster role binding, applied before its release: %v", err)
+	}
 
 	// Second run: nothing changes.
 	s = newStack(t, cfg, overrides)
