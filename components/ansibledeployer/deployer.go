@@ -326,11 +326,11 @@ type transcript struct {
 	secrets   []string
 	forward   func(string)
 
-	mu                  sync.Mutex
-	last                []string
-	task                string
+	mu                    sync.Mutex
+	last                  []string
+	task                  string
 	failedTask, failedMsg string
-	failedHost          string
+	failedHost            string
 }
 
 func newTranscript(component string, keep int, secrets []string, forward func(string)) *transcript {
