@@ -23,6 +23,11 @@ type GraphOptions struct {
 	// AllComponents ignores the configuration and includes every component,
 	// as when replaying timings of a deploy that ran them all.
 	AllComponents bool
+	// Resources, when set, maps the resources a phase declares to those its
+	// unit holds: a host lock such as "apt" becomes one per host the phase
+	// runs on ("apt@host1", ...), so phases on different hosts need not
+	// wait for each other.
+	Resources func(c *Component, p Phase) []string
 }
 
 // Graph lowers the components cfg enables into a graph of units. Needs on a
@@ -61,7 +66,7 @@ func (r *Registry) Graph(cfg Config, opts GraphOptions) (*dag.Graph[string], err
 						spec.Needs = append(spec.Needs, t)
 					}
 				}
-				spec.Resources = append(spec.Resources, p.Resources...)
+				spec.Resources = append(spec.Resources, opts.resources(c, p)...)
 			}
 			if err := g.AddNode(c.Name, spec); err != nil {
 				return nil, err
@@ -69,7 +74,7 @@ func (r *Registry) Graph(cfg Config, opts GraphOptions) (*dag.Graph[string], err
 			continue
 		}
 		for i, p := range c.Phases {
-			spec := dag.Spec[string]{Cost: r.duration(c, p.Name, opts.Durations), Resources: p.Resources}
+			spec := dag.Spec[string]{Cost: r.duration(c, p.Name, opts.Durations), Resources: opts.resources(c, p)}
 			if i > 0 {
 				spec.Needs = append(spec.Needs, UnitKey(c.Name, c.Phases[i-1].Name))
 			}
@@ -193,4 +198,11 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+func (o GraphOptions) resources(c *Component, p Phase) []string {
+	if o.Resources == nil {
+		return p.Resources
+	}
+	return o.Resources(c, p)
 }

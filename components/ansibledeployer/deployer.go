@@ -44,6 +44,9 @@ type Play struct {
 	Environment map[string]string
 	// When, if set, is the role's condition.
 	When string
+	// Tasks, when Role is empty, are the play's own tasks (for checks that
+	// are a part of a role, such as openvswitch's host checks).
+	Tasks []map[string]any
 }
 
 // Job is one ansible-playbook run.
@@ -176,16 +179,18 @@ func (d *Deployer) checkCollection(playbook string) error {
 
 // renderPlay writes the one-play playbook of a role.
 func renderPlay(dir string, p *Play) (string, error) {
-	if p.Hosts == "" || p.Role == "" {
-		return "", errors.New("a play needs hosts and a role")
+	if p.Hosts == "" || (p.Role == "") == (len(p.Tasks) == 0) {
+		return "", errors.New("a play needs hosts, and a role or tasks")
 	}
-	role := map[string]any{"role": p.Role}
-	if p.When != "" {
-		role["when"] = p.When
-	}
-	play := map[string]any{
-		"hosts": p.Hosts, "become": p.Become, "gather_facts": p.GatherFacts,
-		"roles": []any{role},
+	play := map[string]any{"hosts": p.Hosts, "become": p.Become, "gather_facts": p.GatherFacts}
+	if p.Role != "" {
+		role := map[string]any{"role": p.Role}
+		if p.When != "" {
+			role["when"] = p.When
+		}
+		play["roles"] = []any{role}
+	} else {
+		play["tasks"] = p.Tasks
 	}
 	if len(p.Environment) > 0 {
 		play["environment"] = p.Environment

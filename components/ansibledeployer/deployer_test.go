@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
@@ -231,5 +232,50 @@ func TestPipeHeldOutsideTheGroupDoesNotHang(t *testing.T) {
 	}
 	if got := strings.Join(out.get(), "|"); got != "[escapee] starting|[escapee] detached" {
 		t.Errorf("output %q", got)
+	}
+}
+
+// TestExtraVarsFileIsPrivateAndRemoved runs a stand-in for ansible-playbook
+// that reports its argv and the mode of the extra vars file.
+func TestExtraVarsFileIsPrivateAndRemoved(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "fake-ansible")
+	body := `#!/bin/bash
+echo "argv: $*"
+for a in "$@"; do case "$a" in @*) f="${a#@}"; echo "mode: $(stat -c %a "$f")"; echo "file: $f";; esac; done
+`
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := &lines{}
+	d := &Deployer{Bin: script, Output: out.add}
+	const secret = "hunter2-hunter2"
+	if err := d.Run(context.Background(), Job{Component: "vars", Playbook: filepath.Join(dir, "site.yml"),
+		ExtraVars: map[string]any{"admin_password": secret}}); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(out.get(), "\n")
+	if strings.Contains(text, secret) || !strings.Contains(text, "mode: 600") {
+		t.Errorf("output:\n%s", text)
+	}
+	for _, l := range out.get() {
+		if f, ok := strings.CutPrefix(l, "[vars] file: "); ok {
+			if _, err := os.Stat(f); !os.IsNotExist(err) {
+				t.Errorf("extra vars file %s still there: %v", f, err)
+			}
+		}
+	}
+}
+
+func TestEveryAnsibleComponentHasAJob(t *testing.T) {
+	for _, c := range components.Default().Components() {
+		for _, p := range c.Phases {
+			if p.Kind != components.Ansible {
+				continue
+			}
+			if _, ok := JobFor(c.Name); !ok {
+				t.Errorf("%s: phase %s is Ansible work without a job", c.Name, p.Name)
+			}
+		}
 	}
 }
