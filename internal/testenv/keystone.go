@@ -38,6 +38,9 @@ type Keystone struct {
 	// Timeout bounds the start; default 2 minutes (more when packages must
 	// be installed first).
 	Timeout time.Duration
+	// Private starts a server of its own even when $ATMOSPHERE_TEST_CLOUDS
+	// names one, for a test that stops it.
+	Private bool
 
 	// URL is the identity endpoint, http://127.0.0.1:PORT/v3.
 	URL string
@@ -53,7 +56,7 @@ type Keystone struct {
 // keys, bootstraps the admin user and endpoints, and starts uwsgi detached
 // (it outlives this process until Stop).
 func (k *Keystone) Start(ctx context.Context) error {
-	if path := os.Getenv(EnvClouds); path != "" {
+	if path := os.Getenv(EnvClouds); path != "" && !k.Private {
 		url, err := cloudURL(path)
 		if err == nil {
 			err = probe(ctx, url, 10*time.Second)
@@ -189,6 +192,13 @@ func (k *Keystone) start(ctx context.Context) error {
 		return err
 	}
 
+	return k.serve(ctx)
+}
+
+// serve starts uwsgi on the configured state directory and port, and waits
+// until keystone answers.
+func (k *Keystone) serve(ctx context.Context) error {
+	conf := filepath.Join(k.StateDir, "keystone.conf")
 	logFile, err := os.OpenFile(filepath.Join(k.StateDir, "uwsgi.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
@@ -226,7 +236,7 @@ func (k *Keystone) start(ctx context.Context) error {
 // StateDir) and waits until its processes are gone. A reused server named
 // by $ATMOSPHERE_TEST_CLOUDS is left alone.
 func (k *Keystone) Stop() error {
-	if os.Getenv(EnvClouds) != "" && !k.started {
+	if os.Getenv(EnvClouds) != "" && !k.started && !k.Private {
 		return nil
 	}
 	k.started = false
@@ -337,4 +347,24 @@ func randomHex(n int) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// Outage stops the server this Keystone started, keeps it down for d, and
+// starts it again on the same port with the same database and keys: tokens
+// issued before stay valid.
+func (k *Keystone) Outage(ctx context.Context, d time.Duration) error {
+	if !k.started {
+		return errors.New("keystone outage: this Keystone did not start the server")
+	}
+	if pid := k.pid(); pid > 0 {
+		if err := k.stopPID(pid); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+	}
+	return k.serve(ctx)
 }

@@ -152,3 +152,19 @@ func Kubeconfig(t testing.TB) string {
 	Kube(t)
 	return shared.cluster.Kubeconfig
 }
+
+// PrivateKeystone starts a keystone of the test's own (for tests that stop
+// it), stopped when the test ends.
+func PrivateKeystone(t testing.TB) *Keystone {
+	t.Helper()
+	k := &Keystone{StateDir: t.TempDir(), Private: true}
+	if err := k.Start(context.Background()); err != nil {
+		t.Fatalf("private keystone: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := k.Stop(); err != nil {
+			t.Errorf("stop the private keystone: %v", err)
+		}
+	})
+	return k
+}
