@@ -204,3 +204,17 @@ func sameIDs(a, b []endpoints.Endpoint) bool {
 	}
 	return len(a) == len(b)
 }
+
+// TestPasswordsNeverInErrors makes steps fail and checks the password is
+// nowhere in what they return.
+func TestPasswordsNeverInErrors(t *testing.T) {
+	id, _ := newIdentity(t)
+	const secret = "do-not-print-Zq8x1"
+	_, _, err := id.EnsureUser(context.Background(), UserSpec{Name: "ghost", DomainID: "no-such-domain", Password: secret})
+	if err == nil {
+		t.Fatal("want an error for an unknown domain")
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v", err), secret) {
+		t.Errorf("the password leaked: %v", err)
+	}
+}
