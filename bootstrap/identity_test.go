@@ -18,12 +18,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := testenv.Teardown(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
+	testenv.Main(m)
 }
 
 func newIdentity(t *testing.T) (*Identity, *gophercloud.ServiceClient) {

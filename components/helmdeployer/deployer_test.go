@@ -26,12 +26,7 @@ import (
 
 func TestMain(m *testing.M) {
 	kube.ManagedFieldsManager = "atmosphere"
-	code := m.Run()
-	if err := testenv.Teardown(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
+	testenv.Main(m)
 }
 
 func loadChart(t testing.TB, path string) *chart.Chart {

@@ -35,12 +35,7 @@ import (
 func TestMain(m *testing.M) {
 	kube.ManagedFieldsManager = manifest.FieldManager
 	log.SetOutput(io.Discard) // the chart loader warns about apiVersion v1 charts
-	code := m.Run()
-	if err := testenv.Teardown(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
+	testenv.Main(m)
 }
 
 var (

@@ -168,3 +168,14 @@ func PrivateKeystone(t testing.TB) *Keystone {
 	})
 	return k
 }
+
+// Main runs a test package's tests, stops what Kube and KeystoneClouds
+// started, and exits: call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	if err := Teardown(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
