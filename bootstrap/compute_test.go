@@ -5,16 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gophercloud/gophercloud/v2"
-
-	"github.com/vexxhost/atmosphere-go/openstack"
 )
 
 // fakeNova serves the flavor API as nova does for what gophercloud uses:
@@ -78,11 +73,7 @@ func (n *fakeNova) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newCompute(t *testing.T, nova *fakeNova) *Compute {
 	t.Helper()
-	srv := httptest.NewServer(nova)
-	t.Cleanup(srv.Close)
-	provider := &gophercloud.ProviderClient{}
-	provider.RetryFunc = openstack.Retry{MaxElapsed: 5 * time.Second, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}.Func()
-	return NewCompute(&gophercloud.ServiceClient{ProviderClient: provider, Endpoint: srv.URL + "/"})
+	return NewCompute(fakeClient(t, nova, ""))
 }
 
 func TestEnsureFlavor(t *testing.T) {

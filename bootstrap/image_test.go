@@ -17,10 +17,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gophercloud/gophercloud/v2"
-
-	"github.com/vexxhost/atmosphere-go/openstack"
 )
 
 // fakeGlance serves the image API as glance does for what gophercloud
@@ -91,11 +87,7 @@ func (g *fakeGlance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newImages(t *testing.T, glance http.Handler) *Images {
 	t.Helper()
-	srv := httptest.NewServer(glance)
-	t.Cleanup(srv.Close)
-	provider := &gophercloud.ProviderClient{}
-	provider.RetryFunc = openstack.Retry{MaxElapsed: 5 * time.Second, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}.Func()
-	return NewImages(&gophercloud.ServiceClient{ProviderClient: provider, Endpoint: srv.URL + "/", ResourceBase: srv.URL + "/v2/"}, nil)
+	return NewImages(fakeClient(t, glance, "v2/"), nil)
 }
 
 // pattern is an endless, cheap stream of bytes.

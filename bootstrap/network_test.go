@@ -5,15 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/gophercloud/gophercloud/v2"
-
-	"github.com/vexxhost/atmosphere-go/openstack"
 )
 
 // fakeNeutron serves networks, subnets, security groups and rules as
@@ -87,11 +81,7 @@ func (n *fakeNeutron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newNetwork(t *testing.T, neutron http.Handler) *Network {
 	t.Helper()
-	srv := httptest.NewServer(neutron)
-	t.Cleanup(srv.Close)
-	provider := &gophercloud.ProviderClient{}
-	provider.RetryFunc = openstack.Retry{MaxElapsed: 5 * time.Second, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}.Func()
-	return NewNetwork(&gophercloud.ServiceClient{ProviderClient: provider, Endpoint: srv.URL + "/", ResourceBase: srv.URL + "/v2.0/"})
+	return NewNetwork(fakeClient(t, neutron, "v2.0/"))
 }
 
 func TestOctaviaNetworkTwice(t *testing.T) {
