@@ -196,8 +196,9 @@ func (e *DigestMismatchError) Error() string {
 	return fmt.Sprintf("chart %s from %s: digest %s, the catalogue pins %s", e.Chart, e.Source, e.Got, e.Want)
 }
 
-// verify checks a loaded chart against its entry.
-func verify(e Entry, source string, c *chart.Chart) error {
+// verify checks a loaded chart, whose content digest is digest, against its
+// entry.
+func verify(e Entry, source string, c *chart.Chart, digest string) error {
 	if c.Metadata == nil || c.Metadata.Name != e.Name || c.Metadata.Version != e.Version {
 		got := "no Chart.yaml"
 		if c.Metadata != nil {
@@ -208,8 +209,8 @@ func verify(e Entry, source string, c *chart.Chart) error {
 	if e.Digest == "" {
 		return nil
 	}
-	if got := ContentDigest(c); got != e.Digest {
-		return &DigestMismatchError{Chart: e.Ref(), Source: source, Want: e.Digest, Got: got}
+	if digest != e.Digest {
+		return &DigestMismatchError{Chart: e.Ref(), Source: source, Want: e.Digest, Got: digest}
 	}
 	return nil
 }

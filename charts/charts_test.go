@@ -94,7 +94,7 @@ func TestPackagedChartHasTheDigestOfItsDirectory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := verify(e, "archive", packaged); err != nil {
+		if err := verify(e, "archive", packaged, ContentDigest(packaged)); err != nil {
 			t.Errorf("%v", err)
 		}
 	}

@@ -228,9 +228,16 @@ type Loader struct {
 
 // Load returns the chart pinned for ref.
 func (l *Loader) Load(ctx context.Context, ref Ref) (*chart.Chart, error) {
+	c, _, err := l.LoadWithDigest(ctx, ref)
+	return c, err
+}
+
+// LoadWithDigest returns the chart pinned for ref and its content digest
+// (ContentDigest), computed once while checking it.
+func (l *Loader) LoadWithDigest(ctx context.Context, ref Ref) (*chart.Chart, string, error) {
 	e, ok := l.Catalog.Lookup(ref)
 	if !ok {
-		return nil, fmt.Errorf("chart %s is not in the catalogue", ref)
+		return nil, "", fmt.Errorf("chart %s is not in the catalogue", ref)
 	}
 	sources := l.Sources
 	if l.CacheDir != "" {
@@ -244,22 +251,23 @@ func (l *Loader) Load(ctx context.Context, ref Ref) (*chart.Chart, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("chart %s: %w", ref, err)
+			return nil, "", fmt.Errorf("chart %s: %w", ref, err)
 		}
-		if err := verify(e, src.String(), c); err != nil {
-			return nil, err
+		digest := ContentDigest(c)
+		if err := verify(e, src.String(), c, digest); err != nil {
+			return nil, "", err
 		}
 		if e.Digest == "" && l.Log != nil {
-			l.Log.Warn("chart not pinned by digest", "chart", ref.String(), "digest", ContentDigest(c), "source", src.String())
+			l.Log.Warn("chart not pinned by digest", "chart", ref.String(), "digest", digest, "source", src.String())
 		}
 		if _, remote := src.(RepoSource); remote && l.CacheDir != "" {
 			if err := l.store(c); err != nil && l.Log != nil {
 				l.Log.Warn("cannot cache chart", "chart", ref.String(), "err", err)
 			}
 		}
-		return c, nil
+		return c, digest, nil
 	}
-	return nil, fmt.Errorf("chart %s found nowhere: %s", ref, strings.Join(misses, "; "))
+	return nil, "", fmt.Errorf("chart %s found nowhere: %s", ref, strings.Join(misses, "; "))
 }
 
 // store packages c into the cache, atomically.

@@ -17,7 +17,6 @@ import (
 	"helm.sh/helm/v3/pkg/storage/driver"
 
 	"github.com/vexxhost/atmosphere-go/charts"
-
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
@@ -42,6 +41,9 @@ type Release struct {
 	Name, Namespace string
 	// Chart is the loaded chart.
 	Chart *chart.Chart
+	// ChartDigest is charts.ContentDigest(Chart) when the caller has it
+	// already (charts.Loader.LoadWithDigest); it is computed when empty.
+	ChartDigest string
 	// Values are the values over the chart's defaults (the component's own
 	// and the operator's, already layered).
 	Values map[string]any
@@ -108,7 +110,11 @@ func digests(r Release) (map[string]string, error) {
 	if r.Chart == nil || r.Chart.Metadata == nil {
 		return nil, errors.New("no chart")
 	}
-	c := strings.TrimPrefix(charts.ContentDigest(r.Chart), "sha256:")[:52]
+	full := r.ChartDigest
+	if full == "" {
+		full = charts.ContentDigest(r.Chart)
+	}
+	c := strings.TrimPrefix(full, "sha256:")[:52]
 	v, err := digestOf(r.Values)
 	if err != nil {
 		return nil, fmt.Errorf("values: %w", err)
@@ -165,16 +171,17 @@ func (d *Deployer) Plan(ctx context.Context, r Release) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
-	_, dec, err := d.decide(cfg, r)
+	want, err := digests(r)
+	if err != nil {
+		return Decision{}, fmt.Errorf("release %s: %w", r.Name, err)
+	}
+	_, dec, err := d.decide(cfg, r, want)
 	return dec, err
 }
 
-// decide reads the last revision and chooses.
-func (d *Deployer) decide(cfg *action.Configuration, r Release) (*release.Release, Decision, error) {
-	want, err := digests(r)
-	if err != nil {
-		return nil, Decision{}, fmt.Errorf("release %s: %w", r.Name, err)
-	}
+// decide reads the last revision and chooses; want are the release's
+// digest labels.
+func (d *Deployer) decide(cfg *action.Configuration, r Release, want map[string]string) (*release.Release, Decision, error) {
 	last, err := cfg.Releases.Last(r.Name)
 	if errors.Is(err, driver.ErrReleaseNotFound) {
 		return nil, Decision{Action: Install, Reasons: []string{"new release"}}, nil
@@ -248,17 +255,17 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	last, dec, err := d.decide(cfg, r)
+	labels, err := digests(r)
+	if err != nil {
+		return Result{}, fmt.Errorf("release %s: %w", r.Name, err)
+	}
+	last, dec, err := d.decide(cfg, r, labels)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Decision: dec, NewRevision: dec.Revision}
 	if dec.Action == Unchanged {
 		return res, nil
-	}
-	labels, err := digests(r)
-	if err != nil {
-		return res, err
 	}
 	if dec.Unlock {
 		last.SetStatus(release.StatusFailed, "atmosphere: marked failed: "+dec.Reasons[0])

@@ -84,7 +84,7 @@ func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeplo
 	if c.Chart == nil {
 		return helmdeployer.Release{}, fmt.Errorf("%s has no chart", c.Name)
 	}
-	ch, err := s.Charts.Load(ctx, *c.Chart)
+	ch, digest, err := s.Charts.LoadWithDigest(ctx, *c.Chart)
 	if err != nil {
 		return helmdeployer.Release{}, err
 	}
@@ -93,7 +93,7 @@ func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeplo
 		return helmdeployer.Release{}, err
 	}
 	return helmdeployer.Release{
-		Name: c.Release, Namespace: c.Namespace, Chart: ch, Values: v,
+		Name: c.Release, Namespace: c.Namespace, Chart: ch, ChartDigest: digest, Values: v,
 		Timeout: s.timeout(c), Rollback: s.Rollback,
 	}, nil
 }
