@@ -19,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
@@ -145,7 +144,7 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 	for {
 		var still kube.ResourceList
 		var lastErr error
-		for _, info := range pending {
+		for i, info := range pending {
 			var ready bool
 			var err error
 			if isCRD(info) {
@@ -156,6 +155,8 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 				ready, err = checker.IsReady(ctx, info)
 			}
 			if ctx.Err() != nil {
+				// Out of time mid-scan: the unchecked ones are still pending.
+				still = append(still, pending[i:]...)
 				break
 			}
 			if ready {
@@ -175,11 +176,8 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 			lastErr = err
 			still = append(still, info)
 		}
-		if ctx.Err() == nil && len(still) == 0 {
-			return nil
-		}
 		if len(still) == 0 {
-			still = pending
+			return nil
 		}
 		pending = still
 		if w.waiting != nil {
@@ -231,14 +229,14 @@ func objectName(info *resource.Info) string {
 // ReplicaSets, Jobs and at Pods themselves.
 func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure {
 	ns := info.Namespace
-	var selector *metav1.LabelSelector
+	obj := kube.AsVersioned(info)
+	selector := workloadSelector(obj)
 	object := objectName(info)
 	// current keeps only the pods of the newest template: during a rollout
 	// the old pods may be the broken ones being replaced.
 	current := func(*corev1.Pod) bool { return true }
-	switch v := kube.AsVersioned(info).(type) {
+	switch v := obj.(type) {
 	case *appsv1.Deployment:
-		selector = v.Spec.Selector
 		rs, err := w.newestReplicaSet(ctx, ns, v.Name, selector)
 		if err != nil || rs == nil {
 			return nil
@@ -246,7 +244,6 @@ func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure 
 		hash := rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
 		current = func(p *corev1.Pod) bool { return p.Labels[appsv1.DefaultDeploymentUniqueLabelKey] == hash }
 	case *appsv1.StatefulSet:
-		selector = v.Spec.Selector
 		sts, err := w.clientset.AppsV1().StatefulSets(ns).Get(ctx, v.Name, metav1.GetOptions{})
 		if err != nil {
 			return nil
@@ -255,7 +252,6 @@ func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure 
 			current = func(p *corev1.Pod) bool { return p.Labels[appsv1.ControllerRevisionHashLabelKey] == rev }
 		}
 	case *appsv1.DaemonSet:
-		selector = v.Spec.Selector
 		ds, err := w.clientset.AppsV1().DaemonSets(ns).Get(ctx, v.Name, metav1.GetOptions{})
 		if err != nil {
 			return nil
@@ -266,7 +262,7 @@ func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure 
 			return !ok || g == gen
 		}
 	case *appsv1.ReplicaSet:
-		selector = v.Spec.Selector
+		// every pod of it is current
 	case *batchv1.Job:
 		job, err := w.clientset.BatchV1().Jobs(ns).Get(ctx, v.Name, metav1.GetOptions{})
 		if err != nil {
@@ -293,7 +289,7 @@ func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure 
 			}
 			return f
 		}
-		selector = job.Spec.Selector
+		selector = job.Spec.Selector // the server's, with its controller-uid
 	case *corev1.Pod:
 		pod, err := w.clientset.CoreV1().Pods(ns).Get(ctx, v.Name, metav1.GetOptions{})
 		if err != nil {
@@ -307,22 +303,12 @@ func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure 
 	default:
 		return nil
 	}
-	if selector == nil {
-		return nil
-	}
-	sel, err := metav1.LabelSelectorAsSelector(selector)
-	if err != nil || sel.Empty() {
-		return nil
-	}
-	pods, err := w.clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
-		return nil
-	}
-	for i := range pods.Items {
-		if !current(&pods.Items[i]) || pods.Items[i].DeletionTimestamp != nil {
+	pods := w.podsOf(ctx, ns, selector)
+	for i := range pods {
+		if !current(&pods[i]) || pods[i].DeletionTimestamp != nil {
 			continue
 		}
-		if f := w.podFailure(ctx, &pods.Items[i], false); f != nil {
+		if f := w.podFailure(ctx, &pods[i], false); f != nil {
 			f.Object = object
 			return f
 		}
@@ -357,22 +343,49 @@ func (w *waiter) newestReplicaSet(ctx context.Context, ns, deployment string, se
 	return newest, nil
 }
 
-// lastFailedPod is the failure of the newest failed pod of a Job.
-func (w *waiter) lastFailedPod(ctx context.Context, job *batchv1.Job) *PodFailure {
-	if job.Spec.Selector == nil {
+// podsOf lists the pods a workload's selector matches; nil when it has no
+// usable selector or the list fails (a diagnosis is best effort).
+func (w *waiter) podsOf(ctx context.Context, namespace string, selector *metav1.LabelSelector) []corev1.Pod {
+	if selector == nil {
 		return nil
 	}
-	pods, err := w.clientset.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.Set(job.Spec.Selector.MatchLabels).String(),
-	})
+	sel, err := metav1.LabelSelectorAsSelector(selector)
+	if err != nil || sel.Empty() {
+		return nil
+	}
+	pods, err := w.clientset.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
 		return nil
 	}
-	sort.Slice(pods.Items, func(i, j int) bool {
-		return pods.Items[i].CreationTimestamp.After(pods.Items[j].CreationTimestamp.Time)
+	return pods.Items
+}
+
+// workloadSelector is the pod selector of a Deployment, StatefulSet,
+// DaemonSet, ReplicaSet or Job; nil for other kinds.
+func workloadSelector(obj any) *metav1.LabelSelector {
+	switch v := obj.(type) {
+	case *appsv1.Deployment:
+		return v.Spec.Selector
+	case *appsv1.StatefulSet:
+		return v.Spec.Selector
+	case *appsv1.DaemonSet:
+		return v.Spec.Selector
+	case *appsv1.ReplicaSet:
+		return v.Spec.Selector
+	case *batchv1.Job:
+		return v.Spec.Selector
+	}
+	return nil
+}
+
+// lastFailedPod is the failure of the newest failed pod of a Job.
+func (w *waiter) lastFailedPod(ctx context.Context, job *batchv1.Job) *PodFailure {
+	pods := w.podsOf(ctx, job.Namespace, job.Spec.Selector)
+	sort.Slice(pods, func(i, j int) bool {
+		return pods[i].CreationTimestamp.After(pods[j].CreationTimestamp.Time)
 	})
-	for i := range pods.Items {
-		if f := w.podFailure(ctx, &pods.Items[i], true); f != nil {
+	for i := range pods {
+		if f := w.podFailure(ctx, &pods[i], true); f != nil {
 			return f
 		}
 	}
@@ -441,31 +454,15 @@ func eventTime(e corev1.Event) time.Time {
 // that is not: unscheduled (with the scheduler's message), or a container
 // waiting (with its reason). Empty when it cannot tell.
 func (w *waiter) explain(ctx context.Context, info *resource.Info) string {
-	var selector *metav1.LabelSelector
-	switch v := kube.AsVersioned(info).(type) {
-	case *appsv1.Deployment:
-		selector = v.Spec.Selector
-	case *appsv1.StatefulSet:
-		selector = v.Spec.Selector
-	case *appsv1.DaemonSet:
-		selector = v.Spec.Selector
-	case *batchv1.Job:
-		selector = v.Spec.Selector
-	default:
+	selector := workloadSelector(kube.AsVersioned(info))
+	if selector == nil {
 		return ""
 	}
-	sel, err := metav1.LabelSelectorAsSelector(selector)
-	if err != nil || sel.Empty() {
-		return ""
-	}
-	pods, err := w.clientset.CoreV1().Pods(info.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
-		return ""
-	}
-	if len(pods.Items) == 0 {
+	pods := w.podsOf(ctx, info.Namespace, selector)
+	if len(pods) == 0 {
 		return "no pods"
 	}
-	for _, p := range pods.Items {
+	for _, p := range pods {
 		for _, c := range p.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
 				return fmt.Sprintf("pod %s %s: %s", p.Name, c.Reason, c.Message)
