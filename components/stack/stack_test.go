@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -225,12 +226,9 @@ func TestRealChartsDeploy(t *testing.T) {
 	t.Logf("no-op re-run: %s, 0 new revisions", took.Round(time.Millisecond))
 
 	// Third run: one value of memcached changes; only memcached upgrades.
-	changed := values.Merge(nil, nil)
-	for k, v := range overrides {
-		changed[k] = v
-	}
+	changed := maps.Clone(overrides)
 	changed["memcached"] = values.Merge(overrides["memcached"], values.Values{"pod": map[string]any{"replicas": map[string]any{"server": int64(2)}}})
-	s = newStack(t, cfg, asValues(changed))
+	s = newStack(t, cfg, changed)
 	deploy(t, s, g)
 	var upgraded []string
 	for _, o := range s.Outcomes() {
@@ -251,16 +249,6 @@ func TestRealChartsDeploy(t *testing.T) {
 			t.Errorf("%s: revision %d %s, want %d deployed", key, r.Version, r.Info.Status, want)
 		}
 	}
-}
-
-func asValues(m map[string]any) map[string]values.Values {
-	out := map[string]values.Values{}
-	for k, v := range m {
-		if vv, ok := v.(values.Values); ok {
-			out[k] = vv
-		}
-	}
-	return out
 }
 
 func sameRevisions(a, b map[string]*release.Release) bool {
