@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,81 +11,16 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vexxhost/atmosphere-go/internal/openstackfake"
 )
-
-// fakeGlance serves the image API as glance does for what gophercloud
-// uses; uploads are read as a stream and only their md5 is kept.
-type fakeGlance struct {
-	mu     sync.Mutex
-	images map[string]map[string]any
-	next   int
-}
-
-func (g *fakeGlance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	path := strings.TrimPrefix(r.URL.Path, "/v2/images")
-	switch {
-	case r.Method == http.MethodGet && path == "":
-		g.mu.Lock()
-		list := []map[string]any{}
-		for _, img := range g.images {
-			if name := r.URL.Query().Get("name"); name == "" || img["name"] == name {
-				list = append(list, img)
-			}
-		}
-		g.mu.Unlock()
-		json.NewEncoder(w).Encode(map[string]any{"images": list})
-	case r.Method == http.MethodPost && path == "":
-		var img map[string]any
-		json.NewDecoder(r.Body).Decode(&img)
-		g.mu.Lock()
-		g.next++
-		img["id"] = fmt.Sprintf("img-%d", g.next)
-		img["status"] = "queued"
-		g.images[img["id"].(string)] = img
-		g.mu.Unlock()
-		w.WriteHeader(201)
-		json.NewEncoder(w).Encode(img)
-	case r.Method == http.MethodPut && strings.HasSuffix(path, "/file"):
-		id := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/file")
-		h := md5.New()
-		n, err := io.Copy(h, r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		g.mu.Lock()
-		g.images[id]["checksum"] = hex.EncodeToString(h.Sum(nil))
-		g.images[id]["size"] = n
-		g.images[id]["status"] = "active"
-		g.mu.Unlock()
-		w.WriteHeader(204)
-	case r.Method == http.MethodGet:
-		g.mu.Lock()
-		img, ok := g.images[strings.TrimPrefix(path, "/")]
-		g.mu.Unlock()
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		json.NewEncoder(w).Encode(img)
-	case r.Method == http.MethodDelete:
-		g.mu.Lock()
-		delete(g.images, strings.TrimPrefix(path, "/"))
-		g.mu.Unlock()
-		w.WriteHeader(204)
-	default:
-		http.NotFound(w, r)
-	}
-}
 
 func newImages(t *testing.T, glance http.Handler) *Images {
 	t.Helper()
-	return NewImages(fakeClient(t, glance, "v2/"), nil)
+	return NewImages(openstackfake.Client(t, glance, "v2/"), nil)
 }
 
 // pattern is an endless, cheap stream of bytes.
@@ -116,7 +49,7 @@ func TestImageFromURLStreams(t *testing.T) {
 		io.Copy(w, &pattern{left: size})
 	}))
 	defer source.Close()
-	glance := &fakeGlance{images: map[string]map[string]any{}}
+	glance := &openstackfake.Glance{}
 	m := newImages(t, glance)
 
 	runtime.GC()
@@ -160,17 +93,16 @@ func TestImageFromFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat("cirros", 1000)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	glance := &fakeGlance{images: map[string]map[string]any{
-		// A half-made image left by an interrupted run.
-		"stale": {"id": "stale", "name": "cirros", "status": "queued"},
-	}}
+	glance := &openstackfake.Glance{}
+	// A half-made image left by an interrupted run.
+	glance.Add("images", map[string]any{"id": "stale", "name": "cirros", "status": "queued"})
 	m := newImages(t, glance)
 	img, changed, err := m.EnsureImage(context.Background(), Image{Name: "cirros", Source: path, DiskFormat: "raw"})
 	if err != nil || !changed {
 		t.Fatalf("changed %v err %v", changed, err)
 	}
-	if _, ok := glance.images["stale"]; ok || len(glance.images) != 1 {
-		t.Errorf("images %v: the half-made one must be replaced", glance.images)
+	if imgs := glance.Objects("images"); len(imgs) != 1 || imgs[0]["id"] == "stale" {
+		t.Errorf("images %v: the half-made one must be replaced", imgs)
 	}
 	if _, changed, err := m.EnsureImage(context.Background(), Image{Name: "cirros", Source: path, DiskFormat: "raw"}); err != nil || changed {
 		t.Errorf("second run: changed %v err %v", changed, err)
@@ -184,7 +116,7 @@ func TestImageFromFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "md5") {
 		t.Errorf("wrong checksum: %v", err)
 	}
-	for _, i := range glance.images {
+	for _, i := range glance.Objects("images") {
 		if i["name"] == "other" {
 			t.Errorf("an image with the wrong checksum was kept")
 		}

@@ -1,0 +1,155 @@
+package openstackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Nova serves flavors (409 on a duplicate name), keypairs (409 on a
+// duplicate name) and quota sets, as nova does.
+type Nova struct {
+	Faults
+	store
+}
+
+// Quota returns a project's quota set as stored.
+func (n *Nova) Quota(project string) map[string]any {
+	for _, q := range n.Objects("quota-sets") {
+		if q["id"] == project {
+			return q
+		}
+	}
+	return nil
+}
+
+func (n *Nova) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if n.inject(w, `{"computeFault": {"code": 500, "message": "boom"}}`) {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	collection, id, _ := strings.Cut(strings.Trim(r.URL.Path, "/"), "/")
+	switch collection {
+	case "flavors":
+		n.flavors(w, r, id)
+	case "os-keypairs":
+		n.keypairs(w, r, id)
+	case "os-quota-sets":
+		n.quotaSets(w, r, id)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func conflict(w http.ResponseWriter, message string) {
+	reply(w, http.StatusConflict, map[string]any{"conflictingRequest": map[string]any{"code": 409, "message": message}})
+}
+
+func (n *Nova) flavors(w http.ResponseWriter, r *http.Request, id string) {
+	byName := func(name any) func(map[string]any) bool {
+		return func(o map[string]any) bool { return o["name"] == name }
+	}
+	byID := func(o map[string]any) bool { return o["id"] == id }
+	switch {
+	case r.Method == http.MethodGet && id == "detail":
+		reply(w, 200, map[string]any{"flavors": n.objects["flavors"]})
+	case r.Method == http.MethodPost && id == "":
+		var body struct{ Flavor map[string]any }
+		json.NewDecoder(r.Body).Decode(&body)
+		if i, _ := n.find("flavors", byName(body.Flavor["name"])); i >= 0 {
+			conflict(w, "Flavor with name exists.")
+			return
+		}
+		n.next++
+		body.Flavor["id"] = strings.Repeat("f", n.next)
+		n.add("flavors", body.Flavor)
+		reply(w, 200, map[string]any{"flavor": body.Flavor})
+	case r.Method == http.MethodDelete:
+		i, _ := n.find("flavors", byID)
+		if i < 0 {
+			http.NotFound(w, r)
+			return
+		}
+		n.remove("flavors", i)
+		w.WriteHeader(202)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (n *Nova) keypairs(w http.ResponseWriter, r *http.Request, name string) {
+	byName := func(name any) func(map[string]any) bool {
+		return func(o map[string]any) bool { return o["name"] == name }
+	}
+	switch {
+	case r.Method == http.MethodGet && name == "":
+		list := []any{}
+		for _, k := range n.objects["keypairs"] {
+			list = append(list, map[string]any{"keypair": k})
+		}
+		reply(w, 200, map[string]any{"keypairs": list})
+	case r.Method == http.MethodGet:
+		_, k := n.find("keypairs", byName(name))
+		if k == nil {
+			reply(w, 404, map[string]any{"itemNotFound": map[string]any{"code": 404, "message": "Keypair " + name + " not found"}})
+			return
+		}
+		reply(w, 200, map[string]any{"keypair": k})
+	case r.Method == http.MethodPost:
+		var body struct{ Keypair map[string]any }
+		json.NewDecoder(r.Body).Decode(&body)
+		if i, _ := n.find("keypairs", byName(body.Keypair["name"])); i >= 0 {
+			conflict(w, fmt.Sprintf("Key pair '%s' already exists.", body.Keypair["name"]))
+			return
+		}
+		body.Keypair["fingerprint"] = fmt.Sprintf("fp:%d", len(fmt.Sprint(body.Keypair["public_key"])))
+		n.add("keypairs", body.Keypair)
+		reply(w, 200, map[string]any{"keypair": body.Keypair})
+	case r.Method == http.MethodDelete:
+		i, _ := n.find("keypairs", byName(name))
+		if i < 0 {
+			http.NotFound(w, r)
+			return
+		}
+		n.remove("keypairs", i)
+		w.WriteHeader(202)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// novaQuotaDefaults are nova's default quotas.
+var novaQuotaDefaults = map[string]any{"instances": 10, "cores": 20, "ram": 51200, "key_pairs": 100,
+	"server_groups": 10, "server_group_members": 10, "metadata_items": 128}
+
+func (n *Nova) quotaSets(w http.ResponseWriter, r *http.Request, project string) {
+	_, q := n.find("quota-sets", func(o map[string]any) bool { return o["id"] == project })
+	if q == nil {
+		q = map[string]any{"id": project}
+		for k, v := range novaQuotaDefaults {
+			q[k] = v
+		}
+		n.add("quota-sets", q)
+	}
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPut:
+		var body struct {
+			QuotaSet map[string]any `json:"quota_set"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		for k, v := range body.QuotaSet {
+			if _, known := novaQuotaDefaults[k]; !known {
+				reply(w, 400, map[string]any{"badRequest": map[string]any{"code": 400, "message": "Additional properties are not allowed ('" + k + "' was unexpected)"}})
+				return
+			}
+			q[k] = v
+		}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	reply(w, 200, map[string]any{"quota_set": q})
+}
