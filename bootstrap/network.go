@@ -5,9 +5,12 @@ import (
 	"fmt"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsbinding"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 )
 
@@ -134,4 +137,80 @@ func hasRule(have []rules.SecGroupRule, r Rule) bool {
 		}
 	}
 	return false
+}
+
+// EnsureQuota ensures a project's network limits (security_group,
+// security_group_rule, port, ...).
+func (n *Network) EnsureQuota(ctx context.Context, projectID string, want Quota) (bool, error) {
+	defer n.locks.lock("quota:" + projectID)()
+	var have struct {
+		Quota map[string]any `json:"quota"`
+	}
+	if err := quotas.Get(ctx, n.client, projectID).ExtractInto(&have); err != nil {
+		return false, fmt.Errorf("read network quotas of project %s: %w", projectID, err)
+	}
+	if !want.differs(have.Quota) {
+		return false, nil
+	}
+	if err := quotas.Update(ctx, n.client, projectID, want).Err; err != nil {
+		return false, fmt.Errorf("set network quotas of project %s: %w", projectID, err)
+	}
+	return true, nil
+}
+
+// Port is a neutron port to ensure, bound to a host: the health-manager
+// ports octavia's controllers listen on.
+type Port struct {
+	Name           string
+	NetworkID      string
+	ProjectID      string
+	HostID         string
+	DeviceOwner    string
+	DeviceID       string
+	SecurityGroups []string
+}
+
+// BoundPort is a port with its binding.
+type BoundPort struct {
+	ports.Port
+	portsbinding.PortsBindingExt
+}
+
+// EnsurePort ensures a port of this name on a network, bound to the host,
+// with these security groups; a port bound elsewhere or with other groups
+// is updated in place.
+func (n *Network) EnsurePort(ctx context.Context, want Port) (*BoundPort, bool, error) {
+	defer n.locks.lock("port:" + want.NetworkID + "/" + want.Name)()
+	var found []BoundPort
+	pages, err := ports.List(n.client, ports.ListOpts{Name: want.Name, NetworkID: want.NetworkID}).AllPages(ctx)
+	if err == nil {
+		err = ports.ExtractPortsInto(pages, &found)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("list port %s: %w", want.Name, err)
+	}
+	var got BoundPort
+	if len(found) > 0 {
+		have := found[0]
+		if have.HostID == want.HostID && sameSet(have.SecurityGroups, want.SecurityGroups) {
+			return &have, false, nil
+		}
+		groups, host := want.SecurityGroups, want.HostID
+		err := ports.Update(ctx, n.client, have.ID, portsbinding.UpdateOptsExt{
+			UpdateOptsBuilder: ports.UpdateOpts{SecurityGroups: &groups}, HostID: &host}).ExtractInto(&got)
+		if err != nil {
+			return nil, false, fmt.Errorf("update port %s: %w", want.Name, err)
+		}
+		return &got, true, nil
+	}
+	up := true
+	groups := want.SecurityGroups
+	err = ports.Create(ctx, n.client, portsbinding.CreateOptsExt{HostID: want.HostID, CreateOptsBuilder: ports.CreateOpts{
+		Name: want.Name, NetworkID: want.NetworkID, ProjectID: want.ProjectID, AdminStateUp: &up,
+		DeviceOwner: want.DeviceOwner, DeviceID: want.DeviceID, SecurityGroups: &groups,
+	}}).ExtractInto(&got)
+	if err != nil {
+		return nil, false, fmt.Errorf("create port %s: %w", want.Name, err)
+	}
+	return &got, true, nil
 }

@@ -131,6 +131,11 @@ func (c *Cloud) Network() (*gophercloud.ServiceClient, error) {
 	return gopenstack.NewNetworkV2(c.Provider, c.Endpoint)
 }
 
+// BlockStorage returns the block storage v3 client.
+func (c *Cloud) BlockStorage() (*gophercloud.ServiceClient, error) {
+	return gopenstack.NewBlockStorageV3(c.Provider, c.Endpoint)
+}
+
 // Image returns the image v2 client.
 func (c *Cloud) Image() (*gophercloud.ServiceClient, error) {
 	return gopenstack.NewImageV2(c.Provider, c.Endpoint)

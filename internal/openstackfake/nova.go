@@ -15,14 +15,7 @@ type Nova struct {
 }
 
 // Quota returns a project's quota set as stored.
-func (n *Nova) Quota(project string) map[string]any {
-	for _, q := range n.Objects("quota-sets") {
-		if q["id"] == project {
-			return q
-		}
-	}
-	return nil
-}
+func (n *Nova) Quota(project string) map[string]any { return quotaOf(&n.store, project) }
 
 func (n *Nova) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n.inject(w, `{"computeFault": {"code": 500, "message": "boom"}}`) {
@@ -125,13 +118,43 @@ var novaQuotaDefaults = map[string]any{"instances": 10, "cores": 20, "ram": 5120
 	"server_groups": 10, "server_group_members": 10, "metadata_items": 128}
 
 func (n *Nova) quotaSets(w http.ResponseWriter, r *http.Request, project string) {
-	_, q := n.find("quota-sets", func(o map[string]any) bool { return o["id"] == project })
+	serveQuotaSet(w, r, &n.store, project, novaQuotaDefaults)
+}
+
+// Cinder serves cinder's quota sets.
+type Cinder struct {
+	Faults
+	store
+}
+
+// cinderQuotaDefaults are cinder's default quotas.
+var cinderQuotaDefaults = map[string]any{"volumes": 10, "gigabytes": 1000, "snapshots": 10, "backups": 10,
+	"backup_gigabytes": 1000, "per_volume_gigabytes": -1, "groups": 10}
+
+func (c *Cinder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c.inject(w, `{"computeFault": {"code": 500, "message": "boom"}}`) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	project, ok := strings.CutPrefix(r.URL.Path, "/os-quota-sets/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	serveQuotaSet(w, r, &c.store, project, cinderQuotaDefaults)
+}
+
+// serveQuotaSet answers a read or update of the os-quota-sets API nova and
+// cinder share; a limit the service does not know is a 400.
+func serveQuotaSet(w http.ResponseWriter, r *http.Request, s *store, project string, defaults map[string]any) {
+	_, q := s.find("quota-sets", func(o map[string]any) bool { return o["id"] == project })
 	if q == nil {
 		q = map[string]any{"id": project}
-		for k, v := range novaQuotaDefaults {
+		for k, v := range defaults {
 			q[k] = v
 		}
-		n.add("quota-sets", q)
+		s.add("quota-sets", q)
 	}
 	switch r.Method {
 	case http.MethodGet:
@@ -140,11 +163,13 @@ func (n *Nova) quotaSets(w http.ResponseWriter, r *http.Request, project string)
 			QuotaSet map[string]any `json:"quota_set"`
 		}
 		json.NewDecoder(r.Body).Decode(&body)
-		for k, v := range body.QuotaSet {
-			if _, known := novaQuotaDefaults[k]; !known {
+		for k := range body.QuotaSet {
+			if _, known := defaults[k]; !known {
 				reply(w, 400, map[string]any{"badRequest": map[string]any{"code": 400, "message": "Additional properties are not allowed ('" + k + "' was unexpected)"}})
 				return
 			}
+		}
+		for k, v := range body.QuotaSet {
 			q[k] = v
 		}
 	default:
@@ -152,4 +177,16 @@ func (n *Nova) quotaSets(w http.ResponseWriter, r *http.Request, project string)
 		return
 	}
 	reply(w, 200, map[string]any{"quota_set": q})
+}
+
+// Quota returns a project's quota set as stored.
+func (c *Cinder) Quota(project string) map[string]any { return quotaOf(&c.store, project) }
+
+func quotaOf(s *store, project string) map[string]any {
+	for _, q := range s.Objects("quota-sets") {
+		if q["id"] == project {
+			return q
+		}
+	}
+	return nil
 }
