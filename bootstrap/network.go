@@ -3,9 +3,16 @@ package bootstrap
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/external"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/mtu"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsbinding"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsecurity"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/provider"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
@@ -27,40 +34,178 @@ func NewNetwork(client *gophercloud.ServiceClient) *Network {
 	return &Network{client: client}
 }
 
-// EnsureNetwork ensures a network of this name in a project.
-func (n *Network) EnsureNetwork(ctx context.Context, name, projectID string) (*networks.Network, bool, error) {
-	defer n.locks.lock("network:" + projectID + "/" + name)()
-	found, err := all(ctx, networks.List(n.client, networks.ListOpts{Name: name, ProjectID: projectID}), networks.ExtractNetworks)
-	if err != nil {
-		return nil, false, fmt.Errorf("list network %s: %w", name, err)
-	}
-	if len(found) > 0 {
-		return &found[0], false, nil
-	}
-	up := true
-	net, err := networks.Create(ctx, n.client, networks.CreateOpts{Name: name, ProjectID: projectID, AdminStateUp: &up}).Extract()
-	if err != nil {
-		return nil, false, fmt.Errorf("create network %s: %w", name, err)
-	}
-	return net, true, nil
+// NetworkSpec is a network to ensure: neutron_networks entries and
+// octavia's management network. Nil and zero fields are left to neutron.
+type NetworkSpec struct {
+	Name, ProjectID string
+	Shared, External *bool
+	PortSecurity     *bool
+	MTU              int
+	// ProviderType ("flat", "vlan", "vxlan"), PhysicalNetwork and
+	// SegmentationID are fixed when the network is made.
+	ProviderType    string
+	PhysicalNetwork string
+	SegmentationID  int
+	Subnets         []SubnetSpec
 }
 
-// EnsureSubnet ensures a subnet of this name and CIDR on a network.
-func (n *Network) EnsureSubnet(ctx context.Context, networkID, name, cidr string) (*subnets.Subnet, bool, error) {
-	defer n.locks.lock("subnet:" + networkID + "/" + name)()
-	found, err := all(ctx, subnets.List(n.client, subnets.ListOpts{Name: name, NetworkID: networkID}), subnets.ExtractSubnets)
+// NetworkInfo is a network with the extension attributes atmosphere sets.
+type NetworkInfo struct {
+	networks.Network
+	external.NetworkExternalExt
+	provider.NetworkProviderExt
+	mtu.NetworkMTUExt
+	portsecurity.PortSecurityExt
+}
+
+// rawNetwork is a network request body sent as is, for attributes spread
+// over several extensions. (A struct: gophercloud reads update headers
+// from struct tags.)
+type rawNetwork struct{ attrs map[string]any }
+
+func (b rawNetwork) ToNetworkCreateMap() (map[string]any, error) { return map[string]any{"network": b.attrs}, nil }
+func (b rawNetwork) ToNetworkUpdateMap() (map[string]any, error) { return map[string]any{"network": b.attrs}, nil }
+
+// EnsureNetwork ensures a network of this name in a project with these
+// attributes, and its subnets. Shared, external, MTU and port security are
+// updated in place; the provider attributes cannot be, so a difference
+// there is an error naming them.
+func (n *Network) EnsureNetwork(ctx context.Context, want NetworkSpec) (*NetworkInfo, bool, error) {
+	net, changed, err := n.ensureNetwork(ctx, want)
 	if err != nil {
-		return nil, false, fmt.Errorf("list subnet %s: %w", name, err)
+		return nil, false, err
 	}
-	if len(found) > 0 {
-		if found[0].CIDR != cidr {
-			return nil, false, fmt.Errorf("subnet %s has CIDR %s, want %s: neutron cannot change it; delete it to let it be made again", name, found[0].CIDR, cidr)
+	for _, sub := range want.Subnets {
+		_, c, err := n.EnsureSubnet(ctx, net.ID, sub)
+		if err != nil {
+			return net, changed, fmt.Errorf("network %s: %w", want.Name, err)
 		}
-		return &found[0], false, nil
+		changed = changed || c
 	}
-	s, err := subnets.Create(ctx, n.client, subnets.CreateOpts{NetworkID: networkID, Name: name, CIDR: cidr, IPVersion: gophercloud.IPv4}).Extract()
+	return net, changed, nil
+}
+
+func (n *Network) ensureNetwork(ctx context.Context, want NetworkSpec) (*NetworkInfo, bool, error) {
+	defer n.locks.lock("network:" + want.ProjectID + "/" + want.Name)()
+	var found []NetworkInfo
+	pages, err := networks.List(n.client, networks.ListOpts{Name: want.Name, ProjectID: want.ProjectID}).AllPages(ctx)
+	if err == nil {
+		err = networks.ExtractNetworksInto(pages, &found)
+	}
 	if err != nil {
-		return nil, false, fmt.Errorf("create subnet %s: %w", name, err)
+		return nil, false, fmt.Errorf("list network %s: %w", want.Name, err)
+	}
+	settable := map[string]any{}
+	set := func(key string, v *bool) {
+		if v != nil {
+			settable[key] = *v
+		}
+	}
+	set("shared", want.Shared)
+	set("router:external", want.External)
+	set("port_security_enabled", want.PortSecurity)
+	if want.MTU != 0 {
+		settable["mtu"] = want.MTU
+	}
+	var got NetworkInfo
+	if len(found) == 0 {
+		create := map[string]any{"name": want.Name, "admin_state_up": true}
+		if want.ProjectID != "" {
+			create["project_id"] = want.ProjectID
+		}
+		for k, v := range settable {
+			create[k] = v
+		}
+		if want.ProviderType != "" {
+			create["provider:network_type"] = want.ProviderType
+		}
+		if want.PhysicalNetwork != "" {
+			create["provider:physical_network"] = want.PhysicalNetwork
+		}
+		if want.SegmentationID != 0 {
+			create["provider:segmentation_id"] = want.SegmentationID
+		}
+		if err := networks.Create(ctx, n.client, rawNetwork{create}).ExtractInto(&got); err != nil {
+			return nil, false, fmt.Errorf("create network %s: %w", want.Name, err)
+		}
+		return &got, true, nil
+	}
+	have := found[0]
+	if (want.ProviderType != "" && want.ProviderType != have.NetworkType) ||
+		(want.PhysicalNetwork != "" && want.PhysicalNetwork != have.PhysicalNetwork) ||
+		(want.SegmentationID != 0 && strconv.Itoa(want.SegmentationID) != have.SegmentationID) {
+		return nil, false, fmt.Errorf("network %s is %s/%s/%s, want %s/%s/%d: neutron cannot change provider attributes; delete the network to let it be made again",
+			want.Name, have.NetworkType, have.PhysicalNetwork, have.SegmentationID, want.ProviderType, want.PhysicalNetwork, want.SegmentationID)
+	}
+	current := map[string]any{"shared": have.Shared, "router:external": have.External, "port_security_enabled": have.PortSecurityEnabled, "mtu": have.MTU}
+	update := map[string]any{}
+	for k, v := range settable {
+		if current[k] != v {
+			update[k] = v
+		}
+	}
+	if len(update) == 0 {
+		return &have, false, nil
+	}
+	if err := networks.Update(ctx, n.client, have.ID, rawNetwork{update}).ExtractInto(&got); err != nil {
+		return nil, false, fmt.Errorf("update network %s: %w", want.Name, err)
+	}
+	return &got, true, nil
+}
+
+// SubnetSpec is a subnet to ensure. Nil and zero fields are left to
+// neutron.
+type SubnetSpec struct {
+	Name, CIDR      string
+	GatewayIP       string
+	NoGateway       bool
+	AllocationPools []subnets.AllocationPool
+	DNSNameservers  []string
+	EnableDHCP      *bool
+}
+
+// EnsureSubnet ensures a subnet of this name and CIDR on a network; its DNS
+// servers and DHCP flag are updated in place, a different CIDR is an
+// error (neutron cannot change it).
+func (n *Network) EnsureSubnet(ctx context.Context, networkID string, want SubnetSpec) (*subnets.Subnet, bool, error) {
+	defer n.locks.lock("subnet:" + networkID + "/" + want.Name)()
+	found, err := all(ctx, subnets.List(n.client, subnets.ListOpts{Name: want.Name, NetworkID: networkID}), subnets.ExtractSubnets)
+	if err != nil {
+		return nil, false, fmt.Errorf("list subnet %s: %w", want.Name, err)
+	}
+	if len(found) == 0 {
+		opts := subnets.CreateOpts{NetworkID: networkID, Name: want.Name, CIDR: want.CIDR, IPVersion: gophercloud.IPv4,
+			AllocationPools: want.AllocationPools, DNSNameservers: want.DNSNameservers, EnableDHCP: want.EnableDHCP}
+		if strings.Contains(want.CIDR, ":") {
+			opts.IPVersion = gophercloud.IPv6
+		}
+		if want.GatewayIP != "" || want.NoGateway {
+			gw := want.GatewayIP
+			opts.GatewayIP = &gw
+		}
+		s, err := subnets.Create(ctx, n.client, opts).Extract()
+		if err != nil {
+			return nil, false, fmt.Errorf("create subnet %s: %w", want.Name, err)
+		}
+		return s, true, nil
+	}
+	have := found[0]
+	if have.CIDR != want.CIDR {
+		return nil, false, fmt.Errorf("subnet %s has CIDR %s, want %s: neutron cannot change it; delete it to let it be made again", want.Name, have.CIDR, want.CIDR)
+	}
+	var update subnets.UpdateOpts
+	if want.DNSNameservers != nil && !slices.Equal(have.DNSNameservers, want.DNSNameservers) {
+		update.DNSNameservers = &want.DNSNameservers
+	}
+	if want.EnableDHCP != nil && have.EnableDHCP != *want.EnableDHCP {
+		update.EnableDHCP = want.EnableDHCP
+	}
+	if update.DNSNameservers == nil && update.EnableDHCP == nil {
+		return &have, false, nil
+	}
+	s, err := subnets.Update(ctx, n.client, have.ID, update).Extract()
+	if err != nil {
+		return nil, false, fmt.Errorf("update subnet %s: %w", want.Name, err)
 	}
 	return s, true, nil
 }
