@@ -165,6 +165,28 @@ func then(c *Component, p Phase) *Component {
 	return c
 }
 
+// before puts a phase first, taking its estimate from the install phase
+// (the measure the estimates come from covered the whole component).
+func before(c *Component, p Phase) *Component {
+	for i := range c.Phases {
+		if c.Phases[i].Name == "install" {
+			c.Phases[i].Estimate -= p.Estimate
+		}
+	}
+	c.Phases = append([]Phase{p}, c.Phases...)
+	if !slices.Contains(c.Kinds, p.Kind) {
+		c.Kinds = append(c.Kinds, p.Kind)
+	}
+	return c
+}
+
+// withCatalog puts first the phase that makes a service's keystone
+// catalog entry and users, which its pods authenticate as. It needs only
+// keystone's API, not keystone's federation set-up.
+func withCatalog(c *Component) *Component {
+	return before(c, Phase{Name: "catalog", Kind: OpenStack, Needs: needs("keystone:install"), Estimate: s(3)})
+}
+
 // split moves seconds of the first phase's estimate to a second phase.
 func split(c *Component, p Phase) *Component {
 	c.Phases[0].Estimate -= p.Estimate
@@ -239,17 +261,17 @@ func defaultComponents() []*Component {
 		withKinds(split(release("keystone", "keystone", openstack, chart("keystone", "0.3.17"), 229,
 			needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached"), kubeAPI),
 			Phase{Name: "setup", Kind: OpenStack, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(29)}), Manifest),
-		split(release("barbican", "barbican", openstack, chart("barbican", "0.3.10"), 183, needs("keystone"), kubeAPI), setup(8)),
+		withCatalog(split(release("barbican", "barbican", openstack, chart("barbican", "0.3.10"), 183, needs("keystone"), kubeAPI), setup(8))),
 		release("rook-ceph", "rook-ceph", "rook-ceph", chart("rook-ceph", "v1.15.9"), 7, needs("kubernetes"), kubeAPI),
 		withKinds(split(release("rook-ceph-cluster", "ceph", openstack, chart("rook-ceph-cluster", "v1.15.9"), 57,
 			needs("rook-ceph", "ceph", "keystone"), kubeAPI), setup(7)), Manifest),
 		withKinds(release("ceph-provisioners", "ceph-provisioners", openstack, chart("ceph-provisioners", "0.1.8"), 24, needs("ceph", "kubernetes"), kubeAPI), Manifest),
-		release("glance", "glance", openstack, chart("glance", "0.4.15"), 316, needs("keystone"), kubeAPI),
+		withCatalog(release("glance", "glance", openstack, chart("glance", "0.4.15"), 316, needs("keystone"), kubeAPI)),
 		timeout(one("glance-images", OpenStack, "setup", 60, needs("glance"), nil), 30*time.Minute),
-		release("cinder", "cinder", openstack, chart("cinder", "0.3.23"), 328, needs("keystone", "ceph-provisioners"), kubeAPI),
+		withCatalog(release("cinder", "cinder", openstack, chart("cinder", "0.3.23"), 328, needs("keystone", "ceph-provisioners"), kubeAPI)),
 		enabledWhen(release("staffeln", "staffeln", openstack, chart("staffeln", "0.1.0"), 30, needs("cinder"), nil),
 			func(c Config) bool { return c.Staffeln }),
-		release("placement", "placement", openstack, chart("placement", "0.3.9"), 120, needs("keystone"), kubeAPI),
+		withCatalog(release("placement", "placement", openstack, chart("placement", "0.3.9"), 120, needs("keystone"), kubeAPI)),
 
 		// Networking and compute.
 		then(
@@ -264,16 +286,20 @@ func defaultComponents() []*Component {
 		withKinds(release("libvirt", "libvirt", openstack, chart("libvirt", "1.1.0"), 12, needs("cluster-issuer"), nil), Manifest),
 		enabledWhen(release("coredns", "neutron-coredns", openstack, chart("coredns", "1.31.0"), 3, needs("kubernetes"), nil),
 			func(c Config) bool { return c.NetworkBackend != BackendOVN }),
-		split(release("nova", "nova", openstack, chart("nova", "0.3.46"), 231, needs("placement", "glance", "libvirt"), kubeAPI), setup(11)),
-		split(release("neutron", "neutron", openstack, chart("neutron", "0.3.47"), 200, needs("keystone", "ovn", "coredns"), kubeAPI),
-			setup(20, "nova")),
-		release("heat", "heat", openstack, chart("heat", "0.3.7"), 258, needs("keystone"), kubeAPI),
-		withKinds(split(release("octavia", "octavia", openstack, chart("octavia", "0.2.9"), 289, needs("keystone", "valkey"), kubeAPI),
-			setup(89, "nova", "neutron", "glance")), Manifest),
-		withKinds(split(release("magnum", "magnum", openstack, chart("magnum", "0.2.9"), 290, needs("keystone"), kubeAPI),
-			setup(90, "glance")), Manifest),
-		withKinds(split(release("manila", "manila", openstack, chart("manila", "0.1.7"), 258, needs("keystone"), kubeAPI),
-			setup(58, "nova", "neutron", "cinder")), Manifest),
+		withCatalog(split(release("nova", "nova", openstack, chart("nova", "0.3.46"), 231, needs("placement", "glance", "libvirt"), kubeAPI), setup(11))),
+		withCatalog(split(release("neutron", "neutron", openstack, chart("neutron", "0.3.47"), 200, needs("keystone", "ovn", "coredns"), kubeAPI),
+			setup(20, "nova"))),
+		withCatalog(release("heat", "heat", openstack, chart("heat", "0.3.7"), 258, needs("keystone"), kubeAPI)),
+		// Octavia's and manila's values carry the IDs of what their set-up
+		// makes (network, security groups, ports, flavor, image), so their
+		// set-up comes before the chart, and starts as soon as nova,
+		// neutron and glance (or cinder) are set up.
+		withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia", "0.2.9"), 289, needs("keystone", "valkey"), kubeAPI), Manifest),
+			setup(89, "nova", "neutron", "glance"))),
+		withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum", "0.2.9"), 290, needs("keystone"), kubeAPI),
+			setup(90, "glance")), Manifest)),
+		withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila", "0.1.7"), 258, needs("keystone"), kubeAPI), Manifest),
+			setup(58, "nova", "neutron", "cinder"))),
 		release("horizon", "horizon", openstack, chart("horizon", "0.3.16"), 44, needs("keystone"), kubeAPI),
 		manifests("openstack-exporter", openstack, 16, needs("cinder", "neutron"), nil),
 	}

@@ -179,8 +179,13 @@ func TestPhaseNeeds(t *testing.T) {
 		{"neutron:setup", "neutron:install", true},
 		{"keystone:install", "keycloak:install", false},
 		{"keystone:setup", "keycloak:install", true},
-		{"octavia:install", "neutron:install", false},
+		{"octavia:setup", "octavia:install", false},
 		{"octavia:setup", "neutron:setup", true},
+		{"octavia:install", "octavia:setup", true},
+		{"octavia:catalog", "keystone:install", true},
+		{"octavia:catalog", "keystone:setup", false},
+		{"glance:install", "glance:catalog", true},
+		{"manila:install", "manila:setup", true},
 		{"magnum:install", "glance:install", false},
 		{"magnum:setup", "glance:install", true},
 		{"manila:setup", "cinder:install", true},
@@ -238,7 +243,7 @@ func TestDurationsSplitAWholeComponentByItsEstimates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for unit, want := range map[string]time.Duration{
-		"octavia:install": 400 * time.Second, "octavia:setup": 178 * time.Second,
+		"octavia:install": 394 * time.Second, "octavia:setup": 178 * time.Second, "octavia:catalog": 6 * time.Second,
 		"neutron:install": time.Second, "neutron:setup": 20 * time.Second,
 	} {
 		if n, _ := g.Node(unit); n.Cost != want {
