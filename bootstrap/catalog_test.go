@@ -3,8 +3,13 @@ package bootstrap
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
+	"github.com/vexxhost/atmosphere-go/openstack"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
@@ -132,5 +137,39 @@ func TestCatalogTwice(t *testing.T) {
 		Password: passwords["glance/glance"], Scope: scope}).Extract()
 	if err != nil {
 		t.Errorf("the glance user cannot get a service-project token: %v", err)
+	}
+}
+
+// TestCloudSeesServicesAddedAfterItAuthenticated: a compute endpoint made
+// after the cloud authenticated (as a deploy's catalog phase does) is found
+// by refreshing the token's catalog.
+func TestCloudSeesServicesAddedAfterItAuthenticated(t *testing.T) {
+	id, _ := newIdentity(t)
+	ctx := context.Background()
+	region := unique(t, "Region")
+	ao, eo, _, err := clouds.Parse(clouds.WithCloudName(testenv.CloudName), clouds.WithLocations(testenv.KeystoneClouds(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eo.Region = region
+	cloud, err := openstack.Authenticate(ctx, ao, eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloud.Compute(ctx); err == nil || !strings.Contains(err.Error(), region) {
+		t.Fatalf("compute before its endpoint exists: %v", err)
+	}
+	e := Endpoints{Region: region, Domain: "cloud.example.com", Namespace: "openstack", ClusterDomain: "cluster.local"}
+	nova := ServicesOf("nova")[0]
+	nova.Users = nil
+	if _, err := id.EnsureCatalogService(ctx, e, nova, passwordMap{}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := cloud.Compute(ctx)
+	if err != nil {
+		t.Fatalf("compute after its endpoint was made: %v", err)
+	}
+	if want := e.URLs(nova)[gophercloud.AvailabilityPublic] + "/"; client.Endpoint != want {
+		t.Errorf("compute endpoint %s, want %s", client.Endpoint, want)
 	}
 }

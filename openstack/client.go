@@ -14,17 +14,21 @@ import (
 	"net/http"
 	"strings"
 	"syscall"
+	"sync"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 )
 
 // Cloud is an authenticated connection to one OpenStack cloud.
 type Cloud struct {
 	Provider *gophercloud.ProviderClient
 	Endpoint gophercloud.EndpointOpts
+
+	catalogMu sync.Mutex // serialises service-client lookups and catalog refreshes
 }
 
 // Retry bounds the retries of one request.
@@ -122,23 +126,66 @@ func (c *Cloud) Identity() (*gophercloud.ServiceClient, error) {
 }
 
 // Compute returns the compute v2 client.
-func (c *Cloud) Compute() (*gophercloud.ServiceClient, error) {
-	return gopenstack.NewComputeV2(c.Provider, c.Endpoint)
+func (c *Cloud) Compute(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, "compute", gopenstack.NewComputeV2)
 }
 
 // Network returns the network v2 client.
-func (c *Cloud) Network() (*gophercloud.ServiceClient, error) {
-	return gopenstack.NewNetworkV2(c.Provider, c.Endpoint)
+func (c *Cloud) Network(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, "network", gopenstack.NewNetworkV2)
 }
 
 // BlockStorage returns the block storage v3 client.
-func (c *Cloud) BlockStorage() (*gophercloud.ServiceClient, error) {
-	return gopenstack.NewBlockStorageV3(c.Provider, c.Endpoint)
+func (c *Cloud) BlockStorage(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, "volumev3", gopenstack.NewBlockStorageV3)
 }
 
 // Image returns the image v2 client.
-func (c *Cloud) Image() (*gophercloud.ServiceClient, error) {
-	return gopenstack.NewImageV2(c.Provider, c.Endpoint)
+func (c *Cloud) Image(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, "image", gopenstack.NewImageV2)
+}
+
+// service makes a service client from the token's catalog. A token's
+// catalog is fixed when it is issued, and during a deploy services join
+// the catalog after atmosphere authenticated: when the service is missing,
+// the provider re-authenticates once and looks in the fresh catalog.
+func (c *Cloud) service(ctx context.Context, serviceType string,
+	make func(*gophercloud.ProviderClient, gophercloud.EndpointOpts) (*gophercloud.ServiceClient, error)) (*gophercloud.ServiceClient, error) {
+	c.catalogMu.Lock()
+	defer c.catalogMu.Unlock()
+	client, err := make(c.Provider, c.Endpoint)
+	var notFound *gophercloud.ErrEndpointNotFound
+	if errors.As(err, &notFound) {
+		if rerr := c.refreshCatalog(ctx); rerr != nil {
+			return nil, fmt.Errorf("%s endpoint: refresh the catalog: %w", serviceType, rerr)
+		}
+		client, err = make(c.Provider, c.Endpoint)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s endpoint in region %q: %w", serviceType, c.Endpoint.Region, err)
+	}
+	return client, nil
+}
+
+// refreshCatalog gets a new token and points the provider's endpoint
+// lookup at its catalog (gophercloud's re-authentication renews the token
+// but keeps looking endpoints up in the first catalog).
+func (c *Cloud) refreshCatalog(ctx context.Context) error {
+	if err := c.Provider.Reauthenticate(ctx, c.Provider.Token()); err != nil {
+		return err
+	}
+	result, ok := c.Provider.GetAuthResult().(tokens.CreateResult)
+	if !ok {
+		return fmt.Errorf("the token is not a keystone v3 token")
+	}
+	catalog, err := result.ExtractServiceCatalog()
+	if err != nil {
+		return err
+	}
+	c.Provider.EndpointLocator = func(opts gophercloud.EndpointOpts) (string, error) {
+		return gopenstack.V3EndpointURL(catalog, opts)
+	}
+	return nil
 }
 
 // Func is a gophercloud RetryFunc: it retries connection errors (any
