@@ -37,7 +37,7 @@ func NewNetwork(client *gophercloud.ServiceClient) *Network {
 // NetworkSpec is a network to ensure: neutron_networks entries and
 // octavia's management network. Nil and zero fields are left to neutron.
 type NetworkSpec struct {
-	Name, ProjectID string
+	Name, ProjectID  string
 	Shared, External *bool
 	PortSecurity     *bool
 	MTU              int
@@ -63,8 +63,12 @@ type NetworkInfo struct {
 // from struct tags.)
 type rawNetwork struct{ attrs map[string]any }
 
-func (b rawNetwork) ToNetworkCreateMap() (map[string]any, error) { return map[string]any{"network": b.attrs}, nil }
-func (b rawNetwork) ToNetworkUpdateMap() (map[string]any, error) { return map[string]any{"network": b.attrs}, nil }
+func (b rawNetwork) ToNetworkCreateMap() (map[string]any, error) {
+	return map[string]any{"network": b.attrs}, nil
+}
+func (b rawNetwork) ToNetworkUpdateMap() (map[string]any, error) {
+	return map[string]any{"network": b.attrs}, nil
+}
 
 // EnsureNetwork ensures a network of this name in a project with these
 // attributes, and its subnets. Shared, external, MTU and port security are

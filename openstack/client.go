@@ -13,8 +13,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
