@@ -97,18 +97,25 @@ type Keypair struct {
 // changed: one with another key is deleted and created again.
 func (c *Compute) EnsureKeypair(ctx context.Context, want Keypair) (*keypairs.KeyPair, bool, error) {
 	defer c.locks.lock("keypair:" + want.UserID + "/" + want.Name)()
-	have, err := keypairs.Get(ctx, c.client, want.Name, keypairs.GetOpts{UserID: want.UserID}).Extract()
+	client := c.client
+	if want.UserID != "" {
+		// Another user's keypairs need compute API 2.10.
+		v := *c.client
+		v.Microversion = "2.10"
+		client = &v
+	}
+	have, err := keypairs.Get(ctx, client, want.Name, keypairs.GetOpts{UserID: want.UserID}).Extract()
 	switch {
 	case err == nil && strings.TrimSpace(have.PublicKey) == strings.TrimSpace(want.PublicKey):
 		return have, false, nil
 	case err == nil:
-		if err := keypairs.Delete(ctx, c.client, want.Name, keypairs.DeleteOpts{UserID: want.UserID}).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+		if err := keypairs.Delete(ctx, client, want.Name, keypairs.DeleteOpts{UserID: want.UserID}).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
 			return nil, false, fmt.Errorf("replace keypair %s: delete: %w", want.Name, err)
 		}
 	case !gophercloud.ResponseCodeIs(err, 404):
 		return nil, false, fmt.Errorf("read keypair %s: %w", want.Name, err)
 	}
-	created, err := keypairs.Create(ctx, c.client, keypairs.CreateOpts{Name: want.Name, PublicKey: want.PublicKey, UserID: want.UserID}).Extract()
+	created, err := keypairs.Create(ctx, client, keypairs.CreateOpts{Name: want.Name, PublicKey: want.PublicKey, UserID: want.UserID}).Extract()
 	if err != nil {
 		return nil, false, fmt.Errorf("create keypair %s: %w", want.Name, err)
 	}
