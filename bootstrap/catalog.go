@@ -62,8 +62,7 @@ type ServiceUser struct {
 	// Roles are held on the "service" project of the "service" domain.
 	Roles []string
 	// Domain, when set, makes the user the admin of that domain (heat's
-	// and magnum's stack-user domains) instead of a service-project user;
-	// its name then has no region suffix.
+	// and magnum's stack-user domains) instead of a service-project user.
 	Domain string
 }
 
@@ -104,7 +103,7 @@ var Services = []Service{
 	{Component: "heat", Type: "orchestration", Name: "heat", Description: "OpenStack Orchestration", PublicPrefix: "orchestration",
 		Host: "heat-api", Port: 8004, Path: "/v1/%(project_id)s", Users: serviceUsers(
 			user("heat", "heat", admin...), user("heat_trustee", "heat-trustee", admin...),
-			ServiceUser{Key: "heat_stack_user", Name: "heat-domain", Domain: "heat"})},
+			ServiceUser{Key: "heat_stack_user", Name: "heat-stack-user", Domain: "heat"})},
 	{Component: "heat", Type: "cloudformation", Name: "heat-cfn", Description: "OpenStack CloudFormation", PublicPrefix: "cloudformation",
 		Host: "heat-cfn", Port: 8000, Path: "/v1"},
 	{Component: "barbican", Type: "key-manager", Name: "barbican", Description: "OpenStack Key Manager", PublicPrefix: "key-manager",
@@ -117,9 +116,11 @@ var Services = []Service{
 	{Component: "manila", Type: "sharev2", Name: "manilav2", Description: "OpenStack Shared File Systems", PublicPrefix: "share",
 		Host: "manila-api", Port: 8786, Path: "/v2", Users: serviceUsers(user("manila", "manila", admin...))},
 	{Component: "rook-ceph-cluster", Type: "object-store", Name: "swift", Description: "OpenStack Object Storage", PublicPrefix: "object-store",
-		Host: "rook-ceph-rgw-ceph", Port: 80, Path: "/swift/v1/%(tenant_id)s", Users: serviceUsers(user("rgw", "swift", admin...))},
+		Host: "rook-ceph-rgw-ceph", Port: 80, Path: "/swift/v1/%(tenant_id)s", Users: serviceUsers(user("rgw", "rgw", admin...))},
 	{Component: "designate", Type: "dns", Name: "designate", Description: "OpenStack DNS", PublicPrefix: "dns",
-		Host: "designate-api", Port: 9001, Path: "/", Users: serviceUsers(user("designate", "designate", admin...)), Optional: true},
+		Host: "designate-api", Port: 9001, Path: "/", Optional: true,
+		// "desigante" is how atmosphere spells the user; existing clouds have it.
+		Users: serviceUsers(user("designate", "desigante", admin...))},
 }
 
 // ServicesOf returns the catalog entries a component owns.
@@ -167,12 +168,7 @@ func uri(scheme, host string, port int, path string) string {
 }
 
 // UserName is the keystone name of a service user in a region.
-func (u ServiceUser) UserName(region string) string {
-	if u.Domain != "" {
-		return u.Name
-	}
-	return u.Name + "-" + region
-}
+func (u ServiceUser) UserName(region string) string { return u.Name + "-" + region }
 
 // Passwords gives the password of a component's service user.
 type Passwords interface {
