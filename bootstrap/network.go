@@ -231,6 +231,20 @@ var (
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolUDP, PortMin: 20514, PortMax: 20514},
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 10514, PortMax: 10514},
 	}
+	// ManilaServiceRules let manila reach its share servers (SSH) and
+	// clients mount their shares (NFS, CIFS), as manila's own default
+	// service security group does.
+	ManilaServiceRules = []Rule{
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolICMP},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 22, PortMax: 22},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 111, PortMax: 111},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolUDP, PortMin: 111, PortMax: 111},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 2049, PortMax: 2049},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolUDP, PortMin: 2049, PortMax: 2049},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 445, PortMax: 445},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 139, PortMax: 139},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolUDP, PortMin: 137, PortMax: 138},
+	}
 	LBManagementRules = []Rule{
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolICMP},
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 22, PortMax: 22},

@@ -478,8 +478,9 @@ func octaviaSetup(ctx context.Context, r *Runner) (bool, error) {
 	return t.changed, nil
 }
 
-// manilaSetup makes manila's share-server flavor and image, and lifts the
-// service project's quotas its share servers run under.
+// manilaSetup makes manila's share-server flavor, security group and
+// image, and lifts the service project's quotas its share servers run
+// under.
 func manilaSetup(ctx context.Context, r *Runner) (bool, error) {
 	id, err := r.Clients.Identity(ctx)
 	if err != nil {
@@ -502,6 +503,15 @@ func manilaSetup(ctx context.Context, r *Runner) (bool, error) {
 		return t.changed, err
 	}
 	r.Facts.Set("manila", "service_instance_flavor_id", flavor.ID)
+	network, err := r.Clients.Network(ctx)
+	if err != nil {
+		return t.changed, err
+	}
+	sg, changed, err := network.EnsureSecurityGroup(ctx, "manila-service", service, "manila share servers", bootstrap.ManilaServiceRules)
+	if err := t.add(changed, err); err != nil {
+		return t.changed, err
+	}
+	r.Facts.Set("manila", "service_instance_security_group", sg.Name)
 	_, changed, err = uploads(ctx, r, []bootstrap.Image{r.Config.Manila.Image})
 	return t.changed || changed, err
 }

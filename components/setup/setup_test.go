@@ -173,7 +173,7 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 		strings.Count(facts["controller_ip_port_list"], ":5555") != 3 {
 		t.Errorf("octavia facts %v", facts)
 	}
-	if runner.Facts.Of("manila")["service_instance_flavor_id"] == "" {
+	if m := runner.Facts.Of("manila"); m["service_instance_flavor_id"] == "" || m["service_instance_security_group"] != "manila-service" {
 		t.Errorf("manila facts %v", runner.Facts.Of("manila"))
 	}
 	counts := map[string]int{
@@ -181,7 +181,7 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 		"networks": len(neutron.Objects("networks")), "ports": len(neutron.Objects("ports")),
 		"security-groups": len(neutron.Objects("security-groups")), "images": len(glance.Objects("images")),
 	}
-	want := map[string]int{"flavors": 3, "keypairs": 1, "networks": 2, "ports": 3, "security-groups": 2, "images": 6}
+	want := map[string]int{"flavors": 3, "keypairs": 1, "networks": 2, "ports": 3, "security-groups": 3, "images": 6}
 	for k, v := range want {
 		if counts[k] != v {
 			t.Errorf("%s: %d, want %d", k, counts[k], v)
