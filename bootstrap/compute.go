@@ -6,10 +6,8 @@ import (
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
-	volumequotas "github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
 )
 
 // Flavor is a nova flavor to ensure.
@@ -122,58 +120,6 @@ func (c *Compute) EnsureKeypair(ctx context.Context, want Keypair) (*keypairs.Ke
 	return created, true, nil
 }
 
-// Quota is a set of limits in a service's own names ("instances",
-// "cores", "security_group"); -1 is unlimited.
-type Quota map[string]int
-
-// ToComputeQuotaUpdateMap makes a Quota a nova (and cinder) quota-set
-// update.
-func (q Quota) ToComputeQuotaUpdateMap() (map[string]any, error) {
-	return map[string]any{"quota_set": map[string]int(q)}, nil
-}
-
-// ToQuotaUpdateMap makes a Quota a neutron quota update.
-func (q Quota) ToQuotaUpdateMap() (map[string]any, error) {
-	return map[string]any{"quota": map[string]int(q)}, nil
-}
-
-// differs reports whether any limit of want is not what have holds.
-func (q Quota) differs(have map[string]any) bool {
-	for k, v := range q {
-		n, ok := have[k].(float64)
-		if !ok || int(n) != v {
-			return true
-		}
-	}
-	return false
-}
-
-// ToBlockStorageQuotaUpdateMap makes a Quota a cinder quota-set update.
-func (q Quota) ToBlockStorageQuotaUpdateMap() (map[string]any, error) {
-	return map[string]any{"quota_set": map[string]int(q)}, nil
-}
-
-// quotaSet is the envelope nova and cinder answer a quota-set read with.
-type quotaSet struct {
-	QuotaSet map[string]any `json:"quota_set"`
-}
-
-// EnsureQuota ensures a project's compute limits.
-func (c *Compute) EnsureQuota(ctx context.Context, projectID string, want Quota) (bool, error) {
-	defer c.locks.lock("quota:" + projectID)()
-	var have quotaSet
-	if err := quotasets.Get(ctx, c.client, projectID).ExtractInto(&have); err != nil {
-		return false, fmt.Errorf("read compute quotas of project %s: %w", projectID, err)
-	}
-	if !want.differs(have.QuotaSet) {
-		return false, nil
-	}
-	if err := quotasets.Update(ctx, c.client, projectID, want).Err; err != nil {
-		return false, fmt.Errorf("set compute quotas of project %s: %w", projectID, err)
-	}
-	return true, nil
-}
-
 // Volume ensures cinder objects. It is safe for concurrent use.
 type Volume struct {
 	client *gophercloud.ServiceClient
@@ -183,20 +129,4 @@ type Volume struct {
 // NewVolume returns the volume steps over a block storage v3 client.
 func NewVolume(client *gophercloud.ServiceClient) *Volume {
 	return &Volume{client: client}
-}
-
-// EnsureQuota ensures a project's volume limits (volumes, gigabytes, ...).
-func (v *Volume) EnsureQuota(ctx context.Context, projectID string, want Quota) (bool, error) {
-	defer v.locks.lock("quota:" + projectID)()
-	var have quotaSet
-	if err := volumequotas.Get(ctx, v.client, projectID).ExtractInto(&have); err != nil {
-		return false, fmt.Errorf("read volume quotas of project %s: %w", projectID, err)
-	}
-	if !want.differs(have.QuotaSet) {
-		return false, nil
-	}
-	if err := volumequotas.Update(ctx, v.client, projectID, want).Err; err != nil {
-		return false, fmt.Errorf("set volume quotas of project %s: %w", projectID, err)
-	}
-	return true, nil
 }

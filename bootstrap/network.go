@@ -13,7 +13,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsbinding"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsecurity"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/provider"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -300,25 +299,6 @@ func hasRule(have []rules.SecGroupRule, r Rule) bool {
 		}
 	}
 	return false
-}
-
-// EnsureQuota ensures a project's network limits (security_group,
-// security_group_rule, port, ...).
-func (n *Network) EnsureQuota(ctx context.Context, projectID string, want Quota) (bool, error) {
-	defer n.locks.lock("quota:" + projectID)()
-	var have struct {
-		Quota map[string]any `json:"quota"`
-	}
-	if err := quotas.Get(ctx, n.client, projectID).ExtractInto(&have); err != nil {
-		return false, fmt.Errorf("read network quotas of project %s: %w", projectID, err)
-	}
-	if !want.differs(have.Quota) {
-		return false, nil
-	}
-	if err := quotas.Update(ctx, n.client, projectID, want).Err; err != nil {
-		return false, fmt.Errorf("set network quotas of project %s: %w", projectID, err)
-	}
-	return true, nil
 }
 
 // Port is a neutron port to ensure, bound to a host: the health-manager

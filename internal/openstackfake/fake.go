@@ -107,6 +107,18 @@ func (s *store) remove(collection string, i int) {
 	s.objects[collection] = append(s.objects[collection][:i], s.objects[collection][i+1:]...)
 }
 
+// delete answers a DELETE: the first matching object goes and status is
+// sent, or 404 when none matches.
+func (s *store) delete(w http.ResponseWriter, r *http.Request, collection string, match func(map[string]any) bool, status int) {
+	i, _ := s.find(collection, match)
+	if i < 0 {
+		http.NotFound(w, r)
+		return
+	}
+	s.remove(collection, i)
+	w.WriteHeader(status)
+}
+
 func reply(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

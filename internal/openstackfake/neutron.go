@@ -68,13 +68,7 @@ func (n *Neutron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		reply(w, 200, map[string]any{one: o})
 	case r.Method == http.MethodDelete:
-		i, _ := n.find(collection, func(o map[string]any) bool { return o["id"] == id })
-		if i < 0 {
-			http.NotFound(w, r)
-			return
-		}
-		n.remove(collection, i)
-		w.WriteHeader(204)
+		n.delete(w, r, collection, func(o map[string]any) bool { return o["id"] == id }, http.StatusNoContent)
 	default:
 		http.NotFound(w, r)
 	}

@@ -60,13 +60,7 @@ func (n *Nova) flavors(w http.ResponseWriter, r *http.Request, id string) {
 		n.add("flavors", body.Flavor)
 		reply(w, 200, map[string]any{"flavor": body.Flavor})
 	case r.Method == http.MethodDelete:
-		i, _ := n.find("flavors", byID)
-		if i < 0 {
-			http.NotFound(w, r)
-			return
-		}
-		n.remove("flavors", i)
-		w.WriteHeader(202)
+		n.delete(w, r, "flavors", byID, http.StatusAccepted)
 	default:
 		http.NotFound(w, r)
 	}
@@ -101,13 +95,7 @@ func (n *Nova) keypairs(w http.ResponseWriter, r *http.Request, name string) {
 		n.add("keypairs", body.Keypair)
 		reply(w, 200, map[string]any{"keypair": body.Keypair})
 	case r.Method == http.MethodDelete:
-		i, _ := n.find("keypairs", byName(name))
-		if i < 0 {
-			http.NotFound(w, r)
-			return
-		}
-		n.remove("keypairs", i)
-		w.WriteHeader(202)
+		n.delete(w, r, "keypairs", byName(name), http.StatusAccepted)
 	default:
 		http.NotFound(w, r)
 	}
