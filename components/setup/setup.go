@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"golang.org/x/sync/errgroup"
 
@@ -529,71 +530,45 @@ type CloudClients struct {
 	images   *bootstrap.Images
 }
 
-func lazy[T any](c *CloudClients, slot **T, make func() (*T, error)) (*T, error) {
+// lazy makes a step set once, from the service client the cloud gives.
+func lazy[T any](ctx context.Context, c *CloudClients, slot **T,
+	client func(context.Context) (*gophercloud.ServiceClient, error), wrap func(*gophercloud.ServiceClient) *T) (*T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if *slot != nil {
 		return *slot, nil
 	}
-	v, err := make()
+	sc, err := client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	*slot = v
-	return v, nil
+	*slot = wrap(sc)
+	return *slot, nil
 }
 
 // Identity implements Clients.
 func (c *CloudClients) Identity(ctx context.Context) (*bootstrap.Identity, error) {
-	return lazy(c, &c.identity, func() (*bootstrap.Identity, error) {
-		client, err := c.Cloud.Identity()
-		if err != nil {
-			return nil, err
-		}
-		return bootstrap.NewIdentity(client), nil
-	})
+	return lazy(ctx, c, &c.identity, func(context.Context) (*gophercloud.ServiceClient, error) { return c.Cloud.Identity() },
+		bootstrap.NewIdentity)
 }
 
 // Compute implements Clients.
 func (c *CloudClients) Compute(ctx context.Context) (*bootstrap.Compute, error) {
-	return lazy(c, &c.compute, func() (*bootstrap.Compute, error) {
-		client, err := c.Cloud.Compute(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return bootstrap.NewCompute(client), nil
-	})
+	return lazy(ctx, c, &c.compute, c.Cloud.Compute, bootstrap.NewCompute)
 }
 
 // Volume implements Clients.
 func (c *CloudClients) Volume(ctx context.Context) (*bootstrap.Volume, error) {
-	return lazy(c, &c.volume, func() (*bootstrap.Volume, error) {
-		client, err := c.Cloud.BlockStorage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return bootstrap.NewVolume(client), nil
-	})
+	return lazy(ctx, c, &c.volume, c.Cloud.BlockStorage, bootstrap.NewVolume)
 }
 
 // Network implements Clients.
 func (c *CloudClients) Network(ctx context.Context) (*bootstrap.Network, error) {
-	return lazy(c, &c.network, func() (*bootstrap.Network, error) {
-		client, err := c.Cloud.Network(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return bootstrap.NewNetwork(client), nil
-	})
+	return lazy(ctx, c, &c.network, c.Cloud.Network, bootstrap.NewNetwork)
 }
 
 // Images implements Clients.
 func (c *CloudClients) Images(ctx context.Context) (*bootstrap.Images, error) {
-	return lazy(c, &c.images, func() (*bootstrap.Images, error) {
-		client, err := c.Cloud.Image(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return bootstrap.NewImages(client, nil), nil
-	})
+	return lazy(ctx, c, &c.images, c.Cloud.Image,
+		func(sc *gophercloud.ServiceClient) *bootstrap.Images { return bootstrap.NewImages(sc, nil) })
 }

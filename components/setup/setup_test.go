@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 
@@ -252,4 +254,34 @@ func findProject(t *testing.T, client *gophercloud.ServiceClient, name string) s
 		t.Fatalf("project %s: %v %v", name, found, err)
 	}
 	return found[0].ID
+}
+
+// TestCloudClients makes each step set once, and names the region when a
+// service is not in the catalog (the test keystone's region has identity
+// only; other tests add services in regions of their own).
+func TestCloudClients(t *testing.T) {
+	ctx := context.Background()
+	ao, eo, _, err := clouds.Parse(clouds.WithCloudName(testenv.CloudName), clouds.WithLocations(testenv.KeystoneClouds(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test keystone's own region holds identity only.
+	cloud, err := openstack.Authenticate(ctx, ao, eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &CloudClients{Cloud: cloud}
+	a, err := c.Identity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := c.Identity(ctx); a != b {
+		t.Error("the identity steps were made twice")
+	}
+	if _, _, err := a.EnsureRole(ctx, "member"); err != nil {
+		t.Errorf("identity steps do not work: %v", err)
+	}
+	if _, err := c.Network(ctx); err == nil || !strings.Contains(err.Error(), eo.Region) {
+		t.Errorf("network in a region without it: %v", err)
+	}
 }
