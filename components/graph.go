@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/internal/suggest"
 )
 
 // GraphOptions say how to lower the registry into a graph.
@@ -162,42 +163,10 @@ func Units(g *dag.Graph[string], names []string) []string {
 // unknown is the error for an unknown component name, with the nearest
 // known name when it looks like a typo.
 func (r *Registry) unknown(name string) error {
-	if near := nearest(name, r.Names()); near != "" {
+	if near := suggest.Nearest(name, r.Names()); near != "" {
 		return fmt.Errorf("unknown component %q (did you mean %q?)", name, near)
 	}
 	return fmt.Errorf("unknown component %q", name)
-}
-
-// nearest returns the candidate closest to s by edit distance, if it is
-// close enough to be a likely typo.
-func nearest(s string, candidates []string) string {
-	best, bestD := "", len(s)/2+2
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func (o GraphOptions) resources(c *Component, p Phase) []string {
