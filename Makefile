@@ -33,7 +33,10 @@ TESTENV_FILE = $(dir $(ATMOSPHERE_TOOLS_DIR))testenv.env
 NODES ?= 3
 BENCHTIME ?= 1s
 
-.PHONY: all build test unit lint bench tools test-env-up test-env-down demo clean
+.PHONY: all build test unit lint bench fuzz tools test-env-up test-env-down demo clean
+
+# How long `make fuzz` runs each fuzz test.
+FUZZTIME ?= 2m
 
 all: build
 
@@ -85,6 +88,11 @@ test: lint tools
 # parts start their own when the environment is not up.
 unit:
 	$(GO) test -race -count=1 ./dag/... ./components/... ./cmd/...
+
+# Each native fuzz test for FUZZTIME (make test runs their seed corpora).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime $(FUZZTIME) ./components/values
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./inventory
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./dag/... ./components/...
