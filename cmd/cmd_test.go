@@ -140,6 +140,9 @@ func TestBadInput(t *testing.T) {
 		{"disabled tag", []string{"graph", "--tags", "ovn"}, []string{"--tags", `"ovn" is disabled`}},
 		{"unknown command", []string{"deploi"}, []string{`unknown command "deploi"`}},
 		{"extra argument", []string{"plan", "nova"}, []string{`unknown command "nova"`}},
+		{"missing inventory", []string{"plan", "--inventory", filepath.Join(dir, "absent")}, []string{"--inventory", "absent", "cannot read the inventory directory"}},
+		{"bad inventory, every problem", []string{"plan", "--inventory", badInventory(t)},
+			[]string{"2 problem(s)", `group_vars/all.yml: atmosphere_network_backend: "linuxbridge"`, "group_vars/all.yml: nova_flavors[0].ram: required"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +156,41 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func badInventory(t *testing.T) string {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	vars := "atmosphere_network_backend: linuxbridge\nnova_flavors:\n  - {name: m1.small, vcpus: 1}\n"
+	if err := os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte(vars), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestPlanOfAnInventory: the molecule inventory plans the openvswitch
+// cloud; switching its backend through the environment, as molecule does,
+// plans OVN; unknown keys are warned of on stderr.
+func TestPlanOfAnInventory(t *testing.T) {
+	const molecule = "../testdata/inventories/molecule"
+	out, stderr, err := run(t, "plan", "--inventory", molecule)
+	if err != nil || !strings.Contains(out, "openvswitch network backend") || strings.Contains(out, "ovn:install") || stderr != "" {
+		t.Fatalf("plan: err %v stderr %q\n%s", err, stderr, out)
+	}
+	t.Setenv("ATMOSPHERE_NETWORK_BACKEND", "ovn")
+	out, _, err = run(t, "plan", "--inventory", molecule)
+	if err != nil || !strings.Contains(out, "ovn network backend") || !strings.Contains(out, "ovn:install") || strings.Contains(out, "coredns:install") {
+		t.Fatalf("plan with OVN: err %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755)
+	os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte("nova_flavours: []\n"), 0o600)
+	_, stderr, err = run(t, "graph", "--inventory", dir)
+	if err != nil || !strings.Contains(stderr, `warning: group_vars/all.yml: nova_flavours: not a variable atmosphere knows`) {
+		t.Errorf("graph: err %v stderr %q", err, stderr)
 	}
 }
 

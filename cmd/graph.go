@@ -12,9 +12,10 @@ import (
 )
 
 type graphOptions struct {
-	format string
-	tags   []string
-	whole  bool
+	inventory string
+	format    string
+	tags      []string
+	whole     bool
 }
 
 func (a *app) newGraph() *cobra.Command {
@@ -26,7 +27,11 @@ func (a *app) newGraph() *cobra.Command {
 			"dependency order, as text, Graphviz dot or a Mermaid flowchart.",
 		Example: "  atmosphere graph --format dot | dot -Tsvg > graph.svg\n  atmosphere graph --tags nova",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := a.unitGraph(components.DefaultConfig(), o.tags, components.GraphOptions{WholeComponents: o.whole})
+			s, err := a.settings(o.inventory)
+			if err != nil {
+				return err
+			}
+			g, err := a.unitGraph(s.Config, o.tags, components.GraphOptions{WholeComponents: o.whole})
 			if err != nil {
 				return err
 			}
@@ -44,6 +49,7 @@ func (a *app) newGraph() *cobra.Command {
 	c.Flags().StringVar(&o.format, "format", "text", "output format: text, dot or mermaid")
 	c.Flags().BoolVar(&o.whole, "whole-components", false, "one unit per component instead of one per phase")
 	tagsFlag(c.Flags(), &o.tags)
+	inventoryFlag(c.Flags(), &o.inventory)
 	return c
 }
 

@@ -15,6 +15,7 @@ import (
 )
 
 type planOptions struct {
+	inventory   string
 	tags        []string
 	concurrency int
 	resources   resourceFlag
@@ -36,6 +37,7 @@ func (a *app) newPlan() *cobra.Command {
 		},
 	}
 	tagsFlag(c.Flags(), &o.tags)
+	inventoryFlag(c.Flags(), &o.inventory)
 	c.Flags().IntVar(&o.concurrency, "concurrency", DefaultConcurrency, "cap on units in flight (0: no cap)")
 	c.Flags().Var(o.resources, "resource", "cap a resource, name=N (repeatable; overrides the registry's caps)")
 	return c
@@ -45,7 +47,11 @@ func (a *app) plan(o *planOptions) error {
 	if o.concurrency < 0 {
 		return usagef("--concurrency %d: want 0 (no cap) or more", o.concurrency)
 	}
-	cfg := components.DefaultConfig()
+	s, err := a.settings(o.inventory)
+	if err != nil {
+		return err
+	}
+	cfg := s.Config
 	g, err := a.unitGraph(cfg, o.tags, components.GraphOptions{})
 	if err != nil {
 		return err
