@@ -1,0 +1,196 @@
+// Package secrets keeps the secrets a deployment generates (database,
+// message queue, keystone and keycloak passwords) in one Kubernetes Secret:
+// made on first use when the inventory does not set them, stored before
+// they are handed out, and reused by every later run. Values are never
+// logged or printed; Values lists them so that output can be checked or
+// redacted.
+package secrets
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
+)
+
+// DefaultName is the Secret atmosphere keeps its generated secrets in.
+const DefaultName = "atmosphere-secrets"
+
+// Length is the length of a generated secret.
+const Length = 32
+
+const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// Store hands out secrets by key, from the inventory when it sets them,
+// else from the Secret, else newly generated and stored first. It is safe
+// for concurrent use, and two processes sharing the Secret agree on every
+// value (the Secret is updated with optimistic concurrency).
+type Store struct {
+	// Client and Namespace/Name locate the Secret.
+	Client          kubernetes.Interface
+	Namespace, Name string
+	// Overrides are secrets the inventory sets, by key.
+	Overrides map[string]string
+
+	mu     sync.Mutex
+	cached map[string]string
+}
+
+// Get returns the secret of key ("keystone.glance"; letters, digits, ".", "-" and "_", as Secret keys allow).
+func (s *Store) Get(ctx context.Context, key string) (string, error) {
+	if v, ok := s.Overrides[key]; ok && v != "" {
+		return v, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.cached[key]; ok {
+		return v, nil
+	}
+	for attempt := 0; ; attempt++ {
+		v, err := s.getOrCreate(ctx, key)
+		if err == nil {
+			return v, nil
+		}
+		if !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) || attempt >= 10 {
+			return "", fmt.Errorf("secret %s in %s/%s: %w", key, s.Namespace, s.name(), err)
+		}
+		// Another run stored a secret meanwhile: read again.
+	}
+}
+
+func (s *Store) name() string {
+	if s.Name == "" {
+		return DefaultName
+	}
+	return s.Name
+}
+
+// getOrCreate reads the Secret; a missing key is generated and written
+// back before it is returned.
+func (s *Store) getOrCreate(ctx context.Context, key string) (string, error) {
+	secrets := s.Client.CoreV1().Secrets(s.Namespace)
+	current, err := secrets.Get(ctx, s.name(), metav1.GetOptions{})
+	found := err == nil
+	if err != nil && !apierrors.IsNotFound(err) {
+		return "", err
+	}
+	if found {
+		s.remember(current.Data)
+		if v, ok := current.Data[key]; ok {
+			return string(v), nil
+		}
+	}
+	value, err := Generate()
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		if err := kubeutil.EnsureNamespace(ctx, s.Client, s.Namespace); err != nil {
+			return "", err
+		}
+		sec := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: s.name(), Namespace: s.Namespace,
+				Labels: map[string]string{"app.kubernetes.io/managed-by": "atmosphere"}},
+			Type: corev1.SecretTypeOpaque,
+			Data: map[string][]byte{key: []byte(value)},
+		}
+		if _, err := secrets.Create(ctx, sec, metav1.CreateOptions{FieldManager: "atmosphere"}); err != nil {
+			return "", err
+		}
+	} else {
+		updated := current.DeepCopy()
+		if updated.Data == nil {
+			updated.Data = map[string][]byte{}
+		}
+		updated.Data[key] = []byte(value)
+		// The resourceVersion read above makes a concurrent writer's
+		// update a conflict instead of a lost secret.
+		if _, err := secrets.Update(ctx, updated, metav1.UpdateOptions{FieldManager: "atmosphere"}); err != nil {
+			return "", err
+		}
+	}
+	s.remember(map[string][]byte{key: []byte(value)})
+	return value, nil
+}
+
+func (s *Store) remember(data map[string][]byte) {
+	if s.cached == nil {
+		s.cached = map[string]string{}
+	}
+	for k, v := range data {
+		s.cached[k] = string(v)
+	}
+}
+
+// Values returns every secret the store has handed out or read, and the
+// inventory's, for checking or redacting output.
+func (s *Store) Values() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := maps.Clone(s.cached)
+	if all == nil {
+		all = map[string]string{}
+	}
+	for k, v := range s.Overrides {
+		all["override/"+k] = v
+	}
+	values := slices.Collect(maps.Values(all))
+	slices.Sort(values)
+	return slices.Compact(values)
+}
+
+// Password implements bootstrap.Passwords: the keystone password of a
+// component's service user, keyed "keystone.<user>".
+func (s *Store) Password(ctx context.Context, _, user string) (string, error) {
+	return s.Get(ctx, "keystone."+user)
+}
+
+// Generate makes a random secret of Length characters from letters and
+// digits (safe in URLs, DSNs and config files without quoting), each
+// uniformly drawn.
+func Generate() (string, error) {
+	out := make([]byte, 0, Length)
+	buf := make([]byte, Length*2)
+	for len(out) < Length {
+		if _, err := rand.Read(buf); err != nil {
+			return "", fmt.Errorf("generate a secret: %w", err)
+		}
+		for _, c := range buf {
+			// Bytes past the largest multiple of the alphabet's size are
+			// dropped, so no character is likelier than another.
+			if int(c) < 256-256%len(alphabet) && len(out) < Length {
+				out = append(out, alphabet[int(c)%len(alphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// OverridesFrom takes the keystone passwords an inventory sets
+// (openstack_helm_endpoints_<user>_keystone_password) as overrides keyed
+// as Password keys them.
+func OverridesFrom(vars map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range vars {
+		user, ok := strings.CutPrefix(k, "openstack_helm_endpoints_")
+		if !ok {
+			continue
+		}
+		if user, ok = strings.CutSuffix(user, "_keystone_password"); ok {
+			if s, ok := v.(string); ok && s != "" {
+				out["keystone."+user] = s
+			}
+		}
+	}
+	return out
+}
