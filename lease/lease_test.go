@@ -8,7 +8,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
@@ -18,12 +17,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestLeaseOnTheCluster(t *testing.T) {
-	cfg := testenv.Kube(t)
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := testenv.Namespace(t, cfg)
+	client, ns := testenv.KubeNamespace(t)
 	ctx := context.Background()
 	opts := func(who string, d time.Duration) Options {
 		return Options{Namespace: ns, Identity: who, Duration: d}

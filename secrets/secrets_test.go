@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
@@ -47,12 +46,7 @@ func TestGenerate(t *testing.T) {
 // value comes back to a new store (a later run) and to a concurrent one;
 // the inventory's value wins.
 func TestStoreOnTheCluster(t *testing.T) {
-	cfg := testenv.Kube(t)
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := testenv.Namespace(t, cfg)
+	client, ns := testenv.KubeNamespace(t)
 	ctx := context.Background()
 	first := &Store{Client: client, Namespace: ns}
 	glance, err := first.Password(ctx, "glance", "glance")

@@ -45,3 +45,15 @@ func Namespace(t testing.TB, cfg *rest.Config) string {
 	})
 	return name
 }
+
+// KubeNamespace returns a clientset of the shared cluster and a fresh
+// namespace for the test (deleted after it).
+func KubeNamespace(t testing.TB) (kubernetes.Interface, string) {
+	t.Helper()
+	cfg := Kube(t)
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs, Namespace(t, cfg)
+}
