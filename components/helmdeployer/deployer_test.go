@@ -87,6 +87,9 @@ func TestInstallNoOpUpgrade(t *testing.T) {
 		{"an image changes", func(r *Release) { r.Images = map[string]string{"probe": "registry.invalid/probe:1.1"} }, Upgrade, []string{"images"}, 3},
 		{"and then nothing", nil, Unchanged, nil, 3},
 	}
+	if st, err := d.Status(ctx, "probe", ns); err != nil || st.Found {
+		t.Fatalf("status before the install: %+v err %v", st, err)
+	}
 	for _, s := range steps {
 		if s.change != nil {
 			s.change(&r)
@@ -108,6 +111,10 @@ func TestInstallNoOpUpgrade(t *testing.T) {
 	rel := lastRelease(t, d, ns, "probe")
 	if rel.Info.Status != release.StatusDeployed || rel.Version != 3 {
 		t.Errorf("last revision %d is %s", rel.Version, rel.Info.Status)
+	}
+	st, err := d.Status(ctx, "probe", ns)
+	if err != nil || !st.Found || st.Status != "deployed" || st.Revision != 3 || !strings.HasPrefix(st.Chart, "probe-") || st.Updated.IsZero() {
+		t.Errorf("status %+v err %v", st, err)
 	}
 }
 
