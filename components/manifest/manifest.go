@@ -408,3 +408,20 @@ func NewApplierForConfig(config *rest.Config, log *slog.Logger) (*Applier, error
 	cached := memory.NewMemCacheClient(dc)
 	return NewApplier(dyn, cs, restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, log), nil
 }
+
+// Applied reports whether a component's objects were applied (its
+// inventory exists) and how many objects the inventory lists.
+func (a *Applier) Applied(ctx context.Context, component, namespace string) (bool, int, error) {
+	s, err := a.clientset.CoreV1().Secrets(namespace).Get(ctx, inventoryName(component), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("read inventory of %s: %w", component, err)
+	}
+	var refs []ref
+	if err := json.Unmarshal(s.Data["objects"], &refs); err != nil {
+		return true, 0, fmt.Errorf("inventory %s/%s: %w", namespace, s.Name, err)
+	}
+	return true, len(refs), nil
+}

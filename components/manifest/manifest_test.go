@@ -116,12 +116,18 @@ spec:
 	secret.CreateOnly = true
 
 	set := Set{Component: "demo", Namespace: ns, Objects: []Object{config, role, deploy, secret}, Timeout: 2 * time.Minute}
+	if found, _, err := a.Applied(ctx, "demo", ns); err != nil || found {
+		t.Fatalf("applied before the apply: %v %v", found, err)
+	}
 	res, err := a.Apply(ctx, set)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Applied != 4 || res.Created != 1 || len(res.Changed) != 4 {
 		t.Errorf("first apply: %+v", res)
+	}
+	if found, n, err := a.Applied(ctx, "demo", ns); err != nil || !found || n != 4 {
+		t.Errorf("applied: %v with %d objects, err %v", found, n, err)
 	}
 	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
 	if err != nil {
