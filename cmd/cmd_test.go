@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
 const timings = "../../shared/data/seed-aio-ovn-durations.csv"
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("ATMOSPHERE_TEST_AS_CLI") == "1" {
 		Main()
 	}
-	os.Exit(m.Run())
+	testenv.Main(m)
 }
 
 func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
@@ -140,6 +142,8 @@ func TestBadInput(t *testing.T) {
 		{"disabled tag", []string{"graph", "--tags", "ovn"}, []string{"--tags", `"ovn" is disabled`}},
 		{"unknown command", []string{"deploi"}, []string{`unknown command "deploi"`}},
 		{"extra argument", []string{"plan", "nova"}, []string{`unknown command "nova"`}},
+		{"status output", []string{"status", "--output", "yaml"}, []string{`--output "yaml": want text or json`}},
+		{"status kubeconfig missing", []string{"status", "--kubeconfig", filepath.Join(dir, "absent.kubeconfig")}, []string{"--kubeconfig", "absent.kubeconfig"}},
 		{"missing inventory", []string{"plan", "--inventory", filepath.Join(dir, "absent")}, []string{"--inventory", "absent", "cannot read the inventory directory"}},
 		{"bad inventory, every problem", []string{"plan", "--inventory", badInventory(t)},
 			[]string{"2 problem(s)", `group_vars/all.yml: atmosphere_network_backend: "linuxbridge"`, "group_vars/all.yml: nova_flavors[0].ram: required"}},

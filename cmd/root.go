@@ -109,7 +109,7 @@ func newRoot(streams Streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &UsageError{Err: fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())}
 	})
-	root.AddCommand(a.newGraph(), a.newPlan(), a.newSimulate())
+	root.AddCommand(a.newGraph(), a.newPlan(), a.newSimulate(), a.newStatus())
 	// Unknown subcommands and wrong argument counts are usage errors too.
 	for _, c := range append(root.Commands(), root) {
 		wrapArgs(c)
