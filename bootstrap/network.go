@@ -222,13 +222,19 @@ type Rule struct {
 	RemoteIPPrefix string
 }
 
-// Security groups of octavia's amphorae and health managers.
+// Security group rules of octavia's health managers and amphorae, and of
+// manila's share servers.
 var (
 	LBHealthManagerRules = []Rule{
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolUDP, PortMin: 5555, PortMax: 5555},
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolUDP, PortMin: 10514, PortMax: 10514},
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolUDP, PortMin: 20514, PortMax: 20514},
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 10514, PortMax: 10514},
+	}
+	LBManagementRules = []Rule{
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolICMP},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 22, PortMax: 22},
+		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 9443, PortMax: 9443},
 	}
 	// ManilaServiceRules let manila reach its share servers (SSH) and
 	// clients mount their shares (NFS, CIFS), as manila's own default
@@ -243,11 +249,6 @@ var (
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 445, PortMax: 445},
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 139, PortMax: 139},
 		{Direction: rules.DirIngress, Protocol: rules.ProtocolUDP, PortMin: 137, PortMax: 138},
-	}
-	LBManagementRules = []Rule{
-		{Direction: rules.DirIngress, Protocol: rules.ProtocolICMP},
-		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 22, PortMax: 22},
-		{Direction: rules.DirIngress, Protocol: rules.ProtocolTCP, PortMin: 9443, PortMax: 9443},
 	}
 )
 

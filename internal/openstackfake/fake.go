@@ -107,6 +107,22 @@ func (s *store) remove(collection string, i int) {
 	s.objects[collection] = append(s.objects[collection][:i], s.objects[collection][i+1:]...)
 }
 
+// limits returns the stored limits of a project, made from the service's
+// defaults on first sight as the real services do; idKey names the field
+// that holds the project ("id" for nova and cinder, "project_id" for
+// neutron).
+func (s *store) limits(collection, idKey, project string, defaults map[string]any) map[string]any {
+	_, q := s.find(collection, func(o map[string]any) bool { return o[idKey] == project })
+	if q == nil {
+		q = map[string]any{idKey: project}
+		for k, v := range defaults {
+			q[k] = v
+		}
+		s.add(collection, q)
+	}
+	return q
+}
+
 // delete answers a DELETE: the first matching object goes and status is
 // sent, or 404 when none matches.
 func (s *store) delete(w http.ResponseWriter, r *http.Request, collection string, match func(map[string]any) bool, status int) {

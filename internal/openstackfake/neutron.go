@@ -115,14 +115,7 @@ var neutronQuotaDefaults = map[string]any{"network": 100, "subnet": 100, "port":
 	"security_group": 10, "security_group_rule": 100, "subnetpool": -1, "rbac_policy": 10, "trunk": -1}
 
 func (n *Neutron) quotas(w http.ResponseWriter, r *http.Request, project string) {
-	_, q := n.find("quotas", func(o map[string]any) bool { return o["project_id"] == project })
-	if q == nil {
-		q = map[string]any{"project_id": project}
-		for k, v := range neutronQuotaDefaults {
-			q[k] = v
-		}
-		n.add("quotas", q)
-	}
+	q := n.limits("quotas", "project_id", project, neutronQuotaDefaults)
 	if r.Method == http.MethodPut {
 		var body map[string]map[string]any
 		json.NewDecoder(r.Body).Decode(&body)

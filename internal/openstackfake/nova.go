@@ -136,14 +136,7 @@ func (c *Cinder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveQuotaSet answers a read or update of the os-quota-sets API nova and
 // cinder share; a limit the service does not know is a 400.
 func serveQuotaSet(w http.ResponseWriter, r *http.Request, s *store, project string, defaults map[string]any) {
-	_, q := s.find("quota-sets", func(o map[string]any) bool { return o["id"] == project })
-	if q == nil {
-		q = map[string]any{"id": project}
-		for k, v := range defaults {
-			q[k] = v
-		}
-		s.add("quota-sets", q)
-	}
+	q := s.limits("quota-sets", "id", project, defaults)
 	switch r.Method {
 	case http.MethodGet:
 	case http.MethodPut:
