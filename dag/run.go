@@ -38,8 +38,21 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 	}
 	// Buffered so that a finishing node never waits for the loop.
 	finished := make(chan done, max(g.Len(), 1))
+	// Unbuffered: a node's note is taken before the node can finish, so
+	// that the observer sees it before the node's Finished.
+	var notes chan noted
+	over := make(chan struct{})
+	defer close(over)
+	noteObserver, _ := opts.Observer.(NoteObserver[K])
+	if noteObserver != nil {
+		notes = make(chan noted)
+	}
 	ctxDone, drain := ctx.Done(), opts.Drain
 	start := time.Now()
+	// now is the instant of the last event: a node admitted because another
+	// finished starts at the very instant that one ended, so that a run's
+	// results can be traced back as a simulation's are (Result.Chain).
+	now := start
 	for {
 		// Checked before every admission, so that nothing is admitted once
 		// the context is cancelled or the drain closed, whatever else the
@@ -50,9 +63,13 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 		if drained(drain) {
 			s.stop(ErrDrained)
 		}
-		for _, i := range s.admit(time.Now()) {
+		for _, i := range s.admit(now) {
+			nodeCtx := ctx
+			if notes != nil {
+				nodeCtx = withNotes(ctx, i, notes, over)
+			}
 			go func() {
-				finished <- done{node: i, err: call(ctx, fn, s.c.keys[i])}
+				finished <- done{node: i, err: call(nodeCtx, fn, s.c.keys[i])}
 			}()
 		}
 		if s.idle() {
@@ -60,11 +77,16 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 		}
 		select {
 		case d := <-finished:
-			s.finish(d.node, d.err, time.Now())
+			now = time.Now()
+			s.finish(d.node, d.err, now)
+		case n := <-notes:
+			noteObserver.Noted(s.c.keys[n.node], n.note, n.at)
 		case <-ctxDone:
+			now = time.Now()
 			s.stop(ctx.Err())
 			ctxDone = nil
 		case <-drain:
+			now = time.Now()
 			s.stop(ErrDrained)
 			drain = nil
 		}

@@ -81,9 +81,15 @@ type NodeResult[K cmp.Ordered] struct {
 	Err error
 	// Cause is the failed node that made this one Skipped.
 	Cause K
-	// Start and End are set for nodes that ran.
-	Start, End time.Time
+	// Ready is when the last of its needs succeeded (the run's start for a
+	// node that needs nothing); Start - Ready is how long it waited for a
+	// slot or a resource. Start and End are set for nodes that ran.
+	Ready, Start, End time.Time
 }
+
+// Wait is Start - Ready for a node that ran: how long it waited for a slot
+// or a resource once its needs were done.
+func (r NodeResult[K]) Wait() time.Duration { return r.Start.Sub(r.Ready) }
 
 // Duration is End - Start for a node that ran.
 func (r NodeResult[K]) Duration() time.Duration { return r.End.Sub(r.Start) }
@@ -321,6 +327,7 @@ func (s *scheduler[K]) finish(i int, err error, now time.Time) {
 	for _, d := range s.c.dependents[i] {
 		s.pending[d]--
 		if s.pending[d] == 0 && s.results[d].Status == Pending {
+			s.results[d].Ready = now
 			s.push(d)
 		}
 	}
@@ -361,6 +368,9 @@ func (s *scheduler[K]) result(start, end time.Time) *Result[K] {
 	nodes := make(map[K]NodeResult[K], len(s.results))
 	for i := range s.results {
 		r := &s.results[i]
+		if r.Ready.IsZero() && s.pending[i] == 0 {
+			r.Ready = start
+		}
 		if r.Status == Pending {
 			if s.failFast {
 				r.Status, r.Cause = Skipped, s.failCause
