@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/storage/driver"
 
 	"github.com/vexxhost/atmosphere-go/charts"
+	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
@@ -247,6 +248,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 		return Result{}, err
 	}
 	w := newWaiter(ctx, d.factory.Clientset(), func(object string) {
+		dag.Notify(ctx, dag.Note{Waiting: object})
 		if d.Waiting != nil {
 			d.Waiting(r.Name, object)
 		}

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
@@ -64,6 +65,7 @@ func (a *Applier) wait(ctx context.Context, objs []prepared, timeout time.Durati
 			return nil
 		}
 		pending = still
+		dag.Notify(ctx, dag.Note{Waiting: pending[0].ref.String()})
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for %s: %w", pending[0].ref, ctx.Err())

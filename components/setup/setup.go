@@ -21,6 +21,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/openstack"
 )
 
@@ -179,6 +180,11 @@ func (r *Runner) Deploy(ctx context.Context, c *components.Component, phase comp
 	if err != nil {
 		return err
 	}
+	did := "OpenStack set-up unchanged"
+	if changed {
+		did = "OpenStack set-up changed"
+	}
+	dag.Notify(ctx, dag.Note{Did: did, Unchanged: !changed})
 	if r.Log != nil {
 		r.Log.InfoContext(ctx, "openstack set-up done", "unit", key, "changed", changed)
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
 	"github.com/vexxhost/atmosphere-go/components/manifest"
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/dag"
 )
 
 // Outcome is what deploying one phase of a component did.
@@ -43,7 +45,10 @@ type Stack struct {
 	Timeouts map[string]time.Duration
 	// Rollback rolls a failed release back instead of upgrading it.
 	Rollback bool
-	Log      *slog.Logger
+	// Atomic rolls a release whose upgrade failed back to its last
+	// deployed revision (the upgrade's error is still returned).
+	Atomic bool
+	Log    *slog.Logger
 
 	mu       sync.Mutex
 	outcomes []Outcome
@@ -107,6 +112,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	}
 	out := Outcome{Component: c.Name, Phase: phase.Name}
 	defer func() { s.record(out) }()
+	defer func() { dag.Notify(ctx, out.note()) }()
 	var release helmdeployer.Release
 	if phase.Kind == components.Helm {
 		// Load and layer first: a bad chart or values change nothing.
@@ -140,6 +146,17 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	if phase.Kind == components.Helm {
 		res, err := s.Helm.Deploy(ctx, release)
 		out.Helm = &res
+		if err != nil && s.Atomic && res.Action == helmdeployer.Upgrade && ctx.Err() == nil {
+			// Put the last deployed revision back: the failed upgrade is
+			// now the last revision, which Rollback rolls back from.
+			release.Rollback = true
+			back, rerr := s.Helm.Deploy(ctx, release)
+			if rerr != nil {
+				return fmt.Errorf("%w; and the rollback failed: %w", err, rerr)
+			}
+			out.Helm = &back
+			return fmt.Errorf("%w; rolled back to revision %d", err, back.NewRevision)
+		}
 		if err != nil {
 			return err
 		}
@@ -151,6 +168,33 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		}
 	}
 	return nil
+}
+
+// note says what the phase did, for the deploy's progress.
+func (o Outcome) note() dag.Note {
+	var did []string
+	changed := false
+	if o.Helm != nil && o.Helm.Action != "" {
+		if o.Helm.Action == helmdeployer.Unchanged {
+			did = append(did, "release unchanged")
+		} else {
+			changed = true
+			what := string(o.Helm.Action)
+			if len(o.Helm.Reasons) > 0 {
+				what += ": " + strings.Join(o.Helm.Reasons, ", ")
+			}
+			did = append(did, fmt.Sprintf("%s (revision %d)", what, o.Helm.NewRevision))
+		}
+	}
+	if m := o.Manifests; m != nil {
+		if n := len(m.Changed) + m.Pruned; n > 0 || m.Created > 0 {
+			changed = true
+			did = append(did, fmt.Sprintf("%d objects applied: %d changed, %d created, %d pruned", m.Applied, len(m.Changed), m.Created, m.Pruned))
+		} else {
+			did = append(did, fmt.Sprintf("%d objects unchanged", m.Applied))
+		}
+	}
+	return dag.Note{Did: strings.Join(did, "; "), Unchanged: !changed && len(did) > 0}
 }
 
 func mergeResults(a *manifest.Result, b manifest.Result) *manifest.Result {
