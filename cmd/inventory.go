@@ -18,8 +18,16 @@ func inventoryFlag(fs *pflag.FlagSet, dir *string) {
 // writing its warnings to stderr. A bad inventory is a UsageError listing
 // every problem.
 func (a *app) settings(dir string) (*inventory.Settings, error) {
+	_, s, err := a.load(dir)
+	return s, err
+}
+
+// load is settings with the inventory itself (an empty one when dir is
+// empty).
+func (a *app) load(dir string) (*inventory.Inventory, *inventory.Settings, error) {
 	if dir == "" {
-		return &inventory.Settings{Config: components.DefaultConfig()}, nil
+		return &inventory.Inventory{Vars: map[string]any{}},
+			&inventory.Settings{Config: components.DefaultConfig(), HelmValues: map[string]map[string]any{}, PublicHosts: map[string]string{}}, nil
 	}
 	inv, err := inventory.Load(dir, nil)
 	var problems inventory.Problems
@@ -29,11 +37,11 @@ func (a *app) settings(dir string) (*inventory.Settings, error) {
 		}
 		var s *inventory.Settings
 		if s, err = inv.Settings(); err == nil {
-			return s, nil
+			return inv, s, nil
 		}
 	}
 	if errors.As(err, &problems) {
-		return nil, &UsageError{Err: fmt.Errorf("--inventory %s: %w", dir, err)}
+		return nil, nil, &UsageError{Err: fmt.Errorf("--inventory %s: %w", dir, err)}
 	}
-	return nil, fmt.Errorf("--inventory %s: %w", dir, err)
+	return nil, nil, fmt.Errorf("--inventory %s: %w", dir, err)
 }

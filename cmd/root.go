@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"maps"
 	"os"
 	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -68,30 +70,89 @@ func Main() {
 	// Helm's chart loader warns through the standard logger about charts of
 	// apiVersion v1, which atmosphere's openstack-helm charts all are.
 	log.SetOutput(io.Discard)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := Run(ctx, Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:])
-	stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	it := newInterrupts(cancel, os.Stderr)
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for range signals {
+			it.interrupt()
+		}
+	}()
+	err := execute(ctx, it, Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:])
+	signal.Stop(signals)
+	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 	}
 	os.Exit(ExitCode(err))
 }
 
-// Run runs the command line args (without the program name).
+// Run runs the command line args (without the program name). Cancelling
+// ctx stops it as a second interrupt does.
 func Run(ctx context.Context, streams Streams, args []string) error {
-	root := newRoot(streams)
+	return execute(ctx, nil, streams, args)
+}
+
+func execute(ctx context.Context, it *interrupts, streams Streams, args []string) error {
+	root := newRoot(streams, it)
 	root.SetArgs(args)
 	return root.ExecuteContext(ctx)
 }
 
-// app is what every subcommand shares.
-type app struct {
-	streams  Streams
-	registry *components.Registry
+// interrupts turns the first interrupt of a deploy into a drain (start
+// nothing more, let the units in flight finish) and the second into a
+// cancel; outside a deploy the first interrupt cancels.
+type interrupts struct {
+	mu        sync.Mutex
+	cancel    context.CancelFunc
+	drain     chan struct{}
+	drainable bool
+	count     int
+	err       io.Writer
 }
 
-func newRoot(streams Streams) *cobra.Command {
-	a := &app{streams: streams, registry: components.Default()}
+func newInterrupts(cancel context.CancelFunc, errOut io.Writer) *interrupts {
+	return &interrupts{cancel: cancel, drain: make(chan struct{}), err: errOut}
+}
+
+// deploying marks the start of a deploy's run and returns its drain.
+func (it *interrupts) deploying() <-chan struct{} {
+	if it == nil {
+		return nil
+	}
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	it.drainable = true
+	return it.drain
+}
+
+func (it *interrupts) interrupt() {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	it.count++
+	if it.count == 1 && it.drainable {
+		fmt.Fprintln(it.err, "\ninterrupt: starting nothing more; the units in flight finish (interrupt again to cancel them)")
+		close(it.drain)
+		return
+	}
+	if it.drainable {
+		fmt.Fprintln(it.err, "\nsecond interrupt: cancelling the units in flight")
+	}
+	it.cancel()
+}
+
+// app is what every subcommand shares.
+type app struct {
+	streams    Streams
+	registry   *components.Registry
+	log        *slog.Logger
+	verbosity  int
+	interrupts *interrupts
+}
+
+func newRoot(streams Streams, it *interrupts) *cobra.Command {
+	a := &app{streams: streams, registry: components.Default(), interrupts: it, log: slog.New(slog.DiscardHandler)}
 	root := &cobra.Command{
 		Use:   "atmosphere",
 		Short: "Deploy an OpenStack cloud on Kubernetes, in parallel",
@@ -103,13 +164,24 @@ func newRoot(streams Streams) *cobra.Command {
 		// subcommand is then a usage error instead of help and exit 0.
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	root.PersistentFlags().CountVarP(&a.verbosity, "verbose", "v", "log more to stderr: -v info, -vv debug (warnings are always logged)")
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		level := slog.LevelWarn
+		switch {
+		case a.verbosity >= 2:
+			level = slog.LevelDebug
+		case a.verbosity == 1:
+			level = slog.LevelInfo
+		}
+		a.log = slog.New(slog.NewTextHandler(streams.Err, &slog.HandlerOptions{Level: level}))
+	}
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &UsageError{Err: fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())}
 	})
-	root.AddCommand(a.newGraph(), a.newPlan(), a.newSimulate(), a.newStatus())
+	root.AddCommand(a.newDeploy(), a.newUpgrade(), a.newGraph(), a.newPlan(), a.newSimulate(), a.newStatus())
 	// Unknown subcommands and wrong argument counts are usage errors too.
 	for _, c := range append(root.Commands(), root) {
 		wrapArgs(c)

@@ -10,7 +10,9 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
@@ -69,6 +71,11 @@ func TestStatusOnTheCluster(t *testing.T) {
 		set.Objects = nil
 		if _, err := applier.Apply(context.Background(), set); err != nil {
 			t.Errorf("prune: %v", err)
+		}
+		// And the inventory itself, so that the next run finds it absent.
+		if err := kubernetes.NewForConfigOrDie(cfg).CoreV1().Secrets("cert-manager").Delete(context.Background(),
+			"atmosphere-manifests-cluster-issuer", metav1.DeleteOptions{}); err != nil {
+			t.Errorf("delete the inventory: %v", err)
 		}
 	})
 

@@ -85,7 +85,7 @@ func newReport(reg *components.Registry, g *dag.Graph[string], res *dag.Result[s
 		case dag.Skipped:
 			u.Result = Skipped
 			if n.Cause != "" {
-				u.Error = "skipped: " + n.Cause + " failed"
+				u.Error = "needs " + n.Cause + ", which failed"
 			} else if n.Err != nil {
 				u.Error = n.Err.Error()
 			}

@@ -58,7 +58,7 @@ func sampleReport() *Report {
 			{Unit: "heat:install", Component: "heat", Phase: "install", Work: components.Helm, Result: Failed,
 				Error: "install openstack/heat: Job openstack/heat-db-sync: pod heat-db-sync-abc: ErrImagePull <not found>", Ready: at(48), Start: at(48), End: at(61)},
 			{Unit: "heat:catalog", Component: "heat", Phase: "catalog", Work: components.OpenStack, Result: Skipped,
-				Error: "skipped: heat:install failed"},
+				Error: "needs heat:install, which failed"},
 		},
 	}
 }

@@ -161,9 +161,9 @@ func (t *tracker) Skipped(r dag.NodeResult[string]) {
 	if r.Err != nil {
 		e.Error = r.Err.Error()
 	}
-	if r.Status == dag.Skipped && strings.HasPrefix(e.Error, "skipped:") {
+	if r.Status == dag.Skipped && strings.HasPrefix(e.Error, "skipped:") && r.Cause != "" {
 		// The root cause's own error is on its failed event.
-		e.Error = "skipped: " + r.Cause + " failed"
+		e.Error = "needs " + r.Cause + ", which failed"
 	}
 	t.emit(e)
 }

@@ -100,7 +100,7 @@ func TestRunReportsEveryUnit(t *testing.T) {
 		"svc:setup":            {"started", "succeeded"},
 		"cache:install":        {"started", "unchanged 3 objects unchanged"},
 		"broken:install":       {"started", "waiting Job openstack/broken-db-init", "failed (install openstack/broken: Job openstack/broken-db-init: pod broken-db-init-x: ImagePullBackOff)"},
-		"after-broken:install": {"skipped (skipped: broken:install failed)"},
+		"after-broken:install": {"skipped (needs broken:install, which failed)"},
 	} {
 		if got := seen.of(unit); !slices.Equal(got, want) {
 			t.Errorf("%s: events %q, want %q", unit, got, want)

@@ -238,6 +238,11 @@ func resolve(file, key string, v any, env func(string) (string, bool)) (any, Pro
 func (inv *Inventory) unknownKeys() []Problem {
 	var warnings []Problem
 	for k := range inv.Vars {
+		// <component>_helm_values are checked against the components
+		// (Settings.HelmValues), which the roles do not all declare.
+		if strings.HasSuffix(k, "_helm_values") {
+			continue
+		}
 		if slices.Contains(knownKeys, k) || slices.ContainsFunc(ansiblePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 			continue
 		}

@@ -27,6 +27,29 @@ type Settings struct {
 	Networks []bootstrap.NetworkSpec
 	// Region is openstack_helm_endpoints_region_name ("" when unset).
 	Region string
+	// PublicHosts are the public hosts of the services, by service type
+	// ("identity"), from openstack_helm_endpoints_<service>_api_host.
+	PublicHosts map[string]string
+}
+
+// Domain is the cloud's public domain: the keystone host without its
+// first label ("identity.cloud.example.com" gives "cloud.example.com"), or
+// "" when the inventory does not set it.
+func (s *Settings) Domain() string {
+	if _, rest, ok := strings.Cut(s.PublicHosts["identity"], "."); ok {
+		return rest
+	}
+	return ""
+}
+
+// endpointHosts maps the host variables of the endpoints role to the
+// service types of the catalog.
+var endpointHosts = map[string]string{
+	"keystone_api_host": "identity", "glance_api_host": "image", "cinder_api_host": "volumev3",
+	"nova_api_host": "compute", "placement_api_host": "placement", "neutron_api_host": "network",
+	"heat_api_host": "orchestration", "heat_cfn_api_host": "cloudformation", "barbican_api_host": "key-manager",
+	"octavia_api_host": "load-balancer", "magnum_api_host": "container-infra", "manila_api_host": "sharev2",
+	"rgw_host": "object-store", "designate_api_host": "dns",
 }
 
 // Settings types the variables atmosphere acts on; every value of the
@@ -46,6 +69,12 @@ func (inv *Inventory) Settings() (*Settings, error) {
 	d.boolInto("keepalived_enabled", &s.Config.Keepalived)
 	if v, ok := d.str("openstack_helm_endpoints_region_name"); ok {
 		s.Region = v
+	}
+	s.PublicHosts = map[string]string{}
+	for suffix, serviceType := range endpointHosts {
+		if v, ok := d.str("openstack_helm_endpoints_" + suffix); ok && v != "" {
+			s.PublicHosts[serviceType] = v
+		}
 	}
 	for k, v := range inv.Vars {
 		prefix, ok := strings.CutSuffix(k, "_helm_values")

@@ -526,7 +526,10 @@ func manilaSetup(ctx context.Context, r *Runner) (bool, error) {
 // CloudClients makes the step sets from an authenticated cloud, each when
 // first asked for.
 type CloudClients struct {
-	Cloud *openstack.Cloud
+	// Cloud is the authenticated cloud; when nil, Connect makes it at the
+	// first use (keystone may not be deployed yet when the run starts).
+	Cloud   *openstack.Cloud
+	Connect func(context.Context) (*openstack.Cloud, error)
 
 	mu       sync.Mutex
 	identity *bootstrap.Identity
@@ -544,6 +547,16 @@ func lazy[T any](ctx context.Context, c *CloudClients, slot **T,
 	if *slot != nil {
 		return *slot, nil
 	}
+	if c.Cloud == nil {
+		if c.Connect == nil {
+			return nil, fmt.Errorf("no OpenStack credentials")
+		}
+		cloud, err := c.Connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.Cloud = cloud
+	}
 	sc, err := client(ctx)
 	if err != nil {
 		return nil, err
@@ -560,21 +573,21 @@ func (c *CloudClients) Identity(ctx context.Context) (*bootstrap.Identity, error
 
 // Compute implements Clients.
 func (c *CloudClients) Compute(ctx context.Context) (*bootstrap.Compute, error) {
-	return lazy(ctx, c, &c.compute, c.Cloud.Compute, bootstrap.NewCompute)
+	return lazy(ctx, c, &c.compute, func(ctx context.Context) (*gophercloud.ServiceClient, error) { return c.Cloud.Compute(ctx) }, bootstrap.NewCompute)
 }
 
 // Volume implements Clients.
 func (c *CloudClients) Volume(ctx context.Context) (*bootstrap.Volume, error) {
-	return lazy(ctx, c, &c.volume, c.Cloud.BlockStorage, bootstrap.NewVolume)
+	return lazy(ctx, c, &c.volume, func(ctx context.Context) (*gophercloud.ServiceClient, error) { return c.Cloud.BlockStorage(ctx) }, bootstrap.NewVolume)
 }
 
 // Network implements Clients.
 func (c *CloudClients) Network(ctx context.Context) (*bootstrap.Network, error) {
-	return lazy(ctx, c, &c.network, c.Cloud.Network, bootstrap.NewNetwork)
+	return lazy(ctx, c, &c.network, func(ctx context.Context) (*gophercloud.ServiceClient, error) { return c.Cloud.Network(ctx) }, bootstrap.NewNetwork)
 }
 
 // Images implements Clients.
 func (c *CloudClients) Images(ctx context.Context) (*bootstrap.Images, error) {
-	return lazy(ctx, c, &c.images, c.Cloud.Image,
+	return lazy(ctx, c, &c.images, func(ctx context.Context) (*gophercloud.ServiceClient, error) { return c.Cloud.Image(ctx) },
 		func(sc *gophercloud.ServiceClient) *bootstrap.Images { return bootstrap.NewImages(sc, nil) })
 }

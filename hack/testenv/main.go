@@ -6,6 +6,8 @@
 //	go run ./hack/testenv up [--nodes N]   start, or reuse what runs
 //	go run ./hack/testenv down             stop everything and remove the state
 //	go run ./hack/testenv status           exit 0 when everything answers
+//	go run ./hack/testenv standins         play the operators kwok runs no pod of
+//	                                       (until interrupted)
 package main
 
 import (
@@ -62,7 +64,7 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("testenv", flag.ContinueOnError)
 	nodes := fs.Int("nodes", 3, "kwok nodes to create")
 	if len(args) == 0 {
-		return usageError{errors.New("usage: testenv up [--nodes N] | down | status")}
+		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins")}
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
@@ -75,8 +77,10 @@ func run(ctx context.Context, args []string) error {
 		return e.down()
 	case "status":
 		return e.status(ctx)
+	case "standins":
+		return e.standIns(ctx)
 	}
-	return usageError{fmt.Errorf("unknown action %q: want up, down or status", args[0])}
+	return usageError{fmt.Errorf("unknown action %q: want up, down, status or standins", args[0])}
 }
 
 func (e *env) kubeconfig() string {
@@ -144,5 +148,20 @@ func rmIfExists(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	return nil
+}
+
+// standIns runs the stand-in operators against the environment's cluster
+// until interrupted, for a deploy run from outside the tests (make demo).
+func (e *env) standIns(ctx context.Context) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", e.kubeconfig())
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	fmt.Println("stand-in operators running (Percona XtraDB clusters, cert-manager certificates and issuers)")
+	if err := testenv.StandIns(ctx, cfg); err != nil {
+		return err
+	}
+	<-ctx.Done()
 	return nil
 }

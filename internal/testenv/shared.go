@@ -88,6 +88,14 @@ func Teardown() error {
 // (CRDs, charts in fixed namespaces) and must start from an empty cluster.
 func PrivateKube(t testing.TB, nodes int) *rest.Config {
 	t.Helper()
+	cfg, _ := PrivateKubeconfig(t, nodes)
+	return cfg
+}
+
+// PrivateKubeconfig is PrivateKube with the path of the cluster's
+// kubeconfig, for a command the test runs.
+func PrivateKubeconfig(t testing.TB, nodes int) (*rest.Config, string) {
+	t.Helper()
 	c := &Cluster{Name: fmt.Sprintf("%s%d", privatePrefix, os.Getpid()), Nodes: nodes, Private: true}
 	c.defaults()
 	// A test process killed before its cleanup (go test's timeout panics)
@@ -104,7 +112,7 @@ func PrivateKube(t testing.TB, nodes int) *rest.Config {
 			t.Errorf("stop the private test cluster: %v", err)
 		}
 	})
-	return cfg
+	return cfg, c.Kubeconfig
 }
 
 // Prefixes of the names of clusters started by a test process, followed by

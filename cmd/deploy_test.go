@@ -1,0 +1,228 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
+	"github.com/vexxhost/atmosphere-go/secrets"
+)
+
+const (
+	kwokInventory = "../testdata/inventories/kwok"
+	sharedCharts  = "../../shared/atmosphere/charts"
+	testCharts    = "../testdata/charts"
+)
+
+// cli runs the test binary as the atmosphere command, in a process of its
+// own, and returns its stdout, stderr and exit code.
+func cli(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	c := exec.Command(os.Args[0], args...)
+	c.Env = append(append(os.Environ(), "ATMOSPHERE_TEST_AS_CLI=1"), env...)
+	var out, errOut bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errOut
+	err := c.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// copyDir copies an inventory directory, so that a test can change it.
+func copyDir(t *testing.T, from string) string {
+	t.Helper()
+	to := t.TempDir()
+	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), raw, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// events parses the JSON events of a deploy, failing on any line that is
+// not one.
+func events(t *testing.T, stdout string) map[string][]deploy.Event {
+	t.Helper()
+	out := map[string][]deploy.Event{}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var e deploy.Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("stdout line %q is not an event: %v", sc.Text(), err)
+		}
+		if e.Unit == "" || e.Kind == "" || e.Time.IsZero() {
+			t.Errorf("incomplete event %s", sc.Text())
+		}
+		out[e.Unit] = append(out[e.Unit], e)
+	}
+	return out
+}
+
+func last(evs []deploy.Event) deploy.Event {
+	if len(evs) == 0 {
+		return deploy.Event{}
+	}
+	return evs[len(evs)-1]
+}
+
+// TestDeployStatusUpgrade runs `atmosphere deploy` as a process against a
+// cluster of its own and the test keystone, with the molecule inventory (and
+// the kwok overlay) on memcached, keystone's chart and glance's chart with
+// what they need; then `status`; then deploy again (nothing changes); then
+// `upgrade glance` with a changed value (glance alone is upgraded).
+func TestDeployStatusUpgrade(t *testing.T) {
+	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 3)
+	clouds := testenv.KeystoneClouds(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := testenv.StandIns(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	inv := copyDir(t, kwokInventory)
+	reports := t.TempDir()
+	env := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=atmosphere-test"}
+	common := []string{"--inventory", inv, "--kubeconfig", kubeconfig, "--charts", sharedCharts, "--charts", testCharts,
+		"--report-dir", reports}
+	tags := "memcached,keystone,glance"
+
+	stdout, stderr, code := cli(t, env, append([]string{"deploy", "--tags", tags, "--output", "json"}, common...)...)
+	if code != 0 {
+		t.Fatalf("deploy: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	first := events(t, stdout)
+	for _, unit := range []string{"memcached:install", "keystone:install", "keystone:setup", "glance:catalog", "glance:install",
+		"percona-xtradb-cluster:install", "cert-manager:install"} {
+		evs := first[unit]
+		done := last(evs).Kind
+		// The test keystone outlives the cluster: its set-up may be there
+		// from an earlier run.
+		if strings.HasSuffix(unit, ":setup") || strings.HasSuffix(unit, ":catalog") {
+			if done == deploy.Unchanged {
+				done = deploy.Succeeded
+			}
+		}
+		if len(evs) < 2 || evs[0].Kind != deploy.Started || done != deploy.Succeeded {
+			t.Errorf("%s: events %+v, want started … succeeded", unit, evs)
+		}
+	}
+	if e := last(first["glance:install"]); !strings.Contains(e.Detail, "install: new release (revision 1)") || e.Duration <= 0 {
+		t.Errorf("glance:install ended with %+v", e)
+	}
+	if e := last(first["kubernetes:install"]); e.Kind != deploy.Unchanged || e.Detail != "provided by the environment" {
+		t.Errorf("kubernetes:install (Ansible) ended with %+v, want unchanged, provided by the environment", e)
+	}
+	waited := slices.ContainsFunc(first["keystone:install"], func(e deploy.Event) bool {
+		return e.Kind == deploy.Waiting && strings.HasPrefix(e.Detail, "Job/openstack/keystone-")
+	})
+	if !waited {
+		t.Errorf("keystone:install never said which Job it waited on: %+v", first["keystone:install"])
+	}
+	md, _ := filepath.Glob(filepath.Join(reports, "deploy-*.md"))
+	svg, _ := filepath.Glob(filepath.Join(reports, "deploy-*.svg"))
+	if len(md) != 1 || len(svg) != 1 {
+		t.Fatalf("reports %v %v, want one Markdown and one SVG", md, svg)
+	}
+	report, _ := os.ReadFile(md[0])
+	if !strings.Contains(string(report), "| glance:install | helm | succeeded |") && !strings.Contains(string(report), "| **glance:install** | helm | succeeded |") {
+		t.Errorf("the report has no row for glance:install:\n%s", report)
+	}
+
+	// Nothing the run printed or wrote holds a secret it generated.
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	sec, err := cs.CoreV1().Secrets(DefaultStateNamespace).Get(context.Background(), secrets.DefaultName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the generated secrets: %v", err)
+	}
+	if len(sec.Data) == 0 {
+		t.Errorf("no secret generated: keystone:setup and glance:catalog should have made service passwords")
+	}
+	for k, v := range sec.Data {
+		for what, text := range map[string]string{"stdout": stdout, "stderr": stderr, "report": string(report)} {
+			if strings.Contains(text, string(v)) {
+				t.Errorf("the secret %s appears in %s", k, what)
+			}
+		}
+	}
+
+	stdout, stderr, code = cli(t, env, "status", "--kubeconfig", kubeconfig, "--inventory", inv, "--tags", "memcached,keystone,glance,cert-manager", "--output", "json")
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var rows []ComponentStatus
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	for dec.More() {
+		var r ComponentStatus
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("status rows %+v, want 4", rows)
+	}
+	for _, r := range rows {
+		if r.State != "deployed" || r.Revision != 1 {
+			t.Errorf("status %+v, want deployed at revision 1", r)
+		}
+	}
+
+	// Again: nothing changes.
+	stdout, stderr, code = cli(t, env, append([]string{"deploy", "--tags", tags, "--output", "json"}, common...)...)
+	if code != 0 {
+		t.Fatalf("second deploy: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for unit, evs := range events(t, stdout) {
+		if k := last(evs).Kind; k != deploy.Unchanged {
+			t.Errorf("second deploy: %s ended %s (%s), want unchanged", unit, k, last(evs).Detail)
+		}
+	}
+
+	// upgrade glance with one value changed: glance alone is upgraded.
+	extra := "glance_helm_values:\n  pod:\n    replicas:\n      api: 2\n"
+	if err := os.WriteFile(filepath.Join(inv, "group_vars", "all", "upgrade.yml"), []byte(extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = cli(t, env, append([]string{"upgrade", "glance", "--output", "json"}, common...)...)
+	if code != 0 {
+		t.Fatalf("upgrade: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	up := events(t, stdout)
+	if units := slices.Sorted(maps.Keys(up)); !slices.Equal(units, []string{"glance:catalog", "glance:install"}) {
+		t.Errorf("upgrade glance ran %v, want glance's two units alone", units)
+	}
+	if e := last(up["glance:install"]); e.Kind != deploy.Succeeded || !strings.Contains(e.Detail, "upgrade: values (revision 2)") {
+		t.Errorf("upgrade glance: glance:install ended %+v, want upgraded for its values to revision 2", e)
+	}
+}

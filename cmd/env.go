@@ -1,0 +1,234 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vexxhost/atmosphere-go/bootstrap"
+	"github.com/vexxhost/atmosphere-go/charts"
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
+	"github.com/vexxhost/atmosphere-go/components/manifest"
+	"github.com/vexxhost/atmosphere-go/components/setup"
+	"github.com/vexxhost/atmosphere-go/components/stack"
+	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/inventory"
+	"github.com/vexxhost/atmosphere-go/openstack"
+	"github.com/vexxhost/atmosphere-go/secrets"
+)
+
+// deployEnv is what a deploy works with: the cluster's clients, the chart
+// loader, the deployers of each kind of work, atmosphere's own state.
+type deployEnv struct {
+	clientset kubernetes.Interface
+	helm      *helmdeployer.Deployer
+	applier   *manifest.Applier
+	stack     *stack.Stack
+	runner    *setup.Runner
+	secrets   *secrets.Store
+	durations *deploy.Durations
+	log       *slog.Logger
+}
+
+// connect builds the deploy's environment. Nothing is written to the
+// cluster.
+func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inventory, s *inventory.Settings, overrides map[string]values.Values) (*deployEnv, error) {
+	rc, err := o.kube.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	// A deploy talks to the API server from many units at once.
+	rc.QPS, rc.Burst = 100, 200
+	factory, err := helmdeployer.NewFactory(rc, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the cluster: %w", err)
+	}
+	applier, err := manifest.NewApplierForConfig(rc, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the cluster: %w", err)
+	}
+	var sources []charts.Source
+	for _, d := range o.charts {
+		sources = append(sources, charts.DirSource{Dir: d})
+	}
+	cacheDir := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		cacheDir = filepath.Join(dir, "atmosphere", "charts")
+		sources = append(sources, charts.ArchiveSource{Dir: cacheDir})
+	}
+	sources = append(sources, charts.RepoSource{})
+	e := &deployEnv{
+		clientset: factory.Clientset(),
+		helm:      helmdeployer.New(factory, a.log),
+		applier:   applier,
+		log:       a.log,
+		secrets: &secrets.Store{Client: factory.Clientset(), Namespace: o.state,
+			Overrides: secrets.OverridesFrom(inv.Vars)},
+		durations: &deploy.Durations{Client: factory.Clientset(), Namespace: o.state},
+	}
+	settings := stack.DefaultSettings()
+	settings.Config = s.Config
+	timeouts := map[string]time.Duration{}
+	if o.unitTimeout > 0 {
+		for _, c := range a.registry.Components() {
+			timeouts[c.Name] = o.unitTimeout
+		}
+	}
+	e.stack = &stack.Stack{
+		Charts:    &charts.Loader{Catalog: charts.Default(), Sources: sources, CacheDir: cacheDir, Log: a.log},
+		Helm:      e.helm,
+		Manifests: applier,
+		Config:    settings,
+		Overrides: overrides,
+		Timeouts:  timeouts,
+		Atomic:    o.rollback,
+		Log:       a.log,
+	}
+	cfg := setup.Defaults()
+	region := s.Region
+	if region == "" {
+		region = "RegionOne"
+	}
+	cfg.Endpoints = bootstrap.Endpoints{Region: region, Domain: s.Domain(), PublicHosts: s.PublicHosts,
+		Namespace: "openstack", ClusterDomain: "cluster.local"}
+	cfg.Flavors, cfg.Networks = s.Flavors, s.Networks
+	if s.Images != nil {
+		cfg.Images = s.Images
+	}
+	e.runner = &setup.Runner{
+		Config:    cfg,
+		Clients:   &setup.CloudClients{Connect: a.cloud(o, s, e.secrets, region)},
+		Passwords: e.secrets,
+		Facts:     &setup.Facts{},
+		Log:       a.log,
+	}
+	return e, nil
+}
+
+// cloud connects to OpenStack for the set-up: the clouds.yaml cloud of
+// --os-cloud or $OS_CLOUD, else the admin of the keystone atmosphere
+// deploys (its password in the secrets store).
+func (a *app) cloud(o *deployOptions, s *inventory.Settings, store *secrets.Store, region string) func(context.Context) (*openstack.Cloud, error) {
+	return func(ctx context.Context) (*openstack.Cloud, error) {
+		name := o.osCloud
+		if name == "" {
+			name = os.Getenv("OS_CLOUD")
+		}
+		if name != "" {
+			return openstack.FromClouds(ctx, name)
+		}
+		host := s.PublicHosts["identity"]
+		if host == "" {
+			return nil, fmt.Errorf("no OpenStack credentials: set --os-cloud (or OS_CLOUD), or openstack_helm_endpoints_keystone_api_host in the inventory")
+		}
+		user := "admin-" + region
+		password, err := store.Password(ctx, "keystone", user)
+		if err != nil {
+			return nil, err
+		}
+		return openstack.FromPassword(ctx, openstack.Password{AuthURL: "https://" + host + "/v3", Region: region,
+			Username: user, Password: password, UserDomainName: "Default", ProjectName: "admin", ProjectDomainName: "Default"})
+	}
+}
+
+// check finds every problem of the input the units would meet, before
+// anything is changed: charts that do not load or verify, values that do
+// not render, set-up that lacks what it needs.
+func (e *deployEnv) check(ctx context.Context, reg *components.Registry, keys []string) error {
+	var problems []string
+	seen := map[string]bool{}
+	for _, k := range keys {
+		name, phase := components.SplitUnit(k)
+		c, _ := reg.Get(name)
+		p, _ := c.Phase(phase)
+		switch {
+		case p.Kind == components.Helm && !seen[name]:
+			seen[name] = true
+			if _, err := e.stack.Release(ctx, c); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
+			}
+		case p.Kind == components.OpenStack && phase == "catalog" && e.runner.Config.Endpoints.Domain == "":
+			if !seen["domain"] {
+				seen["domain"] = true
+				problems = append(problems, fmt.Sprintf("%s: the service catalog needs the public domain: set openstack_helm_endpoints_keystone_api_host (identity.<domain>) in the inventory", k))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &UsageError{Err: fmt.Errorf("%d problems, nothing was changed:\n  %s", len(problems), strings.Join(problems, "\n  "))}
+	}
+	return nil
+}
+
+// deployer hands each kind of work to its deployer. Ansible work (hosts,
+// the cluster, ceph) is provided by the environment; keycloak realms are
+// not managed by this build.
+func (e *deployEnv) deployer() components.Deployer {
+	return components.ByKind{
+		components.Helm:      e.stack,
+		components.Manifest:  e.stack,
+		components.OpenStack: e.runner,
+		components.Ansible:   provided("provided by the environment"),
+		components.Keycloak:  provided("keycloak realm left to keycloak's operator"),
+	}
+}
+
+// provided is the deployer of work done elsewhere: it says so and changes
+// nothing.
+func provided(why string) components.Deployer {
+	return components.DeployerFunc(func(ctx context.Context, _ *components.Component, _ components.Phase) error {
+		dag.Notify(ctx, dag.Note{Did: why, Unchanged: true})
+		return nil
+	})
+}
+
+// notDeployed names the components outside keys that units of keys need
+// and whose release or objects are not in place.
+func (e *deployEnv) notDeployed(ctx context.Context, reg *components.Registry, full interface {
+	Node(string) (dag.Node[string], bool)
+}, keys []string) ([]string, error) {
+	var needed []string
+	for _, k := range keys {
+		n, _ := full.Node(k)
+		for _, need := range n.Needs {
+			if !slices.Contains(keys, need) {
+				name, _ := components.SplitUnit(need)
+				needed = append(needed, name)
+			}
+		}
+	}
+	slices.Sort(needed)
+	var missing []string
+	for _, name := range slices.Compact(needed) {
+		c, _ := reg.Get(name)
+		switch {
+		case c.Chart != nil && slices.Contains(c.Kinds, components.Helm):
+			st, err := e.helm.Status(ctx, c.Release, c.Namespace)
+			if err != nil {
+				return nil, fmt.Errorf("status of %s: %w", name, err)
+			}
+			if state := releaseState(st); state != "deployed" {
+				missing = append(missing, name+" ("+state+")")
+			}
+		case slices.Contains(c.Kinds, components.Manifest):
+			found, _, err := e.applier.Applied(ctx, c.Name, c.Namespace)
+			if err != nil {
+				return nil, fmt.Errorf("status of %s: %w", name, err)
+			}
+			if !found {
+				missing = append(missing, name+" (absent)")
+			}
+		}
+	}
+	return missing, nil
+}
