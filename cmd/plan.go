@@ -3,8 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
