@@ -389,7 +389,18 @@ func (a *app) progress(output string) (deploy.Observer, func()) {
 		}
 		t := view.NewTerminal(f, width)
 		t.Start(100 * time.Millisecond)
-		return t, t.Stop
+		// Logs go above the live view, which they would tear otherwise.
+		var restore func()
+		if a.logOut != nil {
+			old := a.logOut.swap(t)
+			restore = func() { a.logOut.swap(old) }
+		}
+		return t, func() {
+			t.Stop()
+			if restore != nil {
+				restore()
+			}
+		}
 	}
 	return view.NewLines(a.streams.Out), func() {}
 }

@@ -180,6 +180,7 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	golden(t, "status-deployed.jsonl", normalStatus(stdout))
 	var rows []ComponentStatus
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	for dec.More() {
@@ -218,6 +219,7 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("upgrade: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	golden(t, "events-upgrade-glance.jsonl", normalEvents(t, stdout))
 	up := events(t, stdout)
 	if units := slices.Sorted(maps.Keys(up)); !slices.Equal(units, []string{"glance:catalog", "glance:install"}) {
 		t.Errorf("upgrade glance ran %v, want glance's two units alone", units)

@@ -147,6 +147,7 @@ type app struct {
 	streams    Streams
 	registry   *components.Registry
 	log        *slog.Logger
+	logOut     *swapWriter // where log goes: stderr, or above a live view
 	verbosity  int
 	interrupts *interrupts
 }
@@ -173,7 +174,8 @@ func newRoot(streams Streams, it *interrupts) *cobra.Command {
 		case a.verbosity == 1:
 			level = slog.LevelInfo
 		}
-		a.log = slog.New(slog.NewTextHandler(streams.Err, &slog.HandlerOptions{Level: level}))
+		a.logOut = &swapWriter{w: streams.Err}
+		a.log = slog.New(slog.NewTextHandler(a.logOut, &slog.HandlerOptions{Level: level}))
 	}
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
@@ -254,3 +256,24 @@ func (r resourceFlag) Set(v string) error {
 }
 
 func (r resourceFlag) Type() string { return "name=N" }
+
+// swapWriter is a writer whose destination can change while loggers hold it.
+type swapWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *swapWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// swap sets the destination and returns the previous one.
+func (s *swapWriter) swap(w io.Writer) io.Writer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.w
+	s.w = w
+	return old
+}

@@ -24,8 +24,8 @@ import (
 // inventories of the test cluster: absent first (exit 1), then deployed and
 // applied (exit 0), as text and as JSON.
 func TestStatusOnTheCluster(t *testing.T) {
-	kubeconfig := testenv.Kubeconfig(t)
-	cfg := testenv.Kube(t)
+	// A cluster of its own: the shared one may hold a deploy (make demo).
+	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 1)
 	ctx := context.Background()
 	args := []string{"status", "--kubeconfig", kubeconfig, "--tags", "memcached,cluster-issuer"}
 

@@ -13,6 +13,10 @@ import (
 	"github.com/vexxhost/atmosphere-go/deploy"
 )
 
+// nameWidth fits the longest unit key of the registry
+// (percona-xtradb-cluster-operator:install).
+const nameWidth = 40
+
 var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
 // Terminal draws a deploy on a TTY: units that ended scroll up as one line
@@ -25,6 +29,7 @@ type Terminal struct {
 	now   func() time.Time
 
 	mu      sync.Mutex
+	partial []byte // a written line not yet ended
 	running map[string]*inFlight
 	live    int // lines of the live block on screen
 	frame   int
@@ -98,17 +103,38 @@ func (t *Terminal) Observe(e deploy.Event) {
 	}
 }
 
+// Write prints whole lines above the live block, so that logs written while
+// the view runs do not tear it.
+func (t *Terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.partial = append(t.partial, p...)
+	var lines []string
+	for {
+		i := slices.Index(t.partial, '\n')
+		if i < 0 {
+			break
+		}
+		lines = append(lines, string(t.partial[:i]))
+		t.partial = t.partial[i+1:]
+	}
+	if len(lines) > 0 {
+		t.redraw(lines)
+	}
+	return len(p), nil
+}
+
 // ended is the line a unit leaves when it ends.
 func (t *Terminal) ended(e deploy.Event) string {
 	switch e.Kind {
 	case deploy.Succeeded:
-		return fmt.Sprintf("✓ %-34s %8s%s", e.Unit, Elapsed(e.Duration), suffix(e.Detail))
+		return fmt.Sprintf("✓ %-*s %8s  %s", nameWidth, e.Unit, Elapsed(e.Duration), e.Detail)
 	case deploy.Unchanged:
-		return fmt.Sprintf("· %-34s %8s  unchanged", e.Unit, Elapsed(e.Duration))
+		return fmt.Sprintf("· %-*s %8s  unchanged%s", nameWidth, e.Unit, Elapsed(e.Duration), suffix(e.Detail))
 	case deploy.Failed:
-		return fmt.Sprintf("✗ %-34s %8s  %s", e.Unit, Elapsed(e.Duration), e.Error)
+		return fmt.Sprintf("✗ %-*s %8s  %s", nameWidth, e.Unit, Elapsed(e.Duration), e.Error)
 	}
-	return fmt.Sprintf("↷ %-34s %8s  %s", e.Unit, e.Kind, e.Error)
+	return fmt.Sprintf("↷ %-*s %8s  %s", nameWidth, e.Unit, e.Kind, e.Error)
 }
 
 // redraw clears the live block, prints the lines that ended, and draws the
@@ -129,7 +155,7 @@ func (t *Terminal) redraw(ended []string) {
 	spin := spinner[t.frame%len(spinner)]
 	for _, k := range keys {
 		u := t.running[k]
-		line := fmt.Sprintf("%s %-34s %8s", spin, k, Elapsed(now.Sub(u.start).Truncate(time.Second)))
+		line := fmt.Sprintf("%s %-*s %8s", spin, nameWidth, k, Elapsed(now.Sub(u.start).Truncate(time.Second)))
 		if u.waiting != "" {
 			line += "  waiting on " + u.waiting
 		}

@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vexxhost/atmosphere-go/deploy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/name, or writes it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./cmd -run %s -update writes it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s (check, then go test ./cmd -run %s -update):\n%s", t.Name(), path, t.Name(), got)
+	}
+}
+
+func TestHelpGolden(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"deploy", "--help"}, {"upgrade", "--help"}, {"status", "--help"}, {"plan", "--help"},
+		{"graph", "--help"}, {"simulate", "--help"},
+	} {
+		name := "help-" + strings.TrimPrefix(args[0], "--") + ".txt"
+		t.Run(name, func(t *testing.T) {
+			out, _, err := run(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, out)
+		})
+	}
+}
+
+// TestPlanGolden: the plan of the molecule inventory, from the registry's
+// estimates (no cluster).
+func TestPlanGolden(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	for name, args := range map[string][]string{
+		"plan-molecule.txt":        {"plan", "--inventory", "../testdata/inventories/molecule"},
+		"plan-molecule-glance.txt": {"plan", "--inventory", "../testdata/inventories/molecule", "--tags", "glance", "--concurrency", "4"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, _, err := run(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, out)
+		})
+	}
+}
+
+// normalEvents keeps the events that do not depend on timing (no
+// heartbeats), with times and durations zeroed, as JSON lines.
+func normalEvents(t *testing.T, stdout string) string {
+	t.Helper()
+	var b bytes.Buffer
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var e deploy.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if e.Kind == deploy.Waiting {
+			continue
+		}
+		e.Time = time.Time{}
+		if e.Duration > 0 {
+			e.Duration = time.Second
+		}
+		raw, _ := json.Marshal(e)
+		b.Write(raw)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
+
+// normalStatus replaces the times of status output.
+func normalStatus(s string) string { return rfc3339.ReplaceAllString(s, "2026-01-01T00:00:00Z") }
