@@ -49,6 +49,9 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 	}
 	// A deploy talks to the API server from many units at once.
 	rc.QPS, rc.Burst = 100, 200
+	// The API server's warnings (deprecated fields in a chart) are for -v,
+	// not for the operator's screen.
+	rc.WarningHandler = apiWarnings{a.log}
 	factory, err := helmdeployer.NewFactory(rc, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the cluster: %w", err)
@@ -113,6 +116,16 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 		Log:       a.log,
 	}
 	return e, nil
+}
+
+// apiWarnings logs the API server's warnings at info level.
+type apiWarnings struct{ log *slog.Logger }
+
+// HandleWarningHeader implements rest.WarningHandler.
+func (w apiWarnings) HandleWarningHeader(code int, agent, text string) {
+	if code == 299 && text != "" {
+		w.log.Info("kubernetes API warning", "warning", text)
+	}
 }
 
 // cloud connects to OpenStack for the set-up: the clouds.yaml cloud of

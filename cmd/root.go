@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/kube"
+	"k8s.io/klog/v2"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/manifest"
@@ -176,6 +177,8 @@ func newRoot(streams Streams, it *interrupts) *cobra.Command {
 		}
 		a.logOut = &swapWriter{w: streams.Err}
 		a.log = slog.New(slog.NewTextHandler(a.logOut, &slog.HandlerOptions{Level: level}))
+		// client-go logs through klog; send it where the rest goes.
+		klog.SetSlogLogger(a.log)
 	}
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)

@@ -248,7 +248,7 @@ func (r *Report) WriteSVG(w io.Writer) error {
 		}
 	}
 	const (
-		label  = 260 // width of the unit names
+		label  = 300 // width of the unit names (40 characters)
 		chartW = 900
 		row    = 16
 		top    = 58
