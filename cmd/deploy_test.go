@@ -228,3 +228,49 @@ func TestDeployStatusUpgrade(t *testing.T) {
 		t.Errorf("upgrade glance: glance:install ended %+v, want upgraded for its values to revision 2", e)
 	}
 }
+
+// TestDeployRefusesABadChartUntouched: a chart whose content does not match
+// its pinned digest is refused before anything is written: exit 2, the
+// component and the mismatch named, no release, no lease.
+func TestDeployRefusesABadChartUntouched(t *testing.T) {
+	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 1)
+	charts := t.TempDir()
+	src := filepath.Join(sharedCharts, "memcached")
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		dst := filepath.Join(charts, "memcached", rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if rel == "values.yaml" {
+			raw = append(raw, []byte("\ntampered: true\n")...)
+		}
+		return os.WriteFile(dst, raw, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := cli(t, nil, "deploy", "--kubeconfig", kubeconfig, "--inventory", kwokInventory,
+		"--tags", "memcached", "--charts", charts, "--report-dir", t.TempDir())
+	if code != ExitUsage || !strings.Contains(stderr, "memcached") || !strings.Contains(stderr, "nothing was changed") || !strings.Contains(stderr, "digest") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 naming memcached and the digest", code, stderr)
+	}
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	helm, err := cs.CoreV1().Secrets("").List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(helm.Items) != 0 {
+		t.Errorf("%d Helm release records written", len(helm.Items))
+	}
+	if ns, err := cs.CoreV1().Namespaces().Get(context.Background(), DefaultStateNamespace, metav1.GetOptions{}); err == nil {
+		t.Errorf("namespace %s created (%s): the refused run touched the cluster", DefaultStateNamespace, ns.CreationTimestamp)
+	}
+}
