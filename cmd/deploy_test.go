@@ -194,8 +194,8 @@ func TestDeployStatusUpgrade(t *testing.T) {
 		t.Fatalf("status rows %+v, want 4", rows)
 	}
 	for _, r := range rows {
-		if r.State != "deployed" || r.Revision != 1 {
-			t.Errorf("status %+v, want deployed at revision 1", r)
+		if r.State != "deployed" || r.Revision != 1 || r.LastDuration <= 0 {
+			t.Errorf("status %+v, want deployed at revision 1, with the duration the deploy measured", r)
 		}
 	}
 

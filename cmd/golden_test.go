@@ -94,5 +94,9 @@ func normalEvents(t *testing.T, stdout string) string {
 
 var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
 
-// normalStatus replaces the times of status output.
-func normalStatus(s string) string { return rfc3339.ReplaceAllString(s, "2026-01-01T00:00:00Z") }
+var lastDuration = regexp.MustCompile(`"last_duration":[0-9.]+`)
+
+// normalStatus replaces the times and durations of status output.
+func normalStatus(s string) string {
+	return lastDuration.ReplaceAllString(rfc3339.ReplaceAllString(s, "2026-01-01T00:00:00Z"), `"last_duration":1`)
+}

@@ -17,6 +17,8 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
 	"github.com/vexxhost/atmosphere-go/components/manifest"
+	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/deploy/view"
 )
 
 // kubeFlags are the standard flags that locate a cluster.
@@ -45,6 +47,7 @@ func (k *kubeFlags) restConfig() (*rest.Config, error) {
 
 type statusOptions struct {
 	kube      kubeFlags
+	state     string
 	inventory string
 	tags      []string
 	output    string
@@ -60,6 +63,9 @@ type ComponentStatus struct {
 	Revision int       `json:"revision,omitempty"`
 	Chart    string    `json:"chart,omitempty"`
 	Updated  time.Time `json:"updated,omitzero"`
+	// LastDuration is how long the component's units took the last time a
+	// deploy changed them, in seconds (0 when never measured).
+	LastDuration float64 `json:"last_duration,omitempty"`
 }
 
 func (s ComponentStatus) healthy() bool {
@@ -80,6 +86,7 @@ func (a *app) newStatus() *cobra.Command {
 	inventoryFlag(c.Flags(), &o.inventory)
 	tagsFlag(c.Flags(), &o.tags)
 	c.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	c.Flags().StringVar(&o.state, "state-namespace", DefaultStateNamespace, "namespace of atmosphere's measured durations")
 	return c
 }
 
@@ -115,12 +122,19 @@ func (a *app) status(cmd *cobra.Command, o *statusOptions) error {
 	if err != nil {
 		return fmt.Errorf("connect to the cluster: %w", err)
 	}
+	measured, err := (&deploy.Durations{Client: factory.Clientset(), Namespace: o.state}).Load(cmd.Context())
+	if err != nil {
+		return err
+	}
 	var rows []ComponentStatus
 	for _, c := range a.registry.Components() {
 		if !slices.Contains(names, c.Name) {
 			continue
 		}
 		row := ComponentStatus{Component: c.Name, State: "untracked"}
+		for _, p := range c.Phases {
+			row.LastDuration += measured[components.UnitKey(c.Name, p.Name)].Round(time.Millisecond).Seconds()
+		}
 		switch {
 		case c.Chart != nil && slices.Contains(c.Kinds, components.Helm):
 			st, err := helm.Status(cmd.Context(), c.Release, c.Namespace)
@@ -182,16 +196,19 @@ func (a *app) writeStatus(rows []ComponentStatus, output string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tSTATE\tREVISION\tCHART\tUPDATED\tDETAIL")
+	fmt.Fprintln(tw, "COMPONENT\tSTATE\tREVISION\tCHART\tUPDATED\tLAST DURATION\tDETAIL")
 	for _, r := range rows {
-		rev, updated := "-", "-"
+		rev, updated, took := "-", "-", "-"
+		if r.LastDuration > 0 {
+			took = view.Elapsed(time.Duration(r.LastDuration * float64(time.Second)))
+		}
 		if r.Revision > 0 {
 			rev = strconv.Itoa(r.Revision)
 		}
 		if !r.Updated.IsZero() {
 			updated = r.Updated.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, r.State, rev, dash(r.Chart), updated, dash(r.Detail))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, r.State, rev, dash(r.Chart), updated, took, dash(r.Detail))
 	}
 	return tw.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"sync"
 	"testing"
 
@@ -96,7 +97,9 @@ func PrivateKube(t testing.TB, nodes int) *rest.Config {
 // kubeconfig, for a command the test runs.
 func PrivateKubeconfig(t testing.TB, nodes int) (*rest.Config, string) {
 	t.Helper()
-	c := &Cluster{Name: fmt.Sprintf("%s%d", privatePrefix, os.Getpid()), Nodes: nodes, Private: true}
+	// Named by the process and a count: several tests of one process each
+	// get a cluster of their own, never one left over by another.
+	c := &Cluster{Name: fmt.Sprintf("%s%d-%d", privatePrefix, os.Getpid(), privateCount.Add(1)), Nodes: nodes, Private: true}
 	c.defaults()
 	// A test process killed before its cleanup (go test's timeout panics)
 	// leaves its cluster running: the next one removes it.
@@ -115,8 +118,11 @@ func PrivateKubeconfig(t testing.TB, nodes int) (*rest.Config, string) {
 	return cfg, c.Kubeconfig
 }
 
+// privateCount numbers the private clusters of this process.
+var privateCount atomic.Int64
+
 // Prefixes of the names of clusters started by a test process, followed by
-// its pid.
+// its pid (and, for private ones, "-" and a count).
 const (
 	privatePrefix = "atmosphere-private-"
 	processPrefix = "atmosphere-test-"
@@ -143,6 +149,7 @@ func DeleteStalePrivate(workDir string) error {
 		default:
 			continue
 		}
+		rest, _, _ = strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(rest)
 		if err != nil || Alive(pid) {
 			continue
