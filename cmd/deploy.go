@@ -144,10 +144,6 @@ func (a *app) deploy(ctx context.Context, o *deployOptions, tags []string, upgra
 		return err
 	}
 	cfg := s.Config
-	overrides, err := a.overrides(s)
-	if err != nil {
-		return err
-	}
 	names, err := a.selected(cfg, tags)
 	if err != nil {
 		if upgrade {
@@ -167,7 +163,7 @@ func (a *app) deploy(ctx context.Context, o *deployOptions, tags []string, upgra
 		return usagef("nothing to deploy: every unit is left out by --skip-tags")
 	}
 	// Every problem of the input is found before the cluster is touched.
-	e, err := a.connect(ctx, o, inv, s, overrides)
+	e, err := a.connect(ctx, o, inv, s)
 	if err != nil {
 		return err
 	}
@@ -355,7 +351,7 @@ func (a *app) unitsToRun(g *dag.Graph[string], names []string, noDeps bool, skip
 // overrides maps the inventory's <name>_helm_values to components: by the
 // component's name or its release's, with "_" for "-". Values for a
 // component this deployment does not have are reported and ignored.
-func (a *app) overrides(s *inventory.Settings) (map[string]values.Values, error) {
+func (a *app) overrides(s *inventory.Settings) map[string]values.Values {
 	byVar := map[string]string{}
 	for _, c := range a.registry.Components() {
 		if c.Chart == nil {
@@ -373,7 +369,7 @@ func (a *app) overrides(s *inventory.Settings) (map[string]values.Values, error)
 		}
 		out[name] = values.Merge(out[name], s.HelmValues[prefix])
 	}
-	return out, nil
+	return out
 }
 
 // progress picks the view of the run's events: JSON lines, a live view on

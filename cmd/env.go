@@ -19,7 +19,6 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/manifest"
 	"github.com/vexxhost/atmosphere-go/components/setup"
 	"github.com/vexxhost/atmosphere-go/components/stack"
-	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/deploy"
 	"github.com/vexxhost/atmosphere-go/inventory"
@@ -42,7 +41,7 @@ type deployEnv struct {
 
 // connect builds the deploy's environment. Nothing is written to the
 // cluster.
-func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inventory, s *inventory.Settings, overrides map[string]values.Values) (*deployEnv, error) {
+func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inventory, s *inventory.Settings) (*deployEnv, error) {
 	rc, err := o.kube.restConfig()
 	if err != nil {
 		return nil, err
@@ -92,7 +91,7 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 		Helm:      e.helm,
 		Manifests: applier,
 		Config:    settings,
-		Overrides: overrides,
+		Overrides: a.overrides(s),
 		Timeouts:  timeouts,
 		Atomic:    o.rollback,
 		Log:       a.log,
@@ -206,10 +205,9 @@ func provided(why string) components.Deployer {
 }
 
 // notDeployed names the components outside keys that units of keys need
-// and whose release or objects are not in place.
-func (e *deployEnv) notDeployed(ctx context.Context, reg *components.Registry, full interface {
-	Node(string) (dag.Node[string], bool)
-}, keys []string) ([]string, error) {
+// and that are not healthy in the cluster (release not deployed, objects
+// absent), each with its state.
+func (e *deployEnv) notDeployed(ctx context.Context, reg *components.Registry, full *dag.Graph[string], keys []string) ([]string, error) {
 	var needed []string
 	for _, k := range keys {
 		n, _ := full.Node(k)
@@ -224,23 +222,12 @@ func (e *deployEnv) notDeployed(ctx context.Context, reg *components.Registry, f
 	var missing []string
 	for _, name := range slices.Compact(needed) {
 		c, _ := reg.Get(name)
-		switch {
-		case c.Chart != nil && slices.Contains(c.Kinds, components.Helm):
-			st, err := e.helm.Status(ctx, c.Release, c.Namespace)
-			if err != nil {
-				return nil, fmt.Errorf("status of %s: %w", name, err)
-			}
-			if state := releaseState(st); state != "deployed" {
-				missing = append(missing, name+" ("+state+")")
-			}
-		case slices.Contains(c.Kinds, components.Manifest):
-			found, _, err := e.applier.Applied(ctx, c.Name, c.Namespace)
-			if err != nil {
-				return nil, fmt.Errorf("status of %s: %w", name, err)
-			}
-			if !found {
-				missing = append(missing, name+" (absent)")
-			}
+		st, err := componentStatus(ctx, e.helm, e.applier, c)
+		if err != nil {
+			return nil, err
+		}
+		if !st.healthy() {
+			missing = append(missing, name+" ("+st.State+")")
 		}
 	}
 	return missing, nil

@@ -70,12 +70,8 @@ func (a *app) plan(ctx context.Context, o *planOptions) error {
 	var e *deployEnv
 	var measured map[string]time.Duration
 	if o.kube.kubeconfig != "" || o.kube.context != "" || os.Getenv("KUBECONFIG") != "" {
-		overrides, err := a.overrides(s)
-		if err != nil {
-			return err
-		}
 		do := &deployOptions{kube: o.kube, charts: o.charts, state: o.state}
-		if e, err = a.connect(ctx, do, inv, s, overrides); err != nil {
+		if e, err = a.connect(ctx, do, inv, s); err != nil {
 			return err
 		}
 		if measured, err = e.durations.Load(ctx); err != nil {

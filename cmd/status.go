@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -131,29 +132,12 @@ func (a *app) status(cmd *cobra.Command, o *statusOptions) error {
 		if !slices.Contains(names, c.Name) {
 			continue
 		}
-		row := ComponentStatus{Component: c.Name, State: "untracked"}
+		row, err := componentStatus(cmd.Context(), helm, applier, c)
+		if err != nil {
+			return err
+		}
 		for _, p := range c.Phases {
 			row.LastDuration += measured[components.UnitKey(c.Name, p.Name)].Round(time.Millisecond).Seconds()
-		}
-		switch {
-		case c.Chart != nil && slices.Contains(c.Kinds, components.Helm):
-			st, err := helm.Status(cmd.Context(), c.Release, c.Namespace)
-			if err != nil {
-				return fmt.Errorf("status of %s: %w", c.Name, err)
-			}
-			row.State, row.Revision, row.Chart, row.Updated = releaseState(st), st.Revision, st.Chart, st.Updated
-			if st.Found && row.State != "deployed" {
-				row.Detail = st.Status
-			}
-		case slices.Contains(c.Kinds, components.Manifest):
-			found, n, err := applier.Applied(cmd.Context(), c.Name, c.Namespace)
-			if err != nil {
-				return fmt.Errorf("status of %s: %w", c.Name, err)
-			}
-			row.State = "absent"
-			if found {
-				row.State, row.Detail = "applied", strconv.Itoa(n)+" objects"
-			}
 		}
 		rows = append(rows, row)
 	}
@@ -170,6 +154,34 @@ func (a *app) status(cmd *cobra.Command, o *statusOptions) error {
 		return fmt.Errorf("%d of %d components not healthy: %s", len(unhealthy), len(rows), strings.Join(unhealthy, ", "))
 	}
 	return nil
+}
+
+// componentStatus reads a component's state from the cluster: its Helm
+// release, or its manifest inventory; Ansible and OpenStack work leaves
+// nothing to read (untracked).
+func componentStatus(ctx context.Context, helm *helmdeployer.Deployer, applier *manifest.Applier, c *components.Component) (ComponentStatus, error) {
+	row := ComponentStatus{Component: c.Name, State: "untracked"}
+	switch {
+	case c.Chart != nil && slices.Contains(c.Kinds, components.Helm):
+		st, err := helm.Status(ctx, c.Release, c.Namespace)
+		if err != nil {
+			return row, fmt.Errorf("status of %s: %w", c.Name, err)
+		}
+		row.State, row.Revision, row.Chart, row.Updated = releaseState(st), st.Revision, st.Chart, st.Updated
+		if st.Found && row.State != "deployed" {
+			row.Detail = st.Status
+		}
+	case slices.Contains(c.Kinds, components.Manifest):
+		found, n, err := applier.Applied(ctx, c.Name, c.Namespace)
+		if err != nil {
+			return row, fmt.Errorf("status of %s: %w", c.Name, err)
+		}
+		row.State = "absent"
+		if found {
+			row.State, row.Detail = "applied", strconv.Itoa(n)+" objects"
+		}
+	}
+	return row, nil
 }
 
 func releaseState(st helmdeployer.ReleaseStatus) string {

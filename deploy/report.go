@@ -83,17 +83,9 @@ func newReport(reg *components.Registry, g *dag.Graph[string], res *dag.Result[s
 		case dag.Failed:
 			u.Result, u.Error = Failed, rootCause(key, n.Err)
 		case dag.Skipped:
-			u.Result = Skipped
-			if n.Cause != "" {
-				u.Error = "needs " + n.Cause + ", which failed"
-			} else if n.Err != nil {
-				u.Error = n.Err.Error()
-			}
+			u.Result, u.Error = Skipped, notRunReason(n)
 		default:
-			u.Result = Cancelled
-			if n.Err != nil {
-				u.Error = n.Err.Error()
-			}
+			u.Result, u.Error = Cancelled, notRunReason(n)
 		}
 		r.Units = append(r.Units, u)
 	}

@@ -70,6 +70,13 @@ type unitState struct {
 	done      bool
 }
 
+// detail is what the unit's work said it did.
+func (u *unitState) detail() string { return strings.Join(u.did, "; ") }
+
+// unchanged reports whether the unit's work said what it did and none of it
+// changed anything.
+func (u *unitState) unchanged() bool { return u.outcomes > 0 && u.changed == 0 }
+
 // outcome is what a finished unit did, for the report.
 type outcome struct {
 	detail    string
@@ -137,11 +144,11 @@ func (t *tracker) Finished(r dag.NodeResult[string]) {
 		t.units[r.Key] = u
 	}
 	u.done = true
-	e := Event{Time: r.End, Unit: r.Key, Duration: r.Duration(), Detail: strings.Join(u.did, "; ")}
+	e := Event{Time: r.End, Unit: r.Key, Duration: r.Duration(), Detail: u.detail()}
 	switch {
 	case r.Status == dag.Failed:
 		e.Kind, e.Error = Failed, rootCause(r.Key, r.Err)
-	case u.outcomes > 0 && u.changed == 0:
+	case u.unchanged():
 		e.Kind = Unchanged
 	default:
 		e.Kind = Succeeded
@@ -157,15 +164,7 @@ func (t *tracker) Skipped(r dag.NodeResult[string]) {
 	if r.Status == dag.Cancelled {
 		kind = Cancelled
 	}
-	e := Event{Time: time.Now(), Unit: r.Key, Kind: kind}
-	if r.Err != nil {
-		e.Error = r.Err.Error()
-	}
-	if r.Status == dag.Skipped && strings.HasPrefix(e.Error, "skipped:") && r.Cause != "" {
-		// The root cause's own error is on its failed event.
-		e.Error = "needs " + r.Cause + ", which failed"
-	}
-	t.emit(e)
+	t.emit(Event{Time: time.Now(), Unit: r.Key, Kind: kind, Error: notRunReason(r)})
 }
 
 // heartbeats reports, every interval, each running unit nothing was said
@@ -207,9 +206,22 @@ func (t *tracker) outcomes() map[string]outcome {
 	defer t.mu.Unlock()
 	out := map[string]outcome{}
 	for key, u := range t.units {
-		out[key] = outcome{detail: strings.Join(u.did, "; "), unchanged: u.outcomes > 0 && u.changed == 0}
+		out[key] = outcome{detail: u.detail(), unchanged: u.unchanged()}
 	}
 	return out
+}
+
+// notRunReason says why a unit never ran: the unit whose failure skipped
+// it (its own error is on that unit's failed event), or why the run stopped
+// (cancelled, drained, fail-fast).
+func notRunReason(r dag.NodeResult[string]) string {
+	if r.Err == nil {
+		return ""
+	}
+	if r.Status == dag.Skipped && r.Cause != "" && strings.HasPrefix(r.Err.Error(), "skipped:") {
+		return "needs " + r.Cause + ", which failed"
+	}
+	return r.Err.Error()
 }
 
 // rootCause is a failed unit's error as one line: the registry prefixes
