@@ -204,6 +204,9 @@ func (a *app) deploy(ctx context.Context, o *deployOptions, tags []string, upgra
 		}
 		return fmt.Errorf("take the deploy lease: %w", err)
 	}
+	if held.TookOver != "" {
+		fmt.Fprintf(a.streams.Err, "note: took over the deploy lease of %s, which ended without releasing it; its unfinished work is picked up\n", held.TookOver)
+	}
 	defer func() {
 		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()

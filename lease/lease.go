@@ -1,15 +1,20 @@
 // Package lease keeps two deploys off one cluster at once: a run holds a
 // coordination.k8s.io Lease, renewing it while it works. A second run is
 // refused at once with the holder's name; a lease its holder stopped
-// renewing (a killed run) is taken over once it expires.
+// renewing (a killed run) is taken over once it expires, or at once when
+// the holder was a process of this host that no longer runs.
 package lease
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -56,8 +61,31 @@ func Identity() string {
 	return fmt.Sprintf("%s@%s pid %d", name, host, os.Getpid())
 }
 
+// Gone reports whether a holder identity names a process of this host
+// that no longer runs: "user@host pid N" with this hostname and no process
+// N. A pid reused since only makes the lease wait for its expiry.
+func Gone(holder string) bool {
+	who, pidText, ok := strings.Cut(holder, " pid ")
+	if !ok {
+		return false
+	}
+	_, host, ok := strings.Cut(who, "@")
+	pid, err := strconv.Atoi(pidText)
+	if !ok || err != nil || pid <= 0 {
+		return false
+	}
+	if this, err := os.Hostname(); err != nil || host != this {
+		return false
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
 // Held is a lease this process holds.
 type Held struct {
+	// TookOver names the holder whose lease this run took over because it
+	// expired or its process was gone ("" when the lease was free).
+	TookOver string
+
 	client kubernetes.Interface
 	opts   Options
 	stop   context.CancelFunc
@@ -82,20 +110,22 @@ func Acquire(ctx context.Context, client kubernetes.Interface, opts Options) (*H
 	if err := kubeutil.EnsureNamespace(ctx, client, opts.Namespace); err != nil {
 		return nil, fmt.Errorf("lease %s/%s: %w", opts.Namespace, opts.Name, err)
 	}
-	if err := take(ctx, client, opts, 0); err != nil {
+	previous, err := take(ctx, client, opts, 0)
+	if err != nil {
 		return nil, err
 	}
 	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	h := &Held{client: client, opts: opts, stop: stop, done: make(chan struct{}), lost: make(chan struct{})}
+	h := &Held{TookOver: previous, client: client, opts: opts, stop: stop, done: make(chan struct{}), lost: make(chan struct{})}
 	go h.renew(renewCtx)
 	return h, nil
 }
 
-// take writes this holder into the lease when it is free, expired or
-// already ours; a race with another run is looked at again, a few times.
-func take(ctx context.Context, client kubernetes.Interface, opts Options, attempt int) error {
+// take writes this holder into the lease when it is free, expired, held
+// by a gone process or already ours, and returns the holder it took it
+// over from; a race with another run is looked at again, a few times.
+func take(ctx context.Context, client kubernetes.Interface, opts Options, attempt int) (string, error) {
 	if attempt > 5 {
-		return fmt.Errorf("lease %s/%s: still contended after %d attempts", opts.Namespace, opts.Name, attempt)
+		return "", fmt.Errorf("lease %s/%s: still contended after %d attempts", opts.Namespace, opts.Name, attempt)
 	}
 	leases := client.CoordinationV1().Leases(opts.Namespace)
 	now := metav1.NewMicroTime(time.Now())
@@ -109,13 +139,14 @@ func take(ctx context.Context, client kubernetes.Interface, opts Options, attemp
 			return take(ctx, client, opts, attempt+1) // another run made it first: look again
 		}
 		if err != nil {
-			return fmt.Errorf("lease %s/%s: %w", opts.Namespace, opts.Name, err)
+			return "", fmt.Errorf("lease %s/%s: %w", opts.Namespace, opts.Name, err)
 		}
-		return nil
+		return "", nil
 	}
 	if err != nil {
-		return fmt.Errorf("lease %s/%s: %w", opts.Namespace, opts.Name, err)
+		return "", fmt.Errorf("lease %s/%s: %w", opts.Namespace, opts.Name, err)
 	}
+	previous := ""
 	if holder := deref(l.Spec.HolderIdentity); holder != "" && holder != opts.Identity {
 		renewed := l.Spec.RenewTime
 		if renewed == nil {
@@ -126,9 +157,10 @@ func take(ctx context.Context, client kubernetes.Interface, opts Options, attemp
 			last = renewed.Time
 		}
 		expires := last.Add(time.Duration(derefInt(l.Spec.LeaseDurationSeconds)) * time.Second)
-		if time.Now().Before(expires) {
-			return &HeldError{Holder: holder, Renewed: last, Expires: expires}
+		if time.Now().Before(expires) && !Gone(holder) {
+			return "", &HeldError{Holder: holder, Renewed: last, Expires: expires}
 		}
+		previous = holder
 	}
 	l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds, l.Spec.AcquireTime, l.Spec.RenewTime = &opts.Identity, &seconds, &now, &now
 	// The resourceVersion read makes two runs taking an expired lease at
@@ -137,9 +169,9 @@ func take(ctx context.Context, client kubernetes.Interface, opts Options, attemp
 		if apierrors.IsConflict(err) {
 			return take(ctx, client, opts, attempt+1)
 		}
-		return fmt.Errorf("lease %s/%s: %w", opts.Namespace, opts.Name, err)
+		return "", fmt.Errorf("lease %s/%s: %w", opts.Namespace, opts.Name, err)
 	}
-	return nil
+	return previous, nil
 }
 
 func (h *Held) renew(ctx context.Context) {
@@ -171,7 +203,7 @@ func (h *Held) renew(ctx context.Context) {
 	}
 }
 
-var errTaken = fmt.Errorf("the lease was taken over")
+var errTaken = errors.New("the lease was taken over")
 
 // update reads the lease, applies change and writes it back.
 func (h *Held) update(ctx context.Context, change func(*coordinationv1.Lease) bool) error {
