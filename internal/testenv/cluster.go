@@ -63,6 +63,9 @@ const (
 	// NeverPullsImage is an image that never pulls: a pod whose first
 	// container uses it stays in ImagePullBackOff.
 	NeverPullsImage = "atmosphere.invalid/never-pulls:latest"
+	// FailingImage is an image whose container fails: a pod whose first
+	// container uses it ends Failed with exit code 1 (a Job's pod, say).
+	FailingImage = "atmosphere.invalid/fails:latest"
 )
 
 // StorageClass is the default StorageClass of the test cluster (not

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +212,49 @@ func TestMissingToolSaysHowToFix(t *testing.T) {
 	for _, want := range []string{"not found at", "run `make tools`"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// TestRestartAPIServer: the API server of a private cluster restarts on its
+// port with its state: what was written before is read after, and the
+// cluster's stop still stops the new process.
+func TestRestartAPIServer(t *testing.T) {
+	c := PrivateCluster(t, 1)
+	cs := kubernetes.NewForConfigOrDie(c.Config())
+	ctx := context.Background()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "before-restart", Namespace: "default"}}
+	if _, err := cs.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.PIDs()
+	if err := c.RestartAPIServer(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().ConfigMaps("default").Get(ctx, "before-restart", metav1.GetOptions{}); err != nil {
+		t.Errorf("after the restart: %v", err)
+	}
+	after := c.PIDs()
+	changed := 0
+	for _, pid := range after {
+		if !slices.Contains(before, pid) {
+			changed++
+		}
+	}
+	if changed != 1 || len(after) != len(before) {
+		t.Errorf("pids %v before, %v after: want exactly the API server's changed", before, after)
+	}
+	for _, pid := range after {
+		if !Alive(pid) {
+			t.Errorf("component %d is not running after the restart", pid)
+		}
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range after {
+		if Alive(pid) {
+			t.Errorf("process %d left after the cluster was stopped", pid)
 		}
 	}
 }

@@ -97,6 +97,15 @@ func PrivateKube(t testing.TB, nodes int) *rest.Config {
 // kubeconfig, for a command the test runs.
 func PrivateKubeconfig(t testing.TB, nodes int) (*rest.Config, string) {
 	t.Helper()
+	c := PrivateCluster(t, nodes)
+	return c.Config(), c.Kubeconfig
+}
+
+// PrivateCluster starts a cluster of the test's own, with nodes kwok
+// nodes, deleted when the test ends, for a test that acts on the cluster's
+// processes (RestartAPIServer).
+func PrivateCluster(t testing.TB, nodes int) *Cluster {
+	t.Helper()
 	// Named by the process and a count: several tests of one process each
 	// get a cluster of their own, never one left over by another.
 	c := &Cluster{Name: fmt.Sprintf("%s%d-%d", privatePrefix, os.Getpid(), privateCount.Add(1)), Nodes: nodes, Private: true}
@@ -106,8 +115,7 @@ func PrivateKubeconfig(t testing.TB, nodes int) (*rest.Config, string) {
 	if err := DeleteStalePrivate(c.WorkDir); err != nil {
 		t.Logf("stale private clusters: %v", err)
 	}
-	cfg, err := c.Start(context.Background())
-	if err != nil {
+	if _, err := c.Start(context.Background()); err != nil {
 		t.Fatalf("private test cluster: %v", err)
 	}
 	t.Cleanup(func() {
@@ -115,7 +123,7 @@ func PrivateKubeconfig(t testing.TB, nodes int) (*rest.Config, string) {
 			t.Errorf("stop the private test cluster: %v", err)
 		}
 	})
-	return cfg, c.Kubeconfig
+	return c
 }
 
 // privateCount numbers the private clusters of this process.
