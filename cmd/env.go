@@ -21,6 +21,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/stack"
 	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 	"github.com/vexxhost/atmosphere-go/inventory"
 	"github.com/vexxhost/atmosphere-go/openstack"
 	"github.com/vexxhost/atmosphere-go/secrets"
@@ -184,12 +185,16 @@ func (e *deployEnv) check(ctx context.Context, reg *components.Registry, keys []
 
 // deployer hands each kind of work to its deployer. Ansible work (hosts,
 // the cluster, ceph) is provided by the environment; keycloak realms are
-// not managed by this build.
+// not managed by this build. Work on the cluster and OpenStack is done
+// again when it failed on a transient API error (an API server restart).
 func (e *deployEnv) deployer() components.Deployer {
+	retrying := func(d components.Deployer) components.Deployer {
+		return components.Retrying{Deployer: d, Transient: kubeutil.IsUnavailable}
+	}
 	return components.ByKind{
-		components.Helm:      e.stack,
-		components.Manifest:  e.stack,
-		components.OpenStack: e.runner,
+		components.Helm:      retrying(e.stack),
+		components.Manifest:  retrying(e.stack),
+		components.OpenStack: retrying(e.runner),
 		components.Ansible:   provided("provided by the environment"),
 		components.Keycloak:  provided("keycloak realm left to keycloak's operator"),
 	}

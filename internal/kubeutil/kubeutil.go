@@ -4,8 +4,11 @@ package kubeutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
+	"syscall"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -34,3 +37,30 @@ func IsTransient(err error) bool {
 		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) ||
 		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "EOF")
 }
+
+// IsUnavailable reports errors of an API server that was away for a
+// moment (restarting, throttling, a dropped connection), after which the
+// same work can be done again. Errors of the work itself (a template that
+// does not render, a pod that fails, a wait that timed out) are not: Helm
+// wraps errors as text, so the connection errors are matched as text too.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "connection reset by peer", "http2: client connection lost",
+		"server sent GOAWAY", "the server is currently unable to handle the request", "Kubernetes cluster unreachable"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return droppedRequest.MatchString(msg)
+}
+
+// droppedRequest is a request whose connection ended mid-answer, as
+// net/http reports it: `Get "https://…": EOF`.
+var droppedRequest = regexp.MustCompile(`"https?://[^"]*": (unexpected )?EOF`)
