@@ -212,6 +212,40 @@ func TestEarlyFailures(t *testing.T) {
 	}
 }
 
+// TestUpgradeToAnImageThatNeverPullsFails: a Deployment of one replica
+// allowed one unavailable is not ready until its new pod is. Helm alone
+// calls it ready as soon as its new ReplicaSet is observed, which is at
+// once when the template is one it ran before (its ReplicaSet is reused):
+// the upgrade to a broken image would be called done.
+func TestUpgradeToAnImageThatNeverPullsFails(t *testing.T) {
+	d, cfg := newDeployer(t)
+	ns := testenv.Namespace(t, cfg)
+	good := map[string]any{"hook": false, "maxUnavailable": 1}
+	bad := map[string]any{"hook": false, "maxUnavailable": 1, "image": testenv.NeverPullsImage}
+	deploy := func(values map[string]any) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		_, err := d.Deploy(ctx, Release{Name: "lax", Namespace: ns, Chart: probeChart(t), Values: values, Timeout: 10 * time.Minute})
+		return err
+	}
+	for i, values := range []map[string]any{good, bad, good, bad, good, bad} {
+		err := deploy(values)
+		if values["image"] == nil {
+			if err != nil {
+				t.Fatalf("deploy %d (good image): %v", i, err)
+			}
+			continue
+		}
+		var pf *PodFailure
+		if !errors.As(err, &pf) || pf.Reason != "ImagePullBackOff" {
+			t.Errorf("deploy %d (image that never pulls): err = %v, want an ImagePullBackOff PodFailure", i, err)
+		}
+		if rel := lastRelease(t, d, ns, "lax"); rel.Info.Status != release.StatusFailed {
+			t.Errorf("deploy %d: release %s, want failed", i, rel.Info.Status)
+		}
+	}
+}
+
 func TestCancelLeavesTheReleaseFailedNotPending(t *testing.T) {
 	d, cfg := newDeployer(t)
 	ns := testenv.Namespace(t, cfg)

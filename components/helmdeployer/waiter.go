@@ -153,6 +153,9 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 				ready, err = crdEstablished(info)
 			} else {
 				ready, err = checker.IsReady(ctx, info)
+				if ready && err == nil {
+					ready, err = rolledOut(ctx, w.clientset, info)
+				}
 			}
 			if ctx.Err() != nil {
 				// Out of time mid-scan: the unchecked ones are still pending.
@@ -208,6 +211,44 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 		case <-time.After(w.interval):
 		}
 	}
+}
+
+// rolledOut is `kubectl rollout status`'s test for Deployments and
+// DaemonSets, on top of Helm's: every replica runs the new template and is
+// available, and none of the old is left. Helm's own test subtracts
+// maxUnavailable, so a Deployment of one replica allowed one unavailable
+// is "ready" before its new pod runs: an upgrade to an image that never
+// pulls would pass.
+func rolledOut(ctx context.Context, cs kubernetes.Interface, info *resource.Info) (bool, error) {
+	switch kube.AsVersioned(info).(type) {
+	case *appsv1.Deployment:
+		d, err := cs.AppsV1().Deployments(info.Namespace).Get(ctx, info.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		if d.Spec.Paused {
+			return true, nil
+		}
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		st := d.Status
+		return st.ObservedGeneration >= d.Generation && st.UpdatedReplicas >= want &&
+			st.Replicas <= st.UpdatedReplicas && st.AvailableReplicas >= st.UpdatedReplicas, nil
+	case *appsv1.DaemonSet:
+		ds, err := cs.AppsV1().DaemonSets(info.Namespace).Get(ctx, info.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		if ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
+			return true, nil
+		}
+		st := ds.Status
+		return st.ObservedGeneration >= ds.Generation && st.UpdatedNumberScheduled >= st.DesiredNumberScheduled &&
+			st.NumberAvailable >= st.DesiredNumberScheduled, nil
+	}
+	return true, nil
 }
 
 // isTransient reports API errors a wait should ride out; a missing object
