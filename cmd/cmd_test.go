@@ -153,6 +153,9 @@ func TestBadInput(t *testing.T) {
 		{"deploy bad inventory", []string{"deploy", "--inventory", badInventory(t)}, []string{"2 problem(s)", "nova_flavors[0].ram: required"}},
 		{"upgrade nothing", []string{"upgrade"}, []string{"requires at least 1 arg"}},
 		{"upgrade unknown", []string{"upgrade", "novaa"}, []string{`unknown component "novaa" (did you mean "nova"?)`}},
+		{"values of an unknown component", []string{"plan", "--inventory", inventoryWith(t, "novaa_helm_values: {}\nfrobnicator_helm_values: {}\nkeepalived_enabled: maybe\n")},
+			[]string{"3 problem(s)", "novaa_helm_values: no component is called novaa (did you mean nova_helm_values?)",
+				"frobnicator_helm_values: no component is called frobnicator", "keepalived_enabled"}},
 		{"bad inventory, every problem", []string{"plan", "--inventory", badInventory(t)},
 			[]string{"2 problem(s)", `group_vars/all.yml: atmosphere_network_backend: "linuxbridge"`, "group_vars/all.yml: nova_flavors[0].ram: required"}},
 	}
@@ -172,11 +175,15 @@ func TestBadInput(t *testing.T) {
 }
 
 func badInventory(t *testing.T) string {
+	return inventoryWith(t, "atmosphere_network_backend: linuxbridge\nnova_flavors:\n  - {name: m1.small, vcpus: 1}\n")
+}
+
+// inventoryWith writes an inventory whose group_vars/all.yml is vars.
+func inventoryWith(t *testing.T, vars string) string {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	vars := "atmosphere_network_backend: linuxbridge\nnova_flavors:\n  - {name: m1.small, vcpus: 1}\n"
 	if err := os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte(vars), 0o600); err != nil {
 		t.Fatal(err)
 	}

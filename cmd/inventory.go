@@ -3,10 +3,14 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/internal/suggest"
 	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
@@ -36,7 +40,11 @@ func (a *app) load(dir string) (*inventory.Inventory, *inventory.Settings, error
 			fmt.Fprintf(a.streams.Err, "warning: %s\n", w)
 		}
 		var s *inventory.Settings
-		if s, err = inv.Settings(); err == nil {
+		s, err = inv.Settings()
+		if unknown := a.unknownComponents(inv); len(unknown) > 0 && (err == nil || errors.As(err, &problems)) {
+			err = append(problems, unknown...)
+		}
+		if err == nil {
 			return inv, s, nil
 		}
 	}
@@ -44,4 +52,38 @@ func (a *app) load(dir string) (*inventory.Inventory, *inventory.Settings, error
 		return nil, nil, &UsageError{Err: fmt.Errorf("--inventory %s: %w", dir, err)}
 	}
 	return nil, nil, fmt.Errorf("--inventory %s: %w", dir, err)
+}
+
+// unknownComponents finds <name>_helm_values whose name is no component
+// of the registry (by its name or its release's, "_" for "-") and no
+// variable atmosphere's roles declare: a misspelt component, whose values
+// would otherwise be silently dropped.
+func (a *app) unknownComponents(inv *inventory.Inventory) inventory.Problems {
+	var names []string
+	known := map[string]bool{}
+	for _, c := range a.registry.Components() {
+		if c.Chart == nil {
+			continue
+		}
+		for _, n := range []string{c.Name, c.Release} {
+			n = strings.ReplaceAll(n, "-", "_")
+			if !known[n] {
+				known[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	var problems inventory.Problems
+	for _, key := range slices.Sorted(maps.Keys(inv.Vars)) {
+		prefix, ok := strings.CutSuffix(key, "_helm_values")
+		if !ok || known[prefix] || inventory.Declared(key) {
+			continue
+		}
+		msg := "no component is called " + prefix
+		if near := suggest.Nearest(prefix, names); near != "" {
+			msg += fmt.Sprintf(" (did you mean %s_helm_values?)", near)
+		}
+		problems = append(problems, inventory.Problem{File: inv.Sources[key], Key: key, Message: msg})
+	}
+	return problems
 }

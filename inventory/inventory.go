@@ -90,6 +90,10 @@ var knownKeys = func() []string {
 	return keys
 }()
 
+// Declared reports whether one of atmosphere's roles declares the variable
+// key (its defaults or vars), whether or not this build uses it.
+func Declared(key string) bool { return slices.Contains(knownKeys, key) }
+
 // ansiblePrefixes are variables of the Ansible collections (kubernetes,
 // ceph, hosts) that atmosphere hands to them as they are.
 var ansiblePrefixes = []string{"ansible_", "kubernetes_", "ceph_", "containerd_", "csi_", "kubelet_", "cilium_", "calico_"}

@@ -151,6 +151,8 @@ func TestBadInventories(t *testing.T) {
 			[]string{"neutron_networks[0].provider_segmentation_id: want a whole number"}},
 		{"external not a boolean", map[string]string{f: "neutron_networks:\n  - {name: p, external: 3}\n"},
 			[]string{"neutron_networks[0].external: want true or false, got the number 3"}},
+		{"password a number, not shown", map[string]string{f: "openstack_helm_endpoints_nova_keystone_password: 918273645546372819\n"},
+			[]string{"openstack_helm_endpoints_nova_keystone_password: want a string, got a number (a secret: its value is not shown)"}},
 		{"every problem at once, across files", map[string]string{
 			"group_vars/all/a.yml": "atmosphere_network_backend: linuxbridge\nnova_flavors: {}\n",
 			"group_vars/all/b.yml": "keepalived_enabled: 7\nglance_images:\n  - {name: a}\n",
@@ -167,6 +169,9 @@ func TestBadInventories(t *testing.T) {
 			var ps Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("err %v, want Problems", err)
+			}
+			if strings.Contains(err.Error(), "918273645546372819") {
+				t.Errorf("the problem shows the password: %v", err)
 			}
 			for _, w := range tt.want {
 				found := false

@@ -77,6 +77,12 @@ func (inv *Inventory) Settings() (*Settings, error) {
 		}
 	}
 	for k, v := range inv.Vars {
+		if IsSecretKey(k) {
+			if _, ok := v.(string); !ok && v != nil {
+				d.fail(k, "want a string, got "+shape(v)+" (a secret: its value is not shown)")
+			}
+			continue
+		}
 		prefix, ok := strings.CutSuffix(k, "_helm_values")
 		if !ok {
 			continue
@@ -102,6 +108,30 @@ func (inv *Inventory) Settings() (*Settings, error) {
 		return nil, d.problems
 	}
 	return s, nil
+}
+
+// IsSecretKey reports whether an inventory variable holds a secret
+// atmosphere uses (openstack_helm_endpoints_<user>_keystone_password): a
+// problem with it never shows its value.
+func IsSecretKey(key string) bool {
+	return strings.HasPrefix(key, "openstack_helm_endpoints_") && strings.HasSuffix(key, "_password")
+}
+
+// shape is what kind of value v is, without the value.
+func shape(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case float64, int, int64:
+		return "a number"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // decoder reads typed values out of the variables, collecting problems.
