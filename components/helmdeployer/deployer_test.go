@@ -216,7 +216,8 @@ func TestEarlyFailures(t *testing.T) {
 // allowed one unavailable is not ready until its new pod is. Helm alone
 // calls it ready as soon as its new ReplicaSet is observed, which is at
 // once when the template is one it ran before (its ReplicaSet is reused):
-// the upgrade to a broken image would be called done.
+// the upgrade to a broken image would be called done. A rollback from the
+// broken image waits on the good pods only.
 func TestUpgradeToAnImageThatNeverPullsFails(t *testing.T) {
 	d, cfg := newDeployer(t)
 	ns := testenv.Namespace(t, cfg)
@@ -228,7 +229,16 @@ func TestUpgradeToAnImageThatNeverPullsFails(t *testing.T) {
 		_, err := d.Deploy(ctx, Release{Name: "lax", Namespace: ns, Chart: probeChart(t), Values: values, Timeout: 10 * time.Minute})
 		return err
 	}
-	for i, values := range []map[string]any{good, bad, good, bad, good, bad} {
+	// Between the bad upgrades, a Rollback puts the good revision back:
+	// its wait must not take the bad ReplicaSet's pods for its own.
+	for i, values := range []map[string]any{good, bad, nil, bad, good, bad} {
+		if values == nil {
+			res, err := d.Deploy(context.Background(), Release{Name: "lax", Namespace: ns, Chart: probeChart(t), Values: bad, Rollback: true, Timeout: time.Minute})
+			if err != nil || res.Action != Rollback {
+				t.Fatalf("deploy %d (rollback): %+v, %v", i, res, err)
+			}
+			continue
+		}
 		err := deploy(values)
 		if values["image"] == nil {
 			if err != nil {

@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
+	deploymentutil "k8s.io/kubectl/pkg/util/deployment"
 
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
@@ -278,7 +279,7 @@ func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure 
 	current := func(*corev1.Pod) bool { return true }
 	switch v := obj.(type) {
 	case *appsv1.Deployment:
-		rs, err := w.newestReplicaSet(ctx, ns, v.Name, selector)
+		rs, err := w.currentReplicaSet(ctx, ns, v.Name)
 		if err != nil || rs == nil {
 			return nil
 		}
@@ -286,15 +287,15 @@ func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure 
 		current = func(p *corev1.Pod) bool { return p.Labels[appsv1.DefaultDeploymentUniqueLabelKey] == hash }
 	case *appsv1.StatefulSet:
 		sts, err := w.clientset.AppsV1().StatefulSets(ns).Get(ctx, v.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil
+		if err != nil || sts.Status.ObservedGeneration < sts.Generation {
+			return nil // its controller has not seen the new template yet
 		}
 		if rev := sts.Status.UpdateRevision; rev != "" {
 			current = func(p *corev1.Pod) bool { return p.Labels[appsv1.ControllerRevisionHashLabelKey] == rev }
 		}
 	case *appsv1.DaemonSet:
 		ds, err := w.clientset.AppsV1().DaemonSets(ns).Get(ctx, v.Name, metav1.GetOptions{})
-		if err != nil {
+		if err != nil || ds.Status.ObservedGeneration < ds.Generation {
 			return nil
 		}
 		gen := strconv.FormatInt(ds.Generation, 10)
@@ -357,31 +358,19 @@ func (w *waiter) diagnose(ctx context.Context, info *resource.Info) *PodFailure 
 	return nil
 }
 
-// newestReplicaSet is the ReplicaSet of a Deployment's current template:
-// the one with the highest revision annotation.
-func (w *waiter) newestReplicaSet(ctx context.Context, ns, deployment string, selector *metav1.LabelSelector) (*appsv1.ReplicaSet, error) {
-	sel, err := metav1.LabelSelectorAsSelector(selector)
+// currentReplicaSet is the ReplicaSet of a Deployment's current template,
+// once the Deployment controller has seen that template (nil before): the
+// ReplicaSet of the highest revision may be one a rollback just left.
+func (w *waiter) currentReplicaSet(ctx context.Context, ns, name string) (*appsv1.ReplicaSet, error) {
+	d, err := w.clientset.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
-	list, err := w.clientset.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
-		return nil, err
+	if d.Status.ObservedGeneration < d.Generation {
+		return nil, nil
 	}
-	var newest *appsv1.ReplicaSet
-	var newestRev int64 = -1
-	for i := range list.Items {
-		rs := &list.Items[i]
-		owner := metav1.GetControllerOf(rs)
-		if owner == nil || owner.Kind != "Deployment" || owner.Name != deployment {
-			continue
-		}
-		rev, _ := strconv.ParseInt(rs.Annotations["deployment.kubernetes.io/revision"], 10, 64)
-		if rev > newestRev {
-			newest, newestRev = rs, rev
-		}
-	}
-	return newest, nil
+	_, _, rs, err := deploymentutil.GetAllReplicaSets(d, w.clientset.AppsV1())
+	return rs, err
 }
 
 // podsOf lists the pods a workload's selector matches; nil when it has no
