@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/deploy/deploytest"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 	"github.com/vexxhost/atmosphere-go/secrets"
 )
@@ -47,56 +47,6 @@ func cli(t *testing.T, env []string, args ...string) (stdout, stderr string, cod
 	return out.String(), errOut.String(), code
 }
 
-// copyDir copies an inventory directory, so that a test can change it.
-func copyDir(t *testing.T, from string) string {
-	t.Helper()
-	to := t.TempDir()
-	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), raw, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return to
-}
-
-// events parses the JSON events of a deploy, failing on any line that is
-// not one.
-func events(t *testing.T, stdout string) map[string][]deploy.Event {
-	t.Helper()
-	out := map[string][]deploy.Event{}
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	for sc.Scan() {
-		var e deploy.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("stdout line %q is not an event: %v", sc.Text(), err)
-		}
-		if e.Unit == "" || e.Kind == "" || e.Time.IsZero() {
-			t.Errorf("incomplete event %s", sc.Text())
-		}
-		out[e.Unit] = append(out[e.Unit], e)
-	}
-	return out
-}
-
-func last(evs []deploy.Event) deploy.Event {
-	if len(evs) == 0 {
-		return deploy.Event{}
-	}
-	return evs[len(evs)-1]
-}
-
 // TestDeployStatusUpgrade runs `atmosphere deploy` as a process against a
 // cluster of its own and the test keystone, with the molecule inventory (and
 // the kwok overlay) on memcached, keystone's chart and glance's chart with
@@ -110,7 +60,7 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	if err := testenv.StandIns(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	inv := copyDir(t, kwokInventory)
+	inv := testenv.CopyDir(t, kwokInventory)
 	reports := t.TempDir()
 	env := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=atmosphere-test"}
 	common := []string{"--inventory", inv, "--kubeconfig", kubeconfig, "--charts", sharedCharts, "--charts", testCharts,
@@ -121,11 +71,11 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("deploy: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	first := events(t, stdout)
+	first := deploytest.Events(t, stdout)
 	for _, unit := range []string{"memcached:install", "keystone:install", "keystone:setup", "glance:catalog", "glance:install",
 		"percona-xtradb-cluster:install", "cert-manager:install"} {
 		evs := first[unit]
-		done := last(evs).Kind
+		done := evs[len(evs)-1].Kind
 		// The test keystone outlives the cluster: its set-up may be there
 		// from an earlier run.
 		if strings.HasSuffix(unit, ":setup") || strings.HasSuffix(unit, ":catalog") {
@@ -137,10 +87,10 @@ func TestDeployStatusUpgrade(t *testing.T) {
 			t.Errorf("%s: events %+v, want started … succeeded", unit, evs)
 		}
 	}
-	if e := last(first["glance:install"]); !strings.Contains(e.Detail, "install: new release (revision 1)") || e.Duration <= 0 {
+	if e := first.Last("glance:install"); !strings.Contains(e.Detail, "install: new release (revision 1)") || e.Duration <= 0 {
 		t.Errorf("glance:install ended with %+v", e)
 	}
-	if e := last(first["kubernetes:install"]); e.Kind != deploy.Unchanged || e.Detail != "provided by the environment" {
+	if e := first.Last("kubernetes:install"); e.Kind != deploy.Unchanged || e.Detail != "provided by the environment" {
 		t.Errorf("kubernetes:install (Ansible) ended with %+v, want unchanged, provided by the environment", e)
 	}
 	waited := slices.ContainsFunc(first["keystone:install"], func(e deploy.Event) bool {
@@ -204,9 +154,9 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second deploy: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for unit, evs := range events(t, stdout) {
-		if k := last(evs).Kind; k != deploy.Unchanged {
-			t.Errorf("second deploy: %s ended %s (%s), want unchanged", unit, k, last(evs).Detail)
+	for unit, evs := range deploytest.Events(t, stdout) {
+		if k := evs[len(evs)-1].Kind; k != deploy.Unchanged {
+			t.Errorf("second deploy: %s ended %s (%s), want unchanged", unit, k, evs[len(evs)-1].Detail)
 		}
 	}
 
@@ -220,11 +170,11 @@ func TestDeployStatusUpgrade(t *testing.T) {
 		t.Fatalf("upgrade: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	golden(t, "events-upgrade-glance.jsonl", normalEvents(t, stdout))
-	up := events(t, stdout)
+	up := deploytest.Events(t, stdout)
 	if units := slices.Sorted(maps.Keys(up)); !slices.Equal(units, []string{"glance:catalog", "glance:install"}) {
 		t.Errorf("upgrade glance ran %v, want glance's two units alone", units)
 	}
-	if e := last(up["glance:install"]); e.Kind != deploy.Succeeded || !strings.Contains(e.Detail, "upgrade: values (revision 2)") {
+	if e := up.Last("glance:install"); e.Kind != deploy.Succeeded || !strings.Contains(e.Detail, "upgrade: values (revision 2)") {
 		t.Errorf("upgrade glance: glance:install ended %+v, want upgraded for its values to revision 2", e)
 	}
 }

@@ -1,7 +1,10 @@
 package deploy
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 )
 
@@ -80,6 +83,25 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		e.Duration = time.Duration(*j.Duration * float64(time.Second))
 	}
 	return nil
+}
+
+// ReadEvents reads a stream of events as `--output json` writes them, one
+// JSON object a line; a line that is not an event is an error naming it.
+func ReadEvents(r io.Reader) ([]Event, error) {
+	var out []Event
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return out, fmt.Errorf("line %d: not an event: %w", n, err)
+		}
+		if e.Unit == "" || e.Kind == "" || e.Time.IsZero() {
+			return out, fmt.Errorf("line %d: an event without unit, kind or time", n)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
 }
 
 // Observer receives the events of a deploy. Observe is called from one

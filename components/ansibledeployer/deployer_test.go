@@ -171,7 +171,7 @@ func TestCancelKillsTheWholeGroup(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for pgid == 0 && time.Now().Before(deadline) {
 		for _, p := range sleepers() {
-			pgid = p.pgid
+			pgid = p.PGID
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -192,7 +192,7 @@ func TestCancelKillsTheWholeGroup(t *testing.T) {
 		t.Fatal("the deploy did not return after cancel")
 	}
 	for _, p := range processesInGroup(pgid) {
-		t.Errorf("process %d (%s) of the group is left", p.pid, p.cmd)
+		t.Errorf("process %d (%s) of the group is left", p.PID, p.Cmd)
 	}
 }
 
@@ -208,9 +208,9 @@ func TestPipeHeldOutsideTheGroupDoesNotHang(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		for _, p := range allProcesses() {
-			if strings.Contains(p.cmd, marker) {
-				_ = syscallKill(p.pid)
+		for _, p := range testenv.Processes() {
+			if strings.Contains(p.Cmd, marker) {
+				_ = syscallKill(p.PID)
 			}
 		}
 	})
@@ -224,8 +224,8 @@ func TestPipeHeldOutsideTheGroupDoesNotHang(t *testing.T) {
 		t.Errorf("run took %s with the pipe held", took)
 	}
 	escaped := false
-	for _, p := range allProcesses() {
-		escaped = escaped || strings.Contains(p.cmd, marker)
+	for _, p := range testenv.Processes() {
+		escaped = escaped || strings.Contains(p.Cmd, marker)
 	}
 	if !escaped {
 		t.Error("the grandchild did not outlive the group: the test did not hold the pipe")
