@@ -35,8 +35,11 @@ BENCHTIME ?= 1s
 
 .PHONY: all build test unit lint bench fuzz tools test-env-up test-env-down demo clean
 
-# How long `make fuzz` runs each fuzz test.
+# How long `make fuzz` runs each fuzz test, and `make test` (bounded, for CI).
 FUZZTIME ?= 2m
+CI_FUZZTIME ?= 15s
+# The fault suite (faults/) deploys the whole cloud some fifty times.
+TEST_TIMEOUT ?= 80m
 
 all: build
 
@@ -80,7 +83,8 @@ test: lint tools
 	@was_up=; $(GO) run ./hack/testenv status >/dev/null 2>&1 && was_up=1; \
 	$(GO) run ./hack/testenv up --nodes $(NODES) || exit 1; \
 	set -a; . $(TESTENV_FILE); set +a; \
-	$(GO) test -race -count=1 -timeout 30m ./...; status=$$?; \
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... && \
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(CI_FUZZTIME); status=$$?; \
 	if [ -z "$$was_up" ]; then $(GO) run ./hack/testenv down || status=1; fi; \
 	exit $$status
 
@@ -89,7 +93,7 @@ test: lint tools
 unit:
 	$(GO) test -race -count=1 ./dag/... ./components/... ./cmd/...
 
-# Each native fuzz test for FUZZTIME (make test runs their seed corpora).
+# Each native fuzz test for FUZZTIME (make test runs them for CI_FUZZTIME).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime $(FUZZTIME) ./components/values
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./inventory
