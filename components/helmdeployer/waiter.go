@@ -90,9 +90,14 @@ type waiter struct {
 	*kube.Client
 	ctx       context.Context
 	clientset kubernetes.Interface
-	interval  time.Duration
+	// interval is the longest pause between two polls of a wait.
+	interval time.Duration
 	// waiting, when set, is told what the wait is still waiting on.
 	waiting func(object string)
+	// applied, when set, is called once, when Helm has applied the
+	// release's resources and first waits for them.
+	applied     func()
+	appliedOnce sync.Once
 
 	mu sync.Mutex
 	// failure is the last PodFailure a wait returned: Helm reports hook
@@ -113,12 +118,23 @@ func newWaiter(ctx context.Context, cs kubernetes.Interface, waiting func(string
 
 // Wait waits until the resources are ready (Jobs are not waited on).
 func (w *waiter) Wait(resources kube.ResourceList, timeout time.Duration) error {
+	w.waitsBegin()
 	return w.waitReady(resources, timeout, false)
 }
 
 // WaitWithJobs waits until the resources are ready, Jobs complete.
 func (w *waiter) WaitWithJobs(resources kube.ResourceList, timeout time.Duration) error {
+	w.waitsBegin()
 	return w.waitReady(resources, timeout, true)
+}
+
+// waitsBegin tells, once, that Helm has applied the release's resources:
+// Helm waits for them (Wait, WaitWithJobs) after it created them, and
+// only post-install hooks, a Job or two, are applied after.
+func (w *waiter) waitsBegin() {
+	if w.applied != nil {
+		w.appliedOnce.Do(w.applied)
+	}
 }
 
 // WatchUntilReady waits for hooks: Jobs until they complete, Pods until they
@@ -140,6 +156,7 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 	}
 	ctx, cancel := context.WithTimeout(w.ctx, timeout)
 	defer cancel()
+	poll := kubeutil.NewBackoff(w.interval)
 	checker := kube.NewReadyChecker(w.clientset, func(string, ...any) {}, kube.PausedAsReady(true), kube.CheckJobs(withJobs))
 	pending := slices.Clone(resources)
 	for {
@@ -209,7 +226,7 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 				return errors.Join(err, lastErr)
 			}
 			return err
-		case <-time.After(w.interval):
+		case <-time.After(poll.Next()):
 		}
 	}
 }

@@ -93,7 +93,8 @@ type Applier struct {
 	mapper    meta.ResettableRESTMapper
 	discovery discovery.CachedDiscoveryInterface
 	log       *slog.Logger
-	// Interval is how often waits poll.
+	// Interval is the longest pause between two polls of a wait (the first
+	// ones are shorter: kubeutil.Backoff).
 	Interval time.Duration
 }
 

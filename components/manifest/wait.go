@@ -38,6 +38,7 @@ func (a *Applier) wait(ctx context.Context, objs []prepared, timeout time.Durati
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	pending := objs
+	poll := kubeutil.NewBackoff(a.Interval)
 	for {
 		var still []prepared
 		var why []string
@@ -71,7 +72,7 @@ func (a *Applier) wait(ctx context.Context, objs []prepared, timeout time.Durati
 			return fmt.Errorf("wait for %s: %w", pending[0].ref, ctx.Err())
 		case <-deadline.C:
 			return &WaitTimeoutError{Timeout: timeout, Pending: why}
-		case <-time.After(a.Interval):
+		case <-time.After(poll.Next()):
 		}
 	}
 }

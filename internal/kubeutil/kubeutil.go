@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -64,3 +65,25 @@ func IsUnavailable(err error) bool {
 // droppedRequest is a request whose connection ended mid-answer, as
 // net/http reports it: `Get "https://…": EOF`.
 var droppedRequest = regexp.MustCompile(`"https?://[^"]*": (unexpected )?EOF`)
+
+// Backoff spaces the polls of a wait: short at first, when what was just
+// applied is often ready within moments, then doubling up to a ceiling, so
+// that a long wait costs the API server no more than polling at the
+// ceiling.
+type Backoff struct{ next, ceiling time.Duration }
+
+// FirstPoll is the first pause of a Backoff.
+const FirstPoll = 100 * time.Millisecond
+
+// NewBackoff returns a Backoff whose pauses grow from FirstPoll (or the
+// ceiling, when lower) to ceiling.
+func NewBackoff(ceiling time.Duration) *Backoff {
+	return &Backoff{next: min(FirstPoll, ceiling), ceiling: ceiling}
+}
+
+// Next returns the next pause.
+func (b *Backoff) Next() time.Duration {
+	d := b.next
+	b.next = min(2*b.next, b.ceiling)
+	return d
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -37,5 +38,23 @@ func TestIsUnavailable(t *testing.T) {
 				t.Errorf("IsUnavailable(%v) = %v, want %v", tc.err, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	cases := []struct {
+		ceiling time.Duration
+		want    []time.Duration
+	}{
+		{time.Second, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}},
+		{50 * time.Millisecond, []time.Duration{50 * time.Millisecond, 50 * time.Millisecond}},
+	}
+	for _, tc := range cases {
+		b := NewBackoff(tc.ceiling)
+		for i, want := range tc.want {
+			if got := b.Next(); got != want {
+				t.Errorf("ceiling %s: pause %d = %s, want %s", tc.ceiling, i, got, want)
+			}
+		}
 	}
 }
