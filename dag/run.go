@@ -41,6 +41,8 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 	// Unbuffered: a node's note is taken before the node can finish, so
 	// that the observer sees it before the node's Finished.
 	var notes chan noted
+	// Unbuffered too: a node's release is taken before it can finish.
+	releases := make(chan released)
 	over := make(chan struct{})
 	defer close(over)
 	noteObserver, _ := opts.Observer.(NoteObserver[K])
@@ -64,9 +66,9 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 			s.stop(ErrDrained)
 		}
 		for _, i := range s.admit(now) {
-			nodeCtx := ctx
+			nodeCtx := withReleases(ctx, i, releases, over)
 			if notes != nil {
-				nodeCtx = withNotes(ctx, i, notes, over)
+				nodeCtx = withNotes(nodeCtx, i, notes, over)
 			}
 			go func() {
 				finished <- done{node: i, err: call(nodeCtx, fn, s.c.keys[i])}
@@ -81,6 +83,9 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 			s.finish(d.node, d.err, now)
 		case n := <-notes:
 			noteObserver.Noted(s.c.keys[n.node], n.note, n.at)
+		case r := <-releases:
+			now = time.Now()
+			s.release(r.node, r.resource)
 		case <-ctxDone:
 			now = time.Now()
 			s.stop(ctx.Err())

@@ -207,6 +207,7 @@ type scheduler[K cmp.Ordered] struct {
 	pending   []int // needs not yet succeeded
 	ready     []int // heap ranked by readyLess
 	inUse     map[string]int
+	held      [][]string // by node: the resources it holds while running
 	running   int
 	results   []NodeResult[K]
 	stopErr   error // set once admission stopped
@@ -235,6 +236,7 @@ func newScheduler[K cmp.Ordered](g *Graph[K], opts Options[K]) (*scheduler[K], e
 		observer: opts.Observer,
 		pending:  make([]int, len(c.keys)),
 		inUse:    map[string]int{},
+		held:     make([][]string, len(c.keys)),
 		results:  make([]NodeResult[K], len(c.keys)),
 	}
 	if s.observer == nil {
@@ -284,6 +286,7 @@ func (s *scheduler[K]) admit(now time.Time) []int {
 		for _, r := range s.c.resources[i] {
 			s.inUse[r]++
 		}
+		s.held[i] = append([]string(nil), s.c.resources[i]...)
 		s.running++
 		s.results[i].Status, s.results[i].Start = Running, now
 		s.observer.Started(s.c.keys[i], now)
@@ -309,9 +312,10 @@ func (s *scheduler[K]) finish(i int, err error, now time.Time) {
 	r := &s.results[i]
 	r.End = now
 	s.running--
-	for _, res := range s.c.resources[i] {
+	for _, res := range s.held[i] {
 		s.inUse[res]--
 	}
+	s.held[i] = nil
 	if err != nil {
 		r.Status, r.Err = Failed, err
 		s.observer.Finished(*r)

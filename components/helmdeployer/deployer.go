@@ -56,6 +56,10 @@ type Release struct {
 	// Rollback, when the last revision failed, rolls back to the last
 	// deployed revision instead of upgrading.
 	Rollback bool
+	// Yield are resources of the run's scheduler (dag.Release) the deploy
+	// gives back once Helm has applied the release and only waits for it:
+	// a cap on concurrent API work need not hold a slot through a wait.
+	Yield []string
 }
 
 // Action is what a deploy did, or (from Plan) would do.
@@ -253,6 +257,11 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 			d.Waiting(r.Name, object)
 		}
 	})
+	w.applied = func() {
+		for _, res := range r.Yield {
+			dag.Release(ctx, res)
+		}
+	}
 	cfg, err := d.factory.ActionConfig(r.Namespace, w)
 	if err != nil {
 		return Result{}, err

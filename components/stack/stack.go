@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -119,6 +120,11 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		var err error
 		if release, err = s.Release(ctx, c); err != nil {
 			return err
+		}
+		// The cap on Kubernetes API work is for applying; the release's
+		// wait gives its slot to the next unit.
+		if slices.Contains(phase.Resources, components.ResourceKubeAPI) {
+			release.Yield = []string{components.ResourceKubeAPI}
 		}
 	}
 	objs, err := Objects(c.Name, s.Config)
