@@ -4,7 +4,7 @@
 #   make test           unit and integration tests against a kwok cluster,
 #                       keystone and ansible started here (and stopped after,
 #                       unless they were already up)
-#   make bench          benchmarks
+#   make bench          benchmarks beside helmfile, helm and ansible (docs/benchmarks.md)
 #   make tools          build the control-plane binaries (cached)
 #   make test-env-up    start the test environment (kwok cluster, keystone)
 #   make test-env-down  stop it and remove its state
@@ -24,6 +24,8 @@ ETCD_VERSION := v3.6.4
 KWOK_VERSION := v0.7.0
 HELM_VERSION := v3.22.0
 HELM_STAMP := $(TOOLS_BIN)/.helm-$(HELM_VERSION)
+HELMFILE_VERSION := v1.8.0
+HELMFILE_STAMP := $(TOOLS_BIN)/.helmfile-$(HELMFILE_VERSION)
 TOOLS_STAMP := $(TOOLS_BIN)/.built-k8s-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)-r2
 # The control plane reports this version (charts check kubeVersion).
 KUBE_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
@@ -33,7 +35,7 @@ TESTENV_FILE = $(dir $(ATMOSPHERE_TOOLS_DIR))testenv.env
 NODES ?= 3
 BENCHTIME ?= 1s
 
-.PHONY: all build test unit lint bench fuzz tools test-env-up test-env-down demo clean
+.PHONY: all build test unit lint bench bench-go fuzz tools test-env-up test-env-down demo clean
 
 # How long `make fuzz` runs each fuzz test, and `make test` (bounded, for CI).
 FUZZTIME ?= 2m
@@ -98,8 +100,23 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime $(FUZZTIME) ./components/values
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./inventory
 
-bench:
+# The benchmarks side by side with helmfile, the helm CLI and ansible, on
+# kwok clusters of their own; writes docs/benchmarks.md.
+BENCH_FLAGS ?=
+bench: tools $(HELMFILE_STAMP)
+	$(GO) run ./hack/bench --helm $(TOOLS_BIN)/helm --helmfile $(TOOLS_BIN)/helmfile --out docs/benchmarks.md $(BENCH_FLAGS)
+
+# Only the Go benchmarks (the scheduler, the registry).
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./dag/... ./components/...
+
+# helmfile, for `make bench` only (its go.mod has replace directives, so it
+# is built from a module of ours, hack/helmfile).
+$(HELMFILE_STAMP): hack/helmfile/go.mod hack/helmfile/go.sum
+	@mkdir -p $(TOOLS_BIN)
+	cd hack/helmfile && $(GO) build -o $(TOOLS_BIN)/helmfile github.com/helmfile/helmfile
+	rm -f $(TOOLS_BIN)/.helmfile-*
+	touch $@
 
 # The demo deploys every Helm, manifest and OpenStack set-up component of
 # the kwok inventory, with atmosphere's real charts, onto the test cluster

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// report collects the figures of a bench run and writes them as Markdown.
+type report struct {
+	started       time.Time
+	took          time.Duration
+	versions      map[string]string
+	releases      []release
+	ansibleSubset []release
+	runs          int
+	concurrency   int
+
+	order    []string
+	measures map[string][]measure
+	scale    []scalePoint
+	simulate []simulation
+	goBench  string
+}
+
+type scalePoint struct {
+	nodes int
+	m     measure
+}
+
+type simulation struct{ args, output string }
+
+func (r *report) add(tool string, m measure) {
+	if r.measures == nil {
+		r.measures = map[string][]measure{}
+	}
+	if _, ok := r.measures[tool]; !ok {
+		r.order = append(r.order, tool)
+	}
+	r.measures[tool] = append(r.measures[tool], m)
+}
+
+// stats are the median and spread of one figure over the runs.
+type stats struct{ median, min, max float64 }
+
+func statsOf(ms []measure, f func(measure) float64) stats {
+	var xs []float64
+	for _, m := range ms {
+		xs = append(xs, f(m))
+	}
+	if len(xs) == 0 {
+		return stats{}
+	}
+	slices.Sort(xs)
+	med := xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		med = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return stats{median: med, min: xs[0], max: xs[len(xs)-1]}
+}
+
+func seconds(m measure) float64 { return m.Wall.Seconds() }
+
+func (s stats) String() string {
+	return fmt.Sprintf("%.1f s (%.1f–%.1f)", s.median, s.min, s.max)
+}
+
+// goal is a line of the goals table.
+type goal struct {
+	what, target, measured string
+	met                    bool
+}
+
+func (r *report) goals() []goal {
+	atm := statsOf(r.measures["atmosphere"], seconds).median
+	hf := statsOf(r.measures["helmfile sync"], seconds).median
+	serial := statsOf(r.measures["helm, serial"], seconds).median
+	noop := r.measures["atmosphere no-op"]
+	noopSecs := statsOf(noop, seconds).median
+	noopRevs := 0
+	for _, m := range noop {
+		noopRevs += m.NewRevisions
+	}
+	rss := statsOf(r.measures["atmosphere"], func(m measure) float64 { return float64(m.MaxRSS) / (1 << 20) }).max
+	var gs []goal
+	if atm > 0 {
+		gs = append(gs,
+			goal{"full deploy vs helmfile", "≥ 3×", fmt.Sprintf("%.2f×", hf/atm), hf/atm >= 3},
+			goal{"full deploy vs serial helm", "≥ 5×", fmt.Sprintf("%.2f×", serial/atm), serial/atm >= 5},
+		)
+	}
+	gs = append(gs,
+		goal{"no-op re-deploy", "< 3 s, 0 new revisions", fmt.Sprintf("%.2f s, %d revisions", noopSecs, noopRevs), noopSecs < 3 && noopRevs == 0},
+		goal{"peak RSS of atmosphere", "< 300 MB", fmt.Sprintf("%.0f MB", rss), rss < 300},
+	)
+	if len(r.scale) >= 2 {
+		first, last := r.scale[0], r.scale[len(r.scale)-1]
+		ratio := last.m.Wall.Seconds() / first.m.Wall.Seconds()
+		gs = append(gs, goal{fmt.Sprintf("%d nodes vs %d", last.nodes, first.nodes), "≤ 1.5×", fmt.Sprintf("%.2f×", ratio), ratio <= 1.5})
+	}
+	return gs
+}
+
+func (r *report) write(path string) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# Benchmarks\n\n")
+	p("Written by `make bench` (`go run ./hack/bench`) on %s; the run took %s. ", r.started.UTC().Format("2006-01-02 15:04 MST"), r.took.Round(time.Second))
+	p("Every figure below is from that run: regenerate this file rather than edit it. ")
+	p("The machine is shared and noisy, so compare tools by the ratios of their medians, measured in the same run, more than by seconds.\n\n")
+
+	p("## Goals\n\n| what | goal | measured | met |\n|---|---|---|---|\n")
+	for _, g := range r.goals() {
+		met := "yes"
+		if !g.met {
+			met = "**no**"
+		}
+		p("| %s | %s | %s | %s |\n", g.what, g.target, g.measured, met)
+	}
+
+	p("\n## 1–3, 6. Full deploy, no-op, memory, API server requests\n\n")
+	p("Each tool deploys the %d Helm releases of the default deployment (the kwok inventory, `testdata/inventories/kwok`) onto an empty kwok cluster of 3 nodes of its own, %d times, the tools interleaved. ", len(r.releases), r.runs)
+	p("The charts are atmosphere's (`../shared/atmosphere/charts`, cert-manager from `testdata/charts`); the values are those atmosphere rendered in its first run, read back from the release (`helm get values`), so every tool installs the same thing. ")
+	p("Every tool waits as atmosphere does: resources ready and Jobs complete. The units that are not work on the cluster (OpenStack set-up, Ansible, keycloak realms) are left out of atmosphere's run with `--skip-tags`; ")
+	p("its manifest units (the cluster issuer, the Percona XtraDB cluster, the IPMI exporter) and the objects some components apply beside their release (valkey, keystone, libvirt…) stay, so atmosphere does somewhat more than the other tools.\n\n")
+	p("| tool | wall time, median (min–max) | new revisions | API requests | API requests/s | peak RSS |\n|---|---|---|---|---|---|\n")
+	for _, tool := range r.order {
+		ms := r.measures[tool]
+		rss := "—"
+		if tool == "atmosphere" || tool == "atmosphere no-op" {
+			rss = fmt.Sprintf("%.0f MB", statsOf(ms, func(m measure) float64 { return float64(m.MaxRSS) / (1 << 20) }).max)
+		}
+		p("| %s | %s | %.0f | %.0f | %.1f | %s |\n", tool, statsOf(ms, seconds),
+			statsOf(ms, func(m measure) float64 { return float64(m.NewRevisions) }).median,
+			statsOf(ms, func(m measure) float64 { return m.Requests }).median,
+			statsOf(ms, func(m measure) float64 { return m.requestRate() }).median, rss)
+	}
+	if ms := r.measures["ansible (subset)"]; len(ms) > 0 && len(r.ansibleSubset) > 0 {
+		per := statsOf(ms, seconds).median / float64(len(r.ansibleSubset))
+		var names []string
+		for _, s := range r.ansibleSubset {
+			names = append(names, s.id())
+		}
+		serialPer := statsOf(r.measures["helm, serial"], seconds).median / float64(len(r.releases))
+		p("\nansible-playbook deployed %d releases (%s), one `kubernetes.core.helm` task each: %.1f s a release. ", len(r.ansibleSubset), strings.Join(names, ", "), per)
+		p("**Extrapolated**, not measured: %d releases would take %.0f s that way (serial helm: %.1f s a release).\n", len(r.releases), per*float64(len(r.releases)), serialPer)
+	}
+	p("\nhelmfile runs `sync --concurrency %d --skip-deps` (atmosphere's cap on concurrent Kubernetes API work is %d) with each release's `needs:` the Helm releases its atmosphere unit needs, directly or through the units left out. ", r.concurrency, r.concurrency)
+	p("`helmfile apply` is not measured: it needs the helm-diff plugin, which the Go module proxy this machine reaches does not serve. ")
+	p("The no-op rows re-run the same tool on the deployed cluster. API requests are the growth of the API server's `apiserver_request_total` over the run.\n")
+
+	if len(r.scale) > 0 {
+		p("\n## 4. Scale: DaemonSet-heavy components\n\n")
+		p("`atmosphere deploy --tags %s` (with the Helm releases they need) onto an empty kwok cluster of N nodes; one run each. ", strings.Join(daemonSetHeavy, ","))
+		p("The inventory asks ceph-csi-rbd for one provisioner instead of three (they keep off each other's node, and one node holds one).\n\n")
+		p("| nodes | wall time | ratio to %d node(s) | API requests/s |\n|---|---|---|---|\n", r.scale[0].nodes)
+		for _, s := range r.scale {
+			p("| %d | %.1f s | %.2f× | %.1f |\n", s.nodes, s.m.Wall.Seconds(), s.m.Wall.Seconds()/r.scale[0].m.Wall.Seconds(), s.m.requestRate())
+		}
+	}
+
+	p("\n## 5. Scheduler\n\nThe measured per-component durations of `../shared/data/` replayed through the real scheduler on a virtual clock, beside the lower bounds.\n")
+	for _, s := range r.simulate {
+		p("\n`atmosphere %s`\n\n```\n%s```\n", s.args, s.output)
+	}
+	p("\nThe scheduler's own cost (`go test -run '^$' -bench . -benchmem ./dag/... ./components/`): `BenchmarkRun10k` runs a synthetic 10,000-node DAG of no-op work.\n\n```\n%s```\n", r.goBench)
+
+	p("\n## Versions\n\n| | |\n|---|---|\n")
+	keys := make([]string, 0, len(r.versions))
+	for k := range r.versions {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		p("| %s | %s |\n", k, r.versions[k])
+	}
+	p("\n## Releases\n\n| release | chart | needs |\n|---|---|---|\n")
+	for _, rel := range r.releases {
+		p("| %s | %s | %s |\n", rel.id(), filepath.Base(rel.ChartDir), strings.Join(rel.Needs, ", "))
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
