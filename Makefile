@@ -25,8 +25,12 @@ KWOK_VERSION := v0.7.0
 HELM_VERSION := v3.22.0
 HELM_STAMP := $(TOOLS_BIN)/.helm-$(HELM_VERSION)
 HELMFILE_VERSION := v1.8.0
-HELMFILE_STAMP := $(TOOLS_BIN)/.helmfile-$(HELMFILE_VERSION)
-TOOLS_STAMP := $(TOOLS_BIN)/.built-k8s-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)-r2
+HELMFILE_HASH := $(shell cat hack/helmfile/go.mod hack/helmfile/go.sum | sha256sum | cut -c1-12)
+HELMFILE_STAMP := $(TOOLS_BIN)/.helmfile-$(HELMFILE_VERSION)-$(HELMFILE_HASH)
+# Stamps name the content they were built from, not a file's time: a fresh
+# clone (newer files) reuses a cached tools directory.
+TOOLS_HASH := $(shell cat hack/tools/go.mod hack/tools/go.sum | sha256sum | cut -c1-12)
+TOOLS_STAMP := $(TOOLS_BIN)/.built-k8s-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-kwok-$(KWOK_VERSION)-$(TOOLS_HASH)
 # The control plane reports this version (charts check kubeVersion).
 KUBE_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
 	-X $(p).gitVersion=$(KUBERNETES_VERSION) -X $(p).gitMajor=1 -X $(p).gitMinor=34 -X $(p).gitTreeState=clean)
@@ -63,7 +67,7 @@ $(HELM_STAMP):
 	rm -f $(TOOLS_BIN)/.helm-*
 	touch $@
 
-$(TOOLS_STAMP): hack/tools/go.mod hack/tools/go.sum
+$(TOOLS_STAMP):
 	@mkdir -p $(TOOLS_BIN)
 	@echo "building kube-apiserver, kube-controller-manager, kube-scheduler $(KUBERNETES_VERSION), etcd $(ETCD_VERSION), kwok $(KWOK_VERSION) into $(TOOLS_BIN)"
 	cd hack/tools && for t in kube-apiserver kube-controller-manager kube-scheduler; do \
@@ -112,7 +116,7 @@ bench-go:
 
 # helmfile, for `make bench` only (its go.mod has replace directives, so it
 # is built from a module of ours, hack/helmfile).
-$(HELMFILE_STAMP): hack/helmfile/go.mod hack/helmfile/go.sum
+$(HELMFILE_STAMP):
 	@mkdir -p $(TOOLS_BIN)
 	cd hack/helmfile && $(GO) build -o $(TOOLS_BIN)/helmfile github.com/helmfile/helmfile
 	rm -f $(TOOLS_BIN)/.helmfile-*
