@@ -119,13 +119,13 @@ func newWaiter(ctx context.Context, cs kubernetes.Interface, waiting func(string
 // Wait waits until the resources are ready (Jobs are not waited on).
 func (w *waiter) Wait(resources kube.ResourceList, timeout time.Duration) error {
 	w.waitsBegin()
-	return w.waitReady(resources, timeout, false)
+	return w.waitReady(resources, timeout, false, w.interval)
 }
 
 // WaitWithJobs waits until the resources are ready, Jobs complete.
 func (w *waiter) WaitWithJobs(resources kube.ResourceList, timeout time.Duration) error {
 	w.waitsBegin()
-	return w.waitReady(resources, timeout, true)
+	return w.waitReady(resources, timeout, true, w.interval)
 }
 
 // waitsBegin tells, once, that Helm has applied the release's resources:
@@ -147,16 +147,21 @@ func (w *waiter) WatchUntilReady(resources kube.ResourceList, timeout time.Durat
 			hooks = append(hooks, info)
 		}
 	}
-	return w.waitReady(hooks, timeout, true)
+	// A hook is a Job or two run one weight after another: each is polled
+	// more often, since the next hook waits on it.
+	return w.waitReady(hooks, timeout, true, min(w.interval, hookPoll))
 }
 
-func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, withJobs bool) error {
+// hookPoll is the longest pause between two polls of a hook.
+const hookPoll = 250 * time.Millisecond
+
+func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, withJobs bool, ceiling time.Duration) error {
 	if len(resources) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(w.ctx, timeout)
 	defer cancel()
-	poll := kubeutil.NewBackoff(w.interval)
+	poll := kubeutil.NewBackoff(ceiling)
 	checker := kube.NewReadyChecker(w.clientset, func(string, ...any) {}, kube.PausedAsReady(true), kube.CheckJobs(withJobs))
 	pending := slices.Clone(resources)
 	for {
