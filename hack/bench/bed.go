@@ -53,14 +53,17 @@ func (b *bed) close() error {
 	return b.cluster.Stop()
 }
 
-// requests is the count of requests the API server has served so far
-// (the sum of apiserver_request_total).
-func (b *bed) requests(ctx context.Context) (float64, error) {
+// served counts the requests the API server has served so far, from its
+// apiserver_request_total: all, and those it refused as overloaded (429)
+// or failed (5xx).
+type served struct{ all, overloaded float64 }
+
+func (b *bed) requests(ctx context.Context) (served, error) {
 	raw, err := b.client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("API server metrics: %w", err)
+		return served{}, fmt.Errorf("API server metrics: %w", err)
 	}
-	total := 0.0
+	var n served
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
 	for sc.Scan() {
@@ -69,11 +72,15 @@ func (b *bed) requests(ctx context.Context) (float64, error) {
 			continue
 		}
 		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err == nil {
-			total += v
+		if err != nil {
+			continue
+		}
+		n.all += v
+		if strings.Contains(line, `code="429"`) || strings.Contains(line, `code="5`) {
+			n.overloaded += v
 		}
 	}
-	return total, sc.Err()
+	return n, sc.Err()
 }
 
 // revisions counts the Helm release revisions stored in the cluster.
@@ -91,8 +98,9 @@ type measure struct {
 	// MaxRSS is the peak resident memory of the process (and of its
 	// children that ended), in bytes.
 	MaxRSS int64
-	// Requests is how many requests the API server served during the run.
-	Requests float64
+	// Requests is how many requests the API server served during the run;
+	// Refused how many of them it answered 429 or 5xx.
+	Requests, Refused float64
 	// NewRevisions is how many Helm revisions the run wrote.
 	NewRevisions int
 }
@@ -135,7 +143,7 @@ func (b *bed) timed(ctx context.Context, cmds ...*exec.Cmd) (measure, error) {
 	if err != nil {
 		return m, err
 	}
-	m.Requests = after - before
+	m.Requests, m.Refused = after.all-before.all, after.overloaded-before.overloaded
 	revsAfter, err := b.revisions(ctx)
 	m.NewRevisions = revsAfter - revs
 	return m, err

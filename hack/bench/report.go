@@ -126,17 +126,18 @@ func (r *report) write(path string) error {
 	p("The charts are atmosphere's (`../shared/atmosphere/charts`, cert-manager from `testdata/charts`); the values are those atmosphere rendered in its first run, read back from the release (`helm get values`), so every tool installs the same thing. ")
 	p("Every tool waits as atmosphere does: resources ready and Jobs complete. The units that are not work on the cluster (OpenStack set-up, Ansible, keycloak realms) are left out of atmosphere's run with `--skip-tags`; ")
 	p("its manifest units (the cluster issuer, the Percona XtraDB cluster, the IPMI exporter) and the objects some components apply beside their release (valkey, keystone, libvirt…) stay, so atmosphere does somewhat more than the other tools.\n\n")
-	p("| tool | wall time, median (min–max) | new revisions | API requests | API requests/s | peak RSS |\n|---|---|---|---|---|---|\n")
+	p("| tool | wall time, median (min–max) | new revisions | API requests | API requests/s | refused (429, 5xx) | peak RSS |\n|---|---|---|---|---|---|---|\n")
 	for _, tool := range r.order {
 		ms := r.measures[tool]
 		rss := "—"
 		if tool == "atmosphere" || tool == "atmosphere no-op" {
 			rss = fmt.Sprintf("%.0f MB", statsOf(ms, func(m measure) float64 { return float64(m.MaxRSS) / (1 << 20) }).max)
 		}
-		p("| %s | %s | %.0f | %.0f | %.1f | %s |\n", tool, statsOf(ms, seconds),
+		p("| %s | %s | %.0f | %.0f | %.1f | %.0f | %s |\n", tool, statsOf(ms, seconds),
 			statsOf(ms, func(m measure) float64 { return float64(m.NewRevisions) }).median,
 			statsOf(ms, func(m measure) float64 { return m.Requests }).median,
-			statsOf(ms, func(m measure) float64 { return m.requestRate() }).median, rss)
+			statsOf(ms, func(m measure) float64 { return m.requestRate() }).median,
+			statsOf(ms, func(m measure) float64 { return m.Refused }).max, rss)
 	}
 	if ms := r.measures["ansible (subset)"]; len(ms) > 0 && len(r.ansibleSubset) > 0 {
 		per := statsOf(ms, seconds).median / float64(len(r.ansibleSubset))
@@ -150,7 +151,7 @@ func (r *report) write(path string) error {
 	}
 	p("\nhelmfile runs `sync --concurrency %d --skip-deps` (atmosphere's cap on concurrent Kubernetes API work is %d) with each release's `needs:` the Helm releases its atmosphere unit needs, directly or through the units left out. ", r.concurrency, r.concurrency)
 	p("`helmfile apply` is not measured: it needs the helm-diff plugin, which the Go module proxy this machine reaches does not serve. ")
-	p("The no-op rows re-run the same tool on the deployed cluster. API requests are the growth of the API server's `apiserver_request_total` over the run.\n")
+	p("The no-op rows re-run the same tool on the deployed cluster. API requests are the growth of the API server's `apiserver_request_total` over the run (all clients: the controllers and kwok too); refused is the most requests any run of the tool saw answered 429 (overloaded) or 5xx — a control plane overloaded by the deploy would refuse some.\n")
 
 	if len(r.scale) > 0 {
 		p("\n## 4. Scale: DaemonSet-heavy components\n\n")
