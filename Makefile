@@ -89,8 +89,10 @@ test: lint tools
 	@was_up=; $(GO) run ./hack/testenv status >/dev/null 2>&1 && was_up=1; \
 	$(GO) run ./hack/testenv up --nodes $(NODES) || exit 1; \
 	set -a; . $(TESTENV_FILE); set +a; \
+	export ATMOSPHERE_FAULTS_SUMMARY=$(CACHE_DIR)/faults-summary.txt; rm -f $$ATMOSPHERE_FAULTS_SUMMARY; \
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... && \
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(CI_FUZZTIME); status=$$?; \
+	if [ -f $$ATMOSPHERE_FAULTS_SUMMARY ]; then echo "fault suite:"; sed 's/^/  /' $$ATMOSPHERE_FAULTS_SUMMARY; fi; \
 	if [ -z "$$was_up" ]; then $(GO) run ./hack/testenv down || status=1; fi; \
 	exit $$status
 

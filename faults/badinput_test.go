@@ -159,7 +159,7 @@ func TestBadInputsLeaveTheClusterUntouched(t *testing.T) {
 		t.Errorf("%d bad inputs, want at least 30", len(badInputs()))
 	}
 	secrets, texts, leaks := b.scanSecrets()
-	t.Logf("bad inputs tried: %d, each refused with exit 2 and the cluster untouched unless reported above; secrets scanned: %d in %d outputs, leaks: %d",
+	summary(t, "bad inputs tried: %d, each refused with exit 2 and the cluster untouched unless reported above; secrets scanned: %d in %d outputs, leaks: %d",
 		tried, secrets, texts, leaks)
 }
 

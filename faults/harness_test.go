@@ -67,6 +67,12 @@ func TestMain(m *testing.M) {
 		buildErr = fmt.Errorf("go build atmosphere: %w\n%s", err, out)
 	}
 	code := m.Run()
+	if path := os.Getenv("ATMOSPHERE_FAULTS_SUMMARY"); path != "" {
+		if err := os.WriteFile(path, []byte(strings.Join(summaries, "\n")+"\n"), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
 	if keystone != nil {
 		if err := keystone.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stop the suite's keystone:", err)
@@ -79,6 +85,24 @@ func TestMain(m *testing.M) {
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+var (
+	summaryMu sync.Mutex
+	// summaries are the counts the suite found, by test, for the closing
+	// summary (written to $ATMOSPHERE_FAULTS_SUMMARY: go test shows a
+	// passing package's logs only with -v).
+	summaries []string
+)
+
+// summary logs a count of the suite and keeps it for the summary.
+func summary(t testing.TB, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf(format, args...)
+	t.Log(line)
+	summaryMu.Lock()
+	defer summaryMu.Unlock()
+	summaries = append(summaries, t.Name()+": "+line)
 }
 
 // suiteKeystone is the package's own keystone (the outage test stops it, so

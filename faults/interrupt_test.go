@@ -85,7 +85,7 @@ func TestFullDeployLeaksNoSecret(t *testing.T) {
 	if referenceScan.secrets < 10 || referenceScan.texts < 3 {
 		t.Errorf("scanned %d secrets in %d outputs: too few for the scan to mean anything", referenceScan.secrets, referenceScan.texts)
 	}
-	t.Logf("secrets scanned: %d in %d outputs of a whole deploy, leaks: %d", referenceScan.secrets, referenceScan.texts, referenceScan.leaks)
+	summary(t, "secrets scanned: %d in %d outputs of a whole deploy, leaks: %d", referenceScan.secrets, referenceScan.texts, referenceScan.leaks)
 }
 
 // points spreads n instants over [0, span): one at a seeded random place
@@ -141,7 +141,7 @@ func TestInterruptPoints(t *testing.T) {
 			})
 		}
 	})
-	t.Logf("interrupt points survived: %d of %d (%d landed while the deploy ran); secrets scanned: %d in %d outputs, leaks: %d",
+	summary(t, "interrupt points survived: %d of %d (%d landed while the deploy ran); secrets scanned: %d in %d outputs, leaks: %d",
 		ty.survived, interruptPoints, ty.mid, ty.secrets, ty.texts, ty.leaks)
 }
 
@@ -197,7 +197,7 @@ func TestCrashPoints(t *testing.T) {
 			})
 		}
 	})
-	t.Logf("crash points survived: %d of %d (%d landed while the deploy ran); secrets scanned: %d in %d outputs, leaks: %d",
+	summary(t, "crash points survived: %d of %d (%d landed while the deploy ran); secrets scanned: %d in %d outputs, leaks: %d",
 		ty.survived, crashPoints, ty.mid, ty.secrets, ty.texts, ty.leaks)
 }
 

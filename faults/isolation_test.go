@@ -81,7 +81,7 @@ barbican_helm_values:
 		}
 	}
 	finished := evs.Count(deploy.Succeeded) + evs.Count(deploy.Unchanged)
-	t.Logf("failing deploy: exit %d, %d units finished, %d failed, %d skipped", code, finished, evs.Count(deploy.Failed), evs.Count(deploy.Skipped))
+	summary(t, "failing deploy: exit %d, %d units finished, %d failed, %d skipped", code, finished, evs.Count(deploy.Failed), evs.Count(deploy.Skipped))
 	b.noChildren(p, "failing deploy")
 
 	// The operator puts the images right; the next run repairs both.

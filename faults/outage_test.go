@@ -56,7 +56,7 @@ func TestAPIServerRestart(t *testing.T) {
 	if inFlight == 0 {
 		t.Errorf("no unit was in flight across the restart: the test proved nothing")
 	}
-	t.Logf("API server down %s; %d units in flight across it, %d retried after a transient error; the deploy completed", back.Sub(restartAt).Round(100*time.Millisecond), inFlight, retried)
+	summary(t, "API server down %s; %d units in flight across it, %d retried after a transient error; the deploy completed", back.Sub(restartAt).Round(100*time.Millisecond), inFlight, retried)
 	b.noChildren(p, "deploy")
 	b.noPendingRelease("after the restart")
 	b.deployCompletes("next deploy")
@@ -104,7 +104,7 @@ func TestKeystoneOutage(t *testing.T) {
 	if across == 0 {
 		t.Errorf("no set-up unit ran during the outage: the test proved nothing")
 	}
-	t.Logf("keystone down %s; %d set-up units ran across the outage; the deploy completed", up.Sub(down).Round(100*time.Millisecond), across)
+	summary(t, "keystone down %s; %d set-up units ran across the outage; the deploy completed", up.Sub(down).Round(100*time.Millisecond), across)
 	b.noChildren(p, "deploy")
 	b.scanSecrets()
 }
