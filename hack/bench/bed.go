@@ -98,6 +98,9 @@ type measure struct {
 	// MaxRSS is the peak resident memory of the process (and of its
 	// children that ended), in bytes.
 	MaxRSS int64
+	// CPU is the processor time the tool's processes used (user and
+	// system), children included.
+	CPU time.Duration
 	// Requests is how many requests the API server served during the run;
 	// Refused how many of them it answered 429 or 5xx.
 	Requests, Refused float64
@@ -137,6 +140,7 @@ func (b *bed) timed(ctx context.Context, cmds ...*exec.Cmd) (measure, error) {
 		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			m.MaxRSS = max(m.MaxRSS, ru.Maxrss*1024)
 		}
+		m.CPU += c.ProcessState.UserTime() + c.ProcessState.SystemTime()
 	}
 	m.Wall = time.Since(start)
 	after, err := b.requests(ctx)

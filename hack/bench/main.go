@@ -193,10 +193,12 @@ func fullDeploys(ctx context.Context, t tools, w *workload, o options, work stri
 		run                func(b *bed) (measure, measure, error)
 	}{
 		{"atmosphere", "atmosphere", "atmosphere no-op", func(b *bed) (measure, measure, error) {
+			before, _ := filepath.Glob(filepath.Join(reportsDir, "*.md"))
 			m, err := b.timed(ctx, t.atmosphereDeploy(ctx, b, reportsDir))
 			if err != nil {
 				return m, measure{}, err
 			}
+			r.chains = append(r.chains, criticalChain(before))
 			if values == nil {
 				if values, helmfile, err = exportAll(b, w.releases, work); err != nil {
 					return m, measure{}, err
@@ -377,4 +379,25 @@ func set(list string) map[string]bool {
 		out[strings.TrimSpace(x)] = true
 	}
 	return out
+}
+
+// criticalChain is the critical chain line of the timing report atmosphere
+// wrote that is not among before.
+func criticalChain(before []string) string {
+	after, _ := filepath.Glob(filepath.Join(reportsDir, "*.md"))
+	for _, p := range after {
+		if slices.Contains(before, p) {
+			continue
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return ""
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			if strings.HasPrefix(line, "Critical chain") {
+				return strings.TrimSuffix(line, ".")
+			}
+		}
+	}
+	return ""
 }

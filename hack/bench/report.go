@@ -22,6 +22,9 @@ type report struct {
 	order    []string
 	measures map[string][]measure
 	scale    []scalePoint
+	// chains are the critical chains of atmosphere's full deploys, from
+	// its timing reports.
+	chains   []string
 	simulate []simulation
 	goBench  string
 }
@@ -126,14 +129,15 @@ func (r *report) write(path string) error {
 	p("The charts are atmosphere's (`../shared/atmosphere/charts`, cert-manager from `testdata/charts`); the values are those atmosphere rendered in its first run, read back from the release (`helm get values`), so every tool installs the same thing. ")
 	p("Every tool waits as atmosphere does: resources ready and Jobs complete. The units that are not work on the cluster (OpenStack set-up, Ansible, keycloak realms) are left out of atmosphere's run with `--skip-tags`; ")
 	p("its manifest units (the cluster issuer, the Percona XtraDB cluster, the IPMI exporter) and the objects some components apply beside their release (valkey, keystone, libvirt…) stay, so atmosphere does somewhat more than the other tools.\n\n")
-	p("| tool | wall time, median (min–max) | new revisions | API requests | API requests/s | refused (429, 5xx) | peak RSS |\n|---|---|---|---|---|---|---|\n")
+	p("| tool | wall time, median (min–max) | CPU time | new revisions | API requests | API requests/s | refused (429, 5xx) | peak RSS |\n|---|---|---|---|---|---|---|---|\n")
 	for _, tool := range r.order {
 		ms := r.measures[tool]
 		rss := "—"
 		if tool == "atmosphere" || tool == "atmosphere no-op" {
 			rss = fmt.Sprintf("%.0f MB", statsOf(ms, func(m measure) float64 { return float64(m.MaxRSS) / (1 << 20) }).max)
 		}
-		p("| %s | %s | %.0f | %.0f | %.1f | %.0f | %s |\n", tool, statsOf(ms, seconds),
+		p("| %s | %s | %.1f s | %.0f | %.0f | %.1f | %.0f | %s |\n", tool, statsOf(ms, seconds),
+			statsOf(ms, func(m measure) float64 { return m.CPU.Seconds() }).median,
 			statsOf(ms, func(m measure) float64 { return float64(m.NewRevisions) }).median,
 			statsOf(ms, func(m measure) float64 { return m.Requests }).median,
 			statsOf(ms, func(m measure) float64 { return m.requestRate() }).median,
@@ -149,6 +153,13 @@ func (r *report) write(path string) error {
 		p("\nansible-playbook deployed %d releases (%s), one `kubernetes.core.helm` task each: %.1f s a release. ", len(r.ansibleSubset), strings.Join(names, ", "), per)
 		p("**Extrapolated**, not measured: %d releases would take %.0f s that way (serial helm: %.1f s a release).\n", len(r.releases), per*float64(len(r.releases)), serialPer)
 	}
+	if len(r.chains) > 0 {
+		p("\nThe critical chains of atmosphere's runs (from its timing reports; a chain is the units each of which could start only when the one before ended):\n\n")
+		for i, c := range r.chains {
+			p("%d. %s\n", i+1, c)
+		}
+	}
+	r.whyMissed(p)
 	p("\nhelmfile runs `sync --concurrency %d --skip-deps` (atmosphere's cap on concurrent Kubernetes API work is %d) with each release's `needs:` the Helm releases its atmosphere unit needs, directly or through the units left out. ", r.concurrency, r.concurrency)
 	p("`helmfile apply` is not measured: it needs the helm-diff plugin, which the Go module proxy this machine reaches does not serve. ")
 	p("The no-op rows re-run the same tool on the deployed cluster. API requests are the growth of the API server's `apiserver_request_total` over the run (all clients: the controllers and kwok too); refused is the most requests any run of the tool saw answered 429 (overloaded) or 5xx — a control plane overloaded by the deploy would refuse some.\n")
@@ -186,4 +197,50 @@ func (r *report) write(path string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// chainLength reads the length of a critical chain line ("Critical chain
+// (48s to its end): …").
+func chainLength(line string) time.Duration {
+	_, rest, ok := strings.Cut(line, "(")
+	if !ok {
+		return 0
+	}
+	d, _, _ := strings.Cut(rest, " ")
+	v, err := time.ParseDuration(d)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// whyMissed explains the full-deploy goals the run missed, from what it
+// measured.
+func (r *report) whyMissed(p func(string, ...any)) {
+	atm := statsOf(r.measures["atmosphere"], seconds).median
+	hf := statsOf(r.measures["helmfile sync"], seconds).median
+	serial := statsOf(r.measures["helm, serial"], seconds).median
+	var chains []float64
+	for _, c := range r.chains {
+		if d := chainLength(c); d > 0 {
+			chains = append(chains, d.Seconds())
+		}
+	}
+	if atm == 0 || len(chains) == 0 || (hf == 0 || hf/atm >= 3) && (serial == 0 || serial/atm >= 5) {
+		return
+	}
+	slices.Sort(chains)
+	chain := chains[len(chains)/2]
+	p("\n**Why a goal is missed.** atmosphere's run ends %.1f s after its critical chain does (median chain %.1f s of %.1f s): ", atm-chain, chain, atm)
+	p("it starts each release the moment what it needs is done, and gives its Kubernetes API slot back while it waits, so what is left is the chain itself. ")
+	p("The chain is made of the releases' own work on the cluster, which every tool waits for alike: an OpenStack chart runs eight to ten hook Jobs one after another (db-init, db-sync, ks-service, ks-user, ks-endpoints, rabbit-init, bootstrap…), and each Job takes the Job controller a second or more to see complete. ")
+	if hf > 0 {
+		p("No tool can deploy these releases faster than that chain, so the ratio to helmfile cannot pass %.2f× here (helmfile's %.1f s over the chain's %.1f s); ", hf/chain, hf, chain)
+		p("helmfile loses what it loses by running its plan in topological groups, each started when the whole previous group has ended (`withBatches` in helmfile's pkg/app/app.go), and by a helm process per release. ")
+	}
+	if serial > 0 {
+		p("Serial helm's ratio is bounded the same way by %.2f× (%.1f s over %.1f s). ", serial/chain, serial, chain)
+	}
+	p("A CPU profile would not move this: atmosphere's processor time is %.1f s of its %.1f s (the CPU time column); the time is the cluster's.\n",
+		statsOf(r.measures["atmosphere"], func(m measure) float64 { return m.CPU.Seconds() }).median, atm)
 }
