@@ -121,13 +121,23 @@ func (c *Cluster) Start(ctx context.Context) (*rest.Config, error) {
 	c.defaults()
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	if err := c.create(ctx); err != nil {
-		if stopErr := c.delete(); stopErr != nil {
-			err = errors.Join(err, stopErr)
+	// A loaded machine can make a component give up while the API server
+	// is still starting (the controller manager exits when the API server
+	// is not healthy within its wait): such a start is made again.
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		if err = c.create(ctx); err == nil {
+			return c.config, nil
 		}
-		return nil, err
+		if stopErr := c.delete(); stopErr != nil {
+			return nil, errors.Join(err, stopErr)
+		}
+		var died *componentDiedError
+		if !errors.As(err, &died) || ctx.Err() != nil {
+			break
+		}
 	}
-	return c.config, nil
+	return nil, err
 }
 
 // Config is the REST config of the started cluster.
@@ -257,6 +267,10 @@ func (c *Cluster) create(ctx context.Context) error {
 		"--extra-args", fmt.Sprintf("etcd=initial-cluster=node0=http://127.0.0.1:%d", ports[5]),
 		// PVCs of the default StorageClass get hostPath volumes.
 		"--extra-args", "kube-controller-manager=enable-hostpath-provisioner=true",
+		// One of each: no leader election, which would make them exit when
+		// the API server is away longer than the lease (a restart test).
+		"--extra-args", "kube-controller-manager=leader-elect=false",
+		"--extra-args", "kube-scheduler=leader-elect=false",
 		"--disable-qps-limits",
 	)
 	// A cluster of that name left by an earlier run is replaced.
@@ -285,11 +299,64 @@ func (c *Cluster) create(ctx context.Context) error {
 	if err := waitReady(ctx, cfg, c.Timeout); err != nil {
 		return fmt.Errorf("test cluster: %w%s", err, c.componentLogs())
 	}
+	if err := c.waitComponents(ctx, cfg); err != nil {
+		return err
+	}
 	if err := Prepare(ctx, cfg, c.Nodes); err != nil {
 		return err
 	}
 	c.config = cfg
 	return nil
+}
+
+// componentDiedError is a cluster component that ended during the start.
+type componentDiedError struct{ component, logs string }
+
+func (e *componentDiedError) Error() string {
+	return fmt.Sprintf("start the test cluster: %s is not running%s", e.component, e.logs)
+}
+
+// waitComponents waits until the controller manager works (it has made the
+// default namespace's ServiceAccount) and checks that every component still
+// runs.
+func (c *Cluster) waitComponents(ctx context.Context, cfg *rest.Config) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		if dead := c.deadComponent(); dead != "" {
+			return false, &componentDiedError{component: dead, logs: c.componentLogs()}
+		}
+		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	var died *componentDiedError
+	if errors.As(err, &died) {
+		return died
+	}
+	if err != nil {
+		return fmt.Errorf("start the test cluster: the controller manager made no ServiceAccount: %w%s", err, c.componentLogs())
+	}
+	if dead := c.deadComponent(); dead != "" {
+		return &componentDiedError{component: dead, logs: c.componentLogs()}
+	}
+	return nil
+}
+
+// deadComponent names a component whose recorded process has ended.
+func (c *Cluster) deadComponent() string {
+	files, _ := filepath.Glob(filepath.Join(c.WorkDir, "clusters", c.Name, "pids", "*.pid"))
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil && !Alive(pid) {
+			return strings.TrimSuffix(filepath.Base(f), ".pid")
+		}
+	}
+	return ""
 }
 
 // delete removes the cluster and its state; a cluster that does not exist
