@@ -68,7 +68,11 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if path := os.Getenv("ATMOSPHERE_FAULTS_SUMMARY"); path != "" {
-		if err := os.WriteFile(path, []byte(strings.Join(summaries, "\n")+"\n"), 0o644); err != nil {
+		err := os.MkdirAll(filepath.Dir(path), 0o755)
+		if err == nil {
+			err = os.WriteFile(path, []byte(strings.Join(summaries, "\n")+"\n"), 0o644)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			code = 1
 		}
