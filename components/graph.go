@@ -118,7 +118,9 @@ func (r *Registry) duration(c *Component, phase string, overrides map[string]tim
 		if total == 0 {
 			return whole / time.Duration(len(c.Phases))
 		}
-		return time.Duration(float64(whole) * float64(p.Estimate) / float64(total))
+		// Rounded: a share computed in floating point falls a nanosecond
+		// short ("2041.999999999s").
+		return time.Duration(float64(whole) * float64(p.Estimate) / float64(total)).Round(time.Millisecond)
 	}
 	return p.Estimate
 }

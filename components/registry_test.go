@@ -367,3 +367,37 @@ func BenchmarkSimulateMeasuredTimings(b *testing.B) {
 		}
 	}
 }
+
+// TestPhaseSharesOfMeasuredTimings: a component's measured time split over
+// its phases by their estimates gives each phase whole milliseconds whose
+// sum is the component's time (no float remainder in plans and reports).
+func TestPhaseSharesOfMeasuredTimings(t *testing.T) {
+	reg := Default()
+	f, err := os.Open(filepath.Join(shared, "data", "seed-aio-ovn-durations.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	durations, err := reg.ReadTimings(f, "timings", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := reg.Graph(Config{}, GraphOptions{AllComponents: true, Durations: durations})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]time.Duration{}
+	for _, key := range g.Keys() {
+		n, _ := g.Node(key)
+		if n.Cost%time.Millisecond != 0 {
+			t.Errorf("%s: %s is not whole milliseconds", key, n.Cost)
+		}
+		name, _ := SplitUnit(key)
+		sums[name] += n.Cost
+	}
+	for name, whole := range durations {
+		if diff := sums[name] - whole; diff < -time.Millisecond || diff > time.Millisecond {
+			t.Errorf("%s: its phases sum to %s, measured %s", name, sums[name], whole)
+		}
+	}
+}
