@@ -355,14 +355,7 @@ func (a *app) unitsToRun(g *dag.Graph[string], names []string, noDeps bool, skip
 // component's name or its release's, with "_" for "-". Values for a
 // component this deployment does not have are reported and ignored.
 func (a *app) overrides(s *inventory.Settings) map[string]values.Values {
-	byVar := map[string]string{}
-	for _, c := range a.registry.Components() {
-		if c.Chart == nil {
-			continue
-		}
-		byVar[strings.ReplaceAll(c.Name, "-", "_")] = c.Name
-		byVar[strings.ReplaceAll(c.Release, "-", "_")] = c.Name
-	}
+	byVar := a.valuesPrefixes()
 	out := map[string]values.Values{}
 	for _, prefix := range slices.Sorted(maps.Keys(s.HelmValues)) {
 		name, ok := byVar[prefix]
@@ -373,6 +366,21 @@ func (a *app) overrides(s *inventory.Settings) map[string]values.Values {
 		out[name] = values.Merge(out[name], s.HelmValues[prefix])
 	}
 	return out
+}
+
+// valuesPrefixes maps each <prefix> of <prefix>_helm_values to the
+// component it names: a component with a chart, by its name or its
+// release's, with "_" for "-".
+func (a *app) valuesPrefixes() map[string]string {
+	byVar := map[string]string{}
+	for _, c := range a.registry.Components() {
+		if c.Chart == nil {
+			continue
+		}
+		byVar[strings.ReplaceAll(c.Name, "-", "_")] = c.Name
+		byVar[strings.ReplaceAll(c.Release, "-", "_")] = c.Name
+	}
+	return byVar
 }
 
 // progress picks the view of the run's events: JSON lines, a live view on

@@ -59,24 +59,12 @@ func (a *app) load(dir string) (*inventory.Inventory, *inventory.Settings, error
 // variable atmosphere's roles declare: a misspelt component, whose values
 // would otherwise be silently dropped.
 func (a *app) unknownComponents(inv *inventory.Inventory) inventory.Problems {
-	var names []string
-	known := map[string]bool{}
-	for _, c := range a.registry.Components() {
-		if c.Chart == nil {
-			continue
-		}
-		for _, n := range []string{c.Name, c.Release} {
-			n = strings.ReplaceAll(n, "-", "_")
-			if !known[n] {
-				known[n] = true
-				names = append(names, n)
-			}
-		}
-	}
+	known := a.valuesPrefixes()
+	names := slices.Sorted(maps.Keys(known))
 	var problems inventory.Problems
 	for _, key := range slices.Sorted(maps.Keys(inv.Vars)) {
 		prefix, ok := strings.CutSuffix(key, "_helm_values")
-		if !ok || known[prefix] || inventory.Declared(key) {
+		if _, isComponent := known[prefix]; !ok || isComponent || inventory.Declared(key) {
 			continue
 		}
 		msg := "no component is called " + prefix
