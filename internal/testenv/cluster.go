@@ -12,10 +12,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -346,14 +348,9 @@ func (c *Cluster) waitComponents(ctx context.Context, cfg *rest.Config) error {
 
 // deadComponent names a component whose recorded process has ended.
 func (c *Cluster) deadComponent() string {
-	files, _ := filepath.Glob(filepath.Join(c.WorkDir, "clusters", c.Name, "pids", "*.pid"))
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil && !Alive(pid) {
-			return strings.TrimSuffix(filepath.Base(f), ".pid")
+	for name, pid := range c.componentPIDs() {
+		if !Alive(pid) {
+			return name
 		}
 	}
 	return ""
@@ -382,19 +379,33 @@ func (c *Cluster) delete() error {
 
 // pids reads the process ids kwokctl recorded for the cluster's components.
 func (c *Cluster) pids() []int {
-	files, _ := filepath.Glob(filepath.Join(c.WorkDir, "clusters", c.Name, "pids", "*.pid"))
+	byName := c.componentPIDs()
 	var pids []int
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		pids = append(pids, byName[name])
+	}
+	return pids
+}
+
+// componentPIDs reads the process id kwokctl recorded for each component
+// (pids/<component>.pid), by component.
+func (c *Cluster) componentPIDs() map[string]int {
+	files, _ := filepath.Glob(filepath.Join(c.pidDir(), "*.pid"))
+	out := map[string]int{}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil {
-			pids = append(pids, pid)
+			out[strings.TrimSuffix(filepath.Base(f), ".pid")] = pid
 		}
 	}
-	return pids
+	return out
 }
+
+// pidDir is where kwokctl records the components' process ids.
+func (c *Cluster) pidDir() string { return filepath.Join(c.WorkDir, "clusters", c.Name, "pids") }
 
 // PIDs returns the process ids of the cluster's components while it runs.
 func (c *Cluster) PIDs() []int { return c.pids() }

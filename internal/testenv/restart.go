@@ -21,14 +21,9 @@ func (c *Cluster) RestartAPIServer(ctx context.Context, down time.Duration) erro
 	if !c.started {
 		return fmt.Errorf("restart kube-apiserver of %s: this process did not start the cluster", c.Name)
 	}
-	pidFile := filepath.Join(c.WorkDir, "clusters", c.Name, "pids", "kube-apiserver.pid")
-	raw, err := os.ReadFile(pidFile)
-	if err != nil {
-		return fmt.Errorf("restart kube-apiserver of %s: %w", c.Name, err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		return fmt.Errorf("restart kube-apiserver of %s: pid file %s: %w", c.Name, pidFile, err)
+	pid, ok := c.componentPIDs()["kube-apiserver"]
+	if !ok {
+		return fmt.Errorf("restart kube-apiserver of %s: no pid recorded in %s", c.Name, c.pidDir())
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
@@ -70,7 +65,7 @@ func (c *Cluster) RestartAPIServer(ctx context.Context, down time.Duration) erro
 		return fmt.Errorf("restart kube-apiserver of %s: %w", c.Name, err)
 	}
 	go func() { _ = cmd.Wait() }() // reaped when it is stopped
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(c.pidDir(), "kube-apiserver.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
 		return fmt.Errorf("restart kube-apiserver of %s: %w", c.Name, err)
 	}
 	if err := waitReady(ctx, c.config, 2*time.Minute); err != nil {
