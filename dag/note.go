@@ -48,9 +48,15 @@ type noted struct {
 // after over is closed a note is dropped.
 func withNotes(ctx context.Context, node int, notes chan<- noted, over <-chan struct{}) context.Context {
 	return context.WithValue(ctx, noteKey{}, func(n Note) {
-		select {
-		case notes <- noted{node: node, note: n, at: time.Now()}:
-		case <-over:
-		}
+		deliver(notes, over, noted{node: node, note: n, at: time.Now()})
 	})
+}
+
+// deliver hands v to the run's loop, or drops it once the run is over
+// (from a goroutine a node left behind).
+func deliver[T any](to chan<- T, over <-chan struct{}, v T) {
+	select {
+	case to <- v:
+	case <-over:
+	}
 }

@@ -25,10 +25,7 @@ type released struct {
 // the run's loop; after over is closed a release is dropped.
 func withReleases(ctx context.Context, node int, releases chan<- released, over <-chan struct{}) context.Context {
 	return context.WithValue(ctx, releaseKey{}, func(r string) {
-		select {
-		case releases <- released{node: node, resource: r}:
-		case <-over:
-		}
+		deliver(releases, over, released{node: node, resource: r})
 	})
 }
 
