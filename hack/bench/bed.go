@@ -135,7 +135,7 @@ func (b *bed) timed(ctx context.Context, cmds ...*exec.Cmd) (measure, error) {
 		c.Env = append(os.Environ(), "KUBECONFIG="+b.kubeconfig)
 		c.Env = append(c.Env, extraEnv...)
 		if err := c.Run(); err != nil {
-			return m, fmt.Errorf("%s: %w\n%s", strings.Join(c.Args, " "), err, tail(out.String(), 30))
+			return m, fmt.Errorf("%s: %w\n%s", strings.Join(c.Args, " "), err, testenv.LastLines(out.String(), 30))
 		}
 		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			m.MaxRSS = max(m.MaxRSS, ru.Maxrss*1024)
@@ -163,12 +163,4 @@ func helmEnv(dir string) []string {
 		"HELM_CONFIG_HOME=" + filepath.Join(dir, "helm", "config"),
 		"HELM_DATA_HOME=" + filepath.Join(dir, "helm", "data"),
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

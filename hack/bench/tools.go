@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
 	"helm.sh/helm/v3/pkg/action"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/yaml"
@@ -140,8 +141,8 @@ func (t tools) ansiblePlay(ctx context.Context, b *bed, dir string, releases []r
 	if err := os.WriteFile(p, raw, 0o600); err != nil {
 		return nil, err
 	}
-	inv := filepath.Join(dir, "hosts.ini")
-	if err := os.WriteFile(inv, []byte("localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n"), 0o600); err != nil {
+	inv, err := testenv.LocalInventory(dir)
+	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, t.ansiblePlaybook, "-i", inv, p)

@@ -51,7 +51,7 @@ func RunPlaybook(ctx context.Context, playbook string, args ...string) (string, 
 		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "tmp"), "ANSIBLE_RETRY_FILES_ENABLED=False")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(out), fmt.Errorf("ansible-playbook %s: %w\n%s", playbook, err, lastLines(string(out), 20))
+		return string(out), fmt.Errorf("ansible-playbook %s: %w\n%s", playbook, err, LastLines(string(out), 20))
 	}
 	return string(out), nil
 }

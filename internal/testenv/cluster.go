@@ -227,7 +227,7 @@ func (c *Cluster) kwokctl(ctx context.Context, args ...string) (string, error) {
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(out), fmt.Errorf("kwokctl %s: %w\n%s", strings.Join(args, " "), err, lastLines(string(out), 15))
+		return string(out), fmt.Errorf("kwokctl %s: %w\n%s", strings.Join(args, " "), err, LastLines(string(out), 15))
 	}
 	return string(out), nil
 }
@@ -291,7 +291,7 @@ func (c *Cluster) create(ctx context.Context) error {
 	if out, err := c.kwokctl(ctx, args...); err != nil {
 		return fmt.Errorf("start the test cluster: %w%s", err, c.componentLogs())
 	} else if strings.Contains(out, `"level":"ERROR"`) {
-		return fmt.Errorf("start the test cluster: kwokctl reported errors:\n%s%s", lastLines(out, 15), c.componentLogs())
+		return fmt.Errorf("start the test cluster: kwokctl reported errors:\n%s%s", LastLines(out, 15), c.componentLogs())
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
 	if err != nil {
@@ -464,12 +464,14 @@ func (c *Cluster) componentLogs() string {
 		if err != nil || len(raw) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n--- last lines of %s:\n%s", f, lastLines(string(raw), 8))
+		fmt.Fprintf(&b, "\n--- last lines of %s:\n%s", f, LastLines(string(raw), 8))
 	}
 	return b.String()
 }
 
-func lastLines(s string, n int) string {
+// LastLines is the last n lines of s, for an error that shows the end of
+// a command's output.
+func LastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

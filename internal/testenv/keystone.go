@@ -149,7 +149,7 @@ func (k *Keystone) start(ctx context.Context) error {
 		cmd := exec.CommandContext(ctx, "/usr/bin/keystone-manage", append([]string{"--config-file", conf}, args...)...)
 		cmd.Env = cleanPythonEnv()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("keystone-manage %s: %w\n%s", args[0], err, lastLines(string(out), 15))
+			return fmt.Errorf("keystone-manage %s: %w\n%s", args[0], err, LastLines(string(out), 15))
 		}
 		return nil
 	}
@@ -227,7 +227,7 @@ func (k *Keystone) serve(ctx context.Context) error {
 	go func() { _ = cmd.Wait() }()
 	if err := probe(ctx, k.URL, k.Timeout); err != nil {
 		log, _ := os.ReadFile(filepath.Join(k.StateDir, "uwsgi.log"))
-		return fmt.Errorf("keystone did not answer on %s: %w\n--- last lines of uwsgi.log:\n%s", k.URL, err, lastLines(string(log), 15))
+		return fmt.Errorf("keystone did not answer on %s: %w\n--- last lines of uwsgi.log:\n%s", k.URL, err, LastLines(string(log), 15))
 	}
 	return nil
 }

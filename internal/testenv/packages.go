@@ -40,7 +40,7 @@ func EnsurePackages(ctx context.Context, probe string, packages ...string) error
 		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("apt-get %s: %w\n%s\n(to do it by hand: %s)", args[0], err, lastLines(string(out), 10), hint)
+			return fmt.Errorf("apt-get %s: %w\n%s\n(to do it by hand: %s)", args[0], err, LastLines(string(out), 10), hint)
 		}
 		return nil
 	}

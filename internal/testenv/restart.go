@@ -71,7 +71,7 @@ func (c *Cluster) RestartAPIServer(ctx context.Context, down time.Duration) erro
 	if err := waitReady(ctx, c.config, 2*time.Minute); err != nil {
 		var tail bytes.Buffer
 		if raw, rerr := os.ReadFile(log.Name()); rerr == nil {
-			tail.WriteString(lastLines(string(raw), 10))
+			tail.WriteString(LastLines(string(raw), 10))
 		}
 		return fmt.Errorf("restart kube-apiserver of %s: %w\n%s", c.Name, err, tail.String())
 	}
