@@ -282,7 +282,7 @@ func (c *Cluster) create(ctx context.Context) error {
 	if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
 		return err
 	}
-	stages := filepath.Join(c.WorkDir, c.Name+"-stages.yaml")
+	stages := c.stagesFile()
 	if err := os.WriteFile(stages, kwokStages, 0o644); err != nil {
 		return err
 	}
@@ -374,8 +374,14 @@ func (c *Cluster) delete() error {
 			return err
 		}
 	}
+	if err := os.Remove(c.stagesFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	return os.RemoveAll(filepath.Join(c.WorkDir, "clusters", c.Name))
 }
+
+// stagesFile is the kwok stages configuration the cluster was created with.
+func (c *Cluster) stagesFile() string { return filepath.Join(c.WorkDir, c.Name+"-stages.yaml") }
 
 // pids reads the process ids kwokctl recorded for the cluster's components.
 func (c *Cluster) pids() []int {
@@ -618,4 +624,19 @@ func procIP(h string) net.IP {
 		raw[i], raw[i+1], raw[i+2], raw[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
 	}
 	return net.IP(raw)
+}
+
+// CPUTimes returns the processor time each of the cluster's components
+// (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) has
+// used since it started, by component.
+func (c *Cluster) CPUTimes() (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for name, pid := range c.componentPIDs() {
+		d, err := CPUTime(pid)
+		if err != nil {
+			return nil, fmt.Errorf("CPU time of %s: %w", name, err)
+		}
+		out[name] = d
+	}
+	return out, nil
 }

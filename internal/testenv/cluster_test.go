@@ -200,6 +200,9 @@ func TestStopLeavesNothingBehind(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.WorkDir, "clusters", c.Name)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("cluster state left in %s", c.WorkDir)
 	}
+	if _, err := os.Stat(c.stagesFile()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("kwok stages left: %s", c.stagesFile())
+	}
 }
 
 func TestMissingToolSaysHowToFix(t *testing.T) {
@@ -248,6 +251,18 @@ func TestRestartAPIServer(t *testing.T) {
 		if !Alive(pid) {
 			t.Errorf("component %d is not running after the restart", pid)
 		}
+	}
+	cpu, err := c.CPUTimes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller"} {
+		if _, ok := cpu[name]; !ok {
+			t.Errorf("CPU times %v: no %s", cpu, name)
+		}
+	}
+	if cpu["etcd"] <= 0 || cpu["kube-controller-manager"] <= 0 {
+		t.Errorf("CPU times %v: a component that served the cluster used none", cpu)
 	}
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
