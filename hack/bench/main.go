@@ -200,6 +200,14 @@ func fullDeploys(ctx context.Context, t tools, w *workload, o options, work stri
 			}
 			r.chains = append(r.chains, criticalChain(before))
 			if values == nil {
+				// What the chain's components did on the cluster.
+				for _, c := range chainComponents(r.chains[len(r.chains)-1]) {
+					jobs, err := b.componentJobs(ctx, c)
+					if err != nil {
+						return m, measure{}, err
+					}
+					r.chainJobs = append(r.chainJobs, componentJobs{component: c, jobs: jobs})
+				}
 				if values, helmfile, err = exportAll(b, w.releases, work); err != nil {
 					return m, measure{}, err
 				}
@@ -303,14 +311,19 @@ func scaleRuns(ctx context.Context, t tools, o options, work string, r *report) 
 	}
 	t.inventory = inv
 	for _, nodes := range o.scale {
+		var ro rollouts
 		m, _, err := onBed(ctx, nodes, func(b *bed) (measure, measure, error) {
 			m, err := b.timed(ctx, t.atmosphereDeploy(ctx, b, reportsDir, "--tags", strings.Join(daemonSetHeavy, ",")))
+			if err != nil {
+				return m, measure{}, err
+			}
+			ro, err = b.daemonSetRollouts(ctx, m.Start)
 			return m, measure{}, err
 		})
 		if err != nil {
 			return fmt.Errorf("scale %d nodes: %w", nodes, err)
 		}
-		r.scale = append(r.scale, scalePoint{nodes: nodes, m: m})
+		r.scale = append(r.scale, scalePoint{nodes: nodes, m: m, rollouts: ro})
 		progress(fmt.Sprintf("scale %d nodes", nodes), 0, m, measure{})
 	}
 	return nil
@@ -362,8 +375,9 @@ func onBed(ctx context.Context, nodes int, f func(*bed) (measure, measure, error
 }
 
 func progress(tool string, run int, m, noop measure) {
-	fmt.Fprintf(os.Stderr, "bench: %s run %d: %s, %d revisions, %.0f API requests (%.1f/s), peak RSS %d MB",
-		tool, run+1, m.Wall.Round(100*time.Millisecond), m.NewRevisions, m.Requests, m.requestRate(), m.MaxRSS>>20)
+	fmt.Fprintf(os.Stderr, "bench: %s run %d: %s, %d revisions, %.0f API requests (%.1f/s, mean %s), cluster CPU %s, peak RSS %d MB",
+		tool, run+1, m.Wall.Round(100*time.Millisecond), m.NewRevisions, m.API.all, m.requestRate(), m.meanLatency().Round(time.Millisecond),
+		m.clusterCPU().Round(100*time.Millisecond), m.MaxRSS>>20)
 	if noop.Wall > 0 {
 		fmt.Fprintf(os.Stderr, "; no-op %s, %d revisions", noop.Wall.Round(10*time.Millisecond), noop.NewRevisions)
 	}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -24,14 +27,25 @@ type report struct {
 	scale    []scalePoint
 	// chains are the critical chains of atmosphere's full deploys, from
 	// its timing reports.
-	chains   []string
-	simulate []simulation
-	goBench  string
+	chains []string
+	// chainJobs are the Jobs of the first run's chain, component by
+	// component.
+	chainJobs []componentJobs
+	simulate  []simulation
+	goBench   string
 }
 
 type scalePoint struct {
-	nodes int
-	m     measure
+	nodes    int
+	m        measure
+	rollouts rollouts
+}
+
+// componentJobs are the Jobs a component of atmosphere's critical chain
+// ran in its first full deploy.
+type componentJobs struct {
+	component string
+	jobs      []jobSpan
 }
 
 type simulation struct{ args, output string }
@@ -129,20 +143,25 @@ func (r *report) write(path string) error {
 	p("The charts are atmosphere's (`../shared/atmosphere/charts`, cert-manager from `testdata/charts`); the values are those atmosphere rendered in its first run, read back from the release (`helm get values`), so every tool installs the same thing. ")
 	p("Every tool waits as atmosphere does: resources ready and Jobs complete. The units that are not work on the cluster (OpenStack set-up, Ansible, keycloak realms) are left out of atmosphere's run with `--skip-tags`; ")
 	p("its manifest units (the cluster issuer, the Percona XtraDB cluster, the IPMI exporter) and the objects some components apply beside their release (valkey, keystone, libvirt…) stay, so atmosphere does somewhat more than the other tools.\n\n")
-	p("| tool | wall time, median (min–max) | CPU time | new revisions | API requests | API requests/s | refused (429, 5xx) | peak RSS |\n|---|---|---|---|---|---|---|---|\n")
+	p("| tool | wall time, median (min–max) | CPU time | new revisions | API requests | API requests/s | mean API latency | API requests over 1 s | answered 429 / 5xx | control-plane CPU | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, tool := range r.order {
 		ms := r.measures[tool]
 		rss := "—"
 		if tool == "atmosphere" || tool == "atmosphere no-op" {
 			rss = fmt.Sprintf("%.0f MB", statsOf(ms, func(m measure) float64 { return float64(m.MaxRSS) / (1 << 20) }).max)
 		}
-		p("| %s | %s | %.1f s | %.0f | %.0f | %.1f | %.0f | %s |\n", tool, statsOf(ms, seconds),
+		p("| %s | %s | %.1f s | %.0f | %.0f | %.1f | %.0f ms | %.0f | %.0f / %.0f | %.1f s | %s |\n", tool, statsOf(ms, seconds),
 			statsOf(ms, func(m measure) float64 { return m.CPU.Seconds() }).median,
 			statsOf(ms, func(m measure) float64 { return float64(m.NewRevisions) }).median,
-			statsOf(ms, func(m measure) float64 { return m.Requests }).median,
+			statsOf(ms, func(m measure) float64 { return m.API.all }).median,
 			statsOf(ms, func(m measure) float64 { return m.requestRate() }).median,
-			statsOf(ms, func(m measure) float64 { return m.Refused }).max, rss)
+			statsOf(ms, func(m measure) float64 { return m.meanLatency().Seconds() * 1000 }).median,
+			statsOf(ms, func(m measure) float64 { return m.API.overSecond }).max,
+			statsOf(ms, func(m measure) float64 { return m.API.overloaded }).max,
+			statsOf(ms, func(m measure) float64 { return m.API.failed }).max,
+			statsOf(ms, func(m measure) float64 { return m.clusterCPU().Seconds() }).median, rss)
 	}
+	r.writeServerErrors(p)
 	if ms := r.measures["ansible (subset)"]; len(ms) > 0 && len(r.ansibleSubset) > 0 {
 		per := statsOf(ms, seconds).median / float64(len(r.ansibleSubset))
 		var names []string
@@ -160,18 +179,28 @@ func (r *report) write(path string) error {
 		}
 	}
 	r.whyMissed(p)
+	r.writeChainJobs(p)
 	p("\nhelmfile runs `sync --concurrency %d --skip-deps` (atmosphere's cap on concurrent Kubernetes API work is %d) with each release's `needs:` the Helm releases its atmosphere unit needs, directly or through the units left out. ", r.concurrency, r.concurrency)
 	p("`helmfile apply` is not measured: it needs the helm-diff plugin, which the Go module proxy this machine reaches does not serve. ")
-	p("The no-op rows re-run the same tool on the deployed cluster. API requests are the growth of the API server's `apiserver_request_total` over the run (all clients: the controllers and kwok too); refused is the most requests any run of the tool saw answered 429 (overloaded) or 5xx — a control plane overloaded by the deploy would refuse some.\n")
+	p("The no-op rows re-run the same tool on the deployed cluster. API requests are the growth of the API server's `apiserver_request_total` over the run (all clients: the controllers and kwok too). ")
+	p("Latency is from `apiserver_request_duration_seconds` over the run, WATCH and CONNECT left out (they last as long as the client wants); the column after it counts the requests that took longer than a second (medians, but the maximum over the runs for that and the refusals). ")
+	p("kwokctl starts the API server with `--max-requests-inflight=0` (no limit), so it refuses no request for load: an overloaded control plane shows as latency here. ")
+	p("The 429s it does answer are LISTs of a custom resource whose watch cache is still starting, just after its CRD was created (KEP-4568; `Cacher.GetList` in k8s.io/apiserver), which the client retries after the Retry-After it is given. ")
+	p("Control-plane CPU is the processor time etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok used during the run (from /proc); the machine has %d cores.\n", runtime.NumCPU())
 
 	if len(r.scale) > 0 {
 		p("\n## 4. Scale: DaemonSet-heavy components\n\n")
 		p("`atmosphere deploy --tags %s` (with the Helm releases they need) onto an empty kwok cluster of N nodes; one run each. ", strings.Join(daemonSetHeavy, ","))
 		p("The inventory asks ceph-csi-rbd for one provisioner instead of three (they keep off each other's node, and one node holds one).\n\n")
-		p("| nodes | wall time | ratio to %d node(s) | API requests/s |\n|---|---|---|---|\n", r.scale[0].nodes)
+		p("| nodes | wall time | ratio to %d node(s) | DaemonSets, their pods | first DaemonSet created → last of its pods ready | atmosphere CPU | control-plane CPU (cores busy) | by component | API requests/s | mean API latency |\n|---|---|---|---|---|---|---|---|---|---|\n", r.scale[0].nodes)
 		for _, s := range r.scale {
-			p("| %d | %.1f s | %.2f× | %.1f |\n", s.nodes, s.m.Wall.Seconds(), s.m.Wall.Seconds()/r.scale[0].m.Wall.Seconds(), s.m.requestRate())
+			ro := s.rollouts
+			p("| %d | %.1f s | %.2f× | %d, %d | %.0f s → %.0f s | %.1f s | %.1f s (%.2f) | %s | %.1f | %.0f ms |\n", s.nodes, s.m.Wall.Seconds(), s.m.Wall.Seconds()/r.scale[0].m.Wall.Seconds(),
+				ro.daemonSets, ro.pods, ro.firstCreated.Seconds(), ro.lastReady.Seconds(), s.m.CPU.Seconds(),
+				s.m.clusterCPU().Seconds(), s.m.clusterCPU().Seconds()/s.m.Wall.Seconds(), cpuByComponent(s.m.ClusterCPU),
+				s.m.requestRate(), s.m.meanLatency().Seconds()*1000)
 		}
+		r.whyScale(p)
 	}
 
 	p("\n## 5. Scheduler\n\nThe measured per-component durations of `../shared/data/` replayed through the real scheduler on a virtual clock, beside the lower bounds.\n")
@@ -243,4 +272,85 @@ func (r *report) whyMissed(p func(string, ...any)) {
 	}
 	p("A CPU profile would not move this: atmosphere's processor time is %.1f s of its %.1f s (the CPU time column); the time is the cluster's.\n",
 		statsOf(r.measures["atmosphere"], func(m measure) float64 { return m.CPU.Seconds() }).median, atm)
+}
+
+// cpuByComponent lists the control plane's processor time, the busiest
+// component first.
+func cpuByComponent(cpu map[string]time.Duration) string {
+	names := slices.Collect(maps.Keys(cpu))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(cpu[b], cpu[a]) })
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f s", strings.TrimPrefix(n, "kube-"), cpu[n].Seconds()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// whyScale explains the scale goal when the run missed it, from what the
+// cluster recorded: how much of the largest run was the DaemonSets'
+// rollout, and how busy the control plane was meanwhile.
+func (r *report) whyScale(p func(string, ...any)) {
+	if len(r.scale) < 2 {
+		return
+	}
+	first, last := r.scale[0], r.scale[len(r.scale)-1]
+	ratio := last.m.Wall.Seconds() / first.m.Wall.Seconds()
+	if ratio <= 1.5 {
+		return
+	}
+	cores := float64(runtime.NumCPU())
+	cpu := last.m.clusterCPU().Seconds()
+	p("\n**Why the goal is missed.** At %d nodes the run took %.1f s, and the last of the %d DaemonSet pods became ready %.0f s after it started (the API server's timestamps are whole seconds): the run ended when the cluster had rolled the DaemonSets out, not later. ",
+		last.nodes, last.m.Wall.Seconds(), last.rollouts.pods, last.rollouts.lastReady.Seconds())
+	p("At %d node(s) the %d pods were ready %.0f s in, of %.1f s. ", first.nodes, first.rollouts.pods, first.rollouts.lastReady.Seconds(), first.m.Wall.Seconds())
+	p("During the %d-node run the control plane used %.1f s of processor time (%s), %.2f of the machine's %.0f cores on average, while atmosphere used %.1f s: ",
+		last.nodes, cpu, cpuByComponent(last.m.ClusterCPU), cpu/last.m.Wall.Seconds(), cores, last.m.CPU.Seconds())
+	p("the simulated cluster spent %.0f ms of processor time per pod, so on %.0f cores it could not have brought those pods up in less than %.0f s (its processor time over the cores) — a floor for any tool, since atmosphere's waits only read each DaemonSet's status, at most once a second. ",
+		cpu/float64(max(last.rollouts.pods, 1))*1000, cores, cpu/cores)
+	p("Every one of those pods is created by the DaemonSet controller, bound by the scheduler and marked running by kwok through the same API server and etcd on this machine, so the rollout's time grows with the pod count; ")
+	p("on a real cluster each node's kubelet starts its own pod, and only the controller's creates and the scheduler's binds grow with the nodes. ")
+	p("A deploy tool that waits for the DaemonSets to be rolled out, as atmosphere (and `helm --wait`) must to report a working cloud, cannot end before the last pod is ready.\n")
+}
+
+// writeChainJobs lists the Jobs the critical chain's components ran, as
+// the cluster recorded them.
+func (r *report) writeChainJobs(p func(string, ...any)) {
+	if len(r.chainJobs) == 0 {
+		return
+	}
+	p("\nThe Jobs of the chain's components in the first run, as the cluster recorded them (seconds from the component's first Job's creation: created, started → completed; the API server's timestamps are whole seconds):\n\n")
+	for _, c := range r.chainJobs {
+		var parts []string
+		var end time.Duration
+		for _, j := range c.jobs {
+			parts = append(parts, fmt.Sprintf("%s %.0f, %.0f → %.0f", j.name, j.created.Seconds(), j.started.Seconds(), j.completed.Seconds()))
+			end = max(end, j.completed)
+		}
+		p("- %s: %d Jobs, the last done %.0f s after the first was created: %s\n", c.component, len(c.jobs), end.Seconds(), strings.Join(parts, "; "))
+	}
+}
+
+// writeServerErrors lists the 429 and 5xx answers each tool's runs saw, by verb,
+// resource and code, summed over its runs.
+func (r *report) writeServerErrors(p func(string, ...any)) {
+	var lines []string
+	for _, tool := range r.order {
+		sum := map[string]float64{}
+		for _, m := range r.measures[tool] {
+			for k, v := range m.API.refusedBy {
+				sum[k] += v
+			}
+		}
+		if len(sum) == 0 {
+			continue
+		}
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(sum)) {
+			parts = append(parts, fmt.Sprintf("%s ×%.0f", k, sum[k]))
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s", tool, strings.Join(parts, ", ")))
+	}
+	if len(lines) > 0 {
+		p("\nThe 429 and 5xx answers, by verb, resource and code, over all runs of each tool: %s.\n", strings.Join(lines, "; "))
+	}
 }

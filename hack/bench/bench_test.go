@@ -1,0 +1,57 @@
+package main
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+)
+
+func TestParseServed(t *testing.T) {
+	metrics := `# HELP apiserver_request_total Counter of apiserver requests.
+apiserver_request_total{code="200",component="apiserver",verb="GET"} 100
+apiserver_request_total{code="201",component="apiserver",verb="POST"} 20
+apiserver_request_total{code="429",component="apiserver",resource="pods",subresource="eviction",verb="POST"} 3
+apiserver_request_total{code="504",component="apiserver",resource="pods",verb="GET"} 2
+apiserver_request_total{code="200",component="apiserver",verb="WATCH"} 7
+apiserver_request_duration_seconds_bucket{verb="GET",le="0.5"} 90
+apiserver_request_duration_seconds_bucket{verb="GET",le="1"} 95
+apiserver_request_duration_seconds_bucket{verb="GET",le="+Inf"} 100
+apiserver_request_duration_seconds_sum{verb="GET"} 30
+apiserver_request_duration_seconds_count{verb="GET"} 100
+apiserver_request_duration_seconds_bucket{verb="WATCH",le="1"} 0
+apiserver_request_duration_seconds_sum{verb="WATCH"} 4000
+apiserver_request_duration_seconds_count{verb="WATCH"} 7
+apiserver_request_duration_seconds_bucket{verb="CONNECT",le="1"} 0
+apiserver_request_duration_seconds_count{verb="CONNECT"} 1
+apiserver_request_duration_seconds_sum{verb="POST"} 2
+apiserver_request_duration_seconds_count{verb="POST"} 20
+apiserver_request_duration_seconds_bucket{verb="POST",le="1"} 20
+`
+	got, err := parseServed([]byte(metrics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := served{all: 132, overloaded: 3, failed: 2, timed: 120, seconds: 32, overSecond: 5, refusedBy: map[string]float64{"GET pods 504": 2, "POST pods/eviction 429": 3}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseServed = %+v, want %+v", got, want)
+	}
+	m := measure{API: got.minus(served{all: 32, timed: 20, seconds: 2, refusedBy: map[string]float64{"GET pods 504": 2, "POST pods/eviction 429": 3}})}
+	if m.API.all != 100 || m.meanLatency().Seconds() != 0.3 || len(m.API.refusedBy) != 0 {
+		t.Errorf("after minus: %+v, mean latency %v; want 100 requests, 300ms", m.API, m.meanLatency())
+	}
+}
+
+func TestChainComponents(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"Critical chain (26s to its end): glance:install → nova:install", []string{"glance", "nova"}},
+		{"Critical chain (9s to its end): keystone:install → keystone:setup → glance:install", []string{"keystone", "glance"}},
+		{"no chain here", nil},
+	} {
+		if got := chainComponents(tc.line); !slices.Equal(got, tc.want) {
+			t.Errorf("chainComponents(%q) = %v, want %v", tc.line, got, tc.want)
+		}
+	}
+}
