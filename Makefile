@@ -39,7 +39,7 @@ TESTENV_FILE = $(dir $(ATMOSPHERE_TOOLS_DIR))testenv.env
 NODES ?= 3
 BENCHTIME ?= 1s
 
-.PHONY: all build test unit lint bench bench-go fuzz tools test-env-up test-env-down demo clean
+.PHONY: all build test unit lint bench bench-go fuzz fidelity-references tools test-env-up test-env-down demo clean
 
 # How long `make fuzz` runs each fuzz test, and `make test` (bounded, for CI).
 FUZZTIME ?= 2m
@@ -111,6 +111,12 @@ fuzz:
 BENCH_FLAGS ?=
 bench: tools $(HELMFILE_STAMP)
 	$(GO) run ./hack/bench --helm $(TOOLS_BIN)/helm --helmfile $(TOOLS_BIN)/helmfile --out docs/benchmarks.md $(BENCH_FLAGS)
+
+# The reference values of atmosphere's roles, rendered by the Debian
+# ansible, for the golden tests (hack/fidelity/README.md); committed under
+# testdata/fidelity/values.
+fidelity-references:
+	$(GO) run ./hack/fidelity
 
 # Only the Go benchmarks (the scheduler, the registry).
 bench-go:

@@ -1,0 +1,176 @@
+// Command fidelity renders the reference Helm values of atmosphere's roles
+// (../shared/atmosphere/roles) with the Debian ansible, for the golden
+// tests of components/stack: `make fidelity-references` runs it and writes
+// testdata/fidelity/values/<component>.json, one file per Helm component.
+//
+// Each role is rendered by its own ansible-playbook run of reference.yml:
+// the role is laid out in a temporary roles directory with its defaults,
+// vars, meta and templates, and dump.yml in place of its tasks, so that its
+// meta dependencies (openstack_helm_endpoints among them) run for real and
+// its own tasks do not. The collections under collections/ stand in for
+// what needs a live cluster or is not part of ../shared (see README.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
+)
+
+// Roles maps each Helm component of the default deployment to the role
+// that deploys it.
+var Roles = map[string]string{
+	"barbican": "barbican", "ceph-provisioners": "ceph_provisioners", "cert-manager": "cert_manager",
+	"cinder": "cinder", "coredns": "coredns", "csi": "ceph_csi_rbd", "glance": "glance", "goldpinger": "goldpinger",
+	"heat": "heat", "horizon": "horizon", "ingress-nginx": "ingress_nginx", "keycloak": "keycloak",
+	"keystone": "keystone", "kube-prometheus-stack": "kube_prometheus_stack", "libvirt": "libvirt", "loki": "loki",
+	"magnum": "magnum", "manila": "manila", "memcached": "memcached", "neutron": "neutron",
+	"node-feature-discovery": "node_feature_discovery", "nova": "nova", "octavia": "octavia",
+	"openvswitch": "openvswitch", "ovn": "ovn", "percona-xtradb-cluster-operator": "percona_xtradb_cluster_operator",
+	"placement": "placement", "prometheus-pushgateway": "prometheus_pushgateway",
+	"rabbitmq-cluster-operator": "rabbitmq_cluster_operator", "rook-ceph": "rook_ceph",
+	"rook-ceph-cluster": "rook_ceph_cluster", "staffeln": "staffeln", "valkey": "valkey", "vector": "vector",
+}
+
+func main() {
+	shared := flag.String("atmosphere", "../shared/atmosphere", "the Ansible atmosphere checkout")
+	inventory := flag.String("inventory", "testdata/fidelity/inventory", "the inventory the references are rendered for")
+	out := flag.String("out", "testdata/fidelity/values", "where the references are written")
+	only := flag.String("components", "", "render only these components, comma-separated")
+	jobs := flag.Int("jobs", 2, "ansible-playbook runs at once")
+	flag.Parse()
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range Roles {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	if *only != "" {
+		names = strings.Split(*only, ",")
+		for _, n := range names {
+			if _, ok := Roles[n]; !ok {
+				fmt.Fprintf(os.Stderr, "fidelity: --components: unknown component %q\n", n)
+				os.Exit(2)
+			}
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *shared, *inventory, *out, names, *jobs); err != nil {
+		fmt.Fprintf(os.Stderr, "fidelity: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, shared, inventory, out string, names []string, jobs int) error {
+	playbook, err := filepath.Abs("hack/fidelity/reference.yml")
+	if err != nil {
+		return err
+	}
+	here := filepath.Dir(playbook)
+	roles, err := filepath.Abs(filepath.Join(shared, "roles"))
+	if err != nil {
+		return err
+	}
+	varFiles, err := filepath.Glob(filepath.Join(inventory, "group_vars", "all", "*.yml"))
+	if err != nil || len(varFiles) == 0 {
+		return fmt.Errorf("inventory %s: no group_vars/all/*.yml", inventory)
+	}
+	bin, err := testenv.EnsureAnsible(ctx)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var failed []error
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for _, name := range names {
+		g.Go(func() error {
+			dest, err := filepath.Abs(filepath.Join(out, name+".json"))
+			if err != nil {
+				return err
+			}
+			if err := render(ctx, bin, playbook, here, roles, Roles[name], dest, varFiles); err != nil {
+				mu.Lock()
+				failed = append(failed, fmt.Errorf("%s (role %s): %w", name, Roles[name], err))
+				mu.Unlock()
+				return nil
+			}
+			fmt.Fprintf(os.Stderr, "fidelity: %s: %s\n", name, dest)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return errors.Join(failed...)
+}
+
+// render runs reference.yml for one role.
+func render(ctx context.Context, bin, playbook, here, roles, role, dest string, varFiles []string) error {
+	tmp, err := os.MkdirTemp("", "atmosphere-fidelity-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	overlay := filepath.Join(tmp, "roles", role)
+	if err := os.MkdirAll(filepath.Join(overlay, "tasks"), 0o755); err != nil {
+		return err
+	}
+	for _, d := range []string{"defaults", "vars", "meta", "templates", "files"} {
+		if _, err := os.Stat(filepath.Join(roles, role, d)); err == nil {
+			if err := os.Symlink(filepath.Join(roles, role, d), filepath.Join(overlay, d)); err != nil {
+				return err
+			}
+		}
+	}
+	dump, err := os.ReadFile(filepath.Join(here, "dump.yml"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(overlay, "tasks", "main.yml"), dump, 0o644); err != nil {
+		return err
+	}
+	args := []string{playbook, "-i", "localhost,", "-e", "fidelity_role=" + role, "-e", "fidelity_out=" + dest}
+	if v := os.Getenv("FIDELITY_VERBOSE"); v != "" {
+		args = append(args, v) // -vvv: the plugins' tracebacks
+	}
+	for _, f := range varFiles {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return err
+		}
+		args = append(args, "-e", "@"+abs)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(),
+		"ANSIBLE_ROLES_PATH="+strings.Join([]string{filepath.Join(tmp, "roles"), filepath.Join(here, "roles"), roles}, ":"),
+		"ANSIBLE_COLLECTIONS_PATH="+filepath.Join(here, "collections"),
+		"FIDELITY_CHARTS="+filepath.Join(filepath.Dir(roles), "charts"),
+		"ANSIBLE_NOCOLOR=1", "ANSIBLE_LOCALHOST_WARNING=False", "ANSIBLE_INVENTORY_UNPARSED_WARNING=False",
+		"ANSIBLE_RETRY_FILES_ENABLED=False", "ANSIBLE_LOCAL_TEMP="+filepath.Join(tmp, "ansible-tmp"),
+		"ATMOSPHERE_NETWORK_BACKEND=",
+	)
+	if raw, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%w\n%s", err, testenv.LastLines(string(raw), 12))
+	}
+	return nil
+}
