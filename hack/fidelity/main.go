@@ -31,9 +31,10 @@ import (
 )
 
 // Roles maps each Helm component of the default deployment to the role
-// that deploys it.
+// that deploys it. cert-manager is not among them: its values come from a
+// role outside ../shared, and its reference is written by hand.
 var Roles = map[string]string{
-	"barbican": "barbican", "ceph-provisioners": "ceph_provisioners", "cert-manager": "cert_manager",
+	"barbican": "barbican", "ceph-provisioners": "ceph_provisioners",
 	"cinder": "cinder", "coredns": "coredns", "csi": "ceph_csi_rbd", "glance": "glance", "goldpinger": "goldpinger",
 	"heat": "heat", "horizon": "horizon", "ingress-nginx": "ingress_nginx", "keycloak": "keycloak",
 	"keystone": "keystone", "kube-prometheus-stack": "kube_prometheus_stack", "libvirt": "libvirt", "loki": "loki",
