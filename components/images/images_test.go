@@ -7,7 +7,7 @@ import (
 
 func TestParse(t *testing.T) {
 	for _, tc := range []struct {
-		in                         string
+		in                        string
 		name, domain, tag, digest string
 	}{
 		{"quay.io/prometheus/alertmanager:v0.27.0", "quay.io/prometheus/alertmanager", "quay.io", "v0.27.0", ""},
