@@ -1,7 +1,11 @@
 package stack
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/images"
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
@@ -12,11 +16,53 @@ type Settings struct {
 	IngressClass string
 	// ClusterIssuer issues the certificates of the cloud's endpoints.
 	ClusterIssuer string
+	// Images is the image table (atmosphere's pinned one when nil).
+	Images images.Table
 }
 
 // DefaultSettings are atmosphere's defaults.
 func DefaultSettings() Settings {
-	return Settings{Config: components.DefaultConfig(), IngressClass: "atmosphere", ClusterIssuer: "atmosphere"}
+	return Settings{Config: components.DefaultConfig(), IngressClass: "atmosphere", ClusterIssuer: "atmosphere", Images: images.Default()}
+}
+
+// Render is what one component's own values are made from: the
+// deployment's settings and the chart's own default values.
+type Render struct {
+	Settings
+	// Chart is the chart's values.yaml.
+	Chart values.Values
+}
+
+// image returns the image of key from the table.
+func (r *Render) image(key string) images.Ref {
+	if r.Images == nil {
+		r.Images = images.Default()
+	}
+	return r.Images.Ref(key)
+}
+
+// repository and tag are an image's parts as Helm charts take them.
+func (r *Render) repository(key string) string { return r.image(key).Name() }
+func (r *Render) tag(key string) string        { return r.image(key).Tag }
+
+// imageTags is an openstack-helm chart's images.tags, from the table.
+func (r *Render) imageTags() map[string]any {
+	if r.Images == nil {
+		r.Images = images.Default()
+	}
+	tags, _ := values.Get(r.Chart, "images.tags")
+	m, _ := tags.(map[string]any)
+	return r.Images.Tags(m)
+}
+
+// inline writes v as one line of YAML (JSON is YAML) to embed in a values
+// document.
+func inline(v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("inline %v: %v", v, err)) // values are plain data
+	}
+	return string(raw)
 }
 
 // ownValues are the values each component gives its chart, from atmosphere's
@@ -24,8 +70,8 @@ func DefaultSettings() Settings {
 // structure (deployment modes, ingress class, node selectors, what the role
 // turns on or off); images, endpoints and passwords come with the values
 // fidelity work.
-var ownValues = map[string]func(Settings) string{
-	"ingress-nginx": func(s Settings) string {
+var ownValues = map[string]func(*Render) string{
+	"ingress-nginx": func(s *Render) string {
 		return `
 controller:
   ingressClassResource:
@@ -42,7 +88,7 @@ defaultBackend:
   enabled: true
 `
 	},
-	"cert-manager": func(Settings) string {
+	"cert-manager": func(*Render) string {
 		return `
 crds:
   enabled: true
@@ -59,7 +105,7 @@ startupapicheck:
     openstack-control-plane: enabled
 `
 	},
-	"loki": func(Settings) string {
+	"loki": func(*Render) string {
 		return `
 deploymentMode: SingleBinary
 loki:
@@ -110,7 +156,7 @@ lokiCanary:
   enabled: false
 `
 	},
-	"keycloak": func(s Settings) string {
+	"keycloak": func(s *Render) string {
 		return `
 ingress:
   enabled: true
@@ -121,7 +167,7 @@ nodeSelector:
   openstack-control-plane: enabled
 `
 	},
-	"ceph-provisioners": func(Settings) string {
+	"ceph-provisioners": func(*Render) string {
 		return `
 pod:
   labels:
@@ -138,7 +184,7 @@ manifests:
   storageclass: false
 `
 	},
-	"rook-ceph-cluster": func(Settings) string {
+	"rook-ceph-cluster": func(*Render) string {
 		return `
 clusterName: ceph
 configOverride: |
@@ -183,7 +229,7 @@ cephObjectStores:
       enabled: false
 `
 	},
-	"valkey": func(Settings) string {
+	"valkey": func(*Render) string {
 		return `
 architecture: replication
 sentinel:
@@ -198,12 +244,12 @@ replica:
 	},
 }
 
-// OwnValues returns a component's own values (empty for a component that
-// gives its chart none).
-func OwnValues(component string, s Settings) (values.Values, error) {
+// OwnValues returns a component's own values for its chart, whose default
+// values are chart (empty for a component that gives its chart none).
+func OwnValues(component string, s Settings, chart values.Values) (values.Values, error) {
 	f, ok := ownValues[component]
 	if !ok {
 		return values.Values{}, nil
 	}
-	return values.Parse(component+" own values", []byte(f(s)))
+	return values.Parse(component+" own values", []byte(f(&Render{Settings: s, Chart: chart})))
 }

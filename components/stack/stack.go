@@ -76,9 +76,10 @@ func (s *Stack) timeout(c *components.Component) time.Duration {
 }
 
 // Values returns the values a component's release is deployed with: its own
-// values with the operator's overrides laid over them.
-func (s *Stack) Values(c *components.Component) (values.Values, error) {
-	own, err := OwnValues(c.Name, s.Config)
+// values for its chart (whose default values are chart) with the operator's
+// overrides laid over them.
+func (s *Stack) Values(c *components.Component, chart values.Values) (values.Values, error) {
+	own, err := OwnValues(c.Name, s.Config, chart)
 	if err != nil {
 		return nil, fmt.Errorf("values of %s: %w", c.Name, err)
 	}
@@ -94,7 +95,7 @@ func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeplo
 	if err != nil {
 		return helmdeployer.Release{}, err
 	}
-	v, err := s.Values(c)
+	v, err := s.Values(c, ch.Values)
 	if err != nil {
 		return helmdeployer.Release{}, err
 	}

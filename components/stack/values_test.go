@@ -17,7 +17,7 @@ func TestEveryOwnValuesAndObjectsParse(t *testing.T) {
 			if _, ok := reg.Get(name); !ok {
 				t.Fatalf("own values for unknown component %s", name)
 			}
-			v, err := OwnValues(name, DefaultSettings())
+			v, err := OwnValues(name, DefaultSettings(), nil)
 			if err != nil || len(v) == 0 {
 				t.Errorf("OwnValues = %v, %v", v, err)
 			}
@@ -46,7 +46,7 @@ func TestOverridesLayerOverOwnValues(t *testing.T) {
 		"loki": {"singleBinary": map[string]any{"replicas": 3}, "lokiCanary": nil},
 	}}
 	c, _ := components.Default().Get("loki")
-	v, err := s.Values(c)
+	v, err := s.Values(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
