@@ -18,6 +18,18 @@ type Settings struct {
 	ClusterIssuer string
 	// Images is the image table (atmosphere's pinned one when nil).
 	Images images.Table
+	// Vars are the inventory's variables: the roles' operator knobs
+	// (defaults/main.yml), and the facts an operator may give instead of
+	// letting a role read them from the live cluster (ceph_csi_rbd_ceph_fsid).
+	Vars map[string]any
+	// Secret returns the secret of an inventory variable
+	// (openstack_helm_endpoints_memcached_secret_key): the inventory's value,
+	// else the deployment's generated one.
+	Secret func(name string) (string, error)
+	// ClusterSecret returns a key of a Secret of the openstack namespace
+	// that an operator made (the RabbitMQ clusters' default users, the
+	// Percona XtraDB cluster's root password).
+	ClusterSecret func(name, key string) (string, error)
 }
 
 // DefaultSettings are atmosphere's defaults.
@@ -31,6 +43,37 @@ type Render struct {
 	Settings
 	// Chart is the chart's values.yaml.
 	Chart values.Values
+
+	err error
+}
+
+// knob returns an inventory variable, or def when the inventory does not
+// set it.
+func (r *Render) knob(name string, def any) any {
+	if v, ok := r.Vars[name]; ok && v != nil {
+		return v
+	}
+	return def
+}
+
+// secret returns the secret of an inventory variable; the first error is
+// kept for OwnValues to return.
+func (r *Render) secret(name string) string {
+	if r.Secret == nil {
+		r.fail(fmt.Errorf("secret %s: no secret store", name))
+		return ""
+	}
+	v, err := r.Secret(name)
+	if err != nil {
+		r.fail(fmt.Errorf("secret %s: %w", name, err))
+	}
+	return v
+}
+
+func (r *Render) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
 }
 
 // image returns the image of key from the table.
@@ -71,6 +114,93 @@ func inline(v any) string {
 // turns on or off); images, endpoints and passwords come with the values
 // fidelity work.
 var ownValues = map[string]func(*Render) string{
+	"memcached": func(r *Render) string {
+		return `
+endpoints: ` + inline(r.endpoints("memcached")) + `
+images:
+  tags: ` + inline(r.imageTags()) + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+monitoring:
+  prometheus:
+    enabled: true
+`
+	},
+	"openvswitch": func(r *Render) string {
+		return `
+endpoints: ` + inline(r.endpoints("openvswitch")) + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+images:
+  tags: ` + inline(r.imageTags()) + `
+`
+	},
+	"goldpinger": func(r *Render) string {
+		return `
+image:
+  repository: ` + r.repository("goldpinger") + `
+goldpinger:
+  port: 30080
+extraEnv:
+  - name: USE_HOST_IP
+    value: "true"
+`
+	},
+	"node-feature-discovery": func(r *Render) string {
+		return `
+image:
+  repository: ` + r.repository("node_feature_discovery") + `
+master:
+  nodeSelector:
+    openstack-control-plane: enabled
+`
+	},
+	"prometheus-pushgateway": func(r *Render) string {
+		return `
+image:
+  repository: ` + r.repository("prometheus_pushgateway") + `
+nodeSelector:
+  openstack-control-plane: enabled
+serviceMonitor:
+  enabled: true
+  namespace: monitoring
+  additionalLabels:
+    release: kube-prometheus-stack
+  relabelings:
+    - sourceLabels: [__meta_kubernetes_pod_name]
+      targetLabel: instance
+    - regex: ^(container|endpoint|namespace|pod|service)$
+      action: labeldrop
+`
+	},
+	"percona-xtradb-cluster-operator": func(r *Render) string {
+		return `
+image: ` + r.image("percona_xtradb_cluster_operator").String() + `
+nodeSelector:
+  openstack-control-plane: enabled
+resources:
+  limits:
+    cpu: 500m
+`
+	},
+	"rook-ceph": func(r *Render) string {
+		return `
+image:
+  repository: ` + r.repository("rook_ceph") + `
+  tag: ` + r.tag("rook_ceph") + `
+nodeSelector:
+  openstack-control-plane: enabled
+resources:
+  limits:
+    cpu: 1
+# Rook manages no CSI driver: atmosphere deploys ceph-csi itself.
+csi:
+  enableRbdDriver: false
+  enableCephfsDriver: false
+`
+	},
 	"ingress-nginx": func(s *Render) string {
 		return `
 controller:
@@ -251,5 +381,10 @@ func OwnValues(component string, s Settings, chart values.Values) (values.Values
 	if !ok {
 		return values.Values{}, nil
 	}
-	return values.Parse(component+" own values", []byte(f(&Render{Settings: s, Chart: chart})))
+	r := &Render{Settings: s, Chart: chart}
+	doc := f(r)
+	if r.err != nil {
+		return nil, fmt.Errorf("%s own values: %w", component, r.err)
+	}
+	return values.Parse(component+" own values", []byte(doc))
 }
