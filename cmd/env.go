@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/bootstrap"
@@ -26,6 +28,10 @@ import (
 	"github.com/vexxhost/atmosphere-go/openstack"
 	"github.com/vexxhost/atmosphere-go/secrets"
 )
+
+// openstackNamespace is where atmosphere's operators keep the Secrets the
+// OpenStack charts' values read (RabbitMQ users, the database's root).
+const openstackNamespace = "openstack"
 
 // deployEnv is what a deploy works with: the cluster's clients, the chart
 // loader, the deployers of each kind of work, atmosphere's own state.
@@ -81,6 +87,27 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 	}
 	settings := stack.DefaultSettings()
 	settings.Config = s.Config
+	settings.Vars = inv.Vars
+	if s.ImageTable != nil {
+		settings.Images = s.ImageTable
+	}
+	settings.Secret = func(name string) (string, error) {
+		if v, ok := inv.Vars[name].(string); ok && v != "" {
+			return v, nil
+		}
+		return e.secrets.Get(ctx, secrets.VarKey(name))
+	}
+	settings.ClusterSecret = func(name, key string) (string, error) {
+		sec, err := e.clientset.CoreV1().Secrets(openstackNamespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		v, ok := sec.Data[key]
+		if !ok {
+			return "", fmt.Errorf("secret %s/%s has no key %s", openstackNamespace, name, key)
+		}
+		return string(v), nil
+	}
 	timeouts := map[string]time.Duration{}
 	if o.unitTimeout > 0 {
 		for _, c := range a.registry.Components() {

@@ -79,9 +79,14 @@ type Inventory struct {
 //go:embed keys.txt
 var keysFile string
 
-// knownKeys are the variables atmosphere's roles declare.
+// ownKeys are the variables atmosphere-go adds to the roles' own.
+var ownKeys = []string{
+	"atmosphere_image_mirror", // a registry every image is pulled from
+}
+
+// knownKeys are the variables atmosphere's roles declare, and ownKeys.
 var knownKeys = func() []string {
-	var keys []string
+	keys := slices.Clone(ownKeys)
 	for _, line := range strings.Split(keysFile, "\n") {
 		if line != "" && !strings.HasPrefix(line, "#") {
 			keys = append(keys, line)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/components"
+	imagetable "github.com/vexxhost/atmosphere-go/components/images"
 	"github.com/vexxhost/atmosphere-go/internal/suggest"
 )
 
@@ -30,6 +31,10 @@ type Settings struct {
 	// PublicHosts are the public hosts of the services, by service type
 	// ("identity"), from openstack_helm_endpoints_<service>_api_host.
 	PublicHosts map[string]string
+	// ImageTable is atmosphere's image table with the inventory's
+	// atmosphere_image_overrides, atmosphere_image_prefix,
+	// atmosphere_image_mirror and atmosphere_kubernetes_version.
+	ImageTable imagetable.Table
 }
 
 // Domain is the cloud's public domain: the keystone host without its
@@ -95,6 +100,7 @@ func (inv *Inventory) Settings() (*Settings, error) {
 			d.fail(k, "want a mapping of Helm values, got "+kind(v))
 		}
 	}
+	s.ImageTable = d.imageTable()
 	for i, x := range d.list("glance_images") {
 		s.Images = append(s.Images, d.image(fmt.Sprintf("glance_images[%d]", i), x))
 	}
@@ -377,4 +383,38 @@ func (d *decoder) network(key string, v any) bootstrap.NetworkSpec {
 		n.Subnets = append(n.Subnets, sub)
 	}
 	return n
+}
+
+// imageTable builds the image table from the inventory's image variables.
+func (d *decoder) imageTable() imagetable.Table {
+	var o imagetable.Options
+	o.Prefix, _ = d.str("atmosphere_image_prefix")
+	o.Mirror, _ = d.str("atmosphere_image_mirror")
+	o.KubernetesVersion, _ = d.str("atmosphere_kubernetes_version")
+	if v, ok := d.inv.Vars["atmosphere_image_overrides"]; ok && v != nil {
+		m, ok := v.(map[string]any)
+		if !ok {
+			d.fail("atmosphere_image_overrides", "want a mapping of image keys to references, got "+kind(v))
+			return nil
+		}
+		o.Overrides = map[string]string{}
+		for k, ref := range m {
+			s, ok := ref.(string)
+			if !ok {
+				d.fail("atmosphere_image_overrides."+k, "want an image reference, got "+kind(ref))
+				continue
+			}
+			o.Overrides[k] = s
+		}
+	}
+	t, err := imagetable.New(o)
+	if err != nil {
+		key := "atmosphere_image_overrides"
+		if o.Mirror != "" && !strings.Contains(err.Error(), key) {
+			key = "atmosphere_image_mirror"
+		}
+		d.fail(key, strings.TrimPrefix(err.Error(), key+": "))
+		return nil
+	}
+	return t
 }

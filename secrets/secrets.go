@@ -176,6 +176,19 @@ func Generate() (string, error) {
 	return string(out), nil
 }
 
+// VarKey is the key a secret inventory variable is kept under: a keystone
+// user's password (openstack_helm_endpoints_<user>_keystone_password) under
+// the key Password uses for that user ("keystone.<user>"), so that the
+// charts' values and the keystone set-up agree; any other under its name.
+func VarKey(name string) string {
+	if user, ok := strings.CutPrefix(name, "openstack_helm_endpoints_"); ok {
+		if user, ok = strings.CutSuffix(user, "_keystone_password"); ok {
+			return "keystone." + user
+		}
+	}
+	return name
+}
+
 // OverridesFrom takes the keystone passwords an inventory sets
 // (openstack_helm_endpoints_<user>_keystone_password) as overrides keyed
 // as Password keys them.

@@ -33,8 +33,9 @@ const (
 // not ported yet: the test lists how far it is, and fails once it matches
 // so that it is moved here.
 var matchingRoles = []string{
-	"goldpinger", "memcached", "node-feature-discovery", "openvswitch", "percona-xtradb-cluster-operator",
-	"prometheus-pushgateway", "rook-ceph",
+	"ceph-provisioners", "cert-manager", "coredns", "csi", "ingress-nginx", "keycloak", "libvirt", "ovn",
+	"rabbitmq-cluster-operator", "goldpinger", "memcached", "node-feature-discovery", "openvswitch",
+	"loki", "percona-xtradb-cluster-operator", "prometheus-pushgateway", "rook-ceph", "rook-ceph-cluster", "valkey", "vector",
 }
 
 func TestValuesMatchTheRoles(t *testing.T) {

@@ -19,6 +19,67 @@ import (
 // changed (generated passwords); "#after-release" one applied after the
 // component's release (it needs what the chart creates).
 var objects = map[string]func(Settings) (string, error){
+	// keycloak's Ingress, made after its release as the role's ingress role
+	// makes it: its host (keycloak_host, else keycloak.<the cloud's
+	// domain>), TLS from the cluster issuer.
+	"keycloak": func(s Settings) (string, error) {
+		host, _ := s.Vars["keycloak_host"].(string)
+		if host == "" {
+			keystone, _ := s.Vars["openstack_helm_endpoints_keystone_api_host"].(string)
+			_, domain, ok := strings.Cut(keystone, ".")
+			if !ok {
+				return "", fmt.Errorf("keycloak_host is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)")
+			}
+			host = "keycloak." + domain
+		}
+		secret := host + "-tls"
+		if v, ok := s.Vars["keycloak_host_tls_secret_name"].(string); ok && v != "" {
+			secret = v
+		}
+		class, issuer := s.IngressClass, s.ClusterIssuer
+		if v, ok := s.Vars["keycloak_ingress_class_name"].(string); ok && v != "" {
+			class = v
+		}
+		if v, ok := s.Vars["keycloak_ingress_cluster_issuer"].(string); ok && v != "" {
+			issuer = v
+		}
+		annotations := map[string]any{"cert-manager.io/cluster-issuer": issuer}
+		for _, key := range []string{"atmosphere_ingress_annotations", "keycloak_ingress_annotations"} {
+			if m, ok := s.Vars[key].(map[string]any); ok {
+				for k, v := range m {
+					annotations[k] = v
+				}
+			}
+		}
+		raw, err := yaml.Marshal(annotations)
+		if err != nil {
+			return "", err
+		}
+		return `#after-release
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: keycloak
+  annotations:
+` + indentLines(string(raw), 4) + `spec:
+  ingressClassName: ` + class + `
+  rules:
+    - host: ` + host + `
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: keycloak
+                port:
+                  number: 80
+  tls:
+    - secretName: ` + secret + `
+      hosts:
+        - ` + host + `
+`, nil
+	},
 	"cluster-issuer": func(s Settings) (string, error) {
 		return `
 apiVersion: cert-manager.io/v1
@@ -515,6 +576,18 @@ func Objects(component string, s Settings) ([]manifest.Object, error) {
 		out = append(out, manifest.Object{Unstructured: &unstructured.Unstructured{Object: m}, CreateOnly: createOnly, AfterRelease: after})
 	}
 	return out, nil
+}
+
+// indentLines indents every line of s by n spaces.
+func indentLines(s string, n int) string {
+	pad := strings.Repeat(" ", n)
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if line != "" {
+			b.WriteString(pad + line)
+		}
+	}
+	return b.String()
 }
 
 // password returns n random letters and digits.

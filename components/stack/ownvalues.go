@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/images"
@@ -45,6 +46,9 @@ type Render struct {
 	Chart values.Values
 
 	err error
+	// extra are values laid over the document a component's function
+	// returns (its storage values).
+	extra []values.Values
 }
 
 // knob returns an inventory variable, or def when the inventory does not
@@ -76,6 +80,48 @@ func (r *Render) fail(err error) {
 	}
 }
 
+// mapKnob is an inventory variable that holds a mapping (empty when unset).
+func (r *Render) mapKnob(name string) values.Values {
+	m, _ := r.knob(name, nil).(map[string]any)
+	return values.Copy(m)
+}
+
+// parse parses a YAML fragment of a component's values.
+func (r *Render) parse(doc string) values.Values {
+	v, err := values.Parse("values fragment", []byte(doc))
+	if err != nil {
+		r.fail(err)
+	}
+	return v
+}
+
+// cephFacts are what the ceph roles read from the Ceph cluster: its fsid
+// and monitors (`ceph mon dump`), the networks of its monitors and the key
+// of the Kubernetes client. They are taken from the inventory variables an
+// operator can set instead (ceph_csi_rbd_ceph_fsid, ceph_csi_rbd_monitors,
+// ceph_csi_rbd_keyring, ceph_mon_public_network, ceph_mon_cluster_network).
+type cephFacts struct {
+	fsid, keyring, publicNetwork, clusterNetwork any
+	monitors                                     any
+}
+
+func (r *Render) ceph() cephFacts {
+	return cephFacts{
+		fsid: r.knob("ceph_csi_rbd_ceph_fsid", nil), monitors: r.knob("ceph_csi_rbd_monitors", []any{}),
+		keyring: r.knob("ceph_csi_rbd_keyring", nil), publicNetwork: r.knob("ceph_mon_public_network", nil),
+		clusterNetwork: r.knob("ceph_mon_cluster_network", r.knob("ceph_mon_public_network", nil)),
+	}
+}
+
+// indent indents every line of s after the first by n more spaces (fewer
+// when n is negative).
+func indent(s string, n int) string {
+	if n < 0 {
+		return strings.ReplaceAll(s, "\n"+strings.Repeat(" ", -n), "\n")
+	}
+	return strings.ReplaceAll(s, "\n", "\n"+strings.Repeat(" ", n))
+}
+
 // image returns the image of key from the table.
 func (r *Render) image(key string) images.Ref {
 	if r.Images == nil {
@@ -84,9 +130,29 @@ func (r *Render) image(key string) images.Ref {
 	return r.Images.Ref(key)
 }
 
+// bitnami is an image as the Bitnami-style charts take it: registry,
+// repository (the path) and tag, indented under its key.
+func (r *Render) bitnami(key string, indent int) string {
+	i := r.image(key)
+	pad := "\n" + strings.Repeat(" ", indent)
+	return pad + "registry: " + inline(i.Domain) + pad + "repository: " + inline(i.Path) + pad + "tag: " + inline(i.Tag)
+}
+
+// ingressNginx is an image as the ingress-nginx chart takes it.
+func (r *Render) ingressNginx(key string, indent int, digest bool) string {
+	i := r.image(key)
+	pad := "\n" + strings.Repeat(" ", indent)
+	out := pad + "registry: " + inline(i.Domain) + pad + "image: " + inline(i.Path) + pad + "tag: " + inline(i.Tag)
+	if digest {
+		out += pad + "digest: " + inline(i.Digest)
+	}
+	return out
+}
+
 // repository and tag are an image's parts as Helm charts take them.
-func (r *Render) repository(key string) string { return r.image(key).Name() }
-func (r *Render) tag(key string) string        { return r.image(key).Tag }
+// (quoted: a tag such as 1.5 is a string, not a number).
+func (r *Render) repository(key string) string { return inline(r.image(key).Name()) }
+func (r *Render) tag(key string) string        { return inline(r.image(key).Tag) }
 
 // imageTags is an openstack-helm chart's images.tags, from the table.
 func (r *Render) imageTags() map[string]any {
@@ -114,6 +180,634 @@ func inline(v any) string {
 // turns on or off); images, endpoints and passwords come with the values
 // fidelity work.
 var ownValues = map[string]func(*Render) string{
+	"keycloak": func(r *Render) string {
+		database, _ := r.knob("keycloak_database_name", "keycloak").(string)
+		user, _ := r.knob("keycloak_database_username", "keycloak").(string)
+		return `
+# The Bitnami chart runs the upstream Keycloak image with these.
+enableDefaultInitContainers: false
+containerSecurityContext:
+  readOnlyRootFilesystem: false
+  runAsUser: 1000
+# The chart has no MySQL vendor: the JDBC URL is given as well as
+# externalDatabase.
+extraEnvVars:
+  - name: KC_FEATURES
+    value: token-exchange,admin-fine-grained-authz
+  - name: KC_PROXY
+    value: edge
+  - name: KC_DB
+    value: mysql
+  - name: KC_DB_URL
+    value: ` + inline("jdbc:mysql://percona-xtradb-haproxy.openstack:3306/"+database) + `
+  - name: KC_DB_USERNAME
+    value: ` + inline(user) + `
+  - name: KC_DB_PASSWORD
+    valueFrom:
+      secretKeyRef:
+        key: db-password
+        name: keycloak-externaldb
+command:
+  - /opt/keycloak/bin/kc.sh
+  - --verbose
+  - start
+  - --health-enabled=true
+  - --http-enabled=true
+  - --http-port=8080
+  - --hostname-strict=false
+  - --spi-events-listener-jboss-logging-success-level=info
+  - --spi-events-listener-jboss-logging-error-level=warn
+  - --transaction-xa-enabled=false
+  - --metrics-enabled=true
+auth:
+  adminPassword: ` + inline(r.secret("keycloak_admin_password")) + `
+  adminUser: ` + inline(r.knob("keycloak_admin_username", "admin")) + `
+externalDatabase:
+  host: percona-xtradb-haproxy.openstack
+  port: 3306
+  database: ` + inline(database) + `
+  user: ` + inline(user) + `
+  password: ` + inline(r.secret("keycloak_database_password")) + `
+image:` + r.bitnami("keycloak", 2) + `
+postgresql:
+  enabled: false
+production: true
+proxy: edge
+startupProbe:
+  enabled: true
+  initialDelaySeconds: 5
+  failureThreshold: 120
+nodeSelector:
+  openstack-control-plane: enabled
+metrics:
+  enabled: true
+`
+	},
+	"ovn": func(r *Render) string {
+		selector := "\n    node_selector_key: openstack-control-plane\n    node_selector_value: enabled"
+		return `
+images:
+  tags: ` + inline(r.imageTags()) + `
+labels:
+  ovn_ovsdb_nb:` + selector + `
+  ovn_ovsdb_sb:` + selector + `
+  ovn_northd:` + selector + `
+  ovn_controller_gw:` + selector + `
+volume:
+  ovn_ovsdb_nb:
+    size: 20Gi
+  ovn_ovsdb_sb:
+    size: 20Gi
+conf:
+  ovn_bgp_agent:
+    DEFAULT:
+      bgp_driver: frr_k8s
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  probes:
+    ovn_northd:
+      northd:
+        liveness:
+          enabled: true
+          params:
+            initialDelaySeconds: 30
+            timeoutSeconds: 30
+            periodSeconds: 60
+  affinity:
+    anti:
+      type:
+        default: requiredDuringSchedulingIgnoredDuringExecution
+      topologyKey:
+        default: kubernetes.io/hostname
+      weight:
+        default: 10
+  replicas:
+    ovn_ovsdb_nb: 3
+    ovn_ovsdb_sb: 3
+    ovn_northd: 3
+  sidecars:
+    ovn_logging_parser: ` + inline(r.knob("ovn_network_logging_parser_enabled", true)) + `
+    vector: ` + inline(r.knob("ovn_network_logging_parser_enabled", true)) + `
+manifests:
+  daemonset_ovn_bgp_agent: ` + inline(r.Config.BGPAgent) + `
+`
+	},
+	"libvirt": func(r *Render) string {
+		return `
+endpoints: ` + inline(r.endpoints("libvirt")) + `
+network:
+  backend:
+    - ` + inline(r.Config.NetworkBackend) + `
+images:
+  tags: ` + inline(r.imageTags()) + `
+conf:
+  libvirt:
+    listen_tcp: "0"
+    listen_tls: "1"
+    listen_addr: 0.0.0.0
+    tls_priority: NORMAL:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-TLS1.2
+  qemu:
+    default_tls_x509_verify: "1"
+    vnc_tls: "1"
+issuers:
+  libvirt:
+    kind: Issuer
+    name: libvirt-api
+  vencrypt:
+    kind: Issuer
+    name: libvirt-vnc
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  sidecars:
+    libvirt_exporter:
+      enabled: true
+      args:
+        - --libvirt.uri
+        - /run/libvirt/libvirt-sock-ro
+manifests:
+  role_cert_manager: true
+` + r.storage("libvirt")
+	},
+	"coredns": func(r *Render) string {
+		forward := func(port, upstreams, server string) string {
+			return `
+  - port: ` + port + `
+    zones:
+      - zone: .
+    plugins:
+      - name: forward
+        parameters: . ` + upstreams + `
+        configBlock: |-
+          tls_servername ` + server + `
+          health_check 5s`
+		}
+		return `
+image:
+  repository: ` + r.repository("neutron_coredns") + `
+replicaCount: 3
+prometheus:
+  service:
+    enabled: true
+service:
+  name: neutron-coredns
+  clusterIP: ` + inline(r.knob("neutron_coredns_cluster_ip", "10.96.0.20")) + `
+isClusterService: false
+servers:
+  - port: 53
+    zones:
+      - zone: .
+    plugins:
+      - name: errors
+      - name: ready
+      - name: health
+        configBlock: |-
+          lameduck 5s
+      - name: prometheus
+        parameters: 0.0.0.0:9153
+      - name: cache
+      - name: reload
+      - name: loadbalance
+      - name: forward
+        parameters: . 127.0.0.1:5301 127.0.0.1:5302` +
+			forward("5301", "tls://1.1.1.1 tls://1.0.0.1", "cloudflare-dns.com") +
+			forward("5302", "tls://8.8.8.8 tls://8.8.4.4", "dns.google") + `
+nodeSelector:
+  openstack-control-plane: enabled
+customLabels:
+  application: neutron
+  component: coredns
+deployment:
+  name: neutron-coredns
+`
+	},
+	"ingress-nginx": func(r *Render) string {
+		return `
+controller:
+  image:` + r.ingressNginx("ingress_nginx_controller", 4, true) + `
+  config:
+    proxy-buffer-size: 16k
+    worker-shutdown-timeout: 5s
+  dnsPolicy: ClusterFirstWithHostNet
+  allowSnippetAnnotations: true
+  hostNetwork: true
+  ingressClassResource:
+    name: ` + r.IngressClass + `
+  ingressClass: ` + r.IngressClass + `
+  kind: DaemonSet
+  nodeSelector:
+    openstack-control-plane: enabled
+  service:
+    type: ClusterIP
+  admissionWebhooks:
+    port: 7443
+    patch:
+      image:` + r.ingressNginx("ingress_nginx_kube_webhook_certgen", 8, true) + `
+  metrics:
+    enabled: true
+  terminationGracePeriodSeconds: 10
+defaultBackend:
+  nodeSelector:
+    openstack-control-plane: enabled
+  enabled: true
+  image:` + r.ingressNginx("ingress_nginx_default_backend", 4, false) + `
+# designate's mini-DNS, reached through the ingress controllers.
+tcp:
+  "5354": openstack/minidns:5354
+udp:
+  "5354": openstack/minidns:5354
+`
+	},
+	"rabbitmq-cluster-operator": func(r *Render) string {
+		operator := func(key string) string {
+			i := r.image(key)
+			return "\n    repository: " + inline(i.Path) + "\n    tag: " + inline(i.Tag)
+		}
+		return `
+global:
+  imageRegistry: ` + inline(r.image("rabbitmq_cluster_operator").Domain) + `
+  security:
+    allowInsecureImages: true
+rabbitmqImage:` + indent(operator("rabbitmq_server"), -2) + `
+credentialUpdaterImage:` + indent(operator("rabbitmq_credential_updater"), -2) + `
+clusterOperator:
+  fullnameOverride: rabbitmq-cluster-operator
+  nodeSelector:
+    openstack-control-plane: enabled
+  command: [/manager]
+  image:` + operator("rabbitmq_cluster_operator") + `
+msgTopologyOperator:
+  fullnameOverride: rabbitmq-messaging-topology-operator
+  nodeSelector:
+    openstack-control-plane: enabled
+  command: [/manager]
+  image:` + operator("rabbitmq_topology_operator") + `
+useCertManager: true
+`
+	},
+	"valkey": func(r *Render) string {
+		release, _ := r.knob("valkey_helm_release_name", "valkey").(string)
+		return `
+global:
+  security:
+    # atmosphere's own image repository.
+    allowInsecureImages: true
+image:` + r.bitnami("valkey", 2) + `
+auth:
+  # TLS client certificates authenticate and encrypt instead of passwords.
+  enabled: false
+  sentinel: false
+replica:
+  nodeSelector:
+    openstack-control-plane: enabled
+  podAntiAffinityPreset: hard
+  resources:
+    requests: {cpu: 500m, memory: 512Mi}
+    limits: {cpu: 1000m, memory: 1024Mi}
+sentinel:
+  enabled: true
+  image:` + r.bitnami("valkey_sentinel", 4) + `
+  primarySet: atmosphere
+tls:
+  enabled: true
+  existingSecret: ` + inline(r.knob("valkey_server_certificate_secret_name", release+"-server-certs")) + `
+  certFilename: tls.crt
+  certKeyFilename: tls.key
+  certCAFilename: ca.crt
+metrics:
+  enabled: true
+  image:` + r.bitnami("redis_exporter", 4) + `
+primary:
+  resources:
+    requests: {cpu: 500m, memory: 512Mi}
+    limits: {cpu: 1000m, memory: 1024Mi}
+`
+	},
+	"vector": func(r *Render) string {
+		// The labels are Vector templates, given to the chart as Helm
+		// template text that prints them.
+		label := func(field string) string { return inline(`{{ print "{{ ` + field + ` }}" }}`) }
+		return `
+role: Agent
+image:
+  repository: ` + r.repository("vector") + `
+  tag: ` + r.tag("vector") + `
+service:
+  enabled: false
+customConfig:
+  data_dir: /vector-data-dir
+  sources:
+    journald:
+      type: journald
+    kubernetes_logs:
+      type: kubernetes_logs
+  sinks:
+    loki_kubernetes_logs:
+      out_of_order_action: accept
+      type: loki
+      endpoint: http://loki-gateway
+      inputs: [kubernetes_logs]
+      encoding:
+        codec: text
+      labels:
+        source_type: ` + label("source_type") + `
+        node: ` + label("kubernetes.pod_node_name") + `
+        pod_namespace: ` + label("kubernetes.pod_namespace") + `
+        pod_uid: ` + label("kubernetes.pod_uid") + `
+        pod_name: ` + label("kubernetes.pod_name") + `
+        pod_ip: ` + label("kubernetes.pod_ip") + `
+        pod_label_*: ` + label("kubernetes.pod_labels") + `
+        container_name: ` + label("kubernetes.container_name") + `
+        container_image: ` + label("kubernetes.container_image") + `
+        stream: ` + label("kubernetes.stream") + `
+    loki_journald:
+      out_of_order_action: accept
+      type: loki
+      endpoint: http://loki-gateway
+      inputs: [journald]
+      encoding:
+        codec: text
+      labels:
+        source_type: ` + label("source_type") + `
+        node: ` + label("host") + `
+        unit: ` + label("_SYSTEMD_UNIT") + `
+        stream: ` + label("_TRANSPORT") + `
+extraVolumes:
+  - name: etc-machineid
+    hostPath:
+      path: /etc/machine-id
+      type: File
+extraVolumeMounts:
+  - name: etc-machineid
+    mountPath: /etc/machine-id
+    readOnly: true
+`
+	},
+	"loki": func(r *Render) string {
+		return `
+deploymentMode: SingleBinary
+loki:
+  server:
+    log_level: warn
+  image:` + r.bitnami("loki", 4) + `
+  auth_enabled: false
+  commonConfig:
+    replication_factor: 1
+  compactor:
+    working_directory: /var/loki/compactor
+    compaction_interval: 10m
+    retention_enabled: true
+    delete_request_store: filesystem
+    retention_delete_delay: 2h
+    retention_delete_worker_count: 150
+  limits_config:
+    max_label_names_per_series: 25
+    retention_period: 30d
+  rulerConfig:
+    alertmanager_url: http://alertmanager-operated.monitoring:9093
+    enable_alertmanager_v2: true
+    enable_api: true
+    rule_path: /var/loki/rules-temp
+    ring:
+      kvstore:
+        store: inmemory
+    storage:
+      type: local
+      local:
+        directory: /var/loki/rulestorage
+  storage:
+    type: filesystem
+  schemaConfig:
+    configs:
+      - from: "2024-04-01"
+        store: tsdb
+        object_store: filesystem
+        schema: v13
+        index:
+          prefix: index_
+          period: 24h
+memcached:
+  image:
+    repository: ` + r.repository("memcached") + `
+    tag: ` + r.tag("memcached") + `
+memcachedExporter:
+  image:
+    repository: ` + r.repository("prometheus_memcached_exporter") + `
+    tag: ` + r.tag("prometheus_memcached_exporter") + `
+test:
+  enabled: false
+singleBinary:
+  replicas: 1
+  nodeSelector:
+    openstack-control-plane: enabled
+  persistence:
+    size: 256Gi
+  extraVolumeMounts:
+    - name: rules
+      mountPath: /var/loki/rulestorage/fake
+  extraVolumes:
+    - name: rules
+      configMap:
+        name: loki-alerting-rules
+write:
+  replicas: 0
+read:
+  replicas: 0
+backend:
+  replicas: 0
+gateway:
+  image:` + r.bitnami("loki_gateway", 4) + `
+  nodeSelector:
+    openstack-control-plane: enabled
+lokiCanary:
+  enabled: false
+extraObjects:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: loki-alerting-rules
+      labels:
+        loki_rule: atmosphere
+    data:
+      loki-alerting-rules.yaml: |-
+        groups:
+          - name: additional-loki-rules
+            rules:
+              - alert: NovaCellNotResponding
+                expr: 'count_over_time({pod_label_component="compute"} |= "not responding and hence is being omitted from the results" [1m]) > 0'
+                labels:
+                  severity: critical
+                annotations:
+                  summary: Nova Cell is not responding. It can cause port deletion in CAPI.
+`
+	},
+	"cert-manager": func(r *Render) string {
+		image := func(key string) string {
+			return "\n    repository: " + r.repository(key) + "\n    tag: " + r.tag(key)
+		}
+		return `
+installCRDs: true
+featureGates: AdditionalCertificateOutputFormats=true
+image:` + image("cert_manager_controller") + `
+volumes:
+  - name: etc-ssl-certs
+    hostPath:
+      path: /etc/ssl/certs
+volumeMounts:
+  - name: etc-ssl-certs
+    mountPath: /etc/ssl/certs
+    readOnly: true
+nodeSelector:
+  openstack-control-plane: enabled
+webhook:
+  extraArgs:
+    - --feature-gates=AdditionalCertificateOutputFormats=true
+  nodeSelector:
+    openstack-control-plane: enabled
+  image:` + indent(image("cert_manager_webhook"), 2) + `
+cainjector:
+  nodeSelector:
+    openstack-control-plane: enabled
+  image:` + indent(image("cert_manager_cainjector"), 2) + `
+startupapicheck:
+  nodeSelector:
+    openstack-control-plane: enabled
+  image:` + indent(image("cert_manager_startupapicheck"), 2) + `
+acmesolver:
+  nodeSelector:
+    openstack-control-plane: enabled
+  image:` + indent(image("cert_manager_acmesolver"), 2) + `
+`
+	},
+	"ceph-provisioners": func(r *Render) string {
+		c := r.ceph()
+		return `
+network:
+  public: ` + inline(r.knob("ceph_provisioners_ceph_public_network", c.publicNetwork)) + `
+  cluster: ` + inline(r.knob("ceph_provisioners_ceph_cluster_network", c.clusterNetwork)) + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+conf:
+  ceph:
+    global:
+      fsid: ` + inline(c.fsid) + `
+manifests:
+  configmap_bin: false
+  configmap_bin_common: false
+  deployment_rbd_provisioner: false
+  deployment_csi_rbd_provisioner: false
+  deployment_cephfs_provisioner: false
+  job_cephfs_client_key: false
+  job_namespace_client_key_cleaner: false
+  job_namespace_client_key: false
+  storageclass: false
+` + r.storage("ceph-provisioners")
+	},
+	"csi": func(r *Render) string {
+		c := r.ceph()
+		return `
+csiConfig:
+  - clusterID: ` + inline(c.fsid) + `
+    monitors: ` + inline(c.monitors) + `
+nodeplugin:
+  httpMetrics:
+    containerPort: 8081
+  registrar:
+    image:
+      repository: ` + r.repository("csi_node_driver_registrar") + `
+  plugin:
+    image:
+      repository: ` + r.repository("csi_rbd_plugin") + `
+provisioner:
+  nodeSelector:
+    openstack-control-plane: enabled
+  provisioner:
+    image:
+      repository: ` + r.repository("csi_rbd_provisioner") + `
+  attacher:
+    image:
+      repository: ` + r.repository("csi_rbd_attacher") + `
+  resizer:
+    image:
+      repository: ` + r.repository("csi_rbd_resizer") + `
+  snapshotter:
+    image:
+      repository: ` + r.repository("csi_rbd_snapshotter") + `
+storageClass:
+  create: true
+  name: general
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+  clusterID: ` + inline(c.fsid) + `
+  pool: ` + inline(r.knob("ceph_csi_rbd_pool", "kube")) + `
+  mountOptions:
+    - discard
+secret:
+  create: true
+  userID: ` + inline(r.knob("ceph_csi_rbd_id", "kube")) + `
+  userKey: ` + inline(c.keyring) + `
+`
+	},
+	"rook-ceph-cluster": func(r *Render) string {
+		name, _ := r.knob("rook_ceph_cluster_name", "ceph").(string)
+		spec := values.Merge(values.Values{
+			"cephVersion": map[string]any{"image": r.image("ceph").String()},
+			"external":    map[string]any{"enable": true},
+			// An external cluster: the operator collects no metrics of it.
+			"monitoring": map[string]any{"metricsDisabled": true},
+		}, r.mapKnob("rook_ceph_cluster_spec"))
+		radosgw := values.Merge(r.parse(`
+auth:
+  keystone:
+    acceptedRoles: [admin, member, service]
+    implicitTenants: "true"
+    serviceUserSecretName: rook-ceph-rgw-`+name+`-creds
+    url: http://keystone-api.openstack.svc.cluster.local:5000
+protocols:
+  swift:
+    accountInUrl: true
+    versioningEnabled: true
+  s3:
+    enabled: true
+    authUseKeystone: true
+preservePoolsOnDelete: true
+metadataPool:
+  failureDomain: host
+  replicated:
+    size: 3
+dataPool:
+  failureDomain: host
+  replicated:
+    size: 3
+gateway:
+  port: 80
+  instances: 3
+  placement:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+          - matchExpressions:
+              - key: openstack-control-plane
+                operator: In
+                values: [enabled]
+`), r.mapKnob("rook_ceph_cluster_radosgw_spec"))
+		return `
+clusterName: ` + inline(name) + `
+configOverride: |
+  [client]
+  rgw_keystone accepted admin roles = admin
+cephClusterSpec: ` + inline(spec) + `
+cephBlockPools: []
+cephFileSystems: []
+cephObjectStores:
+  - name: ` + inline(name) + `
+    spec: ` + inline(radosgw) + `
+    storageClass:
+      enabled: false
+`
+	},
 	"memcached": func(r *Render) string {
 		return `
 endpoints: ` + inline(r.endpoints("memcached")) + `
@@ -177,7 +871,7 @@ serviceMonitor:
 	},
 	"percona-xtradb-cluster-operator": func(r *Render) string {
 		return `
-image: ` + r.image("percona_xtradb_cluster_operator").String() + `
+image: ` + inline(r.image("percona_xtradb_cluster_operator").String()) + `
 nodeSelector:
   openstack-control-plane: enabled
 resources:
@@ -201,177 +895,6 @@ csi:
   enableCephfsDriver: false
 `
 	},
-	"ingress-nginx": func(s *Render) string {
-		return `
-controller:
-  ingressClassResource:
-    name: ` + s.IngressClass + `
-  ingressClass: ` + s.IngressClass + `
-  kind: DaemonSet
-  nodeSelector:
-    openstack-control-plane: enabled
-  config:
-    proxy-buffer-size: 16k
-  metrics:
-    enabled: true
-defaultBackend:
-  enabled: true
-`
-	},
-	"cert-manager": func(*Render) string {
-		return `
-crds:
-  enabled: true
-nodeSelector:
-  openstack-control-plane: enabled
-webhook:
-  nodeSelector:
-    openstack-control-plane: enabled
-cainjector:
-  nodeSelector:
-    openstack-control-plane: enabled
-startupapicheck:
-  nodeSelector:
-    openstack-control-plane: enabled
-`
-	},
-	"loki": func(*Render) string {
-		return `
-deploymentMode: SingleBinary
-loki:
-  server:
-    log_level: warn
-  auth_enabled: false
-  commonConfig:
-    replication_factor: 1
-  compactor:
-    working_directory: /var/loki/compactor
-    compaction_interval: 10m
-    retention_enabled: true
-    delete_request_store: filesystem
-    retention_delete_delay: 2h
-    retention_delete_worker_count: 150
-  limits_config:
-    max_label_names_per_series: 25
-    retention_period: 30d
-  storage:
-    type: filesystem
-  schemaConfig:
-    configs:
-      - from: "2024-04-01"
-        store: tsdb
-        object_store: filesystem
-        schema: v13
-        index:
-          prefix: index_
-          period: 24h
-test:
-  enabled: false
-singleBinary:
-  replicas: 1
-  nodeSelector:
-    openstack-control-plane: enabled
-  persistence:
-    size: 256Gi
-write:
-  replicas: 0
-read:
-  replicas: 0
-backend:
-  replicas: 0
-gateway:
-  nodeSelector:
-    openstack-control-plane: enabled
-lokiCanary:
-  enabled: false
-`
-	},
-	"keycloak": func(s *Render) string {
-		return `
-ingress:
-  enabled: true
-  ingressClassName: ` + s.IngressClass + `
-  annotations:
-    cert-manager.io/cluster-issuer: ` + s.ClusterIssuer + `
-nodeSelector:
-  openstack-control-plane: enabled
-`
-	},
-	"ceph-provisioners": func(*Render) string {
-		return `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-manifests:
-  configmap_bin: false
-  configmap_bin_common: false
-  deployment_rbd_provisioner: false
-  deployment_csi_rbd_provisioner: false
-  deployment_cephfs_provisioner: false
-  job_cephfs_client_key: false
-  job_namespace_client_key_cleaner: false
-  job_namespace_client_key: false
-  storageclass: false
-`
-	},
-	"rook-ceph-cluster": func(*Render) string {
-		return `
-clusterName: ceph
-configOverride: |
-  [client]
-  rgw_keystone accepted admin roles = admin
-cephClusterSpec:
-  external:
-    enable: true
-  monitoring:
-    metricsDisabled: true
-cephBlockPools: []
-cephFileSystems: []
-cephObjectStores:
-  - name: ceph
-    spec:
-      auth:
-        keystone:
-          acceptedRoles: [admin, member, service]
-          implicitTenants: "true"
-          serviceUserSecretName: rook-ceph-rgw-ceph-creds
-          url: http://keystone-api.openstack.svc.cluster.local:5000
-      protocols:
-        swift:
-          accountInUrl: true
-          versioningEnabled: true
-        s3:
-          enabled: true
-          authUseKeystone: true
-      preservePoolsOnDelete: true
-      metadataPool:
-        failureDomain: host
-        replicated:
-          size: 3
-      dataPool:
-        failureDomain: host
-        replicated:
-          size: 3
-      gateway:
-        port: 80
-        instances: 3
-    storageClass:
-      enabled: false
-`
-	},
-	"valkey": func(*Render) string {
-		return `
-architecture: replication
-sentinel:
-  enabled: true
-primary:
-  nodeSelector:
-    openstack-control-plane: enabled
-replica:
-  nodeSelector:
-    openstack-control-plane: enabled
-`
-	},
 }
 
 // OwnValues returns a component's own values for its chart, whose default
@@ -386,5 +909,12 @@ func OwnValues(component string, s Settings, chart values.Values) (values.Values
 	if r.err != nil {
 		return nil, fmt.Errorf("%s own values: %w", component, r.err)
 	}
-	return values.Parse(component+" own values", []byte(doc))
+	v, err := values.Parse(component+" own values", []byte(doc))
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range r.extra {
+		v = values.Merge(v, x)
+	}
+	return v, nil
 }

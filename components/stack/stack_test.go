@@ -6,7 +6,6 @@ import (
 	"io"
 	"log"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
@@ -31,6 +29,8 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
+	"github.com/vexxhost/atmosphere-go/inventory"
+	"github.com/vexxhost/atmosphere-go/secrets"
 )
 
 func TestMain(m *testing.M) {
@@ -44,19 +44,38 @@ var (
 	testCharts   = filepath.Join("..", "..", "testdata", "charts")
 )
 
-// kwokValues reads the test overlay of testdata/kwok-values.yaml.
+// kwokValues are the kwok inventory's <name>_helm_values, by component
+// (the name or the release's, "_" for "-"), as a deploy maps them.
 func kwokValues(t testing.TB) map[string]values.Values {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "kwok-values.yaml"))
+	inv, err := inventory.Load(kwokInventory, func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out map[string]values.Values
-	if err := yaml.Unmarshal(raw, &out); err != nil {
+	s, err := inv.Settings()
+	if err != nil {
 		t.Fatal(err)
+	}
+	byPrefix := map[string]string{}
+	for _, c := range components.Default().Components() {
+		byPrefix[strings.ReplaceAll(c.Name, "-", "_")] = c.Name
+		if c.Release != "" {
+			byPrefix[strings.ReplaceAll(c.Release, "-", "_")] = c.Name
+		}
+	}
+	out := map[string]values.Values{}
+	for prefix, v := range s.HelmValues {
+		name, ok := byPrefix[prefix]
+		if !ok {
+			t.Fatalf("%s: %s_helm_values names no component", kwokInventory, prefix)
+		}
+		out[name] = v
 	}
 	return out
 }
+
+// kwokInventory is the inventory of the test clusters.
+const kwokInventory = "../../testdata/inventories/kwok"
 
 func newStack(t testing.TB, cfg *rest.Config, overrides map[string]values.Values) *Stack {
 	t.Helper()
@@ -68,13 +87,31 @@ func newStack(t testing.TB, cfg *rest.Config, overrides map[string]values.Values
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The kwok inventory's variables (its ceph facts among them), and
+	// secrets generated into the cluster as a deploy does.
+	inv, err := inventory.Load(kwokInventory, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := DefaultSettings()
+	settings.Vars = inv.Vars
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	store := &secrets.Store{Client: cs, Namespace: "kube-system", Name: "atmosphere-stack-test-secrets"}
+	settings.Secret = func(name string) (string, error) { return store.Get(context.Background(), secrets.VarKey(name)) }
+	settings.ClusterSecret = func(name, key string) (string, error) {
+		sec, err := cs.CoreV1().Secrets("openstack").Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		return string(sec.Data[key]), nil
+	}
 	return &Stack{
 		Charts: &charts.Loader{Catalog: charts.Default(), Sources: []charts.Source{
 			charts.DirSource{Dir: sharedCharts}, charts.DirSource{Dir: testCharts},
 		}},
 		Helm:      helmdeployer.New(f, nil),
 		Manifests: applier,
-		Config:    DefaultSettings(),
+		Config:    settings,
 		Overrides: overrides,
 		Timeouts:  testTimeouts(),
 	}

@@ -10,6 +10,16 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
+// testSettings are the defaults with what a deploy adds: an inventory's
+// public host and secrets.
+func testSettings() Settings {
+	s := DefaultSettings()
+	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com"}
+	s.Secret = func(name string) (string, error) { return name + "-secret", nil }
+	s.ClusterSecret = func(name, key string) (string, error) { return name + "-" + key, nil }
+	return s
+}
+
 func TestEveryOwnValuesAndObjectsParse(t *testing.T) {
 	reg := components.Default()
 	for name := range ownValues {
@@ -17,7 +27,7 @@ func TestEveryOwnValuesAndObjectsParse(t *testing.T) {
 			if _, ok := reg.Get(name); !ok {
 				t.Fatalf("own values for unknown component %s", name)
 			}
-			v, err := OwnValues(name, DefaultSettings(), nil)
+			v, err := OwnValues(name, testSettings(), nil)
 			if err != nil || len(v) == 0 {
 				t.Errorf("OwnValues = %v, %v", v, err)
 			}
@@ -28,7 +38,7 @@ func TestEveryOwnValuesAndObjectsParse(t *testing.T) {
 			if _, ok := reg.Get(name); !ok {
 				t.Fatalf("objects for unknown component %s", name)
 			}
-			objs, err := Objects(name, DefaultSettings())
+			objs, err := Objects(name, testSettings())
 			if err != nil || len(objs) == 0 {
 				t.Fatalf("Objects = %d, %v", len(objs), err)
 			}
@@ -83,5 +93,43 @@ func TestBadChartChangesNothing(t *testing.T) {
 	err := s.Deploy(context.Background(), c, components.Phase{Name: "install", Kind: components.Helm})
 	if err == nil || !strings.Contains(err.Error(), "valkey@0.0.0-missing is not in the catalogue") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestKeycloakIngress(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		vars                 map[string]any
+		host, secret, issuer string
+		err                  string
+	}{
+		{"from the domain", map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com"},
+			"keycloak.cloud.example.com", "keycloak.cloud.example.com-tls", "atmosphere", ""},
+		{"set", map[string]any{"keycloak_host": "sso.example.com", "keycloak_host_tls_secret_name": "sso-tls", "keycloak_ingress_cluster_issuer": "letsencrypt"},
+			"sso.example.com", "sso-tls", "letsencrypt", ""},
+		{"nothing to derive it from", nil, "", "", "", "keycloak_host is not set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := DefaultSettings()
+			s.Vars = tc.vars
+			objs, err := Objects("keycloak", s)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Objects = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || len(objs) != 1 || !objs[0].AfterRelease || objs[0].GetKind() != "Ingress" {
+				t.Fatalf("Objects = %v, %v", objs, err)
+			}
+			o := objs[0].Object
+			host, _ := values.Get(o, "spec.rules")
+			rules := host.([]any)
+			tls := o["spec"].(map[string]any)["tls"].([]any)[0].(map[string]any)
+			if rules[0].(map[string]any)["host"] != tc.host || tls["secretName"] != tc.secret ||
+				objs[0].GetAnnotations()["cert-manager.io/cluster-issuer"] != tc.issuer {
+				t.Errorf("Ingress = %v", o)
+			}
+		})
 	}
 }

@@ -291,8 +291,11 @@ func ansibleSubset(releases []release, n int) []release {
 	return out
 }
 
-// scaleVars are laid over the inventory for the scale benchmark.
-const scaleVars = "ceph_csi_rbd_helm_values:\n  provisioner:\n    replicaCount: 1\n"
+// scaleVars are laid over the inventory for the scale benchmark (a
+// variable set again replaces the inventory's: the kwok inventory's
+// ceph-csi values are repeated).
+const scaleVars = "ceph_csi_rbd_helm_values:\n  provisioner:\n    replicaCount: 1\n" +
+	"  storageClass:\n    annotations:\n      storageclass.kubernetes.io/is-default-class: \"false\"\n"
 
 // daemonSetHeavy are the components of the scale benchmark.
 var daemonSetHeavy = []string{"openvswitch", "libvirt", "kube-prometheus-stack", "goldpinger"}
