@@ -111,6 +111,9 @@ func Default() *Registry {
 
 // Shorthands for the declarations below.
 var (
+	// rabbitmq is needed by the components that make a RabbitMQ cluster of
+	// their own before their chart (its kind is the operator's).
+	rabbitmq = "rabbitmq-cluster-operator"
 	kubeAPI  = []string{ResourceKubeAPI}
 	hostLock = []string{ResourceApt, ResourceContainerd}
 )
@@ -261,14 +264,14 @@ func defaultComponents() []*Component {
 		withKinds(split(release("keystone", "keystone", openstack, chart("keystone", "0.3.17"), 229,
 			needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached"), kubeAPI),
 			Phase{Name: "setup", Kind: OpenStack, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(29)}), Manifest),
-		withCatalog(split(release("barbican", "barbican", openstack, chart("barbican", "0.3.10"), 183, needs("keystone"), kubeAPI), setup(8))),
+		withCatalog(split(release("barbican", "barbican", openstack, chart("barbican", "0.3.10"), 183, needs("keystone", rabbitmq), kubeAPI), setup(8))),
 		release("rook-ceph", "rook-ceph", "rook-ceph", chart("rook-ceph", "v1.15.9"), 7, needs("kubernetes"), kubeAPI),
 		withKinds(split(release("rook-ceph-cluster", "ceph", openstack, chart("rook-ceph-cluster", "v1.15.9"), 57,
 			needs("rook-ceph", "ceph", "keystone"), kubeAPI), setup(7)), Manifest),
 		withKinds(release("ceph-provisioners", "ceph-provisioners", openstack, chart("ceph-provisioners", "0.1.8"), 24, needs("ceph", "kubernetes"), kubeAPI), Manifest),
-		withCatalog(release("glance", "glance", openstack, chart("glance", "0.4.15"), 316, needs("keystone"), kubeAPI)),
+		withCatalog(release("glance", "glance", openstack, chart("glance", "0.4.15"), 316, needs("keystone", rabbitmq), kubeAPI)),
 		timeout(one("glance-images", OpenStack, "setup", 60, needs("glance"), nil), 30*time.Minute),
-		withCatalog(release("cinder", "cinder", openstack, chart("cinder", "0.3.23"), 328, needs("keystone", "ceph-provisioners"), kubeAPI)),
+		withCatalog(release("cinder", "cinder", openstack, chart("cinder", "0.3.23"), 328, needs("keystone", "ceph-provisioners", rabbitmq), kubeAPI)),
 		enabledWhen(release("staffeln", "staffeln", openstack, chart("staffeln", "0.1.0"), 30, needs("cinder"), nil),
 			func(c Config) bool { return c.Staffeln }),
 		withCatalog(release("placement", "placement", openstack, chart("placement", "0.3.9"), 120, needs("keystone"), kubeAPI)),
@@ -286,19 +289,19 @@ func defaultComponents() []*Component {
 		withKinds(release("libvirt", "libvirt", openstack, chart("libvirt", "1.1.0"), 12, needs("cluster-issuer"), nil), Manifest),
 		enabledWhen(release("coredns", "neutron-coredns", openstack, chart("coredns", "1.31.0"), 3, needs("kubernetes"), nil),
 			func(c Config) bool { return c.NetworkBackend != BackendOVN }),
-		withCatalog(split(release("nova", "nova", openstack, chart("nova", "0.3.46"), 231, needs("placement", "glance", "libvirt"), kubeAPI), setup(11))),
-		withCatalog(split(release("neutron", "neutron", openstack, chart("neutron", "0.3.47"), 200, needs("keystone", "ovn", "coredns"), kubeAPI),
+		withCatalog(split(release("nova", "nova", openstack, chart("nova", "0.3.46"), 231, needs("placement", "glance", "libvirt", rabbitmq), kubeAPI), setup(11))),
+		withCatalog(split(release("neutron", "neutron", openstack, chart("neutron", "0.3.47"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
 			setup(20, "nova"))),
-		withCatalog(release("heat", "heat", openstack, chart("heat", "0.3.7"), 258, needs("keystone"), kubeAPI)),
+		withCatalog(release("heat", "heat", openstack, chart("heat", "0.3.7"), 258, needs("keystone", rabbitmq), kubeAPI)),
 		// Octavia's and manila's values carry the IDs of what their set-up
 		// makes (network, security groups, ports, flavor, image), so their
 		// set-up comes before the chart, and starts as soon as nova,
 		// neutron and glance (or cinder) are set up.
-		withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia", "0.2.9"), 289, needs("keystone", "valkey"), kubeAPI), Manifest),
+		withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia", "0.2.9"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
 			setup(89, "nova", "neutron", "glance"))),
-		withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum", "0.2.9"), 290, needs("keystone"), kubeAPI),
+		withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum", "0.2.9"), 290, needs("keystone", rabbitmq), kubeAPI),
 			setup(90, "glance")), Manifest)),
-		withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila", "0.1.7"), 258, needs("keystone"), kubeAPI), Manifest),
+		withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila", "0.1.7"), 258, needs("keystone", rabbitmq), kubeAPI), Manifest),
 			setup(58, "nova", "neutron", "cinder"))),
 		release("horizon", "horizon", openstack, chart("horizon", "0.3.16"), 44, needs("keystone"), kubeAPI),
 		manifests("openstack-exporter", openstack, 16, needs("cinder", "neutron"), nil),

@@ -136,6 +136,54 @@ func (g *Graph[K]) Ancestors(key K) []K {
 	return slices.Sorted(maps.Keys(seen))
 }
 
+// Contract returns a new graph holding the given keys, in the order the
+// whole graph puts them: a node that needed a node left out now needs what
+// that one needed, through any number of nodes left out. An unknown key is
+// an error.
+func (g *Graph[K]) Contract(keys []K) (*Graph[K], error) {
+	want := map[K]bool{}
+	var unknown []K
+	for _, k := range keys {
+		if _, ok := g.nodes[k]; !ok {
+			unknown = append(unknown, k)
+		}
+		want[k] = true
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("contract: unknown nodes %v", unknown)
+	}
+	// kept returns the kept nodes key reaches through left-out ones.
+	memo := map[K][]K{}
+	var kept func(key K) []K
+	kept = func(key K) []K {
+		if out, ok := memo[key]; ok {
+			return out
+		}
+		seen := map[K]bool{}
+		for _, dep := range g.nodes[key].Needs {
+			if want[dep] {
+				seen[dep] = true
+				continue
+			}
+			for _, k := range kept(dep) {
+				seen[k] = true
+			}
+		}
+		out := slices.Sorted(maps.Keys(seen))
+		memo[key] = out
+		return out
+	}
+	sub := New[K]()
+	for k := range want {
+		n := g.nodes[k]
+		if err := sub.AddNode(k, Spec[K]{Cost: n.Cost, Resources: n.Resources, Needs: kept(k)}); err != nil {
+			return nil, err
+		}
+	}
+	return sub, nil
+}
+
 // Subgraph returns a new graph holding the given keys. With withNeeds, every
 // node they need, directly or not, is pulled in too; without, needs on nodes
 // outside the subset are dropped. An unknown key is an error.

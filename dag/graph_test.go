@@ -3,6 +3,7 @@ package dag
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +190,32 @@ func TestSubgraph(t *testing.T) {
 		})
 	}
 	if _, err := g.Subgraph([]string{"nope"}, true); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown key: err = %v, want one naming nope", err)
+	}
+}
+
+func TestContract(t *testing.T) {
+	// a → b → c → d, x → c, y alone; keep a, d, x, y.
+	g := build(t, "a:", "b: a", "c: b x", "d: c", "x:", "y:")
+	sub, err := g.Contract([]string{"a", "d", "x", "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, k := range sub.Keys() {
+		n, _ := sub.Node(k)
+		got[k] = n.Needs
+	}
+	want := map[string][]string{"a": {}, "d": {"a", "x"}, "x": {}, "y": {}}
+	for k, w := range want {
+		if !slices.Equal(got[k], w) {
+			t.Errorf("%s needs %v, want %v (graph %v)", k, got[k], w, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("contracted graph %v, want %v", got, want)
+	}
+	if _, err := g.Contract([]string{"nope"}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("unknown key: err = %v, want one naming nope", err)
 	}
 }

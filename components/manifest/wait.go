@@ -79,7 +79,8 @@ func (a *Applier) wait(ctx context.Context, objs []prepared, timeout time.Durati
 
 // Ready reports whether an object is ready, why not, and whether it failed
 // for good. Workloads are ready when rolled out; Jobs when complete; Percona
-// XtraDB clusters when their state is "ready"; any object with a Ready
+// XtraDB clusters when their state is "ready"; RabbitMQ clusters when all
+// their replicas are; any object with a Ready
 // condition when it is True; everything else at once.
 func Ready(u *unstructured.Unstructured) (ready bool, reason string, failed bool) {
 	gen, _, _ := unstructured.NestedInt64(u.Object, "metadata", "generation")
@@ -141,6 +142,15 @@ func Ready(u *unstructured.Unstructured) (ready bool, reason string, failed bool
 			}
 		}
 		return false, "job not complete", false
+	case "RabbitmqCluster":
+		// Its operator's conditions: every replica ready, and its default
+		// user's Secret made.
+		for _, c := range conditions(u) {
+			if c.kind == "AllReplicasReady" && c.status == "True" {
+				return true, "", false
+			}
+		}
+		return false, "replicas not all ready yet", false
 	case "PerconaXtraDBCluster":
 		state, _, _ := unstructured.NestedString(u.Object, "status", "state")
 		switch state {

@@ -198,13 +198,33 @@ func (e *endpointRender) secret(name string) string {
 	return e.Render.secret("openstack_helm_endpoints_" + name)
 }
 
-// host is a public host variable (openstack_helm_endpoints_<name>).
+// hostPrefixes are the first labels of the public hosts the inventory does
+// not set, under the cloud's domain: the keystone catalog's (bootstrap's
+// PublicPrefix), and three of the charts' own.
+var hostPrefixes = map[string]string{
+	"keystone_api_host": "identity", "glance_api_host": "image", "cinder_api_host": "volume",
+	"nova_api_host": "compute", "placement_api_host": "placement", "neutron_api_host": "network",
+	"heat_api_host": "orchestration", "heat_cfn_api_host": "cloudformation", "barbican_api_host": "key-manager",
+	"octavia_api_host": "load-balancer", "magnum_api_host": "container-infra", "manila_api_host": "share",
+	"rgw_host": "object-store", "designate_api_host": "dns", "ironic_api_host": "baremetal",
+	"horizon_api_host": "dashboard", "nova_novnc_host": "vnc", "magnum_registry_host": "container-infra-registry",
+}
+
+// host is a public host variable (openstack_helm_endpoints_<name>); when the
+// inventory does not set it, the service's prefix under the cloud's domain
+// (the keystone host without its first label), as the catalog has it.
 func (e *endpointRender) host(name string) string {
-	v, _ := e.knob("openstack_helm_endpoints_"+name, "").(string)
-	if v == "" {
-		e.fail(fmt.Errorf("openstack_helm_endpoints_%s is not set", name))
+	if v, _ := e.knob("openstack_helm_endpoints_"+name, "").(string); v != "" {
+		return v
 	}
-	return v
+	keystone, _ := e.knob("openstack_helm_endpoints_keystone_api_host", "").(string)
+	_, domain, ok := strings.Cut(keystone, ".")
+	prefix, known := hostPrefixes[name]
+	if !ok || !known {
+		e.fail(fmt.Errorf("openstack_helm_endpoints_%s is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)", name))
+		return ""
+	}
+	return prefix + "." + domain
 }
 
 // region is a service's region (openstack_helm_endpoints_<service>_region_name,

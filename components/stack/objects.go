@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/vexxhost/atmosphere-go/components/manifest"
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
 // objects are the Kubernetes objects each component applies itself (the
@@ -552,15 +553,82 @@ spec:
 `, issuer, commonName, secret, algorithm, size)
 }
 
+// rabbitmqClusters are the components whose charts talk to a RabbitMQ of
+// their own, rabbitmq-<chart>, which atmosphere's endpoints role makes
+// before their release (the Secret of its default user gives the chart's
+// values their message-queue user).
+var rabbitmqClusters = map[string]string{
+	"barbican": "barbican", "cinder": "cinder", "glance": "glance", "heat": "heat", "keystone": "keystone",
+	"magnum": "magnum", "manila": "manila", "neutron": "neutron", "nova": "nova", "octavia": "octavia",
+}
+
+// rabbitmqCluster is the RabbitmqCluster of a chart, as atmosphere's
+// rabbitmq role makes it, with the inventory's <chart>_rabbitmq_spec laid
+// over the spec.
+func rabbitmqCluster(s Settings, chart string) (string, error) {
+	r := &Render{Settings: s}
+	spec := r.parse(`
+delayStartSeconds: 0
+image: ` + inline(r.image("rabbitmq_server").String()) + `
+affinity:
+  nodeAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      nodeSelectorTerms:
+        - matchExpressions:
+            - key: openstack-control-plane
+              operator: In
+              values: [enabled]
+override: {}
+persistence:
+  storage: 10Gi
+rabbitmq:
+  additionalConfig: |
+    deprecated_features.permit.management_metrics_collection = true
+    vm_memory_high_watermark.relative = 0.9
+replicas: 1
+resources:
+  requests:
+    cpu: 500m
+    memory: 1Gi
+secretBackend:
+  externalSecret:
+    name: ""
+service:
+  type: ClusterIP
+terminationGracePeriodSeconds: 15
+tls: {}
+`)
+	if r.err != nil {
+		return "", r.err
+	}
+	spec = values.Merge(spec, r.mapKnob(chart+"_rabbitmq_spec"))
+	raw, err := yaml.Marshal(map[string]any{
+		"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster",
+		"metadata": map[string]any{"name": "rabbitmq-" + chart}, "spec": spec,
+	})
+	return string(raw), err
+}
+
 // Objects returns the objects a component applies itself (none for most).
 func Objects(component string, s Settings) ([]manifest.Object, error) {
 	f, ok := objects[component]
-	if !ok {
+	chart, rabbit := rabbitmqClusters[component]
+	if !ok && !rabbit {
 		return nil, nil
 	}
-	text, err := f(s)
-	if err != nil {
-		return nil, err
+	var text string
+	if ok {
+		var err error
+		if text, err = f(s); err != nil {
+			return nil, err
+		}
+	}
+	if rabbit {
+		doc, err := rabbitmqCluster(s, chart)
+		if err != nil {
+			return nil, fmt.Errorf("RabbitMQ cluster of %s: %w", component, err)
+		}
+		text = doc + "\n---\n" + text
 	}
 	var out []manifest.Object
 	for i, doc := range strings.Split(text, "\n---\n") {

@@ -138,6 +138,40 @@ func (r *Render) bitnami(key string, indent int) string {
 	return pad + "registry: " + inline(i.Domain) + pad + "repository: " + inline(i.Path) + pad + "tag: " + inline(i.Tag)
 }
 
+// openstackHelm is the start of an openstack-helm chart's values, as every
+// OpenStack role writes it: the endpoints, the images and pod labels
+// without app.kubernetes.io (the charts' selectors predate them).
+func (r *Render) openstackHelm(chart string) string {
+	return `
+endpoints: ` + inline(r.endpoints(chart)) + `
+images:
+  tags: ` + inline(r.imageTags()) + `
+`
+}
+
+// rabbitPolicy is the policy each service's RabbitMQ vhost gets: messages
+// expire after 70 s.
+func rabbitPolicy(vhost string) string {
+	return `
+  rabbitmq:
+    policies:
+      - vhost: ` + vhost + `
+        name: ha_ttl_` + vhost + `
+        definition:
+          message-ttl: 70000
+        priority: 0
+        apply-to: all
+        pattern: '^(?!(amq\.|reply_)).*'`
+}
+
+// database is the oslo.db pool settings every service gets.
+const database = `
+    database:
+      connection_recycle_time: 600
+      max_overflow: 50
+      max_pool_size: 5
+      pool_timeout: 30`
+
 // ingressNginx is an image as the ingress-nginx chart takes it.
 func (r *Render) ingressNginx(key string, indent int, digest bool) string {
 	i := r.image(key)
@@ -180,6 +214,102 @@ func inline(v any) string {
 // turns on or off); images, endpoints and passwords come with the values
 // fidelity work.
 var ownValues = map[string]func(*Render) string{
+	"placement": func(r *Render) string {
+		return r.openstackHelm("placement") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    api: 3
+conf:
+  placement:
+    DEFAULT:
+      log_config_append: null
+    database:
+      connection_recycle_time: 600
+      max_overflow: 50
+      max_pool_size: 5
+      max_retries: -1
+      pool_timeout: 30
+    oslo_messaging_notifications:
+      driver: noop` + rabbitPolicy("placement") + `
+  placement_api_uwsgi:
+    uwsgi:
+      processes: 4
+manifests:
+  ingress: false
+  service_ingress: false
+`
+	},
+	"staffeln": func(r *Render) string {
+		return r.openstackHelm("staffeln") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    api: 3
+    conductor: 3
+conf:
+  staffeln:
+    conductor:
+      backup_metadata_key: ` + inline(r.secret("staffeln_backup_metadata_key")) + `
+      retention_metadata_key: ` + inline(r.secret("staffeln_retention_metadata_key")) + database + `
+manifests:
+  ingress_api: false
+  service_ingress_api: false
+`
+	},
+	"barbican": func(r *Render) string {
+		kek := inline(r.secret("barbican_kek"))
+		return r.openstackHelm("barbican") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    api: 3
+conf:
+  barbican:
+    DEFAULT:
+      log_config_append: null` + database + `
+    oslo_messaging_notifications:
+      driver: noop
+    simple_crypto_plugin:
+      kek: ` + kek + `
+  simple_crypto_kek_rewrap:
+    old_kek: ` + kek + rabbitPolicy("barbican") + `
+manifests:
+  ingress_api: false
+  service_ingress_api: false
+`
+	},
+	"glance": func(r *Render) string {
+		return r.openstackHelm("glance") + `
+bootstrap:
+  enabled: false
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    api: 3
+conf:
+  glance:
+    DEFAULT:
+      log_config_append: null
+      show_image_direct_url: true
+      show_multiple_locations: true
+      enable_import_methods: "[]"
+      workers: 8
+    cors:
+      allowed_origins: "*"` + database + `
+    image_format:
+      disk_formats: aki,ari,qcow2,raw
+    oslo_messaging_notifications:
+      driver: noop` + rabbitPolicy("glance") + `
+manifests:
+  ingress_api: false
+  service_ingress_api: false
+` + r.storage("glance")
+	},
 	"keycloak": func(r *Render) string {
 		database, _ := r.knob("keycloak_database_name", "keycloak").(string)
 		user, _ := r.knob("keycloak_database_username", "keycloak").(string)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
@@ -79,7 +81,11 @@ func (s *Stack) timeout(c *components.Component) time.Duration {
 // values for its chart (whose default values are chart) with the operator's
 // overrides laid over them.
 func (s *Stack) Values(c *components.Component, chart values.Values) (values.Values, error) {
-	own, err := OwnValues(c.Name, s.Config, chart)
+	return s.valuesWith(c, chart, s.Config)
+}
+
+func (s *Stack) valuesWith(c *components.Component, chart values.Values, cfg Settings) (values.Values, error) {
+	own, err := OwnValues(c.Name, cfg, chart)
 	if err != nil {
 		return nil, fmt.Errorf("values of %s: %w", c.Name, err)
 	}
@@ -88,6 +94,10 @@ func (s *Stack) Values(c *components.Component, chart values.Values) (values.Val
 
 // Release builds the Helm release of a component, touching nothing.
 func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeployer.Release, error) {
+	return s.releaseWith(ctx, c, s.Config)
+}
+
+func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg Settings) (helmdeployer.Release, error) {
 	if c.Chart == nil {
 		return helmdeployer.Release{}, fmt.Errorf("%s has no chart", c.Name)
 	}
@@ -95,7 +105,7 @@ func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeplo
 	if err != nil {
 		return helmdeployer.Release{}, err
 	}
-	v, err := s.Values(c, ch.Values)
+	v, err := s.valuesWith(c, ch.Values, cfg)
 	if err != nil {
 		return helmdeployer.Release{}, err
 	}
@@ -116,10 +126,27 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	defer func() { s.record(out) }()
 	defer func() { dag.Notify(ctx, out.note()) }()
 	var release helmdeployer.Release
+	// A Secret an operator makes for the component's own objects (its
+	// RabbitMQ cluster's user) is not there before they are applied: the
+	// first rendering reads it as empty, and the values are rendered again
+	// once the objects are ready.
+	missing := false
 	if phase.Kind == components.Helm {
 		// Load and layer first: a bad chart or values change nothing.
+		first := s.Config
+		first.ClusterSecret = func(name, key string) (string, error) {
+			if s.Config.ClusterSecret == nil {
+				return "", fmt.Errorf("no cluster to read it from")
+			}
+			v, err := s.Config.ClusterSecret(name, key)
+			if apierrors.IsNotFound(err) {
+				missing = true
+				return "", nil
+			}
+			return v, err
+		}
 		var err error
-		if release, err = s.Release(ctx, c); err != nil {
+		if release, err = s.releaseWith(ctx, c, first); err != nil {
 			return err
 		}
 		// The cap on Kubernetes API work is for applying; the release's
@@ -151,6 +178,13 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		}
 	}
 	if phase.Kind == components.Helm {
+		if missing {
+			v, err := s.Values(c, release.Chart.Values)
+			if err != nil {
+				return err
+			}
+			release.Values = v
+		}
 		res, err := s.Helm.Deploy(ctx, release)
 		out.Helm = &res
 		if err != nil && s.Atomic && res.Action == helmdeployer.Upgrade && ctx.Err() == nil {

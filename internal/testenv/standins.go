@@ -2,21 +2,25 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
 // StandIns play, on the test cluster, the operators whose pods kwok never
 // runs, for the objects a deploy waits on: a PerconaXtraDBCluster gets
 // status.state "ready", cert-manager Certificates, Issuers and
-// ClusterIssuers get a Ready=True condition. Only status is written, as the
-// real operators would. They run until ctx ends.
+// ClusterIssuers get a Ready=True condition, a RabbitmqCluster gets its
+// default user's Secret (<name>-default-user) and AllReplicasReady=True.
+// Only what the real operators write is written. They run until ctx ends.
 func StandIns(ctx context.Context, cfg *rest.Config) error {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -31,11 +35,16 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 		}
 		return false
 	}
-	kinds := []struct {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	type standIn struct {
 		gvr  schema.GroupVersionResource
 		done func(*unstructured.Unstructured) bool
 		set  func(*unstructured.Unstructured)
-	}{
+	}
+	kinds := []standIn{
 		{
 			schema.GroupVersionResource{Group: "pxc.percona.com", Version: "v1", Resource: "perconaxtradbclusters"},
 			func(u *unstructured.Unstructured) bool {
@@ -48,11 +57,7 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 		},
 	}
 	for _, r := range []string{"certificates", "issuers", "clusterissuers"} {
-		kinds = append(kinds, struct {
-			gvr  schema.GroupVersionResource
-			done func(*unstructured.Unstructured) bool
-			set  func(*unstructured.Unstructured)
-		}{
+		kinds = append(kinds, standIn{
 			schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: r},
 			ready,
 			func(u *unstructured.Unstructured) {
@@ -64,6 +69,35 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 			},
 		})
 	}
+	kinds = append(kinds, standIn{
+		schema.GroupVersionResource{Group: "rabbitmq.com", Version: "v1beta1", Resource: "rabbitmqclusters"},
+		func(u *unstructured.Unstructured) bool {
+			conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+			for _, c := range conds {
+				if m, ok := c.(map[string]any); ok && m["type"] == "AllReplicasReady" && m["status"] == "True" {
+					return true
+				}
+			}
+			return false
+		},
+		func(u *unstructured.Unstructured) {
+			// The default user first, as the operator makes it before the
+			// cluster is ready; kept if it is there.
+			secret := &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Name: u.GetName() + "-default-user", Namespace: u.GetNamespace()},
+				StringData: map[string]string{"username": "default_user_" + u.GetName(), "password": randomString(24),
+					"host": u.GetName() + "." + u.GetNamespace() + ".svc", "port": "5672", "provider": "rabbitmq", "type": "rabbitmq"},
+			}
+			if _, err := cs.CoreV1().Secrets(u.GetNamespace()).Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				return
+			}
+			now := time.Now().UTC().Format(time.RFC3339)
+			_ = unstructured.SetNestedSlice(u.Object, []any{
+				map[string]any{"type": "AllReplicasReady", "status": "True", "reason": "StandIn", "lastTransitionTime": now},
+				map[string]any{"type": "ClusterAvailable", "status": "True", "reason": "StandIn", "lastTransitionTime": now},
+			}, "status", "conditions")
+		},
+	})
 	go func() {
 		tick := time.NewTicker(300 * time.Millisecond)
 		defer tick.Stop()
@@ -97,4 +131,15 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 		}
 	}()
 	return nil
+}
+
+// randomString returns n random letters.
+func randomString(n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = letters[int(b[i])%len(letters)]
+	}
+	return string(b)
 }
