@@ -88,6 +88,9 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 	settings := stack.DefaultSettings()
 	settings.Config = s.Config
 	settings.Vars = inv.Vars
+	// What the OpenStack set-up makes that the charts' values name.
+	facts := &setup.Facts{}
+	settings.Facts = facts.Of
 	if s.ImageTable != nil {
 		settings.Images = s.ImageTable
 	}
@@ -139,7 +142,7 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 		Config:    cfg,
 		Clients:   &setup.CloudClients{Connect: a.cloud(o, s, e.secrets, region)},
 		Passwords: e.secrets,
-		Facts:     &setup.Facts{},
+		Facts:     facts,
 		Log:       a.log,
 	}
 	return e, nil

@@ -81,7 +81,8 @@ var keysFile string
 
 // ownKeys are the variables atmosphere-go adds to the roles' own.
 var ownKeys = []string{
-	"atmosphere_image_mirror", // a registry every image is pulled from
+	"atmosphere_image_mirror",    // a registry every image is pulled from
+	"neutron_coredns_cluster_ip", // read by the coredns role, declared by none
 }
 
 // knownKeys are the variables atmosphere's roles declare, and ownKeys.

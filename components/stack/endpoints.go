@@ -217,11 +217,21 @@ func (e *endpointRender) host(name string) string {
 	if v, _ := e.knob("openstack_helm_endpoints_"+name, "").(string); v != "" {
 		return v
 	}
+	prefix, known := hostPrefixes[name]
+	if !known {
+		e.fail(fmt.Errorf("openstack_helm_endpoints_%s is not set", name))
+		return ""
+	}
+	return e.derivedHost(prefix)
+}
+
+// derivedHost is prefix under the cloud's domain (the keystone host without
+// its first label).
+func (e *endpointRender) derivedHost(prefix string) string {
 	keystone, _ := e.knob("openstack_helm_endpoints_keystone_api_host", "").(string)
 	_, domain, ok := strings.Cut(keystone, ".")
-	prefix, known := hostPrefixes[name]
-	if !ok || !known {
-		e.fail(fmt.Errorf("openstack_helm_endpoints_%s is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)", name))
+	if !ok {
+		e.fail(fmt.Errorf("no public host for %s: openstack_helm_endpoints_keystone_api_host, which gives the cloud's domain, is not set", prefix))
 		return ""
 	}
 	return prefix + "." + domain

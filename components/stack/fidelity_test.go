@@ -33,7 +33,8 @@ const (
 // not ported yet: the test lists how far it is, and fails once it matches
 // so that it is moved here.
 var matchingRoles = []string{
-	"barbican", "ceph-provisioners", "cert-manager", "coredns", "csi", "glance", "ingress-nginx", "keycloak", "libvirt",
+	"barbican", "ceph-provisioners", "cert-manager", "cinder", "coredns", "csi", "glance", "heat", "horizon",
+	"ingress-nginx", "keycloak", "keystone", "libvirt", "magnum", "manila", "octavia",
 	"ovn", "placement", "staffeln",
 	"rabbitmq-cluster-operator", "goldpinger", "memcached", "node-feature-discovery", "openvswitch",
 	"loki", "percona-xtradb-cluster-operator", "prometheus-pushgateway", "rook-ceph", "rook-ceph-cluster", "valkey", "vector",

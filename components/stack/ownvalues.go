@@ -3,6 +3,8 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vexxhost/atmosphere-go/components"
@@ -27,6 +29,9 @@ type Settings struct {
 	// (openstack_helm_endpoints_memcached_secret_key): the inventory's value,
 	// else the deployment's generated one.
 	Secret func(name string) (string, error)
+	// Facts returns what a component's OpenStack set-up made that its
+	// values name (manila's flavor ID, octavia's network), by key.
+	Facts func(component string) map[string]string
 	// ClusterSecret returns a key of a Secret of the openstack namespace
 	// that an operator made (the RabbitMQ clusters' default users, the
 	// Percona XtraDB cluster's root password).
@@ -78,6 +83,59 @@ func (r *Render) fail(err error) {
 	if r.err == nil {
 		r.err = err
 	}
+}
+
+// fact is what a component's set-up made (its facts), else the inventory
+// variable at path (a role's registered result, given by the operator).
+func (r *Render) fact(component, key, path string) any {
+	if r.Facts != nil {
+		if v, ok := r.Facts(component)[key]; ok {
+			return v
+		}
+	}
+	parts := strings.Split(path, ".")
+	v := r.knob(parts[0], nil)
+	for _, p := range parts[1:] {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(x) {
+				return ""
+			}
+			v = x[i]
+		default:
+			return ""
+		}
+	}
+	if v == nil {
+		return ""
+	}
+	return v
+}
+
+// healthManagers are octavia's health managers' addresses, sorted and
+// joined: the set-up's fact, else the inventory's
+// _octavia_controller_ip_port_list.
+func (r *Render) healthManagers() string {
+	if r.Facts != nil {
+		if v, ok := r.Facts("octavia")["controller_ip_port_list"]; ok {
+			list := strings.Split(v, ",")
+			slices.Sort(list)
+			return strings.Join(list, ",")
+		}
+	}
+	var list []string
+	if xs, ok := r.knob("_octavia_controller_ip_port_list", nil).([]any); ok {
+		for _, x := range xs {
+			if s, ok := x.(string); ok {
+				list = append(list, s)
+			}
+		}
+	}
+	slices.Sort(list)
+	return strings.Join(list, ",")
 }
 
 // mapKnob is an inventory variable that holds a mapping (empty when unset).
@@ -214,6 +272,455 @@ func inline(v any) string {
 // turns on or off); images, endpoints and passwords come with the values
 // fidelity work.
 var ownValues = map[string]func(*Render) string{
+	"octavia": func(r *Render) string {
+		// The Secret of the amphorae's SSH key (the role looks it up on
+		// the cluster; octavia-ssh-key, as the keypair, when not given).
+		sshKeySecret := r.fact("octavia", "ssh_key_secret", "octavia_ssh_key_secret.resources.0.metadata.name")
+		if sshKeySecret == "" {
+			sshKeySecret = "octavia-ssh-key"
+		}
+		jobboardDefault, _ := r.knob("octavia_jobboard_default_secret_name", "valkey-server-certs").(string)
+		jobboardSentinel, _ := r.knob("octavia_jobboard_sentinel_secret_name", "valkey-server-certs").(string)
+		type mount struct{ name, path, secret string }
+		server := mount{"octavia-server-ca", "/etc/octavia/certs/server", "octavia-server-ca"}
+		client := mount{"octavia-client-certs", "/etc/octavia/certs/client", "octavia-client-certs"}
+		jbDefault := mount{"octavia-jobboard-default-ca", "/etc/octavia/certs/jobboard-default", jobboardDefault}
+		jbSentinel := mount{"octavia-jobboard-sentinel-ca", "/etc/octavia/certs/jobboard-sentinel", jobboardSentinel}
+		// Each service mounts the certificates; the worker also the
+		// amphorae's SSH key. The lists' order is the role's.
+		mounts := func(ms, vs []mount, sshKey bool) map[string]any {
+			var vm, vol []any
+			for _, m := range ms {
+				vm = append(vm, map[string]any{"name": m.name, "mountPath": m.path})
+			}
+			for _, m := range vs {
+				vol = append(vol, map[string]any{"name": m.name, "secret": map[string]any{"secretName": m.secret}})
+			}
+			if sshKey {
+				vm = append(vm, map[string]any{"name": "octavia-amphora-ssh-key", "mountPath": "/var/lib/octavia/.ssh", "readOnly": true})
+				vol = append(vol, map[string]any{"name": "octavia-amphora-ssh-key", "secret": map[string]any{
+					"secretName": sshKeySecret, "defaultMode": 0o444}})
+			}
+			return map[string]any{"volumeMounts": vm, "volumes": vol}
+		}
+		usual := []mount{server, client, jbDefault, jbSentinel}
+		controller := func(key, path string) string {
+			return "\n      " + key + ": " + inline(r.fact("octavia", key, path))
+		}
+		return `
+# The chart's Jobs as Helm hooks (openstack-helm review 965887).
+helm3_hook: true` + r.openstackHelm("octavia") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  mounts:
+    octavia_api:
+      octavia_api: ` + inline(mounts(usual, usual, false)) + `
+    octavia_worker:
+      octavia_worker: ` + inline(mounts([]mount{server, jbDefault, jbSentinel, client}, []mount{jbDefault, jbSentinel, server, client}, true)) + `
+    octavia_housekeeping:
+      octavia_housekeeping: ` + inline(mounts(usual, usual, false)) + `
+    octavia_health_manager:
+      octavia_health_manager: ` + inline(mounts(usual, usual, false)) + `
+  replicas:
+    api: 3
+    worker: 3
+    housekeeping: 3
+conf:
+  octavia:
+    DEFAULT:
+      log_config_append: null
+    api_settings:
+      default_provider_driver: amphorav2
+      enabled_provider_drivers: "amphorav2:'The v2 amphora driver.',amphora:'The Octavia Amphora driver.',octavia:'Deprecated name of Amphora driver.'"
+    certificates:
+      ca_certificate: /etc/octavia/certs/server/ca.crt
+      ca_private_key: /etc/octavia/certs/server/tls.key
+      ca_private_key_passphrase: null
+      endpoint_type: internalURL
+    cinder:
+      endpoint_type: internalURL
+    controller_worker:` +
+			controller("amp_boot_network_list", "_octavia_management_network.id") +
+			controller("amp_flavor_id", "_octavia_amphora_flavor.flavor.id") +
+			controller("amp_image_owner_id", "_octavia_amphora_image.images.0.owner") +
+			controller("amp_secgroup_list", "_octavia_amphora_sg.security_group.id") +
+			controller("amp_ssh_key_name", "octavia_amphora_ssh_keypair.keypair.name") + `
+      client_ca: /etc/octavia/certs/client/ca.crt
+      volume_driver: volume_cinder_driver
+      workers: 4` + database + `
+    glance:
+      endpoint_type: internalURL
+    haproxy_amphora:
+      client_cert: /etc/octavia/certs/client/tls-combined.pem
+      server_ca: /etc/octavia/certs/server/ca.crt
+    health_manager:
+      controller_ip_port_list: ` + inline(r.healthManagers()) + `
+      heartbeat_key: ` + inline(r.secret("octavia_heartbeat_key")) + `
+    oslo_messaging_notifications:
+      driver: noop
+    neutron:
+      endpoint_type: internalURL
+      valid_interfaces: internal
+    nova:
+      endpoint_type: internalURL
+    service_auth:
+      endpoint_type: internalURL
+    task_flow:
+      jobboard_expiration_time: 100
+      jobboard_redis_sentinel: atmosphere
+      jobboard_redis_backend_ssl_options: ssl:True,ssl_keyfile:/etc/octavia/certs/jobboard-default/tls.key,ssl_certfile:/etc/octavia/certs/jobboard-default/tls.crt,ssl_ca_certs:/etc/octavia/certs/jobboard-default/ca.crt,ssl_cert_reqs:required
+      jobboard_redis_sentinel_ssl_options: ssl:True,ssl_keyfile:/etc/octavia/certs/jobboard-sentinel/tls.key,ssl_certfile:/etc/octavia/certs/jobboard-sentinel/tls.crt,ssl_ca_certs:/etc/octavia/certs/jobboard-sentinel/ca.crt,ssl_cert_reqs:required` + rabbitPolicy("octavia") + `
+manifests:
+  ingress_api: false
+  service_ingress_api: false
+`
+	},
+	"manila": func(r *Render) string {
+		e := &endpointRender{Render: r}
+		release, _ := r.knob("manila_helm_release_name", "manila").(string)
+		return r.openstackHelm("manila") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  mounts:
+    manila_share:
+      manila_share:
+        volumeMounts:
+          - name: ssh-keys
+            mountPath: /etc/manila/ssh-keys
+        volumes:
+          - name: ssh-keys
+            secret:
+              secretName: ` + inline(release+"-ssh-keys") + `
+  replicas:
+    api: 3
+    scheduler: 3
+bootstrap:
+  structured:
+    flavors: null
+    images: null
+dependencies:
+  static:
+    share:
+      pod:
+        - requireSameNode: true
+          labels:
+            application: openvswitch
+            component: server
+conf:
+  manila:
+    DEFAULT:
+      host: manila-share-worker
+      osapi_share_workers: 4` + database + `
+    generic:
+      connect_share_server_to_tenant_network: true
+      limit_ssh_access: true
+      path_to_private_key: /etc/manila/ssh-keys/id_rsa
+      path_to_public_key: /etc/manila/ssh-keys/id_rsa.pub
+      service_image_name: ` + inline(r.knob("manila_image_name", "manila-service-image")) + `
+      service_instance_boot_from_volume: true
+      service_instance_boot_volume_size: 20
+      service_instance_flavor_id: ` + inline(r.fact("manila", "service_instance_flavor_id", "_manila_flavor.flavor.id")) + `
+      service_instance_security_group: manila-service-security-group
+    oslo_messaging_notifications:
+      driver: noop
+    nova:
+      api_microversion: 2.60
+      endpoint_type: internalURL
+      region_name: ` + inline(e.region("nova")) + `
+    glance:
+      endpoint_type: internalURL
+      region_name: ` + inline(e.region("glance")) + rabbitPolicy("manila") + `
+manifests:
+  ingress_api: false
+  service_ingress_api: false
+`
+	},
+	"magnum": func(r *Render) string {
+		e := &endpointRender{Render: r}
+		client := func(service string, internal bool) string {
+			out := "\n      region_name: " + inline(e.region(service))
+			if internal {
+				out = "\n      endpoint_type: internalURL" + out
+			}
+			return out
+		}
+		caBundle, _ := r.knob("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt").(string)
+		return r.openstackHelm("magnum") + `
+conf:
+  magnum:
+    DEFAULT:
+      log_config_append: null
+    api:
+      workers: 4
+    barbican_client:` + client("barbican", true) + `
+    capi_client:
+      ca_file: /etc/ssl/certs/ca-certificates.crt
+      endpoint_type: internalURL
+    cinder_client:` + client("cinder", true) + `
+    cluster_template:
+      kubernetes_allowed_network_drivers: calico, cilium
+      kubernetes_default_network_driver: calico
+    conductor:
+      workers: 4` + database + `
+    drivers:
+      verify_ca: false
+    glance_client:` + client("glance", true) + `
+    heat_client:` + client("heat", true) + `
+    keystone_auth:
+      auth_url: http://keystone-api.openstack.svc.cluster.local:5000/v3
+      user_domain_name: service
+      username: ` + inline("magnum-"+e.region("magnum")) + `
+      password: ` + inline(e.secret("magnum_keystone_password")) + `
+      # magnum talks to keystone's public interface only.
+      insecure: true
+    keystone_authtoken:
+      insecure: true
+    magnum_client:` + client("magnum", false) + `
+    manila_client:` + client("manila", true) + `
+    neutron_client:` + client("neutron", true) + `
+    nova_client:
+      api_version: 2.15` + client("nova", true) + `
+    octavia_client:` + client("octavia", true) + rabbitPolicy("magnum") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    api: 3
+    conductor: 3
+  mounts:
+    magnum_conductor:
+      magnum_conductor:
+        volumeMounts:
+          - name: ca-certificates
+            mountPath: /etc/ssl/certs/ca-certificates.crt
+            readOnly: true
+        volumes:
+          - name: ca-certificates
+            hostPath:
+              path: ` + inline(caBundle) + `
+manifests:
+  ingress_api: false
+  service_ingress_api: false
+`
+	},
+	"keystone": func(r *Render) string {
+		e := &endpointRender{Render: r}
+		identity, dashboard := e.host("keystone_api_host"), e.host("horizon_api_host")
+		domains := r.keystoneDomains()
+		caBundle, _ := r.knob("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt").(string)
+		return r.openstackHelm("keystone") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    api: 3
+  mounts:
+    keystone_api:
+      keystone_api:
+        volumeMounts: ` + inline(r.keystoneMounts(domains, caBundle)) + `
+        volumes:
+          - name: keystone-openid-metadata
+            configMap:
+              name: keystone-openid-metadata
+          - name: ca-certificates
+            hostPath:
+              path: ` + inline(caBundle) + `
+conf:
+  keystone:
+    DEFAULT:
+      log_config_append: null
+    auth:
+      methods: password,token,openid,application_credential
+    cors:
+      allowed_origins: "*"` + database + `
+    openid:
+      remote_id_attribute: HTTP_OIDC_ISS
+    federation:
+      trusted_dashboard:
+        type: multistring
+        values:
+          - http://localhost:9990/auth/websso/
+          - ` + inline("https://"+dashboard+"/auth/websso/") + `
+    oslo_messaging_notifications:
+      driver: noop
+  wsgi_keystone: ` + inline(r.keystoneWSGI(domains, identity, dashboard)) + `
+  ks_domains: ` + inline(ksDomains(domains)) + rabbitPolicy("keystone") + `
+manifests:
+  job_credential_cleanup: false
+  ingress_api: false
+  service_ingress_api: false
+`
+	},
+	"horizon": func(r *Render) string {
+		e := &endpointRender{Render: r}
+		dashboard, identity := e.host("horizon_api_host"), e.host("keystone_api_host")
+		realm, _ := r.knob("keystone_keycloak_realm", "atmosphere").(string)
+		label, _ := r.knob("keystone_keycloak_realm_name", "Atmosphere").(string)
+		// One identity provider per keystone domain (keystone_domains), or
+		// the one realm.
+		idps := []any{map[string]any{"label": label, "name": realm, "idp": realm, "protocol": "openid"}}
+		if domains, ok := r.knob("keystone_domains", nil).([]any); ok && len(domains) > 0 {
+			idps = nil
+			for i, d := range domains {
+				m, _ := d.(map[string]any)
+				if i == 0 {
+					realm, _ = m["name"].(string)
+				}
+				idps = append(idps, map[string]any{"label": m["label"], "name": m["name"], "idp": m["name"], "protocol": "openid"})
+			}
+		}
+		pyBool := func(b bool) string {
+			if b {
+				return `"True"`
+			}
+			return `"False"`
+		}
+		issuer, _ := r.knob("cluster_issuer_type", "self-signed").(string)
+		backup := true
+		if v, ok := values.Get(r.mapKnob("cinder_helm_values"), "manifests.deployment_backup"); ok {
+			backup, _ = v.(bool)
+		}
+		fsGroup := "\n      pod:\n        fsGroup: 42424"
+		return r.openstackHelm("horizon") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  security_context:
+    horizon:` + fsGroup + `
+    db_sync:` + fsGroup + `
+    tests:` + fsGroup + `
+  replicas:
+    server: 3
+conf:
+  horizon:
+    local_settings:
+      config:
+        disallow_iframe_embed: "True"
+        allowed_hosts: [` + inline(dashboard) + `]
+        secure_proxy_ssl_header: "True"
+        horizon_images_upload_mode: direct
+        openstack_enable_password_retrieve: "True"
+        auth:
+          sso:
+            enabled: true
+            initial_choice: ` + inline(realm) + `
+          idp_mapping: ` + inline(idps) + `
+        raw:
+          OPENSTACK_SSL_NO_VERIFY: ` + pyBool(issuer == "self-signed") + `
+          WEBSSO_KEYSTONE_URL: ` + inline("https://"+identity+"/v3") + `
+          LOGOUT_URL: ` + inline("https://"+identity+"/v3/auth/OS-FEDERATION/identity_providers/redirect?logout=https://"+dashboard+"/auth/logout/") + `
+        openstack_cinder_features:
+          enable_backup: ` + pyBool(backup) + `
+    extra_panels:
+      - designatedashboard
+      - heat_dashboard
+      - ironic_ui
+      - magnum_ui
+      - manila_ui
+      - monitoring
+      - neutron_vpnaas_dashboard
+      - octavia_dashboard` + rabbitPolicy("horizon") + `
+manifests:
+  ingress_api: false
+  service_ingress_api: false
+`
+	},
+	"heat": func(r *Render) string {
+		return r.openstackHelm("heat") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    api: 3
+    cfn: 3
+    cloudwatch: 3
+    engine: 3
+conf:
+  heat:
+    DEFAULT:
+      auth_encryption_key: ` + inline(r.secret("heat_auth_encryption_key")) + `
+      default_deployment_signal_transport: HEAT_SIGNAL
+      default_software_config_transport: POLL_SERVER_HEAT
+      log_config_append: null
+      num_engine_workers: 8
+      region_name_for_services: ` + inline((&endpointRender{Render: r}).region("heat")) + `
+      rpc_response_timeout: 600
+      server_keystone_endpoint_type: public
+    clients_keystone:
+      endpoint_type: publicURL` + database + `
+    ec2authtoken:
+      auth_uri: http://keystone-api.openstack.svc.cluster.local:5000
+    heat_api:
+      workers: 8
+    heat_api_cfn:
+      workers: 8
+    heat_api_cloudwatch:
+      workers: 8
+    oslo_messaging_notifications:
+      driver: noop` + rabbitPolicy("heat") + `
+manifests:
+  ingress_api: false
+  ingress_cfn: false
+  service_ingress_api: false
+  service_ingress_cfn: false
+`
+	},
+	"cinder": func(r *Render) string {
+		region := (&endpointRender{Render: r}).region("cinder")
+		policy := "{}"
+		if r.Config.Staffeln {
+			// A backup staffeln made is deleted only by an admin or
+			// through staffeln, which keeps its retention.
+			policy = inline(map[string]any{"backup:delete": "rule:admin_api or (project_id:%(project_id)s and http://staffeln-api:8808/v1/backup?backup_id=%(id)s)"})
+		}
+		return r.openstackHelm("cinder") + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    api: 3
+    scheduler: 3
+  mounts:
+    cinder_volume:
+      cinder_volume:
+        volumeMounts:
+          - name: cinder-tmp
+            mountPath: /var/lib/cinder/tmp
+        volumes:
+          - name: cinder-tmp
+            emptyDir: {}
+  security_context:
+    cinder_volume:
+      container:
+        cinder_volume:
+          privileged: true
+conf:
+  policy: ` + policy + `
+  cinder:
+    DEFAULT:
+      allowed_direct_url_schemes: cinder
+      log_config_append: null
+      os_region_name: ` + inline(region) + `
+      volume_usage_audit_period: hour
+      volume_name_template: volume-%s
+      image_conversion_disable: true
+      osapi_volume_workers: 8
+    barbican:
+      barbican_endpoint_type: internal
+    cors:
+      allowed_origins: "*"` + database + `
+    oslo_messaging_notifications:
+      driver: noop
+    privsep_osbrick:
+      helper_command: sudo cinder-rootwrap /etc/cinder/rootwrap.conf privsep-helper --config-file /etc/cinder/cinder.conf` + rabbitPolicy("cinder") + `
+manifests:
+  ingress_api: false
+  job_clean: false
+  service_ingress_api: false
+` + r.storage("cinder")
+	},
 	"placement": func(r *Render) string {
 		return r.openstackHelm("placement") + `
 pod:

@@ -92,9 +92,31 @@ func (s *Stack) valuesWith(c *components.Component, chart values.Values, cfg Set
 	return values.Merge(own, s.Overrides[c.Name]), nil
 }
 
-// Release builds the Helm release of a component, touching nothing.
+// Release builds the Helm release of a component, touching nothing. A
+// Secret an operator has not made yet (a RabbitMQ cluster's user, before
+// the component's objects are applied) reads as empty.
 func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeployer.Release, error) {
-	return s.releaseWith(ctx, c, s.Config)
+	cfg, _ := s.lenient()
+	return s.releaseWith(ctx, c, cfg)
+}
+
+// lenient returns the settings with cluster Secrets that are not there yet
+// read as empty, and whether one was.
+func (s *Stack) lenient() (Settings, *bool) {
+	missing := new(bool)
+	cfg := s.Config
+	cfg.ClusterSecret = func(name, key string) (string, error) {
+		if s.Config.ClusterSecret == nil {
+			return "", fmt.Errorf("no cluster to read it from")
+		}
+		v, err := s.Config.ClusterSecret(name, key)
+		if apierrors.IsNotFound(err) {
+			*missing = true
+			return "", nil
+		}
+		return v, err
+	}
+	return cfg, missing
 }
 
 func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg Settings) (helmdeployer.Release, error) {
@@ -130,21 +152,9 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	// RabbitMQ cluster's user) is not there before they are applied: the
 	// first rendering reads it as empty, and the values are rendered again
 	// once the objects are ready.
-	missing := false
+	first, missing := s.lenient()
 	if phase.Kind == components.Helm {
 		// Load and layer first: a bad chart or values change nothing.
-		first := s.Config
-		first.ClusterSecret = func(name, key string) (string, error) {
-			if s.Config.ClusterSecret == nil {
-				return "", fmt.Errorf("no cluster to read it from")
-			}
-			v, err := s.Config.ClusterSecret(name, key)
-			if apierrors.IsNotFound(err) {
-				missing = true
-				return "", nil
-			}
-			return v, err
-		}
 		var err error
 		if release, err = s.releaseWith(ctx, c, first); err != nil {
 			return err
@@ -178,7 +188,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		}
 	}
 	if phase.Kind == components.Helm {
-		if missing {
+		if *missing {
 			v, err := s.Values(c, release.Chart.Values)
 			if err != nil {
 				return err

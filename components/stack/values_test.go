@@ -14,7 +14,8 @@ import (
 // public host and secrets.
 func testSettings() Settings {
 	s := DefaultSettings()
-	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com"}
+	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
+		"openstack_helm_endpoints_region_name": "RegionOne"}
 	s.Secret = func(name string) (string, error) { return name + "-secret", nil }
 	s.ClusterSecret = func(name, key string) (string, error) { return name + "-" + key, nil }
 	return s

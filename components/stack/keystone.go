@@ -1,0 +1,167 @@
+package stack
+
+import (
+	"net/url"
+	"strings"
+)
+
+// keystoneDomain is a keystone domain federated with a Keycloak realm
+// (keystone_domains; by default the one realm of the keystone_keycloak_*
+// variables).
+type keystoneDomain struct {
+	name, label, serverURL, internalURL, userRealm, adminClientID, adminUser, adminPassword, realm string
+}
+
+// keystoneDomains are the inventory's keystone_domains, or atmosphere's
+// default: one domain for the realm atmosphere makes in its Keycloak.
+func (r *Render) keystoneDomains() []keystoneDomain {
+	str := func(name, def string) string {
+		v, _ := r.knob(name, def).(string)
+		return v
+	}
+	if list, ok := r.knob("keystone_domains", nil).([]any); ok && len(list) > 0 {
+		var out []keystoneDomain
+		for _, x := range list {
+			m, _ := x.(map[string]any)
+			get := func(k string) string { s, _ := m[k].(string); return s }
+			out = append(out, keystoneDomain{
+				name: get("name"), label: get("label"), serverURL: get("keycloak_server_url"),
+				internalURL: get("keycloak_server_internal_url"), userRealm: get("keycloak_user_realm_name"),
+				adminClientID: get("keycloak_admin_client_id"), adminUser: get("keycloak_admin_user"),
+				adminPassword: get("keycloak_admin_password"), realm: get("keycloak_realm"),
+			})
+		}
+		return out
+	}
+	password, _ := r.knob("keystone_keycloak_admin_password", nil).(string)
+	if password == "" {
+		password = r.secret("keycloak_admin_password")
+	}
+	realm := str("keystone_keycloak_realm", "atmosphere")
+	return []keystoneDomain{{
+		name: realm, label: str("keystone_keycloak_realm_name", "Atmosphere"),
+		serverURL:   str("keystone_keycloak_server_url", "https://"+r.keycloakHost()),
+		internalURL: str("keystone_keycloak_server_internal_url", "http://keycloak.auth-system.svc"),
+		userRealm:   str("keystone_keycloak_user_realm_name", "master"), adminClientID: str("keystone_keycloak_admin_client_id", "admin-cli"),
+		adminUser: str("keystone_keycloak_admin_user", "admin"), adminPassword: password, realm: realm,
+	}}
+}
+
+// keycloakHost is keycloak's public host (keycloak_host, else keycloak.<the
+// cloud's domain>).
+func (r *Render) keycloakHost() string {
+	if h, _ := r.knob("keycloak_host", "").(string); h != "" {
+		return h
+	}
+	return (&endpointRender{Render: r}).derivedHost("keycloak")
+}
+
+func (d keystoneDomain) issuer() string { return d.serverURL + "/realms/" + d.realm }
+
+// keystoneMounts are the OIDC metadata files of each domain, mounted where
+// mod_auth_openidc looks for them, and the host's CA bundle.
+func (r *Render) keystoneMounts(domains []keystoneDomain, caBundle string) []any {
+	var out []any
+	for _, d := range domains {
+		u, _ := url.Parse(d.issuer())
+		remote := url.QueryEscape(u.Host + u.Path)
+		for _, f := range []string{"client", "conf", "provider"} {
+			out = append(out, map[string]any{"name": "keystone-openid-metadata",
+				"mountPath": "/var/lib/apache2/oidc/" + remote + "." + f, "subPath": d.name + "-oidc-" + f})
+		}
+	}
+	return append(out, map[string]any{"name": "ca-certificates", "mountPath": caBundle, "readOnly": true})
+}
+
+// keystoneWSGI is keystone's Apache configuration with OpenID Connect for
+// each domain. Its whitespace is what atmosphere's template renders, so
+// that a cloud the role deployed keeps its ConfigMap unchanged.
+func (r *Render) keystoneWSGI(domains []keystoneDomain, identity, dashboard string) string {
+	issuer, _ := r.knob("cluster_issuer_type", "self-signed").(string)
+	validate := "On"
+	if issuer == "self-signed" {
+		validate = "Off"
+	}
+	if v, ok := r.knob("keystone_oidc_ssl_validate_server", nil).(string); ok {
+		validate = v
+	}
+	redirect := "https://" + identity + "/v3/auth/OS-FEDERATION/identity_providers/redirect"
+	if v, ok := r.knob("keystone_oidc_redirect_uri", nil).(string); ok {
+		redirect = v
+	}
+	var names []string
+	for _, d := range domains {
+		names = append(names, d.name)
+	}
+	allowed := "^https://" + identity + "/v3/auth/OS-FEDERATION/identity_providers/(" + strings.Join(names, "|") + ")/protocols/openid/websso" +
+		" ^https://" + dashboard + "/auth/logout/$"
+	if list, ok := r.knob("keystone_oidc_redirect_urls_allowed", nil).([]any); ok {
+		var parts []string
+		for _, x := range list {
+			s, _ := x.(string)
+			parts = append(parts, s)
+		}
+		allowed = strings.Join(parts, " ")
+	}
+	var b strings.Builder
+	b.WriteString(`LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so
+Listen 0.0.0.0:5000
+TransferLog /dev/stdout
+ErrorLog /dev/stderr
+<VirtualHost *:5000>
+  # WSGI
+  WSGIDaemonProcess keystone-public processes=4 threads=1 user=keystone group=keystone display-name=%{GROUP}
+  WSGIProcessGroup keystone-public
+  WSGIScriptAlias / /var/www/cgi-bin/keystone/keystone-wsgi-public
+  WSGIApplicationGroup %{GLOBAL}
+  WSGIPassAuthorization On
+  # NOTE(mnaser): This is to by-pass large header limits for large tokens
+  LimitRequestFieldSize 16384
+  # OIDC
+  OIDCClaimPrefix "OIDC-"
+  OIDCMetadataDir /var/lib/apache2/oidc
+  OIDCSSLValidateServer "` + validate + `"
+  OIDCCryptoPassphrase ` + r.secret("keystone_oidc_crypto_passphrase") + `
+  OIDCRedirectURI ` + redirect + `
+  OIDCRedirectURLsAllowed ` + allowed + `
+  # NOTE(mnaser): These are Atmosphere specific settings.
+  OIDCSessionType client-cookie:store_id_token
+  OIDCXForwardedHeaders X-Forwarded-Host X-Forwarded-Proto
+  <Location /v3/auth/OS-FEDERATION/identity_providers/redirect>
+    AuthType openid-connect
+    Require valid-user
+  </Location>
+  <Location /v3/auth/OS-FEDERATION/websso/openid>
+    Require valid-user
+    AuthType openid-connect
+  </Location>
+  `)
+	for _, d := range domains {
+		b.WriteString(`  <Location /v3/OS-FEDERATION/identity_providers/` + d.name + `/protocols/openid/auth>
+    Require valid-user
+    AuthType oauth20
+  </Location>
+  <Location /v3/auth/OS-FEDERATION/identity_providers/` + d.name + `/protocols/openid/websso>
+    Require valid-user
+    AuthType openid-connect
+    OIDCDiscoverURL ` + redirect + `?iss=` + url.QueryEscape(d.issuer()) + `
+  </Location>
+  `)
+	}
+	b.WriteString("</VirtualHost>\n")
+	return b.String()
+}
+
+// ksDomains are keystone's domain-specific configurations: each domain's
+// users come from its Keycloak realm.
+func ksDomains(domains []keystoneDomain) map[string]any {
+	out := map[string]any{}
+	for _, d := range domains {
+		out[d.name] = map[string]any{
+			"identity": map[string]any{"driver": "keycloak"},
+			"keycloak": map[string]any{"server_url": d.internalURL, "user_realm_name": d.userRealm, "client_id": d.adminClientID,
+				"username": d.adminUser, "password": d.adminPassword, "realm_name": d.realm},
+		}
+	}
+	return out
+}
