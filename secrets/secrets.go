@@ -8,13 +8,16 @@ package secrets
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 
+	"golang.org/x/crypto/ssh"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -90,7 +93,7 @@ func (s *Store) getOrCreate(ctx context.Context, key string) (string, error) {
 			return string(v), nil
 		}
 	}
-	value, err := Generate()
+	value, err := generate(key)
 	if err != nil {
 		return "", err
 	}
@@ -153,6 +156,31 @@ func (s *Store) Values() []string {
 // component's service user, keyed "keystone.<user>".
 func (s *Store) Password(ctx context.Context, _, user string) (string, error) {
 	return s.Get(ctx, "keystone."+user)
+}
+
+// sshKeys are the secrets that are SSH private keys (nova's, for
+// migrations between hypervisors; manila's, for its share servers).
+var sshKeys = []string{"nova_ssh_key", "manila_ssh_key"}
+
+// generate makes a new secret of the kind key holds.
+func generate(key string) (string, error) {
+	if slices.Contains(sshKeys, key) {
+		return GenerateSSHKey()
+	}
+	return Generate()
+}
+
+// GenerateSSHKey makes an Ed25519 private key in OpenSSH's PEM form.
+func GenerateSSHKey() (string, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("generate an SSH key: %w", err)
+	}
+	block, err := ssh.MarshalPrivateKey(key, "atmosphere")
+	if err != nil {
+		return "", fmt.Errorf("generate an SSH key: %w", err)
+	}
+	return string(pem.EncodeToMemory(block)), nil
 }
 
 // Generate makes a random secret of Length characters from letters and

@@ -4,9 +4,11 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vexxhost/atmosphere-go/bootstrap"
@@ -96,5 +98,19 @@ func TestStoreOnTheCluster(t *testing.T) {
 	}
 	if vals := stores[0].Values(); len(vals) != len(keys) || !slices.Contains(vals, glance) {
 		t.Errorf("values: %d, want %d", len(vals), len(keys))
+	}
+}
+
+func TestGenerateByKind(t *testing.T) {
+	key, err := generate("nova_ssh_key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ssh.ParsePrivateKey([]byte(key)); err != nil {
+		t.Errorf("nova_ssh_key is not an SSH private key: %v", err)
+	}
+	other, err := generate("openstack_helm_endpoints_glance_mariadb_password")
+	if err != nil || len(other) != Length || strings.ContainsAny(other, "-\n") {
+		t.Errorf("a password = %q, %v", other, err)
 	}
 }

@@ -34,7 +34,7 @@ const (
 // so that it is moved here.
 var matchingRoles = []string{
 	"barbican", "ceph-provisioners", "cert-manager", "cinder", "coredns", "csi", "glance", "heat", "horizon",
-	"ingress-nginx", "keycloak", "keystone", "libvirt", "magnum", "manila", "octavia",
+	"ingress-nginx", "keycloak", "keystone", "libvirt", "magnum", "manila", "neutron", "nova", "octavia",
 	"ovn", "placement", "staffeln",
 	"rabbitmq-cluster-operator", "goldpinger", "memcached", "node-feature-discovery", "openvswitch",
 	"loki", "percona-xtradb-cluster-operator", "prometheus-pushgateway", "rook-ceph", "rook-ceph-cluster", "valkey", "vector",

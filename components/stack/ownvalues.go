@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/images"
 	"github.com/vexxhost/atmosphere-go/components/values"
@@ -113,6 +115,24 @@ func (r *Render) fact(component, key, path string) any {
 		return ""
 	}
 	return v
+}
+
+// sshPublicKey is the public key of an SSH private key, in
+// authorized_keys form: the inventory's <fact>.public_key when it gives it
+// (what the role's key generation registered), else derived from the key.
+func (r *Render) sshPublicKey(fact, private string) string {
+	if v, ok := r.fact("", "", fact+".public_key").(string); ok && v != "" {
+		return v
+	}
+	if private == "" {
+		return ""
+	}
+	signer, err := ssh.ParsePrivateKey([]byte(private))
+	if err != nil {
+		r.fail(fmt.Errorf("SSH key of %s: %w", strings.TrimPrefix(fact, "_"), err))
+		return ""
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 }
 
 // healthManagers are octavia's health managers' addresses, sorted and
@@ -272,6 +292,309 @@ func inline(v any) string {
 // turns on or off); images, endpoints and passwords come with the values
 // fidelity work.
 var ownValues = map[string]func(*Render) string{
+	"neutron": func(r *Render) string {
+		e := &endpointRender{Render: r}
+		region := e.region("neutron")
+		user, password := inline("neutron-"+region), inline(e.secret("neutron_keystone_password"))
+		metadataSecret := inline(e.secret("neutron_metadata_secret"))
+		dnsDriver := ""
+		if v, _ := r.knob("neutron_designate_integration_enabled", false).(bool); v {
+			dnsDriver = "\n      external_dns_driver: designate"
+		}
+		doc := r.openstackHelm("neutron") + `
+network:
+  backend:
+    - ` + inline(r.Config.NetworkBackend) + `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  replicas:
+    server: 3
+    rpc_server: 3
+  sidecars:
+    neutron_policy_server: true
+conf:
+  neutron:
+    DEFAULT:
+      api_workers: 8
+      dhcp_agents_per_network: 3
+      log_config_append: null
+      rpc_workers: 8
+      rpc_response_timeout: 600
+      service_plugins: qos,router,segments,trunk,vpnaas,taas,tapmirror` + dnsDriver + `
+    cors:
+      allowed_origin: "*"` + database + `
+    designate:
+      url: http://designate-api.openstack.svc.cluster.local:9001/v2
+      auth_url: http://keystone-api.openstack.svc.cluster.local:5000
+      region_name: ` + inline(region) + `
+      username: ` + user + `
+      password: ` + password + `
+    ngs_coordination:
+      backend_url: memcached://memcached.openstack.svc.cluster.local:11211
+    nova:
+      live_migration_events: true
+    ironic:
+      valid_interfaces: internal
+    placement:
+      region_name: ` + inline(region) + `
+      username: ` + user + `
+      password: ` + password + `
+    oslo_messaging_notifications:
+      driver: noop
+    service_providers:
+      service_provider: VPN:strongswan:neutron_vpnaas.services.vpn.service_drivers.ipsec.IPsecVPNDriver:default
+  dhcp_agent:
+    DEFAULT:
+      dnsmasq_dns_servers: ` + inline(r.knob("neutron_coredns_cluster_ip", "10.96.0.20")) + `
+      enable_isolated_metadata: true
+  l3_agent:
+    AGENT:
+      extensions: vpnaas
+    vpnagent:
+      vpn_device_driver: neutron_vpnaas.services.vpn.device_drivers.strongswan_ipsec.StrongSwanDriver
+  metadata_agent:
+    DEFAULT:
+      metadata_proxy_shared_secret: ` + metadataSecret + `
+  plugins:
+    ml2_conf:
+      ml2:
+        extension_drivers: dns_domain_ports,port_security,qos
+        type_drivers: flat,gre,vlan,vxlan
+      ml2_type_gre:
+        tunnel_id_ranges: 1:1000
+      ml2_type_vlan:
+        network_vlan_ranges: external:1:4094
+    taas:
+      taas:
+        enabled: true
+  taas_plugin:
+    service_providers:
+      service_provider: TAAS:TAAS:neutron_taas.services.taas.service_drivers.taas_rpc.TaasRpcDriver:default` + rabbitPolicy("neutron") + `
+manifests:
+  ingress_server: false
+  service_ingress_server: false
+`
+		if r.Config.NetworkBackend == components.BackendOVN {
+			r.extra = append(r.extra, r.parse(`
+conf:
+  neutron:
+    DEFAULT:
+      service_plugins: qos,ovn-router,segments,trunk,log,ovn-vpnaas,taas,tapmirror
+    ovn:
+      ovn_emit_need_to_frag: true
+    service_providers:
+      service_provider: VPN:strongswan:neutron_vpnaas.services.vpn.service_drivers.ovn_ipsec.IPsecOvnVPNDriver:default
+  ovn_metadata_agent:
+    DEFAULT:
+      metadata_proxy_shared_secret: `+metadataSecret+`
+  ovn_vpn_agent:
+    AGENT:
+      extensions: vpnaas
+    vpnagent:
+      vpn_device_driver: neutron_vpnaas.services.vpn.device_drivers.ovn_ipsec.OvnStrongSwanDriver
+  plugins:
+    ml2_conf:
+      agent:
+        extensions: log
+      ml2:
+        type_drivers: flat,vlan,geneve
+        tenant_network_types: geneve
+  taas_plugin:
+    service_providers:
+      service_provider: TAAS:TAAS:neutron_taas.services.taas.service_drivers.ovn.taas_ovn.TaasOvnDriver:default
+manifests:
+  daemonset_dhcp_agent: false
+  daemonset_l3_agent: false
+  daemonset_metadata_agent: false
+  daemonset_ovn_metadata_agent: true
+  daemonset_ovn_vpn_agent: true
+  daemonset_ovs_agent: false
+`))
+		}
+		if v, _ := r.knob("neutron_policy_server_integration_enabled", true).(bool); v {
+			// Port changes go through neutron's policy server.
+			owner := "((rule:admin_only) or (role:member and rule:network_owner) or role:manager and project_id:%(project_id)s) or (role:member and project_id:%(project_id)s"
+			r.extra = append(r.extra, values.Values{"conf": map[string]any{"policy": map[string]any{
+				"delete_port":                                   "((rule:admin_only) or (rule:service_api) or role:member and rule:network_owner or role:member and project_id:%(project_id)s) and http://neutron-server:9697/port-delete",
+				"update_port:mac_address":                       "((rule:admin_only) or (rule:service_api) or role:manager and project_id:%(project_id)s) and http://neutron-server:9697/port-update",
+				"update_port:fixed_ips":                         "((rule:admin_only) or (rule:service_api) or role:manager and project_id:%(project_id)s or role:member and rule:network_owner) and http://neutron-server:9697/port-update",
+				"update_port:allowed_address_pairs":             owner + " and http://neutron-server:9697/address-pair )",
+				"update_port:allowed_address_pairs:ip_address":  owner + ")",
+				"update_port:allowed_address_pairs:mac_address": owner + ")",
+			}}})
+		}
+		if keys, _ := r.knob("neutron_genericswitch_keys", nil).([]any); len(keys) > 0 {
+			release, _ := r.knob("neutron_helm_release_name", "neutron").(string)
+			r.extra = append(r.extra, r.parse(`
+pod:
+  security_context:
+    neutron_server:
+      pod:
+        fsGroup: 42424
+  mounts:
+    neutron_server:
+      neutron_server:
+        volumeMounts:
+          - name: ssh-keys
+            mountPath: /etc/neutron/ssh-keys
+            readOnly: true
+        volumes:
+          - name: ssh-keys
+            secret:
+              secretName: `+inline(release+"-ssh-keys")+`
+              defaultMode: 256
+`))
+		}
+		return doc
+	},
+	"nova": func(r *Render) string {
+		e := &endpointRender{Render: r}
+		endpoints := values.Merge(r.endpoints("nova"), r.parse(`
+# noVNC's proxy talks VeNCrypt to the hypervisors, with a client
+# certificate from libvirt's VNC issuer.
+compute_novnc_vencrypt:
+  hosts:
+    default: nova-novncproxy
+  host_fqdn_override:
+    default:
+      tls:
+        secretName: nova-novncproxy-vencrypt
+        commonName: nova-novncproxy
+        usages: [client auth]
+        issuerRef:
+          kind: Issuer
+          name: libvirt-vnc
+`))
+		private := r.secret("nova_ssh_key")
+		if private != "" && !strings.HasSuffix(private, "\n") {
+			private += "\n"
+		}
+		uwsgi := `
+    uwsgi:
+      chunked-input-limit: "4096000"
+      http-auto-chunked: true
+      http-raw-body: true
+      need-app: true
+      socket-timeout: 10`
+		return `
+endpoints: ` + inline(endpoints) + `
+labels:
+  agent:
+    compute_ironic:
+      node_selector_key: openstack-control-plane
+      node_selector_value: enabled
+images:
+  tags: ` + inline(r.imageTags()) + `
+network:
+  backend:
+    - ` + inline(r.Config.NetworkBackend) + `
+  ssh:
+    enabled: true
+    public_key: ` + inline(r.sshPublicKey("_nova_ssh_publickey", private)) + `
+    private_key: ` + inline(private) + `
+bootstrap:
+  structured:
+    flavors:
+      enabled: false
+pod:
+  labels:
+    include_app_kubernetes_io: false
+  useHostNetwork:
+    novncproxy: false
+  replicas:
+    api_metadata: 3
+    osapi: 3
+    conductor: 3
+    scheduler: 3
+    novncproxy: 3
+    spiceproxy: 3
+conf:
+  nova:
+    DEFAULT:
+      log_config_append: null
+      allow_resize_to_same_host: true
+      cpu_allocation_ratio: 4.5
+      ram_allocation_ratio: 0.9
+      disk_allocation_ratio: 3.0
+      resume_guests_state_on_host_boot: true
+      osapi_compute_workers: 8
+      metadata_workers: 8
+    api:
+      list_records_by_skipping_down_cells: false
+    barbican:
+      barbican_endpoint_type: internal
+    cache:
+      backend: oslo_cache.memcache_pool
+    conductor:
+      workers: 8
+    compute:
+      consecutive_build_service_disable_threshold: 0
+    cors:
+      allowed_origin: "*"
+      allow_headers: X-Auth-Token,X-OpenStack-Nova-API-Version` + database + `
+    filter_scheduler:
+      available_filters:
+        type: multistring
+        values:
+          - nova.scheduler.filters.all_filters
+          - nova_scheduler_filters.failure_domain_filter.FailureDomainFilter
+      enabled_filters: ComputeFilter, AggregateTypeAffinityFilter, ComputeCapabilitiesFilter, PciPassthroughFilter, ImagePropertiesFilter, ServerGroupAntiAffinityFilter, ServerGroupAffinityFilter, FailureDomainFilter
+      image_properties_default_architecture: x86_64
+      max_instances_per_host: 200
+    glance:
+      enable_rbd_download: true
+    libvirt:
+      live_migration_scheme: tls
+      swtpm_enabled: true
+      swtpm_user: swtpm
+      swtpm_group: swtpm
+    neutron:
+      metadata_proxy_shared_secret: ` + inline(e.secret("neutron_metadata_secret")) + `
+    oslo_messaging_notifications:
+      driver: noop
+    os_vif_ovs:
+      ovsdb_connection: unix:/run/openvswitch/db.sock
+    privsep_osbrick:
+      helper_command: sudo nova-rootwrap /etc/nova/rootwrap.conf privsep-helper --config-file /etc/nova/nova.conf
+    scheduler:
+      max_attempts: 3
+      workers: 8
+      discover_hosts_in_cells_interval: 30
+    vnc:
+      auth_schemes: vencrypt,none
+    # Until upstream bug 2039803 is fixed.
+    workarounds:
+      skip_cpu_compare_on_dest: true
+  nova_ironic:
+    DEFAULT:
+      force_config_drive: true
+  nova_api_uwsgi:` + uwsgi + `
+  nova_metadata_uwsgi:` + uwsgi + rabbitPolicy("nova") + `
+manifests:
+  deployment_consoleauth: false
+  deployment_placement: false
+  ingress_metadata: false
+  ingress_novncproxy: false
+  ingress_osapi: false
+  ingress_placement: false
+  ingress_spiceproxy: false
+  job_db_init_placement: false
+  job_ks_placement_endpoints: false
+  job_ks_placement_service: false
+  job_ks_placement_user: false
+  job_storage_init: false
+  secret_keystone_placement: false
+  service_ingress_metadata: false
+  service_ingress_novncproxy: false
+  service_ingress_osapi: false
+  service_ingress_placement: false
+  service_placement: false
+  service_ingress_spiceproxy: false
+  # Until ironic is deployed.
+  statefulset_compute_ironic: false
+` + r.storage("nova")
+	},
 	"octavia": func(r *Render) string {
 		// The Secret of the amphorae's SSH key (the role looks it up on
 		// the cluster; octavia-ssh-key, as the keypair, when not given).
