@@ -8,6 +8,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/secrets"
 )
 
 // testSettings are the defaults with what a deploy adds: an inventory's
@@ -16,7 +17,16 @@ func testSettings() Settings {
 	s := DefaultSettings()
 	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
 		"openstack_helm_endpoints_region_name": "RegionOne"}
-	s.Secret = func(name string) (string, error) { return name + "-secret", nil }
+	sshKey, err := secrets.GenerateSSHKey()
+	if err != nil {
+		panic(err)
+	}
+	s.Secret = func(name string) (string, error) {
+		if strings.HasSuffix(name, "_ssh_key") {
+			return sshKey, nil
+		}
+		return name + "-secret", nil
+	}
 	s.ClusterSecret = func(name, key string) (string, error) { return name + "-" + key, nil }
 	return s
 }
