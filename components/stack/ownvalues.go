@@ -292,6 +292,9 @@ func inline(v any) string {
 // turns on or off); images, endpoints and passwords come with the values
 // fidelity work.
 var ownValues = map[string]func(*Render) string{
+	"kube-prometheus-stack": func(r *Render) string {
+		return inline(r.kubePrometheusStack())
+	},
 	"neutron": func(r *Render) string {
 		e := &endpointRender{Render: r}
 		region := e.region("neutron")
