@@ -41,6 +41,16 @@ var matchingRoles = []string{
 }
 
 func TestValuesMatchTheRoles(t *testing.T) {
+	// The molecule inventory as it is (openvswitch), and with
+	// ATMOSPHERE_NETWORK_BACKEND=ovn for the components it changes.
+	t.Run("openvswitch", func(t *testing.T) { checkReferences(t, referenceDir, "", 30) })
+	t.Run("ovn", func(t *testing.T) { checkReferences(t, referenceDir+"-ovn", components.BackendOVN, 4) })
+}
+
+// fidelitySettings are the settings of the fidelity inventory, with the
+// network backend given (the inventory's when empty).
+func fidelitySettings(t *testing.T, backend string) (*Stack, *inventory.Inventory) {
+	t.Helper()
 	inv, err := inventory.Load(fidelityInventory, func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +61,9 @@ func TestValuesMatchTheRoles(t *testing.T) {
 	}
 	settings := DefaultSettings()
 	settings.Config = is.Config
+	if backend != "" {
+		settings.Config.NetworkBackend = backend
+	}
 	settings.Vars = inv.Vars
 	settings.Secret = func(name string) (string, error) {
 		if v, ok := inv.Vars[name].(string); ok {
@@ -66,11 +79,18 @@ func TestValuesMatchTheRoles(t *testing.T) {
 	for prefix, v := range is.HelmValues {
 		st.Overrides[strings.ReplaceAll(prefix, "_", "-")] = v
 	}
+	return st, inv
+}
+
+// checkReferences compares the values of every component with a reference
+// in dir (at least want of them) with it.
+func checkReferences(t *testing.T, dir, backend string, want int) {
+	st, _ := fidelitySettings(t, backend)
 	documented := readDifferences(t)
 	reg := components.Default()
-	files, _ := filepath.Glob(filepath.Join(referenceDir, "*.json"))
-	if len(files) < 30 {
-		t.Fatalf("%d references in %s, want one per Helm component", len(files), referenceDir)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) < want {
+		t.Fatalf("%d references in %s, want %d", len(files), dir, want)
 	}
 	loader := &charts.Loader{Catalog: charts.Default(), Sources: []charts.Source{
 		charts.DirSource{Dir: "../../../shared/atmosphere/charts"}, charts.DirSource{Dir: "../../testdata/charts"}}}
@@ -112,14 +132,18 @@ func TestValuesMatchTheRoles(t *testing.T) {
 			}
 		}
 	}
-	withDifferences := 0
-	for _, name := range matchingRoles {
-		if len(documented[name]) > 0 {
-			withDifferences++
+	matching, withDifferences := 0, 0
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		if slices.Contains(matchingRoles, name) {
+			matching++
+			if len(documented[name]) > 0 {
+				withDifferences++
+			}
 		}
 	}
-	t.Logf("values equal to the role's: %d of %d components, %d of them exactly and %d with differences documented in docs/differences.md; not ported yet: %d %v",
-		len(matchingRoles), len(files), len(matchingRoles)-withDifferences, withDifferences, len(pending), pending)
+	t.Logf("%s: values equal to the role's: %d of %d components, %d of them exactly and %d with differences documented in docs/differences.md; not ported yet: %d %v",
+		dir, matching, len(files), matching-withDifferences, withDifferences, len(pending), pending)
 }
 
 // normalize turns values into what JSON decodes them as, so that 3 and 3.0
@@ -228,4 +252,49 @@ func readDifferences(t *testing.T) map[string][]string {
 		out[name] = append(out[name], path)
 	}
 	return out
+}
+
+// TestObjectsMatchTheRoles compares the objects the roles' dependencies
+// apply before a chart (each service's RabbitMQ cluster, recorded by the
+// reference's stand-in for kubernetes.core.k8s) with the component's own.
+func TestObjectsMatchTheRoles(t *testing.T) {
+	st, _ := fidelitySettings(t, "")
+	files, _ := filepath.Glob(filepath.Join(referenceDir, "objects", "*.jsonl"))
+	if len(files) < 10 {
+		t.Fatalf("%d object references, want one per component with a RabbitMQ cluster", len(files))
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".jsonl")
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := Objects(name, st.Config)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			var want map[string]any
+			if err := json.Unmarshal([]byte(line), &want); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			meta, _ := want["metadata"].(map[string]any)
+			// Our objects take the component's namespace when applied.
+			delete(meta, "namespace")
+			found := false
+			for _, o := range objs {
+				if o.GetKind() != want["kind"] || o.GetName() != meta["name"] {
+					continue
+				}
+				found = true
+				if diffs := diffValues("", normalize(t, want), normalize(t, o.Object), nil); len(diffs) > 0 {
+					t.Errorf("%s: %s %s differs from the role's:\n  %s", name, want["kind"], meta["name"], strings.Join(diffs, "\n  "))
+				}
+			}
+			if !found {
+				t.Errorf("%s: no %s %s among its objects", name, want["kind"], meta["name"])
+			}
+		}
+	}
 }

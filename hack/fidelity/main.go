@@ -52,6 +52,7 @@ func main() {
 	out := flag.String("out", "testdata/fidelity/values", "where the references are written")
 	only := flag.String("components", "", "render only these components, comma-separated")
 	jobs := flag.Int("jobs", 2, "ansible-playbook runs at once")
+	backend := flag.String("network-backend", "", "atmosphere_network_backend of the run (openvswitch when empty, as the molecule inventory has it)")
 	flag.Parse()
 	names := slices.Sorted(func(yield func(string) bool) {
 		for n := range Roles {
@@ -71,13 +72,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *shared, *inventory, *out, names, *jobs); err != nil {
+	if err := run(ctx, *shared, *inventory, *out, *backend, names, *jobs); err != nil {
 		fmt.Fprintf(os.Stderr, "fidelity: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, shared, inventory, out string, names []string, jobs int) error {
+func run(ctx context.Context, shared, inventory, out, backend string, names []string, jobs int) error {
 	playbook, err := filepath.Abs("hack/fidelity/reference.yml")
 	if err != nil {
 		return err
@@ -108,7 +109,8 @@ func run(ctx context.Context, shared, inventory, out string, names []string, job
 			if err != nil {
 				return err
 			}
-			if err := render(ctx, bin, playbook, here, roles, Roles[name], dest, varFiles); err != nil {
+			objects := filepath.Join(filepath.Dir(dest), "objects", name+".jsonl")
+			if err := render(ctx, bin, playbook, here, roles, Roles[name], dest, objects, backend, varFiles); err != nil {
 				mu.Lock()
 				failed = append(failed, fmt.Errorf("%s (role %s): %w", name, Roles[name], err))
 				mu.Unlock()
@@ -124,8 +126,10 @@ func run(ctx context.Context, shared, inventory, out string, names []string, job
 	return errors.Join(failed...)
 }
 
-// render runs reference.yml for one role.
-func render(ctx context.Context, bin, playbook, here, roles, role, dest string, varFiles []string) error {
+// render runs reference.yml for one role; the objects its meta
+// dependencies would apply (its RabbitMQ cluster) are written to objects,
+// one JSON document a line.
+func render(ctx context.Context, bin, playbook, here, roles, role, dest, objects, backend string, varFiles []string) error {
 	tmp, err := os.MkdirTemp("", "atmosphere-fidelity-")
 	if err != nil {
 		return err
@@ -168,8 +172,15 @@ func render(ctx context.Context, bin, playbook, here, roles, role, dest string, 
 		"FIDELITY_CHARTS="+filepath.Join(filepath.Dir(roles), "charts"),
 		"ANSIBLE_NOCOLOR=1", "ANSIBLE_LOCALHOST_WARNING=False", "ANSIBLE_INVENTORY_UNPARSED_WARNING=False",
 		"ANSIBLE_RETRY_FILES_ENABLED=False", "ANSIBLE_LOCAL_TEMP="+filepath.Join(tmp, "ansible-tmp"),
-		"ATMOSPHERE_NETWORK_BACKEND=",
+		"ATMOSPHERE_NETWORK_BACKEND="+backend,
+		"FIDELITY_OBJECTS="+objects,
 	)
+	if err := os.MkdirAll(filepath.Dir(objects), 0o755); err != nil {
+		return err
+	}
+	if err := os.Remove(objects); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	if raw, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%w\n%s", err, testenv.LastLines(string(raw), 12))
 	}
