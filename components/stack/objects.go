@@ -613,7 +613,8 @@ tls: {}
 func Objects(component string, s Settings) ([]manifest.Object, error) {
 	f, ok := objects[component]
 	chart, rabbit := rabbitmqClusters[component]
-	if !ok && !rabbit {
+	_, ingress := publicIngresses[component]
+	if !ok && !rabbit && !ingress {
 		return nil, nil
 	}
 	var text string
@@ -629,6 +630,13 @@ func Objects(component string, s Settings) ([]manifest.Object, error) {
 			return nil, fmt.Errorf("RabbitMQ cluster of %s: %w", component, err)
 		}
 		text = doc + "\n---\n" + text
+	}
+	if ingress {
+		docs, err := ingressDocs(s, component)
+		if err != nil {
+			return nil, err
+		}
+		text += "\n---\n" + docs
 	}
 	var out []manifest.Object
 	for i, doc := range strings.Split(text, "\n---\n") {

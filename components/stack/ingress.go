@@ -1,0 +1,125 @@
+package stack
+
+import (
+	"fmt"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// publicIngress is an OpenStack service's public Ingress, as atmosphere's
+// openstack_helm_ingress role makes it after the service's chart: the
+// endpoint's public host to the service's API, TLS from the cluster issuer
+// (or the wildcard certificate).
+type publicIngress struct {
+	endpoint, hostVar, service string
+	port                       int
+	// annotations are the role's own; knob is the prefix of its
+	// <knob>_ingress_annotations and <knob>_ingress_class_name.
+	annotations map[string]any
+	knob        string
+}
+
+var bodyUnlimited = map[string]any{"nginx.ingress.kubernetes.io/proxy-body-size": "0", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off"}
+
+// publicIngresses are the Ingresses of each component.
+var publicIngresses = map[string][]publicIngress{
+	"barbican": {{"key_manager", "barbican_api_host", "barbican-api", 9311, nil, "barbican"}},
+	"cinder":   {{"volumev3", "cinder_api_host", "cinder-api", 8776, bodyUnlimited, "cinder"}},
+	"glance":   {{"image", "glance_api_host", "glance-api", 9292, bodyUnlimited, "glance"}},
+	"heat": {
+		{"orchestration", "heat_api_host", "heat-api", 8004, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},
+		{"cloudformation", "heat_cfn_api_host", "heat-cfn", 8000, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},
+	},
+	"horizon": {{"dashboard", "horizon_api_host", "horizon-int", 80, map[string]any{
+		"nginx.ingress.kubernetes.io/proxy-body-size": "5000m", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
+		"nginx.ingress.kubernetes.io/enable-cors": "true"}, "horizon"}},
+	"keystone": {{"identity", "keystone_api_host", "keystone-api", 5000, map[string]any{
+		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone"}},
+	"magnum":  {{"container_infra", "magnum_api_host", "magnum-api", 9511, nil, "magnum"}},
+	"manila":  {{"sharev2", "manila_api_host", "manila-api", 8786, nil, "manila"}},
+	"neutron": {{"network", "neutron_api_host", "neutron-server", 9696, nil, "neutron"}},
+	"nova": {
+		{"compute", "nova_api_host", "nova-api", 8774, nil, "nova_api"},
+		{"compute_novnc_proxy", "nova_novnc_host", "nova-novncproxy", 6080, map[string]any{
+			"nginx.ingress.kubernetes.io/proxy-read-timeout": "3600", "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600"}, "nova_novnc"},
+	},
+	"octavia":           {{"load_balancer", "octavia_api_host", "octavia-api", 9876, nil, "octavia"}},
+	"placement":         {{"placement", "placement_api_host", "placement-api", 8778, nil, "placement"}},
+	"rook-ceph-cluster": {{"rook_ceph_cluster", "rgw_host", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw"}},
+}
+
+// ingressDocs renders the public Ingresses of a component (and the
+// wildcard certificate they share when openstack_helm_ingress_wildcard_domain
+// is set), each applied after the component's release.
+func ingressDocs(s Settings, component string) (string, error) {
+	list := publicIngresses[component]
+	if len(list) == 0 {
+		return "", nil
+	}
+	r := &Render{Settings: s}
+	e := &endpointRender{Render: r}
+	str := func(name, def string) string { v, _ := r.knob(name, def).(string); return v }
+	issuer := str("openstack_helm_ingress_cluster_issuer", r.ClusterIssuer)
+	secretName := str("openstack_helm_ingress_secret_name", "")
+	var docs []string
+	if domain := str("openstack_helm_ingress_wildcard_domain", ""); domain != "" {
+		secretName = "atmosphere-wildcard"
+		docs = append(docs, `#after-release
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: atmosphere-wildcard
+spec:
+  secretName: atmosphere-wildcard
+  issuerRef:
+    kind: ClusterIssuer
+    name: `+inline(issuer)+`
+  dnsNames: [`+inline("*."+domain)+`]
+`)
+	}
+	global, _ := r.knob("atmosphere_ingress_annotations", map[string]any{}).(map[string]any)
+	for _, in := range list {
+		host := e.host(in.hostVar)
+		annotations := map[string]any{}
+		for _, m := range []map[string]any{global, in.annotations, r.mapKnob(in.knob + "_ingress_annotations")} {
+			for k, v := range m {
+				annotations[k] = v
+			}
+		}
+		if in.endpoint == "dashboard" {
+			annotations["nginx.ingress.kubernetes.io/cors-allow-origin"] = host
+		}
+		if secretName == "" {
+			annotations["cert-manager.io/cluster-issuer"] = issuer
+		}
+		service := in.service
+		if component == "rook-ceph-cluster" {
+			service = "rook-ceph-rgw-" + str("rook_ceph_cluster_name", "ceph")
+		}
+		secret := secretName
+		if secret == "" {
+			secret = service + "-certs"
+		}
+		raw, err := yaml.Marshal(map[string]any{
+			"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+			"metadata": map[string]any{"name": strings.ReplaceAll(in.endpoint, "_", "-"), "annotations": annotations},
+			"spec": map[string]any{
+				"ingressClassName": str(in.knob+"_ingress_class_name", r.IngressClass),
+				"rules": []any{map[string]any{"host": host, "http": map[string]any{"paths": []any{map[string]any{
+					"path": "/", "pathType": "Prefix",
+					"backend": map[string]any{"service": map[string]any{"name": service, "port": map[string]any{"number": in.port}}},
+				}}}}},
+				"tls": []any{map[string]any{"secretName": secret, "hosts": []any{host}}},
+			},
+		})
+		if err != nil {
+			return "", err
+		}
+		docs = append(docs, "#after-release\n"+string(raw))
+	}
+	if r.err != nil {
+		return "", fmt.Errorf("public Ingress of %s: %w", component, r.err)
+	}
+	return strings.Join(docs, "\n---\n"), nil
+}
