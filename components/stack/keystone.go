@@ -1,8 +1,11 @@
 package stack
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 )
 
 // keystoneDomain is a keystone domain federated with a Keycloak realm
@@ -10,6 +13,9 @@ import (
 // variables).
 type keystoneDomain struct {
 	name, label, serverURL, internalURL, userRealm, adminClientID, adminUser, adminPassword, realm string
+	// clientID, clientSecret and scopes are keystone's own client in the
+	// realm.
+	clientID, clientSecret, scopes string
 }
 
 // keystoneDomains are the inventory's keystone_domains, or atmosphere's
@@ -29,6 +35,7 @@ func (r *Render) keystoneDomains() []keystoneDomain {
 				internalURL: get("keycloak_server_internal_url"), userRealm: get("keycloak_user_realm_name"),
 				adminClientID: get("keycloak_admin_client_id"), adminUser: get("keycloak_admin_user"),
 				adminPassword: get("keycloak_admin_password"), realm: get("keycloak_realm"),
+				clientID: get("keycloak_client_id"), clientSecret: get("keycloak_client_secret"), scopes: get("keycloak_scopes"),
 			})
 		}
 		return out
@@ -44,6 +51,8 @@ func (r *Render) keystoneDomains() []keystoneDomain {
 		internalURL: str("keystone_keycloak_server_internal_url", "http://keycloak.auth-system.svc"),
 		userRealm:   str("keystone_keycloak_user_realm_name", "master"), adminClientID: str("keystone_keycloak_admin_client_id", "admin-cli"),
 		adminUser: str("keystone_keycloak_admin_user", "admin"), adminPassword: password, realm: realm,
+		clientID: str("keystone_keycloak_client_id", "keystone"), clientSecret: r.secret("keystone_keycloak_client_secret"),
+		scopes: str("keystone_keycloak_scopes", "openid email profile"),
 	}}
 }
 
@@ -164,4 +173,37 @@ func ksDomains(domains []keystoneDomain) map[string]any {
 		}
 	}
 	return out
+}
+
+// keystoneOpenIDMetadata is the ConfigMap keystone's pods mount
+// mod_auth_openidc's metadata from, one set of files per domain: the client
+// and its scopes. The provider's metadata (the realm's discovery document)
+// and its signing key are Keycloak's to give; until keystone's set-up
+// writes them, the provider file is empty, so that the pods can start. It
+// is created once and not overwritten, so that what the set-up wrote stays.
+func keystoneOpenIDMetadata(s Settings) (string, error) {
+	r := &Render{Settings: s}
+	data := map[string]any{}
+	for _, d := range r.keystoneDomains() {
+		client, err := json.Marshal(map[string]string{"client_id": d.clientID, "client_secret": d.clientSecret, "response_type": "id_token"})
+		if err != nil {
+			return "", err
+		}
+		conf, err := json.Marshal(map[string]string{"scope": d.scopes})
+		if err != nil {
+			return "", err
+		}
+		data[d.name+"-oidc-client"] = string(client)
+		data[d.name+"-oidc-conf"] = string(conf)
+		data[d.name+"-oidc-provider"] = "{}"
+	}
+	if r.err != nil {
+		return "", r.err
+	}
+	raw, err := yaml.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "keystone-openid-metadata", "labels": map[string]any{"application": "keystone"}},
+		"data":     data,
+	})
+	return "#create-only\n" + string(raw), err
 }

@@ -20,6 +20,7 @@ import (
 // changed (generated passwords); "#after-release" one applied after the
 // component's release (it needs what the chart creates).
 var objects = map[string]func(Settings) (string, error){
+	"keystone": keystoneOpenIDMetadata,
 	// keycloak's Ingress, made after its release as the role's ingress role
 	// makes it: its host (keycloak_host, else keycloak.<the cloud's
 	// domain>), TLS from the cluster issuer.

@@ -144,3 +144,28 @@ func TestKeycloakIngress(t *testing.T) {
 		})
 	}
 }
+
+// keystone's pods mount its OpenID metadata ConfigMap: it is there before
+// the release, with the client of every domain, and kept once made.
+func TestKeystoneOpenIDMetadata(t *testing.T) {
+	objs, err := Objects("keystone", testSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if o.GetKind() != "ConfigMap" || o.GetName() != "keystone-openid-metadata" {
+			continue
+		}
+		if !o.CreateOnly || o.AfterRelease {
+			t.Errorf("create-only %v, after the release %v: want it created once, before the release", o.CreateOnly, o.AfterRelease)
+		}
+		data, _ := o.Object["data"].(map[string]any)
+		client, _ := data["atmosphere-oidc-client"].(string)
+		if !strings.Contains(client, `"client_id":"keystone"`) || !strings.Contains(client, "keystone_keycloak_client_secret-secret") ||
+			data["atmosphere-oidc-conf"] != `{"scope":"openid email profile"}` || data["atmosphere-oidc-provider"] != "{}" {
+			t.Errorf("data = %v", data)
+		}
+		return
+	}
+	t.Errorf("no keystone-openid-metadata ConfigMap among %d objects", len(objs))
+}
