@@ -20,6 +20,64 @@ import (
 // changed (generated passwords); "#after-release" one applied after the
 // component's release (it needs what the chart creates).
 var objects = map[string]func(Settings) (string, error){
+	// The Ceph monitors as a headless Service with their addresses (the
+	// ceph charts' clients find them by DNS), and the client.admin key the
+	// provisioners' PVCs use, as the ceph_provisioners role makes them.
+	"ceph-provisioners": func(s Settings) (string, error) {
+		r := &Render{Settings: s}
+		var addresses []any
+		if list, ok := r.knob("_ceph_provisioners_ceph_monitors", nil).([]any); ok {
+			addresses = list
+		} else if list, ok := r.knob("ceph_csi_rbd_monitors", nil).([]any); ok {
+			for _, ip := range list {
+				addresses = append(addresses, map[string]any{"ip": ip})
+			}
+		}
+		ports := func(withProtocol bool) []any {
+			var out []any
+			for _, p := range []struct {
+				name string
+				port int
+			}{{"mon", 6789}, {"mon-msgr2", 3300}, {"metrics", 9283}} {
+				m := map[string]any{"name": p.name, "port": p.port}
+				if withProtocol {
+					m["protocol"] = "TCP"
+				} else {
+					m["targetPort"] = p.port
+				}
+				out = append(out, m)
+			}
+			return out
+		}
+		docs := []map[string]any{{
+			"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]any{"name": "ceph-mon", "labels": map[string]any{"application": "ceph"}},
+			"spec":     map[string]any{"clusterIP": "None", "ports": ports(false)},
+		}}
+		if len(addresses) > 0 {
+			docs = append(docs, map[string]any{
+				"apiVersion": "v1", "kind": "Endpoints",
+				"metadata": map[string]any{"name": "ceph-mon", "labels": map[string]any{"application": "ceph"}},
+				"subsets":  []any{map[string]any{"addresses": addresses, "ports": ports(true)}},
+			})
+		}
+		if key, _ := r.fact("ceph-provisioners", "admin_key", "_ceph_provisioners_keyring.key").(string); key != "" {
+			docs = append(docs, map[string]any{
+				"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/rbd",
+				"metadata":   map[string]any{"name": "pvc-ceph-client-key", "labels": map[string]any{"application": "ceph"}},
+				"stringData": map[string]any{"key": key},
+			})
+		}
+		var out []string
+		for _, d := range docs {
+			raw, err := yaml.Marshal(d)
+			if err != nil {
+				return "", err
+			}
+			out = append(out, string(raw))
+		}
+		return strings.Join(out, "\n---\n"), nil
+	},
 	"keystone": keystoneOpenIDMetadata,
 	// keycloak's Ingress, made after its release as the role's ingress role
 	// makes it: its host (keycloak_host, else keycloak.<the cloud's

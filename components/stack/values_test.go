@@ -7,6 +7,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/manifest"
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/secrets"
 )
@@ -168,4 +169,34 @@ func TestKeystoneOpenIDMetadata(t *testing.T) {
 		return
 	}
 	t.Errorf("no keystone-openid-metadata ConfigMap among %d objects", len(objs))
+}
+
+func TestCephMonitorsObjects(t *testing.T) {
+	s := testSettings()
+	s.Vars["ceph_csi_rbd_monitors"] = []any{"10.0.0.1", "10.0.0.2"}
+	s.Vars["_ceph_provisioners_keyring"] = map[string]any{"key": "AQBadminkey=="}
+	objs, err := Objects("ceph-provisioners", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]*manifest.Object{}
+	for i := range objs {
+		kinds[objs[i].GetKind()] = &objs[i]
+	}
+	if kinds["Service"] == nil || kinds["Endpoints"] == nil || kinds["Secret"] == nil {
+		t.Fatalf("objects %v: want the monitors' Service and Endpoints and the client key", kinds)
+	}
+	subsets, _ := values.Get(kinds["Endpoints"].Object, "subsets")
+	addrs := subsets.([]any)[0].(map[string]any)["addresses"].([]any)
+	if len(addrs) != 2 || addrs[1].(map[string]any)["ip"] != "10.0.0.2" {
+		t.Errorf("Endpoints addresses = %v", addrs)
+	}
+	if key, _ := values.Get(kinds["Secret"].Object, "stringData.key"); key != "AQBadminkey==" {
+		t.Errorf("client key = %v", key)
+	}
+	// Without the facts: the Service alone, no invented key.
+	objs, err = Objects("ceph-provisioners", testSettings())
+	if err != nil || len(objs) != 1 || objs[0].GetKind() != "Service" {
+		t.Errorf("without facts: %d objects, %v", len(objs), err)
+	}
 }
