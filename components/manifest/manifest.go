@@ -69,6 +69,9 @@ type Set struct {
 	Objects   []Object
 	// Timeout bounds the wait; DefaultTimeout when zero.
 	Timeout time.Duration
+	// KeepDropped leaves the objects a later set no longer holds (CRDs:
+	// deleting one deletes every object of its kind).
+	KeepDropped bool
 }
 
 // DefaultTimeout bounds the wait for a set's objects.
@@ -256,10 +259,12 @@ func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 			res.Changed = append(res.Changed, p.ref.String())
 		}
 	}
-	pruned, err := a.prune(ctx, old, want)
-	res.Pruned = pruned
-	if err != nil {
-		return res, fmt.Errorf("component %s: %w", set.Component, err)
+	if !set.KeepDropped {
+		pruned, err := a.prune(ctx, old, want)
+		res.Pruned = pruned
+		if err != nil {
+			return res, fmt.Errorf("component %s: %w", set.Component, err)
+		}
 	}
 	if err := a.writeInventory(ctx, set, want); err != nil {
 		return res, err

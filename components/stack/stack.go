@@ -16,6 +16,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
@@ -182,6 +184,20 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		out.Manifests = mergeResults(out.Manifests, res)
 		return err
 	}
+	if phase.Kind == components.Helm && slices.Contains(chartCRDs, c.Name) {
+		// Helm installs a chart's crds/ once and never upgrades them: the
+		// operator's CRDs are applied first, as the roles do.
+		crds, err := crdObjects(release)
+		if err != nil {
+			return err
+		}
+		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: c.Name + "-crds", Namespace: c.Namespace, Objects: crds,
+			Timeout: s.timeout(c), KeepDropped: true})
+		out.Manifests = mergeResults(out.Manifests, res)
+		if err != nil {
+			return err
+		}
+	}
 	if len(before) > 0 || phase.Kind == components.Manifest {
 		if err := apply(c.Name, before); err != nil {
 			return err
@@ -256,4 +272,27 @@ func mergeResults(a *manifest.Result, b manifest.Result) *manifest.Result {
 		Applied: a.Applied + b.Applied, Created: a.Created + b.Created, Pruned: a.Pruned + b.Pruned,
 		Changed: append(a.Changed, b.Changed...),
 	}
+}
+
+// chartCRDs are the components whose charts' CRDs are applied before every
+// install and upgrade (atmosphere's roles do for these operators).
+var chartCRDs = []string{"node-feature-discovery", "percona-xtradb-cluster-operator", "rabbitmq-cluster-operator"}
+
+// crdObjects are the CRDs of a release's chart (its crds/ directories,
+// its dependencies' too).
+func crdObjects(r helmdeployer.Release) ([]manifest.Object, error) {
+	var out []manifest.Object
+	for _, crd := range r.Chart.CRDObjects() {
+		for i, doc := range strings.Split(string(crd.File.Data), "\n---") {
+			var m map[string]any
+			if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+				return nil, fmt.Errorf("chart %s: %s document %d: %w", r.Chart.Name(), crd.Filename, i, err)
+			}
+			if len(m) == 0 {
+				continue
+			}
+			out = append(out, manifest.Object{Unstructured: &unstructured.Unstructured{Object: m}})
+		}
+	}
+	return out, nil
 }

@@ -368,6 +368,30 @@ func checkExtraObjects(t *testing.T, cfg *rest.Config) {
 		"certificates": {"valkey-ca", "valkey-server", "libvirt-vnc-ca", "libvirt-api-ca", "octavia-client-ca", "octavia-server-ca", "octavia-client-certs"},
 		"issuers":      {"valkey", "libvirt-vnc", "libvirt-api", "octavia-client", "octavia-server"},
 	}
+	// Each service's RabbitMQ cluster and public Ingress, keycloak's Ingress,
+	// the operators' CRDs applied by atmosphere itself.
+	for _, o := range []struct {
+		gvr             schema.GroupVersionResource
+		namespace, name string
+	}{
+		{schema.GroupVersionResource{Group: "rabbitmq.com", Version: "v1beta1", Resource: "rabbitmqclusters"}, "openstack", "rabbitmq-nova"},
+		{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}, "openstack", "compute"},
+		{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}, "auth-system", "keycloak"},
+		{schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}, "", "rabbitmqclusters.rabbitmq.com"},
+	} {
+		u, err := dyn.Resource(o.gvr).Namespace(o.namespace).Get(context.Background(), o.name, metav1.GetOptions{})
+		if err != nil {
+			t.Errorf("%s %s: %v", o.gvr.Resource, o.name, err)
+			continue
+		}
+		managers := []string{}
+		for _, f := range u.GetManagedFields() {
+			managers = append(managers, f.Manager)
+		}
+		if !slices.Contains(managers, manifest.FieldManager) {
+			t.Errorf("%s %s is not applied by atmosphere: managers %v", o.gvr.Resource, o.name, managers)
+		}
+	}
 	for resource, names := range want {
 		gvr := schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: resource}
 		for _, name := range names {
