@@ -20,6 +20,27 @@ import (
 // changed (generated passwords); "#after-release" one applied after the
 // component's release (it needs what the chart creates).
 var objects = map[string]func(Settings) (string, error){
+	// The SSH key manila's share service reaches its share servers with,
+	// mounted at /etc/manila/ssh-keys (id_rsa, id_rsa.pub), from
+	// manila_ssh_key.
+	"manila": func(s Settings) (string, error) {
+		r := &Render{Settings: s}
+		private := r.secret("manila_ssh_key")
+		if private != "" && !strings.HasSuffix(private, "\n") {
+			private += "\n"
+		}
+		public := r.sshPublicKey("_manila_ssh_publickey", private)
+		if r.err != nil {
+			return "", r.err
+		}
+		release, _ := r.knob("manila_helm_release_name", "manila").(string)
+		raw, err := yaml.Marshal(map[string]any{
+			"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+			"metadata":   map[string]any{"name": release + "-ssh-keys"},
+			"stringData": map[string]any{"id_rsa": private, "id_rsa.pub": public + "\n"},
+		})
+		return string(raw), err
+	},
 	// The Ceph monitors as a headless Service with their addresses (the
 	// ceph charts' clients find them by DNS), and the client.admin key the
 	// provisioners' PVCs use, as the ceph_provisioners role makes them.

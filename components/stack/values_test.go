@@ -10,6 +10,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/manifest"
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/secrets"
+	"golang.org/x/crypto/ssh"
 )
 
 // testSettings are the defaults with what a deploy adds: an inventory's
@@ -199,4 +200,28 @@ func TestCephMonitorsObjects(t *testing.T) {
 	if err != nil || len(objs) != 1 || objs[0].GetKind() != "Service" {
 		t.Errorf("without facts: %d objects, %v", len(objs), err)
 	}
+}
+
+func TestManilaSSHKeys(t *testing.T) {
+	objs, err := Objects("manila", testSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if o.GetKind() != "Secret" || o.GetName() != "manila-ssh-keys" {
+			continue
+		}
+		data, _ := o.Object["stringData"].(map[string]any)
+		private, _ := data["id_rsa"].(string)
+		public, _ := data["id_rsa.pub"].(string)
+		signer, err := ssh.ParsePrivateKey([]byte(private))
+		if err != nil {
+			t.Fatalf("id_rsa: %v", err)
+		}
+		if want := string(ssh.MarshalAuthorizedKey(signer.PublicKey())); public != want {
+			t.Errorf("id_rsa.pub = %q, want %q", public, want)
+		}
+		return
+	}
+	t.Errorf("no manila-ssh-keys Secret among %d objects", len(objs))
 }
