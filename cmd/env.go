@@ -100,6 +100,12 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 		}
 		return e.secrets.Get(ctx, secrets.VarKey(name))
 	}
+	settings.PeekSecret = func(name string) (string, error) {
+		if v, ok := inv.Vars[name].(string); ok && v != "" {
+			return v, nil
+		}
+		return e.secrets.Peek(ctx, secrets.VarKey(name))
+	}
 	settings.ClusterSecret = func(name, key string) (string, error) {
 		sec, err := e.clientset.CoreV1().Secrets(openstackNamespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -194,6 +200,12 @@ func (e *deployEnv) check(ctx context.Context, reg *components.Registry, keys []
 		name, phase := components.SplitUnit(k)
 		c, _ := reg.Get(name)
 		p, _ := c.Phase(phase)
+		if (p.Kind == components.Helm || p.Kind == components.Manifest) && !seen["objects "+name] {
+			seen["objects "+name] = true
+			if err := e.stack.CheckObjects(c); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
+			}
+		}
 		switch {
 		case p.Kind == components.Helm && !seen[name]:
 			seen[name] = true

@@ -47,6 +47,9 @@ type Store struct {
 
 	mu     sync.Mutex
 	cached map[string]string
+	// pending are secrets Peek made up that no Get has stored yet: the
+	// first Get stores that same value.
+	pending map[string]string
 }
 
 // Get returns the secret of key ("keystone.glance"; letters, digits, ".", "-" and "_", as Secret keys allow).
@@ -71,6 +74,43 @@ func (s *Store) Get(ctx context.Context, key string) (string, error) {
 	}
 }
 
+// Peek returns the secret of key as Get would, without writing anything:
+// a secret not stored yet is made up and kept in memory, and the first Get
+// of that key stores that same value. It lets a run render everything that
+// needs secrets before it changes the cluster.
+func (s *Store) Peek(ctx context.Context, key string) (string, error) {
+	if v, ok := s.Overrides[key]; ok && v != "" {
+		return v, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.cached[key]; ok {
+		return v, nil
+	}
+	if v, ok := s.pending[key]; ok {
+		return v, nil
+	}
+	current, err := s.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.name(), metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("secret %s in %s/%s: %w", key, s.Namespace, s.name(), err)
+	}
+	if err == nil {
+		s.remember(current.Data)
+		if v, ok := current.Data[key]; ok {
+			return string(v), nil
+		}
+	}
+	v, err := generate(key)
+	if err != nil {
+		return "", err
+	}
+	if s.pending == nil {
+		s.pending = map[string]string{}
+	}
+	s.pending[key] = v
+	return v, nil
+}
+
 func (s *Store) name() string {
 	if s.Name == "" {
 		return DefaultName
@@ -93,9 +133,11 @@ func (s *Store) getOrCreate(ctx context.Context, key string) (string, error) {
 			return string(v), nil
 		}
 	}
-	value, err := generate(key)
-	if err != nil {
-		return "", err
+	value, ok := s.pending[key]
+	if !ok {
+		if value, err = generate(key); err != nil {
+			return "", err
+		}
 	}
 	if !found {
 		if err := kubeutil.EnsureNamespace(ctx, s.Client, s.Namespace); err != nil {
@@ -123,6 +165,7 @@ func (s *Store) getOrCreate(ctx context.Context, key string) (string, error) {
 		}
 	}
 	s.remember(map[string][]byte{key: []byte(value)})
+	delete(s.pending, key)
 	return value, nil
 }
 
@@ -146,6 +189,9 @@ func (s *Store) Values() []string {
 	}
 	for k, v := range s.Overrides {
 		all["override/"+k] = v
+	}
+	for k, v := range s.pending {
+		all["pending/"+k] = v
 	}
 	values := slices.Collect(maps.Values(all))
 	slices.Sort(values)

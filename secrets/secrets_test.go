@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
@@ -112,5 +114,34 @@ func TestGenerateByKind(t *testing.T) {
 	other, err := generate("openstack_helm_endpoints_glance_mariadb_password")
 	if err != nil || len(other) != Length || strings.ContainsAny(other, "-\n") {
 		t.Errorf("a password = %q, %v", other, err)
+	}
+}
+
+// Peek writes nothing, and the first Get stores what Peek made up.
+func TestPeekThenGet(t *testing.T) {
+	cs := kubernetes.NewForConfigOrDie(testenv.Kube(t))
+	ns := testenv.Namespace(t, testenv.Kube(t))
+	s := &Store{Client: cs, Namespace: ns, Name: "peek-test"}
+	ctx := context.Background()
+	peeked, err := s.Peek(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Secrets(ns).Get(ctx, "peek-test", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("after Peek the Secret exists or cannot be read: %v", err)
+	}
+	if again, _ := s.Peek(ctx, "a"); again != peeked {
+		t.Errorf("a second Peek made up another secret")
+	}
+	if !slices.Contains(s.Values(), peeked) {
+		t.Error("a peeked secret is not among Values, which output is checked against")
+	}
+	got, err := s.Get(ctx, "a")
+	if err != nil || got != peeked {
+		t.Fatalf("Get = %q, %v; want what Peek made up", got, err)
+	}
+	other := &Store{Client: cs, Namespace: ns, Name: "peek-test"}
+	if stored, err := other.Get(ctx, "a"); err != nil || stored != peeked {
+		t.Errorf("stored %q, %v; want %q", stored, err, peeked)
 	}
 }

@@ -31,6 +31,10 @@ type Settings struct {
 	// (openstack_helm_endpoints_memcached_secret_key): the inventory's value,
 	// else the deployment's generated one.
 	Secret func(name string) (string, error)
+	// PeekSecret, when set, is Secret without writing anything: what
+	// rendering before a run changes the cluster uses (a secret not stored
+	// yet is made up, and stored as it is by the first Secret of it).
+	PeekSecret func(name string) (string, error)
 	// Facts returns what a component's OpenStack set-up made that its
 	// values name (manila's flavor ID, octavia's network), by key.
 	Facts func(component string) map[string]string

@@ -102,11 +102,25 @@ func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeplo
 	return s.releaseWith(ctx, c, cfg)
 }
 
-// lenient returns the settings with cluster Secrets that are not there yet
-// read as empty, and whether one was.
+// CheckObjects renders a component's own objects, changing nothing: a
+// problem with them is found before a run starts.
+func (s *Stack) CheckObjects(c *components.Component) error {
+	cfg, _ := s.lenient()
+	if _, err := Objects(c.Name, cfg); err != nil {
+		return fmt.Errorf("objects of %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// lenient returns the settings of a rendering that changes nothing:
+// secrets only peeked at, and cluster Secrets that are not there yet read
+// as empty (and whether one was).
 func (s *Stack) lenient() (Settings, *bool) {
 	missing := new(bool)
 	cfg := s.Config
+	if s.Config.PeekSecret != nil {
+		cfg.Secret = s.Config.PeekSecret
+	}
 	cfg.ClusterSecret = func(name, key string) (string, error) {
 		if s.Config.ClusterSecret == nil {
 			return "", fmt.Errorf("no cluster to read it from")
