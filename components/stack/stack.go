@@ -98,27 +98,28 @@ func (s *Stack) valuesWith(c *components.Component, chart values.Values, cfg Set
 // Secret an operator has not made yet (a RabbitMQ cluster's user, before
 // the component's objects are applied) reads as empty.
 func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeployer.Release, error) {
-	cfg, _ := s.lenient()
+	cfg, _ := s.lenient(true)
 	return s.releaseWith(ctx, c, cfg)
 }
 
 // CheckObjects renders a component's own objects, changing nothing: a
 // problem with them is found before a run starts.
 func (s *Stack) CheckObjects(c *components.Component) error {
-	cfg, _ := s.lenient()
+	cfg, _ := s.lenient(true)
 	if _, err := Objects(c.Name, cfg); err != nil {
 		return fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
 	return nil
 }
 
-// lenient returns the settings of a rendering that changes nothing:
-// secrets only peeked at, and cluster Secrets that are not there yet read
-// as empty (and whether one was).
-func (s *Stack) lenient() (Settings, *bool) {
+// lenient returns the settings of a rendering before the component's
+// objects are there: cluster Secrets that are not there yet read as empty
+// (and whether one was), and, with peek, secrets only peeked at, for a
+// rendering that must change nothing.
+func (s *Stack) lenient(peek bool) (Settings, *bool) {
 	missing := new(bool)
 	cfg := s.Config
-	if s.Config.PeekSecret != nil {
+	if peek && s.Config.PeekSecret != nil {
 		cfg.Secret = s.Config.PeekSecret
 	}
 	cfg.ClusterSecret = func(name, key string) (string, error) {
@@ -168,7 +169,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	// RabbitMQ cluster's user) is not there before they are applied: the
 	// first rendering reads it as empty, and the values are rendered again
 	// once the objects are ready.
-	first, missing := s.lenient()
+	first, missing := s.lenient(false)
 	if phase.Kind == components.Helm {
 		// Load and layer first: a bad chart or values change nothing.
 		var err error
