@@ -54,7 +54,7 @@ type Store struct {
 
 // Get returns the secret of key ("keystone.glance"; letters, digits, ".", "-" and "_", as Secret keys allow).
 func (s *Store) Get(ctx context.Context, key string) (string, error) {
-	if v, ok := s.Overrides[key]; ok && v != "" {
+	if v, ok := s.known(key); ok {
 		return v, nil
 	}
 	s.mu.Lock()
@@ -79,7 +79,7 @@ func (s *Store) Get(ctx context.Context, key string) (string, error) {
 // of that key stores that same value. It lets a run render everything that
 // needs secrets before it changes the cluster.
 func (s *Store) Peek(ctx context.Context, key string) (string, error) {
-	if v, ok := s.Overrides[key]; ok && v != "" {
+	if v, ok := s.known(key); ok {
 		return v, nil
 	}
 	s.mu.Lock()
@@ -109,6 +109,12 @@ func (s *Store) Peek(ctx context.Context, key string) (string, error) {
 	}
 	s.pending[key] = v
 	return v, nil
+}
+
+// known is the inventory's value of key, when it sets one.
+func (s *Store) known(key string) (string, bool) {
+	v, ok := s.Overrides[key]
+	return v, ok && v != ""
 }
 
 func (s *Store) name() string {

@@ -650,14 +650,7 @@ func rabbitmqCluster(s Settings, chart string) (string, error) {
 	spec := r.parse(`
 delayStartSeconds: 0
 image: ` + inline(r.image("rabbitmq_server").String()) + `
-affinity:
-  nodeAffinity:
-    requiredDuringSchedulingIgnoredDuringExecution:
-      nodeSelectorTerms:
-        - matchExpressions:
-            - key: openstack-control-plane
-              operator: In
-              values: [enabled]
+affinity: ` + inline(controlPlaneAffinity) + `
 override: {}
 persistence:
   storage: 10Gi

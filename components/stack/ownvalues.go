@@ -246,6 +246,29 @@ func rabbitPolicy(vhost string) string {
         pattern: '^(?!(amq\.|reply_)).*'`
 }
 
+// controlPlaneAffinity keeps pods on the control-plane nodes.
+var controlPlaneAffinity = map[string]any{"nodeAffinity": map[string]any{
+	"requiredDuringSchedulingIgnoredDuringExecution": map[string]any{"nodeSelectorTerms": []any{map[string]any{
+		"matchExpressions": []any{map[string]any{"key": "openstack-control-plane", "operator": "In", "values": []any{"enabled"}}},
+	}}},
+}}
+
+// noChartIngress turns off a chart's own API Ingress: atmosphere makes its
+// own (publicIngresses).
+const noChartIngress = `
+manifests:
+  ingress_api: false
+  service_ingress_api: false
+`
+
+// podLabels leaves app.kubernetes.io labels out of the charts' pods: the
+// openstack-helm selectors predate them.
+const podLabels = `
+pod:
+  labels:
+    include_app_kubernetes_io: false
+`
+
 // database is the oslo.db pool settings every service gets.
 const database = `
     database:
@@ -311,11 +334,7 @@ var ownValues = map[string]func(*Render) string{
 		doc := r.openstackHelm("neutron") + `
 network:
   backend:
-    - ` + inline(r.Config.NetworkBackend) + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+    - ` + inline(r.Config.NetworkBackend) + podLabels + `  replicas:
     server: 3
     rpc_server: 3
   sidecars:
@@ -503,11 +522,7 @@ network:
 bootstrap:
   structured:
     flavors:
-      enabled: false
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  useHostNetwork:
+      enabled: false` + podLabels + `  useHostNetwork:
     novncproxy: false
   replicas:
     api_metadata: 3
@@ -639,11 +654,7 @@ manifests:
 		}
 		return `
 # The chart's Jobs as Helm hooks (openstack-helm review 965887).
-helm3_hook: true` + r.openstackHelm("octavia") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  mounts:
+helm3_hook: true` + r.openstackHelm("octavia") + podLabels + `  mounts:
     octavia_api:
       octavia_api: ` + inline(mounts(usual, usual, false)) + `
     octavia_worker:
@@ -701,19 +712,12 @@ conf:
       jobboard_redis_sentinel: atmosphere
       jobboard_redis_backend_ssl_options: ssl:True,ssl_keyfile:/etc/octavia/certs/jobboard-default/tls.key,ssl_certfile:/etc/octavia/certs/jobboard-default/tls.crt,ssl_ca_certs:/etc/octavia/certs/jobboard-default/ca.crt,ssl_cert_reqs:required
       jobboard_redis_sentinel_ssl_options: ssl:True,ssl_keyfile:/etc/octavia/certs/jobboard-sentinel/tls.key,ssl_certfile:/etc/octavia/certs/jobboard-sentinel/tls.crt,ssl_ca_certs:/etc/octavia/certs/jobboard-sentinel/ca.crt,ssl_cert_reqs:required` + rabbitPolicy("octavia") + `
-manifests:
-  ingress_api: false
-  service_ingress_api: false
-`
+` + noChartIngress
 	},
 	"manila": func(r *Render) string {
 		e := &endpointRender{Render: r}
 		release, _ := r.knob("manila_helm_release_name", "manila").(string)
-		return r.openstackHelm("manila") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  mounts:
+		return r.openstackHelm("manila") + podLabels + `  mounts:
     manila_share:
       manila_share:
         volumeMounts:
@@ -762,10 +766,7 @@ conf:
     glance:
       endpoint_type: internalURL
       region_name: ` + inline(e.region("glance")) + rabbitPolicy("manila") + `
-manifests:
-  ingress_api: false
-  service_ingress_api: false
-`
+` + noChartIngress
 	},
 	"magnum": func(r *Render) string {
 		e := &endpointRender{Render: r}
@@ -812,11 +813,7 @@ conf:
     neutron_client:` + client("neutron", true) + `
     nova_client:
       api_version: 2.15` + client("nova", true) + `
-    octavia_client:` + client("octavia", true) + rabbitPolicy("magnum") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+    octavia_client:` + client("octavia", true) + rabbitPolicy("magnum") + podLabels + `  replicas:
     api: 3
     conductor: 3
   mounts:
@@ -830,21 +827,14 @@ pod:
           - name: ca-certificates
             hostPath:
               path: ` + inline(caBundle) + `
-manifests:
-  ingress_api: false
-  service_ingress_api: false
-`
+` + noChartIngress
 	},
 	"keystone": func(r *Render) string {
 		e := &endpointRender{Render: r}
 		identity, dashboard := e.host("keystone_api_host"), e.host("horizon_api_host")
 		domains := r.keystoneDomains()
 		caBundle, _ := r.knob("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt").(string)
-		return r.openstackHelm("keystone") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+		return r.openstackHelm("keystone") + podLabels + `  replicas:
     api: 3
   mounts:
     keystone_api:
@@ -913,11 +903,7 @@ manifests:
 			backup, _ = v.(bool)
 		}
 		fsGroup := "\n      pod:\n        fsGroup: 42424"
-		return r.openstackHelm("horizon") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  security_context:
+		return r.openstackHelm("horizon") + podLabels + `  security_context:
     horizon:` + fsGroup + `
     db_sync:` + fsGroup + `
     tests:` + fsGroup + `
@@ -952,17 +938,10 @@ conf:
       - monitoring
       - neutron_vpnaas_dashboard
       - octavia_dashboard` + rabbitPolicy("horizon") + `
-manifests:
-  ingress_api: false
-  service_ingress_api: false
-`
+` + noChartIngress
 	},
 	"heat": func(r *Render) string {
-		return r.openstackHelm("heat") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+		return r.openstackHelm("heat") + podLabels + `  replicas:
     api: 3
     cfn: 3
     cloudwatch: 3
@@ -1005,11 +984,7 @@ manifests:
 			// through staffeln, which keeps its retention.
 			policy = inline(map[string]any{"backup:delete": "rule:admin_api or (project_id:%(project_id)s and http://staffeln-api:8808/v1/backup?backup_id=%(id)s)"})
 		}
-		return r.openstackHelm("cinder") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+		return r.openstackHelm("cinder") + podLabels + `  replicas:
     api: 3
     scheduler: 3
   mounts:
@@ -1052,11 +1027,7 @@ manifests:
 ` + r.storage("cinder")
 	},
 	"placement": func(r *Render) string {
-		return r.openstackHelm("placement") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+		return r.openstackHelm("placement") + podLabels + `  replicas:
     api: 3
 conf:
   placement:
@@ -1079,11 +1050,7 @@ manifests:
 `
 	},
 	"staffeln": func(r *Render) string {
-		return r.openstackHelm("staffeln") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+		return r.openstackHelm("staffeln") + podLabels + `  replicas:
     api: 3
     conductor: 3
 conf:
@@ -1091,18 +1058,11 @@ conf:
     conductor:
       backup_metadata_key: ` + inline(r.secret("staffeln_backup_metadata_key")) + `
       retention_metadata_key: ` + inline(r.secret("staffeln_retention_metadata_key")) + database + `
-manifests:
-  ingress_api: false
-  service_ingress_api: false
-`
+` + noChartIngress
 	},
 	"barbican": func(r *Render) string {
 		kek := inline(r.secret("barbican_kek"))
-		return r.openstackHelm("barbican") + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+		return r.openstackHelm("barbican") + podLabels + `  replicas:
     api: 3
 conf:
   barbican:
@@ -1114,19 +1074,12 @@ conf:
       kek: ` + kek + `
   simple_crypto_kek_rewrap:
     old_kek: ` + kek + rabbitPolicy("barbican") + `
-manifests:
-  ingress_api: false
-  service_ingress_api: false
-`
+` + noChartIngress
 	},
 	"glance": func(r *Render) string {
 		return r.openstackHelm("glance") + `
 bootstrap:
-  enabled: false
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  replicas:
+  enabled: false` + podLabels + `  replicas:
     api: 3
 conf:
   glance:
@@ -1142,10 +1095,7 @@ conf:
       disk_formats: aki,ari,qcow2,raw
     oslo_messaging_notifications:
       driver: noop` + rabbitPolicy("glance") + `
-manifests:
-  ingress_api: false
-  service_ingress_api: false
-` + r.storage("glance")
+` + noChartIngress + r.storage("glance")
 	},
 	"keycloak": func(r *Render) string {
 		database, _ := r.knob("keycloak_database_name", "keycloak").(string)
@@ -1228,11 +1178,7 @@ volume:
 conf:
   ovn_bgp_agent:
     DEFAULT:
-      bgp_driver: frr_k8s
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  probes:
+      bgp_driver: frr_k8s` + podLabels + `  probes:
     ovn_northd:
       northd:
         liveness:
@@ -1283,11 +1229,7 @@ issuers:
     name: libvirt-api
   vencrypt:
     kind: Issuer
-    name: libvirt-vnc
-pod:
-  labels:
-    include_app_kubernetes_io: false
-  sidecars:
+    name: libvirt-vnc` + podLabels + `  sidecars:
     libvirt_exporter:
       enabled: true
       args:
@@ -1652,11 +1594,7 @@ acmesolver:
 		return `
 network:
   public: ` + inline(r.knob("ceph_provisioners_ceph_public_network", c.publicNetwork)) + `
-  cluster: ` + inline(r.knob("ceph_provisioners_ceph_cluster_network", c.clusterNetwork)) + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-conf:
+  cluster: ` + inline(r.knob("ceph_provisioners_ceph_cluster_network", c.clusterNetwork)) + podLabels + `conf:
   ceph:
     global:
       fsid: ` + inline(c.fsid) + `
@@ -1751,14 +1689,7 @@ dataPool:
 gateway:
   port: 80
   instances: 3
-  placement:
-    nodeAffinity:
-      requiredDuringSchedulingIgnoredDuringExecution:
-        nodeSelectorTerms:
-          - matchExpressions:
-              - key: openstack-control-plane
-                operator: In
-                values: [enabled]
+  placement: `+inline(controlPlaneAffinity)+`
 `), r.mapKnob("rook_ceph_cluster_radosgw_spec"))
 		return `
 clusterName: ` + inline(name) + `
@@ -1779,22 +1710,14 @@ cephObjectStores:
 		return `
 endpoints: ` + inline(r.endpoints("memcached")) + `
 images:
-  tags: ` + inline(r.imageTags()) + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-monitoring:
+  tags: ` + inline(r.imageTags()) + podLabels + `monitoring:
   prometheus:
     enabled: true
 `
 	},
 	"openvswitch": func(r *Render) string {
 		return `
-endpoints: ` + inline(r.endpoints("openvswitch")) + `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-images:
+endpoints: ` + inline(r.endpoints("openvswitch")) + podLabels + `images:
   tags: ` + inline(r.imageTags()) + `
 `
 	},
