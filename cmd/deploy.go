@@ -179,7 +179,9 @@ func (a *app) deploy(ctx context.Context, o *deployOptions, tags []string, upgra
 	if err != nil {
 		return err
 	}
-	if g, err = g.Subgraph(keys, false); err != nil {
+	// Units left out keep their place: what needed one now needs what
+	// that one needed.
+	if g, err = g.Contract(keys); err != nil {
 		return err
 	}
 	if o.noDeps && len(names) > 0 {
