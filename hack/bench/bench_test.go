@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +54,21 @@ func TestChainComponents(t *testing.T) {
 	} {
 		if got := chainComponents(tc.line); !slices.Equal(got, tc.want) {
 			t.Errorf("chainComponents(%q) = %v, want %v", tc.line, got, tc.want)
+		}
+	}
+}
+
+func TestServerErrorsSummary(t *testing.T) {
+	r := &report{order: []string{"atmosphere"}, measures: map[string][]measure{"atmosphere": {
+		{API: served{refusedBy: map[string]float64{"WATCH a 429": 1, "WATCH b 429": 2, "WATCH c 429": 1, "WATCH d 429": 1, "WATCH e 429": 1, "LIST pods 503": 2}}},
+		{API: served{refusedBy: map[string]float64{"WATCH a 429": 1}}},
+	}}}
+	var b strings.Builder
+	r.writeServerErrors(func(f string, args ...any) { fmt.Fprintf(&b, f, args...) })
+	got := b.String()
+	for _, want := range []string{"LIST 503 ×2 (pods)", "WATCH 429 ×7 (a, b, c, d and 1 more)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary %q lacks %q", got, want)
 		}
 	}
 }

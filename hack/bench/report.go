@@ -185,7 +185,7 @@ func (r *report) write(path string) error {
 	p("The no-op rows re-run the same tool on the deployed cluster. API requests are the growth of the API server's `apiserver_request_total` over the run (all clients: the controllers and kwok too). ")
 	p("Latency is from `apiserver_request_duration_seconds` over the run, WATCH and CONNECT left out (they last as long as the client wants); the column after it counts the requests that took longer than a second (medians, but the maximum over the runs for that and the refusals). ")
 	p("kwokctl starts the API server with `--max-requests-inflight=0` (no limit), so it refuses no request for load: an overloaded control plane shows as latency here. ")
-	p("The 429s it does answer are LISTs of a custom resource whose watch cache is still starting, just after its CRD was created (KEP-4568; `Cacher.GetList` in k8s.io/apiserver), which the client retries after the Retry-After it is given. ")
+	p("The 429s it does answer are LISTs and WATCHes of a custom resource whose watch cache is still starting, just after its CRD was created (KEP-4568; `Cacher.GetList` and `Cacher.Watch` in k8s.io/apiserver), which the client retries after the Retry-After it is given. ")
 	p("Control-plane CPU is the processor time etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok used during the run (from /proc); the machine has %d cores.\n", runtime.NumCPU())
 
 	if len(r.scale) > 0 {
@@ -260,7 +260,7 @@ func (r *report) whyMissed(p func(string, ...any)) {
 	}
 	slices.Sort(chains)
 	chain := chains[len(chains)/2]
-	p("\n**Why a goal is missed.** atmosphere's run ends %.1f s after its critical chain does (median chain %.1f s of %.1f s): ", atm-chain, chain, atm)
+	p("\n**Why a goal is missed.** atmosphere's run ends %.1f s after its critical chain does (median chain %.1f s of %.1f s): ", max(atm-chain, 0), chain, atm)
 	p("it starts each release the moment what it needs is done, and gives its Kubernetes API slot back while it waits, so what is left is the chain itself. ")
 	p("The chain is made of the releases' own work on the cluster, which every tool waits for alike: an OpenStack chart runs eight to ten hook Jobs one after another (db-init, db-sync, ks-service, ks-user, ks-endpoints, rabbit-init, bootstrap…), and each Job takes the Job controller a second or more to see complete. ")
 	if hf > 0 {
@@ -320,6 +320,9 @@ func (r *report) writeChainJobs(p func(string, ...any)) {
 	}
 	p("\nThe Jobs of the chain's components in the first run, as the cluster recorded them (seconds from the component's first Job's creation: created, started → completed; the API server's timestamps are whole seconds):\n\n")
 	for _, c := range r.chainJobs {
+		if len(c.jobs) == 0 {
+			continue // a component that runs no Job (an operator, a manifest)
+		}
 		var parts []string
 		var end time.Duration
 		for _, j := range c.jobs {
@@ -330,27 +333,42 @@ func (r *report) writeChainJobs(p func(string, ...any)) {
 	}
 }
 
-// writeServerErrors lists the 429 and 5xx answers each tool's runs saw, by verb,
-// resource and code, summed over its runs.
+// writeServerErrors sums up the 429 and 5xx answers each tool's runs saw,
+// by verb and code, naming the first kinds of each.
 func (r *report) writeServerErrors(p func(string, ...any)) {
 	var lines []string
 	for _, tool := range r.order {
 		sum := map[string]float64{}
+		kinds := map[string][]string{}
 		for _, m := range r.measures[tool] {
 			for k, v := range m.API.refusedBy {
-				sum[k] += v
+				parts := strings.Fields(k)
+				if len(parts) != 3 {
+					continue
+				}
+				group := parts[0] + " " + parts[2]
+				sum[group] += v
+				if !slices.Contains(kinds[group], parts[1]) {
+					kinds[group] = append(kinds[group], parts[1])
+				}
 			}
 		}
 		if len(sum) == 0 {
 			continue
 		}
 		var parts []string
-		for _, k := range slices.Sorted(maps.Keys(sum)) {
-			parts = append(parts, fmt.Sprintf("%s ×%.0f", k, sum[k]))
+		for _, g := range slices.Sorted(maps.Keys(sum)) {
+			ks := slices.Sorted(slices.Values(kinds[g]))
+			more := ""
+			if len(ks) > 4 {
+				more = fmt.Sprintf(" and %d more", len(ks)-4)
+				ks = ks[:4]
+			}
+			parts = append(parts, fmt.Sprintf("%s ×%.0f (%s%s)", g, sum[g], strings.Join(ks, ", "), more))
 		}
-		lines = append(lines, fmt.Sprintf("%s: %s", tool, strings.Join(parts, ", ")))
+		lines = append(lines, fmt.Sprintf("%s: %s", tool, strings.Join(parts, "; ")))
 	}
 	if len(lines) > 0 {
-		p("\nThe 429 and 5xx answers, by verb, resource and code, over all runs of each tool: %s.\n", strings.Join(lines, "; "))
+		p("\nThe 429 and 5xx answers, by verb and code, over all runs of each tool (the kinds they were for): %s.\n", strings.Join(lines, " — "))
 	}
 }
