@@ -231,7 +231,7 @@ func (e *deployEnv) check(ctx context.Context, reg *components.Registry, keys []
 // again when it failed on a transient API error (an API server restart).
 func (e *deployEnv) deployer() components.Deployer {
 	retrying := func(d components.Deployer) components.Deployer {
-		return components.Retrying{Deployer: d, Transient: kubeutil.IsRetryable}
+		return components.Retrying{Deployer: d, Transient: kubeutil.IsUnavailable}
 	}
 	return components.ByKind{
 		components.Helm:      retrying(e.stack),

@@ -62,15 +62,6 @@ func IsUnavailable(err error) bool {
 	return droppedRequest.MatchString(msg)
 }
 
-// IsRetryable reports whether a unit that failed with err is worth
-// another try: the API server was away (IsUnavailable), or the cluster was
-// still freeing what the unit asked for — a Service's fixed cluster IP
-// shortly after the Service that held it was deleted (a release recovered
-// from an interrupted install creates its Services again).
-func IsRetryable(err error) bool {
-	return IsUnavailable(err) || err != nil && strings.Contains(err.Error(), "provided IP is already allocated")
-}
-
 // droppedRequest is a request whose connection ended mid-answer, as
 // net/http reports it: `Get "https://…": EOF`.
 var droppedRequest = regexp.MustCompile(`"https?://[^"]*": (unexpected )?EOF`)

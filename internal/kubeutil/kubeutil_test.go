@@ -58,19 +58,3 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
-
-func TestIsRetryable(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want bool
-	}{
-		{errors.New(`upgrade openstack/neutron-coredns: failed to create resource: Service "neutron-coredns" is invalid: spec.clusterIPs: Invalid value: ["10.0.0.53"]: failed to allocate IP 10.0.0.53: provided IP is already allocated`), true},
-		{errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), true},
-		{errors.New(`Service "x" is invalid: spec.clusterIPs: Invalid value: ["10.9.0.1"]: failed to allocate IP 10.9.0.1: the provided network does not match the current range`), false},
-		{nil, false},
-	} {
-		if got := IsRetryable(tc.err); got != tc.want {
-			t.Errorf("IsRetryable(%v) = %v, want %v", tc.err, got, tc.want)
-		}
-	}
-}
