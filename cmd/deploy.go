@@ -373,17 +373,7 @@ func (a *app) overrides(s *inventory.Settings) map[string]values.Values {
 // valuesPrefixes maps each <prefix> of <prefix>_helm_values to the
 // component it names: a component with a chart, by its name or its
 // release's, with "_" for "-".
-func (a *app) valuesPrefixes() map[string]string {
-	byVar := map[string]string{}
-	for _, c := range a.registry.Components() {
-		if c.Chart == nil {
-			continue
-		}
-		byVar[strings.ReplaceAll(c.Name, "-", "_")] = c.Name
-		byVar[strings.ReplaceAll(c.Release, "-", "_")] = c.Name
-	}
-	return byVar
-}
+func (a *app) valuesPrefixes() map[string]string { return a.registry.ValuesPrefixes() }
 
 // progress picks the view of the run's events: JSON lines, a live view on
 // a terminal, or timestamped lines. finish stops it.

@@ -94,6 +94,21 @@ func (r *Registry) Names() []string {
 	return names
 }
 
+// ValuesPrefixes maps each <prefix> of an inventory's <prefix>_helm_values
+// to the component it names: a component with a chart, by its name or its
+// release's, with "_" for "-".
+func (r *Registry) ValuesPrefixes() map[string]string {
+	byVar := map[string]string{}
+	for _, c := range r.components {
+		if c.Chart == nil {
+			continue
+		}
+		byVar[strings.ReplaceAll(c.Name, "-", "_")] = c.Name
+		byVar[strings.ReplaceAll(c.Release, "-", "_")] = c.Name
+	}
+	return byVar
+}
+
 // Keycloak work talks to keycloak's admin API (realms, clients).
 const Keycloak Kind = "keycloak"
 

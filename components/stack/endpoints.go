@@ -60,7 +60,7 @@ oslo_cache:
 `
 	},
 	"identity": func(e *endpointRender) string {
-		return e.users("identity", user{"admin", "keystone", "admin", "keystone_admin_password"}) + `
+		return e.identityUsers(user{"admin", "keystone", "admin", "keystone_admin_password"}) + `
   hosts:
     default: keystone-api
   scheme:
@@ -112,7 +112,7 @@ compute_metadata:
 	"dns": func(e *endpointRender) string {
 		// atmosphere's role spells the user "desigante-<region>": kept, so
 		// that an existing cloud's user is the one configured.
-		return e.usersNamed("designate", user{"designate", "designate", "desigante", ""}) + e.public("dns", "designate_api_host", "api") +
+		return e.identityUsers(user{"designate", "designate", "desigante", ""}) + e.public("dns", "designate_api_host", "api") +
 			e.db("designate") + e.mq("designate")
 	},
 	"mdns": func(e *endpointRender) string {
@@ -147,8 +147,7 @@ oslo_db_persistence:
 `
 	},
 	"orchestration": func(e *endpointRender) string {
-		return e.usersNamed("heat",
-			user{"heat", "heat", "heat", ""},
+		return e.identityUsers(user{"heat", "heat", "heat", ""},
 			user{"heat_trustee", "heat", "heat-trustee", "heat_trustee_keystone_password"},
 			user{"heat_stack_user", "heat", "heat-stack-user", "heat_stack_user_keystone_password"}) + `
   path:
@@ -159,14 +158,13 @@ oslo_db_persistence:
 		return e.public("dashboard", "horizon_api_host", "api") + e.db("horizon")
 	},
 	"container_infra": func(e *endpointRender) string {
-		return e.usersNamed("magnum",
-			user{"magnum", "magnum", "magnum", ""},
+		return e.identityUsers(user{"magnum", "magnum", "magnum", ""},
 			user{"magnum_stack_user", "magnum", "magnum-domain", "magnum_keystone_password"}) +
 			e.public("container_infra", "magnum_api_host", "api") + e.public("container_infra_registry", "magnum_registry_host", "api") +
 			e.db("magnum") + e.mq("magnum")
 	},
 	"rook_ceph_cluster": func(e *endpointRender) string {
-		return e.usersNamed("rgw", user{"rgw", "rgw", "rgw", ""}) + e.public("rook_ceph_cluster", "rgw_host", "api")
+		return e.identityUsers(user{"rgw", "rgw", "rgw", ""}) + e.public("rook_ceph_cluster", "rgw_host", "api")
 	},
 	"staffeln": func(e *endpointRender) string { return e.db("staffeln") },
 	"libvirt_exporter": func(*endpointRender) string {
@@ -250,9 +248,10 @@ func (e *endpointRender) region(service string) string {
 	return v
 }
 
-func (e *endpointRender) users(endpoint string, us ...user) string {
+// identityUsers is the identity.auth part of a service's keystone users.
+func (e *endpointRender) identityUsers(us ...user) string {
 	var b strings.Builder
-	b.WriteString("\n" + endpoint + ":\n  auth:\n")
+	b.WriteString("\nidentity:\n  auth:\n")
 	for _, u := range us {
 		password := u.password
 		if password == "" {
@@ -264,9 +263,6 @@ func (e *endpointRender) users(endpoint string, us ...user) string {
 	}
 	return b.String()
 }
-
-// usersNamed is the identity.auth part of a service's users.
-func (e *endpointRender) usersNamed(_ string, us ...user) string { return e.users("identity", us...) }
 
 // public is an endpoint's public side: https on 443 at a host variable.
 func (e *endpointRender) public(endpoint, hostVar, port string) string {
@@ -287,7 +283,7 @@ func (e *endpointRender) public(endpoint, hostVar, port string) string {
 // endpoint (with extra lines under it), its database password and, when
 // mq, its RabbitMQ password.
 func (e *endpointRender) service(endpoint, name, extra string, db, mq bool) string {
-	out := e.usersNamed(name, user{name, name, name, ""}) + strings.TrimSuffix(e.public(endpoint, name+"_api_host", "api"), "\n") + extra + "\n"
+	out := e.identityUsers(user{name, name, name, ""}) + strings.TrimSuffix(e.public(endpoint, name+"_api_host", "api"), "\n") + extra + "\n"
 	if db {
 		out += e.db(name)
 	}

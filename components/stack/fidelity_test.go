@@ -76,8 +76,13 @@ func fidelitySettings(t *testing.T, backend string) (*Stack, *inventory.Inventor
 		return name + "-" + map[string]string{"username": "user"}[key] + map[string]string{"password": "password", "root": "root"}[key], nil
 	}
 	st := &Stack{Config: settings, Overrides: map[string]values.Values{}}
+	byPrefix := components.Default().ValuesPrefixes()
 	for prefix, v := range is.HelmValues {
-		st.Overrides[strings.ReplaceAll(prefix, "_", "-")] = v
+		name, ok := byPrefix[prefix]
+		if !ok {
+			t.Fatalf("%s: %s_helm_values names no component", fidelityInventory, prefix)
+		}
+		st.Overrides[name] = v
 	}
 	return st, inv
 }

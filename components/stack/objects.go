@@ -104,14 +104,9 @@ var objects = map[string]func(Settings) (string, error){
 	// makes it: its host (keycloak_host, else keycloak.<the cloud's
 	// domain>), TLS from the cluster issuer.
 	"keycloak": func(s Settings) (string, error) {
-		host, _ := s.Vars["keycloak_host"].(string)
+		host := (&Render{Settings: s}).keycloakHost()
 		if host == "" {
-			keystone, _ := s.Vars["openstack_helm_endpoints_keystone_api_host"].(string)
-			_, domain, ok := strings.Cut(keystone, ".")
-			if !ok {
-				return "", fmt.Errorf("keycloak_host is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)")
-			}
-			host = "keycloak." + domain
+			return "", fmt.Errorf("keycloak_host is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)")
 		}
 		secret := host + "-tls"
 		if v, ok := s.Vars["keycloak_host_tls_secret_name"].(string); ok && v != "" {

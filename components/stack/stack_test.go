@@ -56,13 +56,7 @@ func kwokValues(t testing.TB) map[string]values.Values {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byPrefix := map[string]string{}
-	for _, c := range components.Default().Components() {
-		byPrefix[strings.ReplaceAll(c.Name, "-", "_")] = c.Name
-		if c.Release != "" {
-			byPrefix[strings.ReplaceAll(c.Release, "-", "_")] = c.Name
-		}
-	}
+	byPrefix := components.Default().ValuesPrefixes()
 	out := map[string]values.Values{}
 	for prefix, v := range s.HelmValues {
 		name, ok := byPrefix[prefix]
