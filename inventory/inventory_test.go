@@ -123,6 +123,8 @@ func TestBadInventories(t *testing.T) {
 		{"unknown backend", map[string]string{f: "atmosphere_network_backend: linuxbridge\n"},
 			[]string{f + `: atmosphere_network_backend: "linuxbridge": want "openvswitch" or "ovn"`}},
 		{"backend not a string", map[string]string{f: "atmosphere_network_backend: [ovn]\n"}, []string{"atmosphere_network_backend: want a string, got a list"}},
+		{"cluster IP not an address", map[string]string{f: "neutron_coredns_cluster_ip: 10.96.0.300\n"},
+			[]string{f + `: neutron_coredns_cluster_ip: "10.96.0.300": want an IP address`}},
 		{"boolean of the wrong type", map[string]string{f: "keepalived_enabled: maybe\n"}, []string{`keepalived_enabled: want true or false, got the string "maybe"`}},
 		{"helm values not a mapping", map[string]string{f: "nova_helm_values: [1]\n"}, []string{"nova_helm_values: want a mapping of Helm values, got a list"}},
 		{"images not a list", map[string]string{f: "glance_images: cirros\n"}, []string{`glance_images: want a list, got the string "cirros"`}},

@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -72,6 +73,11 @@ func (inv *Inventory) Settings() (*Settings, error) {
 	d.boolInto("ovn_bgp_agent_enabled", &s.Config.BGPAgent)
 	d.boolInto("atmosphere_staffeln_enabled", &s.Config.Staffeln)
 	d.boolInto("keepalived_enabled", &s.Config.Keepalived)
+	if v, ok := d.str("neutron_coredns_cluster_ip"); ok {
+		if _, err := netip.ParseAddr(v); err != nil {
+			d.fail("neutron_coredns_cluster_ip", fmt.Sprintf("%q: want an IP address in the cluster's Service range", v))
+		}
+	}
 	if v, ok := d.str("openstack_helm_endpoints_region_name"); ok {
 		s.Region = v
 	}

@@ -328,7 +328,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 			msg := strings.TrimSuffix(strings.TrimSuffix(err.Error(), pf.Error()), ": ")
 			return res, fmt.Errorf("%s %s/%s: %s: %w", dec.Action, r.Namespace, r.Name, msg, pf)
 		}
-		return res, fmt.Errorf("%s %s/%s: %w", dec.Action, r.Namespace, r.Name, err)
+		return res, fmt.Errorf("%s %s/%s: %w", dec.Action, r.Namespace, r.Name, explainHeldIP(ctx, d.factory.Clientset(), err))
 	}
 	return res, nil
 }

@@ -385,3 +385,44 @@ func TestHelmCLISeesAndManagesReleases(t *testing.T) {
 		t.Errorf("values after the deploy: %v", rel.Config)
 	}
 }
+
+// TestHeldClusterIPNamesTheHolder: a release asking for a fixed cluster IP
+// another Service holds fails naming that Service, and succeeds once
+// given a free one (the failed release is upgraded).
+func TestHeldClusterIPNamesTheHolder(t *testing.T) {
+	d, cfg := newDeployer(t)
+	ns := testenv.Namespace(t, cfg)
+	ctx := context.Background()
+	held, free := testenv.StaticServiceIP(t, cfg, 13), testenv.StaticServiceIP(t, cfg, 14)
+	fixed := func(name, ip string) Release {
+		return Release{Name: name, Namespace: ns, Chart: probeChart(t), Timeout: time.Minute,
+			Values: map[string]any{"replicas": 0, "hook": false, "clusterIP": ip}}
+	}
+	if _, err := d.Deploy(ctx, fixed("holder", held)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.Deploy(ctx, fixed("taker", held))
+	var he *ClusterIPHeldError
+	if !errors.As(err, &he) {
+		t.Fatalf("err = %v, want a ClusterIPHeldError", err)
+	}
+	if want := "Service " + ns + "/holder-fixed"; he.IP != held || he.Holder != want {
+		t.Errorf("held %s by %q, want %s by %q", he.IP, he.Holder, held, want)
+	}
+	if !strings.Contains(err.Error(), "install "+ns+"/taker: Service \"taker-fixed\" is invalid") ||
+		!strings.Contains(err.Error(), "already allocated: it is held by Service "+ns+"/holder-fixed") {
+		t.Errorf("error does not say what failed: %v", err)
+	}
+	t.Logf("refused: %v", err)
+	res, err := d.Deploy(ctx, fixed("taker", free))
+	if err != nil || res.Action != Upgrade {
+		t.Fatalf("with a free IP: %+v, %v", res, err)
+	}
+	svc, err := d.factory.Clientset().CoreV1().Services(ns).Get(ctx, "taker-fixed", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Spec.ClusterIP != free {
+		t.Errorf("taker-fixed has cluster IP %s, want %s", svc.Spec.ClusterIP, free)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"testing"
@@ -56,5 +57,28 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("ceiling %s: pause %d = %s, want %s", tc.ceiling, i, got, want)
 			}
 		}
+	}
+}
+
+func TestStaticServiceBand(t *testing.T) {
+	tests := []struct {
+		cidr, first, last string
+		ok                bool
+	}{
+		{"10.0.0.0/24", "10.0.0.1", "10.0.0.16", true},
+		{"10.96.0.0/12", "10.96.0.1", "10.96.1.0", true},
+		{"10.0.0.0/20", "10.0.0.1", "10.0.1.0", true},
+		{"10.0.0.0/21", "10.0.0.1", "10.0.0.128", true},
+		{"10.0.0.0/27", "10.0.0.1", "10.0.0.16", true},
+		{"10.0.0.0/28", "", "", false},
+		{"fd00:10:96::/108", "fd00:10:96::1", "fd00:10:96::100", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cidr, func(t *testing.T) {
+			first, last, ok := StaticServiceBand(netip.MustParsePrefix(tt.cidr))
+			if ok != tt.ok || (ok && (first.String() != tt.first || last.String() != tt.last)) {
+				t.Errorf("band %s–%s ok %v, want %s–%s ok %v", first, last, ok, tt.first, tt.last, tt.ok)
+			}
+		})
 	}
 }
