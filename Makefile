@@ -117,7 +117,7 @@ bench: tools $(HELMFILE_STAMP)
 # testdata/fidelity/values.
 fidelity-references:
 	$(GO) run ./hack/fidelity
-	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,neutron,nova,ovn
+	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,magnum,neutron,nova,ovn
 
 # Only the Go benchmarks (the scheduler, the registry).
 bench-go:

@@ -85,6 +85,11 @@ var ownKeys = []string{
 	"neutron_coredns_cluster_ip", // read by the coredns role, declared by none
 }
 
+// ownSecretKeys match the secrets atmosphere-go keeps where the roles have
+// secretgen-controller make them: the monitoring UIs' Keycloak client and
+// oauth2-proxy cookie secrets, by client id.
+var ownSecretKeys = regexp.MustCompile(`^kube_prometheus_stack_[a-z0-9_]+_(client|cookie)_secret$`)
+
 // knownKeys are the variables atmosphere's roles declare, and ownKeys.
 var knownKeys = func() []string {
 	keys := slices.Clone(ownKeys)
@@ -98,7 +103,9 @@ var knownKeys = func() []string {
 
 // Declared reports whether one of atmosphere's roles declares the variable
 // key (its defaults or vars), whether or not this build uses it.
-func Declared(key string) bool { return slices.Contains(knownKeys, key) }
+func Declared(key string) bool {
+	return slices.Contains(knownKeys, key) || ownSecretKeys.MatchString(key)
+}
 
 // ansiblePrefixes are variables of the Ansible collections (kubernetes,
 // ceph, hosts) that atmosphere hands to them as they are.
@@ -253,7 +260,7 @@ func (inv *Inventory) unknownKeys() []Problem {
 		if strings.HasSuffix(k, "_helm_values") {
 			continue
 		}
-		if slices.Contains(knownKeys, k) || slices.ContainsFunc(ansiblePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+		if Declared(k) || slices.ContainsFunc(ansiblePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 			continue
 		}
 		msg := "not a variable atmosphere knows; it is passed to the Ansible parts as is"

@@ -36,7 +36,10 @@ var publicIngresses = map[string][]publicIngress{
 		"nginx.ingress.kubernetes.io/enable-cors": "true"}, "horizon"}},
 	"keystone": {{"identity", "keystone_api_host", "keystone-api", 5000, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone"}},
-	"magnum":  {{"container_infra", "magnum_api_host", "magnum-api", 9511, nil, "magnum"}},
+	"magnum": {
+		{"container_infra", "magnum_api_host", "magnum-api", 9511, nil, "magnum"},
+		{"container_infra_registry", "magnum_registry_host", "magnum-registry", 5000, nil, "magnum_registry"},
+	},
 	"manila":  {{"sharev2", "manila_api_host", "manila-api", 8786, nil, "manila"}},
 	"neutron": {{"network", "neutron_api_host", "neutron-server", 9696, nil, "neutron"}},
 	"nova": {

@@ -126,3 +126,110 @@ func (r *Render) set(v values.Values, path string, x any) {
 		}
 	}
 }
+
+// monitoringClient is one of kube_prometheus_stack_keycloak_clients: a
+// monitoring UI that signs in through Keycloak.
+type monitoringClient struct {
+	ID           string   `json:"id"`
+	Port         int      `json:"port"`
+	Roles        []string `json:"roles"`
+	OAuth2Proxy  bool     `json:"oauth2_proxy"`
+	RedirectURIs []string `json:"redirect_uris"`
+}
+
+// monitoringClients are kube_prometheus_stack_keycloak_clients, the role's
+// default (alertmanager and prometheus behind oauth2-proxy, grafana
+// signing in itself) when the inventory does not set them.
+func (r *Render) monitoringClients() []monitoringClient {
+	if raw, ok := r.Vars["kube_prometheus_stack_keycloak_clients"]; ok && raw != nil {
+		var out []monitoringClient
+		if err := convert(raw, &out); err != nil {
+			r.fail(fmt.Errorf("kube_prometheus_stack_keycloak_clients: %w", err))
+		}
+		return out
+	}
+	host := func(ui string) string {
+		if h, _ := r.knob("kube_prometheus_stack_"+ui+"_host", "").(string); h != "" {
+			return h
+		}
+		return (&endpointRender{Render: r}).derivedHost(ui)
+	}
+	return []monitoringClient{
+		{ID: "alertmanager", Port: 9093, Roles: []string{"member"}, OAuth2Proxy: true,
+			RedirectURIs: []string{"https://" + host("alertmanager") + "/oauth2/callback"}},
+		{ID: "grafana", Roles: []string{"admin", "editor", "viewer"},
+			RedirectURIs: []string{"https://" + host("grafana") + "/login", "https://" + host("grafana") + "/login/generic_oauth"}},
+		{ID: "prometheus", Port: 9090, Roles: []string{"member"}, OAuth2Proxy: true,
+			RedirectURIs: []string{"https://" + host("prometheus") + "/oauth2/callback"}},
+	}
+}
+
+// kubePrometheusObjects are the objects around kube-prometheus-stack's
+// chart: the CA and ClusterIssuer of its certificates, and the Secrets its
+// Keycloak clients read — each client's secret (grafana mounts it), and
+// for the UIs behind oauth2-proxy its cookie secret and the proxy's
+// environment. The role has secretgen-controller make these Secrets from
+// Password and SecretTemplate objects; atmosphere takes the passwords from
+// its secrets store (kube_prometheus_stack_<id>_client_secret,
+// kube_prometheus_stack_<id>_cookie_secret) and writes the same Secrets.
+func kubePrometheusObjects(s Settings) (string, error) {
+	r := &Render{Settings: s}
+	str := func(name, def string) string { v, _ := r.knob(name, def).(string); return v }
+	release := str("kube_prometheus_stack_helm_release_name", "kube-prometheus-stack")
+	keycloak := str("kube_prometheus_stack_keycloak_server_url", "https://"+r.keycloakHost())
+	realm := str("kube_prometheus_stack_keycloak_realm", "atmosphere")
+	insecure := "False"
+	if str("cluster_issuer_type", "self-signed") == "self-signed" {
+		insecure = "True"
+	}
+	docs := []map[string]any{
+		{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+			"metadata": map[string]any{"name": "kube-prometheus-stack-ca", "namespace": "cert-manager"},
+			"spec": map[string]any{"commonName": "kube-prometheus-stack", "duration": "87600h0m0s", "isCA": true,
+				"issuerRef":  map[string]any{"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "self-signed"},
+				"privateKey": map[string]any{"algorithm": "ECDSA", "size": 256}, "renewBefore": "720h0m0s",
+				"secretName": "kube-prometheus-stack-ca"}},
+		{"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": map[string]any{"name": "kube-prometheus-stack"},
+			"spec": map[string]any{"ca": map[string]any{"secretName": "kube-prometheus-stack-ca"}}},
+	}
+	secret := func(name string, data map[string]any) map[string]any {
+		return map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+			"metadata": map[string]any{"name": name}, "stringData": data}
+	}
+	for _, c := range r.monitoringClients() {
+		key := strings.ReplaceAll(c.ID, "-", "_")
+		client := r.secret("kube_prometheus_stack_" + key + "_client_secret")
+		docs = append(docs, secret(release+"-"+c.ID+"-client-secret", map[string]any{"password": client}))
+		if !c.OAuth2Proxy {
+			continue
+		}
+		if len(c.RedirectURIs) == 0 || len(c.Roles) == 0 {
+			r.fail(fmt.Errorf("kube_prometheus_stack_keycloak_clients: %s: an oauth2-proxy client needs redirect_uris and roles", c.ID))
+			continue
+		}
+		cookie := r.secret("kube_prometheus_stack_" + key + "_cookie_secret")
+		docs = append(docs, secret(release+"-"+c.ID+"-cookie-secret", map[string]any{"password": cookie}))
+		docs = append(docs, secret(release+"-"+c.ID+"-oauth2-proxy", map[string]any{
+			"OAUTH2_PROXY_UPSTREAMS":                fmt.Sprintf("http://127.0.0.1:%d", c.Port),
+			"OAUTH2_PROXY_HTTP_ADDRESS":             "0.0.0.0:8081",
+			"OAUTH2_PROXY_METRICS_ADDRESS":          "0.0.0.0:8082",
+			"OAUTH2_PROXY_EMAIL_DOMAINS":            "*",
+			"OAUTH2_PROXY_REVERSE_PROXY":            "true",
+			"OAUTH2_PROXY_SKIP_PROVIDER_BUTTON":     "true",
+			"OAUTH2_PROXY_SSL_INSECURE_SKIP_VERIFY": insecure,
+			"OAUTH2_PROXY_PROVIDER":                 "keycloak-oidc",
+			"OAUTH2_PROXY_CLIENT_ID":                c.ID,
+			"OAUTH2_PROXY_REDIRECT_URL":             c.RedirectURIs[0],
+			"OAUTH2_PROXY_OIDC_ISSUER_URL":          keycloak + "/realms/" + realm,
+			"OAUTH2_PROXY_ALLOWED_ROLE":             c.ID + ":" + c.Roles[0],
+			"OAUTH2_PROXY_CODE_CHALLENGE_METHOD":    "S256",
+			"OAUTH2_PROXY_SKIP_JWT_BEARER_TOKENS":   "true",
+			"OAUTH2_PROXY_COOKIE_SECRET":            cookie,
+			"OAUTH2_PROXY_CLIENT_SECRET":            client,
+		}))
+	}
+	if r.err != nil {
+		return "", r.err
+	}
+	return joinDocs(docs)
+}

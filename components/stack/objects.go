@@ -1,7 +1,9 @@
 package stack
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -89,17 +91,10 @@ var objects = map[string]func(Settings) (string, error){
 				"stringData": map[string]any{"key": key},
 			})
 		}
-		var out []string
-		for _, d := range docs {
-			raw, err := yaml.Marshal(d)
-			if err != nil {
-				return "", err
-			}
-			out = append(out, string(raw))
-		}
-		return strings.Join(out, "\n---\n"), nil
+		return joinDocs(docs)
 	},
-	"keystone": keystoneOpenIDMetadata,
+	"keystone":              keystoneOpenIDMetadata,
+	"kube-prometheus-stack": kubePrometheusObjects,
 	// keycloak's Ingress, made after its release as the role's ingress role
 	// makes it: its host (keycloak_host, else keycloak.<the cloud's
 	// domain>), TLS from the cluster issuer.
@@ -249,125 +244,34 @@ spec:
     group: cert-manager.io
 `, nil
 	},
-	"magnum": func(Settings) (string, error) {
-		return `
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: magnum-system
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: magnum-cluster-api
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: cluster-admin
-subjects:
-  - kind: ServiceAccount
-    name: magnum-conductor
-    namespace: openstack
----
-#after-release
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: magnum-cluster-api-proxy-config
-data:
-  magnum_capi_sudoers: |
-    Defaults !requiretty
-    Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin:/var/lib/openstack/bin:/var/lib/kolla/venv/bin"
-    magnum ALL = (root) NOPASSWD: /var/lib/openstack/bin/privsep-helper
----
-#after-release
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: magnum-cluster-api-proxy
-  labels:
-    application: magnum
-    component: cluster-api-proxy
-spec:
-  selector:
-    matchLabels:
-      application: magnum
-      component: cluster-api-proxy
-  template:
-    metadata:
-      labels:
-        application: magnum
-        component: cluster-api-proxy
-    spec:
-      serviceAccountName: magnum-conductor
-      securityContext:
-        runAsUser: 42424
-      nodeSelector:
-        openvswitch: enabled
-      containers:
-        - name: magnum-cluster-api-proxy
-          command: ["magnum-cluster-api-proxy"]
-          image: ghcr.io/vexxhost/magnum-cluster-api:main
-          securityContext:
-            privileged: true
-            readOnlyRootFilesystem: true
-          volumeMounts:
-            - {name: pod-tmp, mountPath: /tmp}
-            - {name: pod-run, mountPath: /run}
-            - {name: config, mountPath: /etc/sudoers.d/magnum_capi_sudoers, subPath: magnum_capi_sudoers, readOnly: true}
-            - {name: haproxy-state, mountPath: /var/lib/magnum/.magnum-cluster-api-proxy}
-            - {name: host-run-netns, mountPath: /run/netns, mountPropagation: Bidirectional}
-      volumes:
-        - {name: pod-tmp, emptyDir: {}}
-        - {name: pod-run, emptyDir: {}}
-        - {name: config, configMap: {name: magnum-cluster-api-proxy-config}}
-        - {name: haproxy-state, emptyDir: {}}
-        - {name: host-run-netns, hostPath: {path: /run/netns}}
----
-#after-release
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: magnum-registry
-  labels:
-    application: magnum
-    component: registry
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      application: magnum
-      component: registry
-  template:
-    metadata:
-      labels:
-        application: magnum
-        component: registry
-    spec:
-      nodeSelector:
-        openstack-control-plane: enabled
-      containers:
-        - name: registry
-          image: ghcr.io/vexxhost/magnum-cluster-api-registry:main
-          env:
-            - name: REGISTRY_STORAGE_MAINTENANCE_READONLY
-              value: '{"enabled": true}'
-          ports:
-            - {name: registry, containerPort: 5000, protocol: TCP}
----
-#after-release
-apiVersion: v1
-kind: Service
-metadata:
-  name: magnum-registry
-spec:
-  type: ClusterIP
-  ports:
-    - {name: magnum, port: 5000, protocol: TCP, targetPort: 5000}
-  selector:
-    application: magnum
-    component: registry
-`, nil
+	"magnum": magnumObjects,
+	// The Service Prometheus scrapes memcached's exporter through.
+	"memcached": func(s Settings) (string, error) {
+		r := &Render{Settings: s}
+		release, _ := r.knob("memcached_helm_release_name", "memcached").(string)
+		labels := map[string]any{"application": "memcached", "component": "server"}
+		doc, err := joinDocs([]map[string]any{{"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]any{"name": release + "-metrics", "labels": labels},
+			"spec": map[string]any{"selector": labels,
+				"ports": []any{map[string]any{"name": "metrics", "protocol": "TCP", "port": 9150, "targetPort": 9150}}}}})
+		return afterRelease(doc), err
+	},
+	// The keystone credentials of the RADOS gateway's service user (rgw),
+	// which the CephObjectStore's keystone auth reads.
+	"rook-ceph-cluster": func(s Settings) (string, error) {
+		e := &endpointRender{Render: &Render{Settings: s}}
+		name, _ := e.knob("rook_ceph_cluster_name", "ceph").(string)
+		doc := map[string]any{"apiVersion": "v1", "kind": "Secret",
+			"metadata": map[string]any{"name": "rook-ceph-rgw-" + name + "-creds"},
+			"stringData": map[string]any{
+				"OS_AUTH_TYPE": "password", "OS_IDENTITY_API_VERSION": "3",
+				"OS_USERNAME": "rgw-" + e.region("rgw"), "OS_PASSWORD": e.secret("rgw_keystone_password"),
+				"OS_PROJECT_DOMAIN_NAME": "service", "OS_PROJECT_NAME": "service", "OS_USER_DOMAIN_NAME": "service",
+			}}
+		if e.err != nil {
+			return "", e.err
+		}
+		return joinDocs([]map[string]any{doc})
 	},
 	"percona-xtradb-cluster": func(Settings) (string, error) {
 		passwords := map[string]string{}
@@ -720,6 +624,40 @@ func Objects(component string, s Settings) ([]manifest.Object, error) {
 		out = append(out, manifest.Object{Unstructured: &unstructured.Unstructured{Object: m}, CreateOnly: createOnly, AfterRelease: after})
 	}
 	return out, nil
+}
+
+// joinDocs is the YAML stream of docs.
+func joinDocs(docs []map[string]any) (string, error) {
+	out := make([]string, 0, len(docs))
+	for _, d := range docs {
+		raw, err := yaml.Marshal(d)
+		if err != nil {
+			return "", err
+		}
+		out = append(out, string(raw))
+	}
+	return strings.Join(out, "\n---\n"), nil
+}
+
+// afterRelease marks every document of a YAML stream "#after-release".
+func afterRelease(stream string) string {
+	docs := strings.Split(stream, "\n---\n")
+	for i, d := range docs {
+		docs[i] = "#after-release\n" + d
+	}
+	return strings.Join(docs, "\n---\n")
+}
+
+// convert decodes an inventory value into out (a struct with json tags),
+// refusing unknown fields.
+func convert(v any, out any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(out)
 }
 
 // indentLines indents every line of s by n spaces.

@@ -291,7 +291,7 @@ func mergeResults(a *manifest.Result, b manifest.Result) *manifest.Result {
 
 // chartCRDs are the components whose charts' CRDs are applied before every
 // install and upgrade (atmosphere's roles do for these operators).
-var chartCRDs = []string{"node-feature-discovery", "percona-xtradb-cluster-operator", "rabbitmq-cluster-operator"}
+var chartCRDs = []string{"kube-prometheus-stack", "node-feature-discovery", "percona-xtradb-cluster-operator", "rabbitmq-cluster-operator"}
 
 // crdObjects are the CRDs of a release's chart (its crds/ directories,
 // its dependencies' too).

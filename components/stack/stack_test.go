@@ -372,6 +372,11 @@ func checkExtraObjects(t *testing.T, cfg *rest.Config) {
 		{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}, "openstack", "compute"},
 		{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}, "auth-system", "keycloak"},
 		{schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}, "", "rabbitmqclusters.rabbitmq.com"},
+		{schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}, "", "prometheuses.monitoring.coreos.com"},
+		{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}, "openstack", "container-infra-registry"},
+		{schema.GroupVersionResource{Version: "v1", Resource: "services"}, "openstack", "memcached-metrics"},
+		{schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}, "cert-manager", "kube-prometheus-stack-ca"},
+		{schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "clusterissuers"}, "", "kube-prometheus-stack"},
 	} {
 		u, err := dyn.Resource(o.gvr).Namespace(o.namespace).Get(context.Background(), o.name, metav1.GetOptions{})
 		if err != nil {
@@ -385,6 +390,23 @@ func checkExtraObjects(t *testing.T, cfg *rest.Config) {
 		if !slices.Contains(managers, manifest.FieldManager) {
 			t.Errorf("%s %s is not applied by atmosphere: managers %v", o.gvr.Resource, o.name, managers)
 		}
+	}
+	// The oauth2-proxy sidecars' environment holds the client's and the
+	// cookie's secrets, as secretgen-controller would make it.
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	secretOf := func(name, key string) string {
+		s, err := cs.CoreV1().Secrets("monitoring").Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Errorf("Secret monitoring/%s: %v", name, err)
+			return ""
+		}
+		return string(s.Data[key])
+	}
+	client := secretOf("kube-prometheus-stack-prometheus-client-secret", "password")
+	cookie := secretOf("kube-prometheus-stack-prometheus-cookie-secret", "password")
+	if client == "" || cookie == "" || secretOf("kube-prometheus-stack-prometheus-oauth2-proxy", "OAUTH2_PROXY_CLIENT_SECRET") != client ||
+		secretOf("kube-prometheus-stack-prometheus-oauth2-proxy", "OAUTH2_PROXY_COOKIE_SECRET") != cookie {
+		t.Error("prometheus's oauth2-proxy Secret does not hold its client and cookie secrets")
 	}
 	for resource, names := range want {
 		gvr := schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: resource}

@@ -146,11 +146,22 @@ func render(ctx context.Context, bin, playbook, here, roles, role, dest, objects
 			}
 		}
 	}
+	// Roles read their charts' CRDs from {{ role_path }}/../../charts.
+	if err := os.Symlink(filepath.Join(filepath.Dir(roles), "charts"), filepath.Join(tmp, "charts")); err != nil {
+		return err
+	}
 	dump, err := os.ReadFile(filepath.Join(here, "dump.yml"))
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(overlay, "tasks", "main.yml"), dump, 0o644); err != nil {
+		return err
+	}
+	objectTasks, err := objectTasks(filepath.Join(roles, role, "tasks", "main.yml"), role)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(objectsFile(overlay), objectTasks, 0o644); err != nil {
 		return err
 	}
 	args := []string{playbook, "-i", "localhost,", "-e", "fidelity_role=" + role, "-e", "fidelity_out=" + dest}

@@ -1,0 +1,107 @@
+package stack
+
+import (
+	"errors"
+
+	"github.com/vexxhost/atmosphere-go/components"
+)
+
+// magnumSudoers lets the Cluster API proxy's magnum user run privsep.
+const magnumSudoers = `Defaults !requiretty
+Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin:/var/lib/openstack/bin:/var/lib/kolla/venv/bin"
+magnum ALL = (root) NOPASSWD: /var/lib/openstack/bin/privsep-helper
+`
+
+// magnumObjects are the objects around magnum's chart, as the magnum role
+// makes them: the magnum-system namespace and cluster-admin for
+// magnum-conductor (Cluster API), then, after the chart, the Cluster API
+// proxy (a DaemonSet on the network nodes of the backend, with its sudoers
+// ConfigMap) and the registry of cluster images (Deployment and Service;
+// its public Ingress is one of publicIngresses). Images come from the
+// image table; magnum_cluster_api_proxy_{ovs,ovn}_node_selector and the
+// priority class knobs are the role's.
+func magnumObjects(s Settings) (string, error) {
+	r := &Render{Settings: s}
+	namespace, _ := r.knob("magnum_helm_release_namespace", "openstack").(string)
+	labels := func(component string) map[string]any {
+		return map[string]any{"application": "magnum", "component": component}
+	}
+	withPriority := func(spec map[string]any, knob string) map[string]any {
+		if class, _ := r.knob(knob, "").(string); class != "" {
+			spec["priorityClassName"] = class
+		}
+		return spec
+	}
+	selector := r.knob("magnum_cluster_api_proxy_ovs_node_selector", map[string]any{"openstack-control-plane": "enabled"})
+	if s.Config.NetworkBackend == components.BackendOVN {
+		selector = r.knob("magnum_cluster_api_proxy_ovn_node_selector", map[string]any{"openvswitch": "enabled"})
+	}
+	proxy := withPriority(map[string]any{
+		"containers": []any{map[string]any{
+			"name": "magnum-cluster-api-proxy", "command": []any{"magnum-cluster-api-proxy"},
+			"image":           r.image("magnum_cluster_api_proxy").String(),
+			"securityContext": map[string]any{"privileged": true, "readOnlyRootFilesystem": true},
+			"volumeMounts": []any{
+				map[string]any{"name": "pod-tmp", "mountPath": "/tmp"},
+				map[string]any{"name": "pod-run", "mountPath": "/run"},
+				map[string]any{"name": "config", "mountPath": "/etc/sudoers.d/magnum_capi_sudoers", "subPath": "magnum_capi_sudoers", "readOnly": true},
+				map[string]any{"name": "haproxy-state", "mountPath": "/var/lib/magnum/.magnum-cluster-api-proxy"},
+				map[string]any{"name": "host-run-netns", "mountPath": "/run/netns", "mountPropagation": "Bidirectional"},
+			},
+		}},
+		"nodeSelector":       selector,
+		"securityContext":    map[string]any{"runAsUser": 42424},
+		"serviceAccountName": "magnum-conductor",
+		"volumes": []any{
+			map[string]any{"name": "pod-tmp", "emptyDir": map[string]any{}},
+			map[string]any{"name": "pod-run", "emptyDir": map[string]any{}},
+			map[string]any{"name": "config", "configMap": map[string]any{"name": "magnum-cluster-api-proxy-config"}},
+			map[string]any{"name": "haproxy-state", "emptyDir": map[string]any{}},
+			map[string]any{"name": "host-run-netns", "hostPath": map[string]any{"path": "/run/netns"}},
+		},
+	}, "magnum_cluster_api_proxy_priority_class_name")
+	probe := map[string]any{"httpGet": map[string]any{"path": "/", "port": 5000, "scheme": "HTTP"}}
+	registry := withPriority(map[string]any{
+		"containers": []any{map[string]any{
+			"name": "registry", "image": r.image("magnum_registry").String(),
+			"env":            []any{map[string]any{"name": "REGISTRY_STORAGE_MAINTENANCE_READONLY", "value": `{"enabled": true}`}},
+			"ports":          []any{map[string]any{"name": "registry", "containerPort": 5000, "protocol": "TCP"}},
+			"livenessProbe":  probe,
+			"readinessProbe": probe,
+		}},
+		"nodeSelector": map[string]any{"openstack-control-plane": "enabled"},
+	}, "magnum_registry_priority_class_name")
+	workload := func(kind, name, component string, spec map[string]any, extra map[string]any) map[string]any {
+		body := map[string]any{
+			"selector": map[string]any{"matchLabels": labels(component)},
+			"template": map[string]any{"metadata": map[string]any{"labels": labels(component)}, "spec": spec},
+		}
+		for k, v := range extra {
+			body[k] = v
+		}
+		return map[string]any{"apiVersion": "apps/v1", "kind": kind,
+			"metadata": map[string]any{"name": name, "labels": labels(component)}, "spec": body}
+	}
+	before, err := joinDocs([]map[string]any{
+		{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "magnum-system"}},
+		{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": map[string]any{"name": "magnum-cluster-api"},
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "magnum-conductor", "namespace": namespace}}},
+	})
+	if err != nil {
+		return "", err
+	}
+	after, err := joinDocs([]map[string]any{
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "magnum-cluster-api-proxy-config"},
+			"data": map[string]any{"magnum_capi_sudoers": magnumSudoers}},
+		workload("DaemonSet", "magnum-cluster-api-proxy", "cluster-api-proxy", proxy, nil),
+		workload("Deployment", "magnum-registry", "registry", registry, map[string]any{"replicas": 1}),
+		{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "magnum-registry", "labels": labels("registry")},
+			"spec": map[string]any{"type": "ClusterIP", "selector": labels("registry"),
+				"ports": []any{map[string]any{"name": "magnum", "port": 5000, "protocol": "TCP", "targetPort": 5000}}}},
+	})
+	if err != nil || r.err != nil {
+		return "", errors.Join(err, r.err)
+	}
+	return before + "\n---\n" + afterRelease(after), nil
+}
