@@ -91,3 +91,32 @@ func (b *bed) lastRevision(namespace, name string) revision {
 	}
 	return revs[len(revs)-1]
 }
+
+// TestUpgradeChangesNovasJobs: `atmosphere upgrade nova` to a new nova
+// image changes the template of its bootstrap and cell-setup Jobs, which
+// are not Helm hooks and whose templates cannot change; the old Jobs are
+// removed first (as atmosphere's nova role does) and the upgrade completes
+// with Jobs of the new image.
+func TestUpgradeChangesNovasJobs(t *testing.T) {
+	b := newBed(t)
+	b.deployCompletes("first deploy", "--tags", "nova")
+	const upgraded = "ghcr.io/vexxhost/nova:upgraded"
+	b.addVars("zz-upgrade.yml", fmt.Sprintf("atmosphere_image_overrides:\n  nova_cell_setup: %s\n", upgraded))
+	p, code := b.run("upgrade nova", "upgrade", "nova", "--inventory", b.inventory, "--kubeconfig", b.kubeconfig,
+		"--charts", sharedCharts, "--charts", testCharts, "--skip-tags", skipSetup, "--report-dir", b.reports, "--output", "json")
+	if code != 0 {
+		t.Fatalf("upgrade nova: exit %d, want 0\n%s", code, p.stderr.String())
+	}
+	job, err := b.client.BatchV1().Jobs("openstack").Get(context.Background(), "nova-cell-setup", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := job.Spec.Template.Spec.Containers[0].Image; img != upgraded {
+		t.Errorf("Job nova-cell-setup runs %s, want %s", img, upgraded)
+	}
+	if rel := b.lastRevision("openstack", "nova"); rel.status != "deployed" || rel.version != 2 {
+		t.Errorf("nova's last revision %d is %s, want 2 deployed", rel.version, rel.status)
+	}
+	b.noPendingRelease("after the upgrade")
+	b.scanSecrets()
+}

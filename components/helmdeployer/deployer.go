@@ -15,6 +15,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/dag"
@@ -60,6 +61,11 @@ type Release struct {
 	// gives back once Helm has applied the release and only waits for it:
 	// a cap on concurrent API work need not hold a slot through a wait.
 	Yield []string
+	// BeforeChange, when set, runs once Deploy has decided to install,
+	// upgrade or roll back, before Helm acts (never when the release is
+	// unchanged): it removes what the change cannot update in place, such
+	// as a Job whose template changes.
+	BeforeChange func(ctx context.Context, client kubernetes.Interface) error
 }
 
 // Action is what a deploy did, or (from Plan) would do.
@@ -284,6 +290,11 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 			return res, fmt.Errorf("unlock release %s/%s: %w", r.Namespace, r.Name, err)
 		}
 		d.log.Info("unlocked a pending release", "release", r.Name, "namespace", r.Namespace, "revision", last.Version)
+	}
+	if r.BeforeChange != nil {
+		if err := r.BeforeChange(ctx, d.factory.Clientset()); err != nil {
+			return res, fmt.Errorf("before the %s of %s/%s: %w", dec.Action, r.Namespace, r.Name, err)
+		}
 	}
 	d.log.Debug("deploying", "release", r.Name, "namespace", r.Namespace, "action", dec.Action, "reasons", dec.Reasons)
 	values := r.Values

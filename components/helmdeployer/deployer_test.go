@@ -19,6 +19,7 @@ import (
 	"helm.sh/helm/v3/pkg/kube"
 	"helm.sh/helm/v3/pkg/release"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
@@ -424,5 +425,48 @@ func TestHeldClusterIPNamesTheHolder(t *testing.T) {
 	}
 	if svc.Spec.ClusterIP != free {
 		t.Errorf("taker-fixed has cluster IP %s, want %s", svc.Spec.ClusterIP, free)
+	}
+}
+
+// TestBeforeChangeRunsOnlyWhenTheReleaseChanges: the hook runs before an
+// install and an upgrade, not when nothing changed; its error stops the
+// deploy before Helm acts.
+func TestBeforeChangeRunsOnlyWhenTheReleaseChanges(t *testing.T) {
+	d, cfg := newDeployer(t)
+	ns := testenv.Namespace(t, cfg)
+	ctx := context.Background()
+	var ran []string
+	r := Release{Name: "hooked", Namespace: ns, Chart: probeChart(t), Timeout: time.Minute,
+		Values: map[string]any{"replicas": 0, "hook": false, "message": "one"}}
+	r.BeforeChange = func(ctx context.Context, client kubernetes.Interface) error {
+		// The release's last revision is what it was before the change.
+		_, err := client.CoreV1().ConfigMaps(ns).Get(ctx, "hooked-config", metav1.GetOptions{})
+		ran = append(ran, fmt.Sprintf("config present: %v", err == nil))
+		return nil
+	}
+	steps := []struct {
+		message string
+		action  Action
+		ran     []string
+	}{
+		{"one", Install, []string{"config present: false"}},
+		{"one", Unchanged, []string{"config present: false"}},
+		{"two", Upgrade, []string{"config present: false", "config present: true"}},
+	}
+	for _, s := range steps {
+		r.Values["message"] = s.message
+		res, err := d.Deploy(ctx, r)
+		if err != nil || res.Action != s.action || !slices.Equal(ran, s.ran) {
+			t.Errorf("message %s: did %s (err %v), hook calls %v; want %s, %v", s.message, res.Action, err, ran, s.action, s.ran)
+		}
+	}
+	r.Values["message"] = "three"
+	r.BeforeChange = func(context.Context, kubernetes.Interface) error { return errors.New("cannot remove the old Job") }
+	_, err := d.Deploy(ctx, r)
+	if err == nil || !strings.Contains(err.Error(), "before the upgrade of "+ns+"/hooked: cannot remove the old Job") {
+		t.Errorf("a failing hook: %v", err)
+	}
+	if rel := lastRelease(t, d, ns, "hooked"); rel.Version != 2 || rel.Info.Status != release.StatusDeployed {
+		t.Errorf("after a failing hook the release is at revision %d, %s; want 2, deployed (Helm never acted)", rel.Version, rel.Info.Status)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/vexxhost/atmosphere-go/charts"
@@ -148,10 +149,14 @@ func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg Se
 	if err != nil {
 		return helmdeployer.Release{}, err
 	}
-	return helmdeployer.Release{
+	r := helmdeployer.Release{
 		Name: c.Release, Namespace: c.Namespace, Chart: ch, ChartDigest: digest, Values: v,
 		Timeout: s.timeout(c), Rollback: s.Rollback,
-	}, nil
+	}
+	if f, ok := beforeChange[c.Name]; ok {
+		r.BeforeChange = func(ctx context.Context, client kubernetes.Interface) error { return f(ctx, client, c.Namespace) }
+	}
+	return r, nil
 }
 
 // Deploy does a Helm or manifest phase of a component. A Helm component's
