@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
@@ -72,6 +74,7 @@ func (r *Render) kubePrometheusStack() values.Values {
 	} {
 		r.set(v, path, r.image(key).String())
 	}
+	r.nodeExporterConfig(v)
 	r.set(v, "alertmanager.alertmanagerSpec.volumes.0.hostPath.path", caBundle)
 	r.set(v, "prometheus.prometheusSpec.volumes.0.hostPath.path", caBundle)
 	password, _ := r.knob("kube_prometheus_stack_grafana_admin_password", nil).(string)
@@ -87,6 +90,37 @@ func (r *Render) kubePrometheusStack() values.Values {
 		r.set(v, "grafana.grafana\\.ini.auth\\.generic_oauth."+key, oidc+k)
 	}
 	return v
+}
+
+// nodeExporterConfig puts kube_prometheus_stack_node_exporter_config, when
+// the inventory sets it, in node-exporter's web configuration (the
+// node-exporter.yml of the ConfigMap among the exporter's extraManifests);
+// the default is the role's (TLS 1.3, client certificates verified when
+// given). The role writes it with to_nice_yaml; ours is the same data in
+// YAML of our own layout.
+func (r *Render) nodeExporterConfig(v values.Values) {
+	config, ok := r.Vars["kube_prometheus_stack_node_exporter_config"]
+	if !ok || config == nil {
+		return
+	}
+	found, _ := values.Get(v, "prometheus-node-exporter.extraManifests")
+	manifests, _ := found.([]any)
+	const begin, end = "  node-exporter.yml: |\n", "\n  certificate-template.yml: |\n"
+	for i, m := range manifests {
+		text, _ := m.(string)
+		b, e := strings.Index(text, begin), strings.Index(text, end)
+		if b < 0 || e < b {
+			continue
+		}
+		raw, err := yaml.Marshal(config)
+		if err != nil {
+			r.fail(fmt.Errorf("kube_prometheus_stack_node_exporter_config: %w", err))
+			return
+		}
+		manifests[i] = text[:b+len(begin)] + indentLines(string(raw), 4) + text[e:]
+		return
+	}
+	r.fail(fmt.Errorf("kube_prometheus_stack_node_exporter_config: no node-exporter ConfigMap in the exporter's extraManifests"))
 }
 
 // set sets the value at a dotted path (a number indexes a list, "\." is a

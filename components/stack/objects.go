@@ -220,29 +220,50 @@ spec:
 		return caIssuer("libvirt-vnc", "libvirt", "libvirt-vnc-ca", "ECDSA", 256) + "\n---\n" +
 			caIssuer("libvirt-api", "libvirt", "libvirt-api-ca", "ECDSA", 256), nil
 	},
-	"octavia": func(Settings) (string, error) {
-		return caIssuer("octavia-client", "octavia-client", "octavia-client-ca", "ECDSA", 256) + "\n---\n" +
-			caIssuer("octavia-server", "octavia-server", "octavia-server-ca", "ECDSA", 256) + `
+	// The amphorae's CAs and the controllers' client certificate, with the
+	// role's octavia_tls_{server,client}_{common_name,private_key_*} knobs.
+	"octavia": func(s Settings) (string, error) {
+		r := &Render{Settings: s}
+		tls := func(side string) (name, algorithm string, size int) {
+			name, _ = r.knob("octavia_tls_"+side+"_common_name", "octavia-"+side).(string)
+			algorithm, _ = r.knob("octavia_tls_"+side+"_private_key_algorithm", "ECDSA").(string)
+			switch n := r.knob("octavia_tls_"+side+"_private_key_size", 256).(type) {
+			case int:
+				size = n
+			case float64:
+				size = int(n)
+			default:
+				r.fail(fmt.Errorf("octavia_tls_%s_private_key_size: want a whole number, got %v", side, n))
+			}
+			return name, algorithm, size
+		}
+		clientName, clientAlgorithm, clientSize := tls("client")
+		serverName, serverAlgorithm, serverSize := tls("server")
+		if r.err != nil {
+			return "", r.err
+		}
+		return caIssuer("octavia-client", clientName, "octavia-client-ca", clientAlgorithm, clientSize) + "\n---\n" +
+			caIssuer("octavia-server", serverName, "octavia-server-ca", serverAlgorithm, serverSize) + fmt.Sprintf(`
 ---
 apiVersion: cert-manager.io/v1
 kind: Certificate
 metadata:
   name: octavia-client-certs
 spec:
-  commonName: octavia-client
+  commonName: %s
   secretName: octavia-client-certs
   additionalOutputFormats:
     - type: CombinedPEM
   duration: 87600h0m0s
   renewBefore: 720h0m0s
   privateKey:
-    algorithm: ECDSA
-    size: 256
+    algorithm: %s
+    size: %d
   issuerRef:
     name: octavia-client
     kind: Issuer
     group: cert-manager.io
-`, nil
+`, inline(clientName), inline(clientAlgorithm), clientSize), nil
 	},
 	"magnum": magnumObjects,
 	// The Service Prometheus scrapes memcached's exporter through.
@@ -509,7 +530,7 @@ kind: Certificate
 metadata:
   name: %[3]s
 spec:
-  commonName: %[2]s
+  commonName: %[2]q
   isCA: true
   duration: 87600h0m0s
   renewBefore: 720h0m0s

@@ -2,6 +2,8 @@ package stack
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/secrets"
 	"golang.org/x/crypto/ssh"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 )
 
 // testSettings are the defaults with what a deploy adds: an inventory's
@@ -224,4 +228,79 @@ func TestManilaSSHKeys(t *testing.T) {
 		return
 	}
 	t.Errorf("no manila-ssh-keys Secret among %d objects", len(objs))
+}
+
+// TestNodeExporterConfig: kube_prometheus_stack_node_exporter_config
+// becomes node-exporter's web configuration; without it the role's stays.
+func TestNodeExporterConfig(t *testing.T) {
+	webConfig := func(s Settings) any {
+		t.Helper()
+		v, err := OwnValues("kube-prometheus-stack", s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, _ := values.Get(v, "prometheus-node-exporter.extraManifests")
+		manifests, _ := found.([]any)
+		var cm struct {
+			Data map[string]string `json:"data"`
+		}
+		if len(manifests) == 0 {
+			t.Fatal("no extraManifests")
+		}
+		if err := yaml.Unmarshal([]byte(manifests[0].(string)), &cm); err != nil {
+			t.Fatal(err)
+		}
+		var config any
+		if err := yaml.Unmarshal([]byte(cm.Data["node-exporter.yml"]), &config); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(cm.Data["certificate-template.yml"], "kind: Certificate") {
+			t.Errorf("the certificate template is gone: %q", cm.Data["certificate-template.yml"])
+		}
+		return config
+	}
+	s := testSettings()
+	def := webConfig(s)
+	if tls, _ := def.(map[string]any)["tls_server_config"].(map[string]any); tls["min_version"] != "TLS13" {
+		t.Errorf("default web config %v, want the role's TLS 1.3 one", def)
+	}
+	want := map[string]any{"tls_server_config": map[string]any{"cert_file": "/certs/tls.crt", "key_file": "/certs/tls.key", "min_version": "TLS12"},
+		"http_server_config": map[string]any{"http2": false}}
+	s.Vars["kube_prometheus_stack_node_exporter_config"] = want
+	if got := webConfig(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("web config %v, want %v", got, want)
+	}
+}
+
+// TestOctaviaTLSKnobs: the role's octavia_tls_* knobs name and size the
+// amphorae's CAs and the controllers' certificate; a size that is not a
+// number is refused naming the knob.
+func TestOctaviaTLSKnobs(t *testing.T) {
+	s := testSettings()
+	s.Vars["octavia_tls_server_common_name"] = "amphora-server"
+	s.Vars["octavia_tls_client_private_key_algorithm"] = "RSA"
+	s.Vars["octavia_tls_client_private_key_size"] = 4096
+	objs, err := Objects("octavia", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range objs {
+		if o.GetKind() != "Certificate" {
+			continue
+		}
+		name, _, _ := unstructured.NestedString(o.Object, "spec", "commonName")
+		algorithm, _, _ := unstructured.NestedString(o.Object, "spec", "privateKey", "algorithm")
+		size, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", "privateKey", "size")
+		got[o.GetName()] = fmt.Sprintf("%s %s %v", name, algorithm, size)
+	}
+	want := map[string]string{"octavia-server-ca": "amphora-server ECDSA 256", "octavia-client-ca": "octavia-client RSA 4096",
+		"octavia-client-certs": "octavia-client RSA 4096"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("certificates %v, want %v", got, want)
+	}
+	s.Vars["octavia_tls_server_private_key_size"] = "big"
+	if _, err := Objects("octavia", s); err == nil || !strings.Contains(err.Error(), "octavia_tls_server_private_key_size") {
+		t.Errorf("a size that is not a number: %v", err)
+	}
 }
