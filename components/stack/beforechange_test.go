@@ -2,7 +2,9 @@ package stack
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -11,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
@@ -80,4 +83,61 @@ func TestBeforeChangeRemovesWhatCannotChange(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestPrePull: the image is pulled on every node of the selector, the
+// DaemonSet is gone afterwards (one left by an interrupted run too), and
+// an image that cannot be pulled fails at once, naming the reason.
+func TestPrePull(t *testing.T) {
+	cfg := testenv.Kube(t)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ctx := context.Background()
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "openvswitch=enabled"})
+	if err != nil || len(nodes.Items) == 0 {
+		t.Fatalf("nodes with openvswitch=enabled: %d, %v", len(nodes.Items), err)
+	}
+	vals := values.Values{"labels": map[string]any{"ovs": map[string]any{"node_selector_key": "openvswitch", "node_selector_value": "enabled"}}}
+	tests := []struct {
+		name, image string
+		leftover    bool
+		fails       string
+	}{
+		{"pulls on every node", "", false, ""},
+		{"after an interrupted run", "", true, ""},
+		{"an image that never pulls", testenv.NeverPullsImage, false, "ImagePullBackOff"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ns := testenv.Namespace(t, cfg)
+			p, err := newImagePuller("openvswitch", ns, values.Values{}, vals, &Render{Settings: testSettings()}, time.Minute)
+			if err != nil || p == nil {
+				t.Fatalf("puller %v, %v", p, err)
+			}
+			if tt.image != "" {
+				p.image = tt.image
+			}
+			if tt.leftover {
+				left := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "openvswitch-pre-pull-left", Labels: map[string]string{prePullLabel: "openvswitch"}}, Spec: appsv1.DaemonSetSpec{
+					Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"left": "over"}},
+					Template: podTemplate(map[string]string{"left": "over"})}}
+				left.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
+				if _, err := cs.AppsV1().DaemonSets(ns).Create(ctx, left, metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pulled, err := p.Pull(ctx, cs)
+			switch {
+			case tt.fails == "" && (err != nil || pulled != len(nodes.Items)):
+				t.Errorf("pulled on %d nodes (err %v), want all %d", pulled, err, len(nodes.Items))
+			case tt.fails != "" && (err == nil || !strings.Contains(err.Error(), tt.fails) || !strings.Contains(err.Error(), tt.image)):
+				t.Errorf("err %v, want one naming %s and %s", err, tt.image, tt.fails)
+			}
+			if left, err := cs.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{}); err != nil || len(left.Items) > 0 {
+				t.Errorf("pre-pull DaemonSets left: %v (err %v)", left, err)
+			}
+		})
+	}
+	if p, err := newImagePuller("memcached", "openstack", vals, nil, &Render{Settings: testSettings()}, time.Minute); p != nil || err != nil {
+		t.Errorf("memcached pulls nothing ahead: %v, %v", p, err)
+	}
 }

@@ -153,8 +153,23 @@ func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg Se
 		Name: c.Release, Namespace: c.Namespace, Chart: ch, ChartDigest: digest, Values: v,
 		Timeout: s.timeout(c), Rollback: s.Rollback,
 	}
-	if f, ok := beforeChange[c.Name]; ok {
-		r.BeforeChange = func(ctx context.Context, client kubernetes.Interface) error { return f(ctx, client, c.Namespace) }
+	puller, err := newImagePuller(c.Name, c.Namespace, v, ch.Values, &Render{Settings: cfg}, s.timeout(c))
+	if err != nil {
+		return helmdeployer.Release{}, err
+	}
+	remove, removes := beforeChange[c.Name]
+	if puller != nil || removes {
+		r.BeforeChange = func(ctx context.Context, client kubernetes.Interface) error {
+			if puller != nil {
+				if _, err := puller.Pull(ctx, client); err != nil {
+					return err
+				}
+			}
+			if removes {
+				return remove(ctx, client, c.Namespace)
+			}
+			return nil
+		}
 	}
 	return r, nil
 }

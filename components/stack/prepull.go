@@ -1,0 +1,169 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vexxhost/atmosphere-go/components/manifest"
+	"github.com/vexxhost/atmosphere-go/components/values"
+)
+
+// prePull is an image pulled onto every node that runs a component's
+// pods before its release changes, as atmosphere's openvswitch and ovn
+// roles do with crictl: an upgrade restarts the switch on each node, and a
+// node whose new pod waits for its image has no network meanwhile.
+type prePull struct {
+	// image is the key of the image table.
+	image string
+	// selector is where in the release's values the chart's node selector
+	// is (its node_selector_key and node_selector_value).
+	selector string
+}
+
+// prePulls are the components whose images are pulled before a change.
+var prePulls = map[string]prePull{
+	"openvswitch": {image: "openvswitch_vswitchd", selector: "labels.ovs"},
+	"ovn":         {image: "ovn_controller", selector: "labels.ovn_controller"},
+}
+
+// prePullLabel marks the pods of a pre-pull DaemonSet.
+const prePullLabel = "atmosphere.vexxhost.com/pre-pull"
+
+// imagePuller pulls one image onto the nodes of a selector: a DaemonSet
+// whose pods run the image (sleeping), waited for until every one is
+// ready, then deleted.
+type imagePuller struct {
+	component, namespace string
+	image                string
+	nodeSelector         map[string]string
+	timeout              time.Duration
+}
+
+// newImagePuller is the puller of a component's pre-pull, from its
+// release's values over the chart's defaults; nil when the component pulls
+// nothing.
+func newImagePuller(component, namespace string, vals, defaults values.Values, r *Render, timeout time.Duration) (*imagePuller, error) {
+	p, ok := prePulls[component]
+	if !ok {
+		return nil, nil
+	}
+	get := func(path string) any {
+		if v, ok := values.Get(vals, path); ok {
+			return v
+		}
+		v, _ := values.Get(defaults, path)
+		return v
+	}
+	key, value := get(p.selector+".node_selector_key"), get(p.selector+".node_selector_value")
+	k, _ := key.(string)
+	v, _ := value.(string)
+	if k == "" {
+		return nil, fmt.Errorf("pre-pull of %s: the values have no %s.node_selector_key", component, p.selector)
+	}
+	return &imagePuller{component: component, namespace: namespace, image: r.image(p.image).String(),
+		nodeSelector: map[string]string{k: v}, timeout: timeout}, nil
+}
+
+// Pull makes the DaemonSet (again, when an interrupted run left one), waits
+// until its pods are ready on every node it selects, and deletes it; a
+// pod that cannot pull its image fails the pull at once, naming it. It
+// returns on how many nodes the image was pulled.
+func (p *imagePuller) Pull(ctx context.Context, client kubernetes.Interface) (nodes int, err error) {
+	sets := client.AppsV1().DaemonSets(p.namespace)
+	// One left by an interrupted run goes; each pull has a DaemonSet of
+	// its own name, so that the controller never mistakes the new one for
+	// the old.
+	background := metav1.DeletePropagationBackground
+	if err := sets.DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &background},
+		metav1.ListOptions{LabelSelector: prePullLabel + "=" + p.component}); err != nil {
+		return 0, fmt.Errorf("pre-pull %s: delete a DaemonSet left by an earlier run: %w", p.image, err)
+	}
+	labels := map[string]string{prePullLabel: p.component}
+	ds := &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: p.component + "-pre-pull-", Labels: map[string]string{
+			manifest.LabelManagedBy: "atmosphere", manifest.LabelComponent: p.component, prePullLabel: p.component}},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					NodeSelector: p.nodeSelector,
+					// Wherever the component's pods may run.
+					Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+					// The image only has to be there: its pod sleeps.
+					Containers:                    []corev1.Container{{Name: "pull", Image: p.image, Command: []string{"sleep", "infinity"}}},
+					TerminationGracePeriodSeconds: new(int64),
+				},
+			},
+		},
+	}
+	created, err := sets.Create(ctx, ds, metav1.CreateOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("pre-pull %s: create its DaemonSet in %s: %w", p.image, p.namespace, err)
+	}
+	name := created.Name
+	remove := func(ctx context.Context) error {
+		return deleteAndWait(ctx, "DaemonSet "+p.namespace+"/"+name,
+			func(ctx context.Context, opts metav1.DeleteOptions) error {
+				opts.Preconditions = &metav1.Preconditions{UID: &created.UID}
+				return sets.Delete(ctx, name, opts)
+			},
+			func(ctx context.Context) error { _, err := sets.Get(ctx, name, metav1.GetOptions{}); return err })
+	}
+	defer func() {
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if rerr := remove(cleanup); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	waitCtx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	var last string
+	werr := wait.PollUntilContextCancel(waitCtx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		got, err := sets.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		st := got.Status
+		nodes = int(st.NumberReady)
+		last = fmt.Sprintf("%d of %d nodes", st.NumberReady, st.DesiredNumberScheduled)
+		if st.ObservedGeneration >= got.Generation && st.NumberReady == st.DesiredNumberScheduled && st.UpdatedNumberScheduled == st.DesiredNumberScheduled {
+			return true, nil
+		}
+		return false, p.pullFailure(ctx, client)
+	})
+	if werr != nil {
+		if apierrors.IsNotFound(werr) || waitCtx.Err() == nil || ctx.Err() != nil {
+			return nodes, fmt.Errorf("pre-pull %s: %w", p.image, werr)
+		}
+		return nodes, fmt.Errorf("pre-pull %s: not pulled after %s (%s)", p.image, p.timeout, last)
+	}
+	return nodes, nil
+}
+
+// pullFailure is an error naming the node and reason of a pod that cannot
+// pull its image, nil while none has failed.
+func (p *imagePuller) pullFailure(ctx context.Context, client kubernetes.Interface) error {
+	pods, err := client.CoreV1().Pods(p.namespace).List(ctx, metav1.ListOptions{LabelSelector: prePullLabel + "=" + p.component})
+	if err != nil {
+		return err
+	}
+	for _, pod := range pods.Items {
+		for _, cs := range pod.Status.ContainerStatuses {
+			if w := cs.State.Waiting; w != nil && (w.Reason == "ImagePullBackOff" || w.Reason == "ErrImagePull" || w.Reason == "InvalidImageName") {
+				return fmt.Errorf("node %s cannot pull it: %s: %s", pod.Spec.NodeName, w.Reason, strings.TrimSpace(w.Message))
+			}
+		}
+	}
+	return nil
+}
