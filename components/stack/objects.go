@@ -3,6 +3,7 @@ package stack
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -266,6 +267,29 @@ spec:
 `, inline(clientName), inline(clientAlgorithm), clientSize), nil
 	},
 	"magnum": magnumObjects,
+	// The SSH keys networking-generic-switch logs in to the switches with
+	// (neutron_genericswitch_keys: name and key), mounted at
+	// /etc/neutron/ssh-keys; none without keys (pruned once they are gone).
+	"neutron": func(s Settings) (string, error) {
+		r := &Render{Settings: s}
+		keys, _ := r.knob("neutron_genericswitch_keys", nil).([]any)
+		if len(keys) == 0 {
+			return "", nil
+		}
+		data := map[string]any{}
+		for i, k := range keys {
+			m, _ := k.(map[string]any)
+			name, _ := m["name"].(string)
+			key, _ := m["key"].(string)
+			if name == "" || key == "" {
+				return "", fmt.Errorf("neutron_genericswitch_keys[%d]: want a name and a key", i)
+			}
+			data[name] = base64.StdEncoding.EncodeToString([]byte(key))
+		}
+		release, _ := r.knob("neutron_helm_release_name", "neutron").(string)
+		return joinDocs([]map[string]any{{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+			"metadata": map[string]any{"name": release + "-ssh-keys"}, "data": data}})
+	},
 	// The Service Prometheus scrapes memcached's exporter through.
 	"memcached": func(s Settings) (string, error) {
 		r := &Render{Settings: s}
