@@ -246,7 +246,7 @@ func TestGraphFormats(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{[]string{"graph"}, []string{"keystone:setup", "needs keycloak:install, keystone:install"}, nil},
+		{[]string{"graph"}, []string{"keystone:setup", "needs keycloak:strict-mode, keystone:install"}, nil},
 		{[]string{"graph", "--format", "dot"}, []string{"digraph atmosphere", `"nova:setup" -> "neutron:setup";`}, nil},
 		{[]string{"graph", "--format", "mermaid"}, []string{"flowchart LR", "nova__setup --> neutron__setup"}, nil},
 		{[]string{"graph", "--whole-components"}, []string{"neutron  ", "nova"}, []string{"nova:install"}},

@@ -61,6 +61,7 @@ func TestDeployStatusUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := testenv.CopyDir(t, kwokInventory)
+	db := testenv.ProvideDatabase(t, cfg, inv)
 	reports := t.TempDir()
 	env := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=atmosphere-test"}
 	common := []string{"--inventory", inv, "--kubeconfig", kubeconfig, "--charts", sharedCharts, "--charts", testCharts,
@@ -117,6 +118,19 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	}
 	if len(sec.Data) == 0 {
 		t.Errorf("no secret generated: keystone:setup and glance:catalog should have made service passwords")
+	}
+	// keycloak's database and user were made in the cloud's MySQL (the
+	// test MariaDB) with the password its values carry.
+	// MariaDB has no Percona strict mode to loosen and put back.
+	for unit, want := range map[string]deploy.Kind{"keycloak:database": deploy.Succeeded, "keycloak:strict-mode": deploy.Unchanged} {
+		if e := first.Last(unit); e.Kind != want {
+			t.Errorf("%s ended with %+v, want %s", unit, e, want)
+		}
+	}
+	if conn, err := db.Open(db.Keycloak, string(sec.Data["keycloak_database_password"]), db.Keycloak); err != nil {
+		t.Errorf("keycloak's user cannot use its database: %v", err)
+	} else {
+		conn.Close()
 	}
 	for k, v := range sec.Data {
 		for what, text := range map[string]string{"stdout": stdout, "stderr": stderr, "report": string(report)} {

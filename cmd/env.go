@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/database"
 	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
 	"github.com/vexxhost/atmosphere-go/components/manifest"
 	"github.com/vexxhost/atmosphere-go/components/setup"
@@ -212,6 +214,11 @@ func (e *deployEnv) check(ctx context.Context, reg *components.Registry, keys []
 			if _, err := e.stack.Release(ctx, c); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
 			}
+		case p.Kind == components.Database && !seen["database "+name]:
+			seen["database "+name] = true
+			if err := e.stack.CheckGrants(name); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
+			}
 		case p.Kind == components.OpenStack && phase == "catalog" && e.runner.Config.Endpoints.Domain == "":
 			if !seen["domain"] {
 				seen["domain"] = true
@@ -237,8 +244,14 @@ func (e *deployEnv) deployer() components.Deployer {
 		components.Helm:      retrying(e.stack),
 		components.Manifest:  retrying(e.stack),
 		components.OpenStack: retrying(e.runner),
-		components.Ansible:   provided("provided by the environment"),
-		components.Keycloak:  provided("keycloak realm left to keycloak's operator"),
+		components.Database: retrying(&database.Deployer{
+			Connect: func(ctx context.Context, user, password, database string) (*sql.DB, error) {
+				return e.stack.ConnectDatabase(ctx, e.clientset, openstackNamespace, user, password, database)
+			},
+			Grants: e.stack.Grants,
+		}),
+		components.Ansible:  provided("provided by the environment"),
+		components.Keycloak: provided("keycloak realm left to keycloak's operator"),
 	}
 }
 

@@ -28,6 +28,8 @@ const (
 	Manifest Kind = "manifest"
 	// OpenStack work creates OpenStack objects through its APIs.
 	OpenStack Kind = "openstack"
+	// Database work makes databases and users in the cloud's MySQL.
+	Database Kind = "database"
 )
 
 // Resource names a capped resource units hold while they run.

@@ -39,7 +39,7 @@ func NewRegistry(components ...*Component) (*Registry, error) {
 				problems = append(problems, fmt.Sprintf("component %s: phase %q empty or declared twice", c.Name, p.Name))
 			}
 			seen[p.Name] = true
-			if !slices.Contains([]Kind{Ansible, Helm, Manifest, OpenStack, Keycloak}, p.Kind) {
+			if !slices.Contains([]Kind{Ansible, Helm, Manifest, OpenStack, Keycloak, Database}, p.Kind) {
 				problems = append(problems, fmt.Sprintf("component %s: phase %s: unknown kind %q", c.Name, p.Name, p.Kind))
 			}
 		}
@@ -253,7 +253,17 @@ func defaultComponents() []*Component {
 		release("percona-xtradb-cluster-operator", "pxc-operator", openstack, chart("pxc-operator", "1.18.0"), 10, needs("cert-manager"), kubeAPI),
 		timeout(manifests("percona-xtradb-cluster", openstack, 91, needs("percona-xtradb-cluster-operator", "csi"), kubeAPI), 10*time.Minute),
 		withKinds(release("valkey", "valkey", openstack, chart("valkey", "2.4.6"), 8, needs("csi", "cluster-issuer"), kubeAPI), Manifest),
-		timeout(release("keycloak", "keycloak", "auth-system", chart("keycloak", "21.4.1"), 172, needs("percona-xtradb-cluster", "ingress-nginx"), kubeAPI), 10*time.Minute),
+		// keycloak's database and user, made in Percona XtraDB Cluster
+		// before its chart, with strict mode loosened for its migrations
+		// and put back after.
+		timeout(then(&Component{
+			Name: "keycloak", Kinds: []Kind{Database, Helm}, Release: "keycloak", Namespace: "auth-system",
+			Chart: &charts.Ref{Name: "keycloak", Version: "21.4.1"},
+			Phases: []Phase{
+				{Name: "database", Kind: Database, Needs: needs("percona-xtradb-cluster"), Estimate: s(2)},
+				{Name: "install", Kind: Helm, Needs: needs("ingress-nginx"), Resources: kubeAPI, Estimate: s(169)},
+			},
+		}, Phase{Name: "strict-mode", Kind: Database, Estimate: s(1)}), 10*time.Minute),
 		enabledWhen(manifests("keepalived", openstack, 4, needs("kubernetes"), nil), func(c Config) bool { return c.Keepalived }),
 
 		// Monitoring. kube-prometheus-stack's keycloak realm and clients come

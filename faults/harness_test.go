@@ -166,9 +166,11 @@ func newBed(t testing.TB) *bed {
 	if err := testenv.StandIns(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
+	inv := testenv.CopyDir(t, kwokInventory)
+	testenv.ProvideDatabase(t, cfg, inv)
 	return &bed{
 		t: t, cluster: c, cfg: cfg, kubeconfig: c.Kubeconfig, keystone: ks,
-		inventory: testenv.CopyDir(t, kwokInventory), reports: t.TempDir(),
+		inventory: inv, reports: t.TempDir(),
 		client: kubernetes.NewForConfigOrDie(cfg),
 	}
 }

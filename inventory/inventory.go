@@ -81,8 +81,9 @@ var keysFile string
 
 // ownKeys are the variables atmosphere-go adds to the roles' own.
 var ownKeys = []string{
-	"atmosphere_image_mirror",    // a registry every image is pulled from
-	"neutron_coredns_cluster_ip", // read by the coredns role, declared by none
+	"atmosphere_image_mirror",     // a registry every image is pulled from
+	"atmosphere_database_address", // where the cloud's MySQL answers, when not at its Service's cluster IP
+	"neutron_coredns_cluster_ip",  // read by the coredns role, declared by none
 }
 
 // ownSecretKeys match the secrets atmosphere-go keeps where the roles have

@@ -77,7 +77,7 @@ func KeystoneClouds(t testing.TB) string {
 // Teardown stops what Kube and KeystoneClouds started. Call it from
 // TestMain after m.Run.
 func Teardown() error {
-	err := errors.Join(shared.cluster.Stop(), shared.keystone.Stop())
+	err := errors.Join(shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB())
 	if shared.keystoneDir != "" {
 		err = errors.Join(err, os.RemoveAll(shared.keystoneDir))
 	}
