@@ -212,7 +212,7 @@ func (s *Store) Password(ctx context.Context, _, user string) (string, error) {
 
 // sshKeys are the secrets that are SSH private keys (nova's, for
 // migrations between hypervisors; manila's, for its share servers).
-var sshKeys = []string{"nova_ssh_key", "manila_ssh_key"}
+var sshKeys = []string{"nova_ssh_key", "manila_ssh_key", "octavia_ssh_key"}
 
 // generate makes a new secret of the kind key holds.
 func generate(key string) (string, error) {
@@ -233,6 +233,16 @@ func GenerateSSHKey() (string, error) {
 		return "", fmt.Errorf("generate an SSH key: %w", err)
 	}
 	return string(pem.EncodeToMemory(block)), nil
+}
+
+// PublicKey is the public key of an SSH private key in OpenSSH's PEM form,
+// in authorized_keys form without a comment.
+func PublicKey(private string) (string, error) {
+	signer, err := ssh.ParsePrivateKey([]byte(private))
+	if err != nil {
+		return "", fmt.Errorf("parse the SSH key: %w", err)
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), nil
 }
 
 // Generate makes a random secret of Length characters from letters and

@@ -55,9 +55,12 @@ type Octavia struct {
 	Controllers []string
 	Flavor      bootstrap.Flavor
 	Image       bootstrap.Image
-	// KeypairName and PublicKey make the amphorae's SSH keypair.
-	KeypairName string
-	PublicKey   string
+	// KeypairName and PublicKey make the amphorae's SSH keypair;
+	// PublicKeyFrom, when set and PublicKey is not, gives the key when the
+	// set-up runs (from the secrets store, which a check must not write).
+	KeypairName   string
+	PublicKey     string
+	PublicKeyFrom func(ctx context.Context) (string, error)
 }
 
 // Manila is manila's set-up: the share servers' flavor and image.
@@ -466,8 +469,14 @@ func octaviaSetup(ctx context.Context, r *Runner) (bool, error) {
 	if err := t.add(changed, err); err != nil {
 		return t.changed, err
 	}
-	if cfg.PublicKey != "" {
-		_, changed, err := compute.EnsureKeypair(ctx, bootstrap.Keypair{Name: cfg.KeypairName, PublicKey: cfg.PublicKey})
+	publicKey := cfg.PublicKey
+	if publicKey == "" && cfg.PublicKeyFrom != nil {
+		if publicKey, err = cfg.PublicKeyFrom(ctx); err != nil {
+			return t.changed, fmt.Errorf("the amphorae's SSH key: %w", err)
+		}
+	}
+	if publicKey != "" {
+		_, changed, err := compute.EnsureKeypair(ctx, bootstrap.Keypair{Name: cfg.KeypairName, PublicKey: publicKey})
 		if err := t.add(changed, err); err != nil {
 			return t.changed, err
 		}

@@ -128,7 +128,10 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 		Subnets: []bootstrap.SubnetSpec{{Name: "public-subnet", CIDR: "10.96.250.0/24"}}}}
 	cfg.Images = []bootstrap.Image{{Name: "cirros", Source: source.URL + "/cirros.img", DiskFormat: "raw"}}
 	cfg.Octavia.Controllers = []string{"ctl1", "ctl2", "ctl3"}
-	cfg.Octavia.PublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOctaviaKeyOfTheTest octavia"
+	// The amphorae's key as a deploy gives it: read when the set-up runs.
+	cfg.Octavia.PublicKeyFrom = func(context.Context) (string, error) {
+		return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOctaviaKeyOfTheTest octavia", nil
+	}
 	for _, img := range append([]*bootstrap.Image{&cfg.Octavia.Image, &cfg.Manila.Image}, pointers(cfg.Magnum.Images)...) {
 		img.Source = source.URL + "/" + img.Name
 	}
@@ -142,7 +145,7 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 		return nil
 	})
 	deployer := components.ByKind{components.OpenStack: runner, components.Helm: noop, components.Manifest: noop,
-		components.Ansible: noop, components.Keycloak: noop}
+		components.Ansible: noop, components.Keycloak: noop, components.Database: noop}
 	reg := components.Default()
 	g, err := reg.Graph(components.DefaultConfig(), components.GraphOptions{})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components/manifest"
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/secrets"
 )
 
 // objects are the Kubernetes objects each component applies itself (the
@@ -240,8 +242,9 @@ spec:
 		}
 		clientName, clientAlgorithm, clientSize := tls("client")
 		serverName, serverAlgorithm, serverSize := tls("server")
-		if r.err != nil {
-			return "", r.err
+		sshKey, err := octaviaSSHKey(r)
+		if err != nil || r.err != nil {
+			return "", errors.Join(err, r.err)
 		}
 		return caIssuer("octavia-client", clientName, "octavia-client-ca", clientAlgorithm, clientSize) + "\n---\n" +
 			caIssuer("octavia-server", serverName, "octavia-server-ca", serverAlgorithm, serverSize) + fmt.Sprintf(`
@@ -264,7 +267,7 @@ spec:
     name: octavia-client
     kind: Issuer
     group: cert-manager.io
-`, inline(clientName), inline(clientAlgorithm), clientSize), nil
+`, inline(clientName), inline(clientAlgorithm), clientSize) + sshKey, nil
 	},
 	"magnum": magnumObjects,
 	// The SSH keys networking-generic-switch logs in to the switches with
@@ -669,6 +672,31 @@ func Objects(component string, s Settings) ([]manifest.Object, error) {
 		out = append(out, manifest.Object{Unstructured: &unstructured.Unstructured{Object: m}, CreateOnly: createOnly, AfterRelease: after})
 	}
 	return out, nil
+}
+
+// octaviaSSHKey is the Secret of the amphorae's SSH key (octavia_ssh_key
+// from the secrets store: the private key and its authorized_keys line,
+// under the names secretgen-controller's SSHKey gives them), which
+// octavia's worker mounts and whose public half the set-up makes the
+// amphorae's keypair of; none when the inventory names a Secret of its
+// own (octavia_ssh_key_secret). The role's generate_resources.yml, which
+// makes it there, is not in ../shared.
+func octaviaSSHKey(r *Render) (string, error) {
+	if name, _ := r.fact("octavia", "ssh_key_secret", "octavia_ssh_key_secret.resources.0.metadata.name").(string); name != "" {
+		return "", nil
+	}
+	private := r.secret("octavia_ssh_key")
+	if r.err != nil {
+		return "", r.err
+	}
+	public, err := secrets.PublicKey(private)
+	if err != nil {
+		return "", fmt.Errorf("octavia_ssh_key: %w", err)
+	}
+	doc, err := joinDocs([]map[string]any{{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+		"metadata":   map[string]any{"name": "octavia-ssh-key"},
+		"stringData": map[string]any{"ssh-privatekey": private, "ssh-authorizedkey": public + "\n"}}})
+	return "\n---\n" + doc, err
 }
 
 // joinDocs is the YAML stream of docs.

@@ -7,11 +7,10 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/images"
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/secrets"
 )
 
 // Settings are what the components' own values and objects are made from.
@@ -131,12 +130,11 @@ func (r *Render) sshPublicKey(fact, private string) string {
 	if private == "" {
 		return ""
 	}
-	signer, err := ssh.ParsePrivateKey([]byte(private))
+	public, err := secrets.PublicKey(private)
 	if err != nil {
 		r.fail(fmt.Errorf("SSH key of %s: %w", strings.TrimPrefix(fact, "_"), err))
-		return ""
 	}
-	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+	return public
 }
 
 // healthManagers are octavia's health managers' addresses, sorted and

@@ -304,3 +304,34 @@ func TestOctaviaTLSKnobs(t *testing.T) {
 		t.Errorf("a size that is not a number: %v", err)
 	}
 }
+
+// TestOctaviaSSHKeySecret: the amphorae's key Secret holds the private key
+// and its public half; an inventory naming a Secret of its own gets none.
+func TestOctaviaSSHKeySecret(t *testing.T) {
+	find := func(s Settings) map[string]any {
+		objs, err := Objects("octavia", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if o.GetKind() == "Secret" && o.GetName() == "octavia-ssh-key" {
+				data, _, _ := unstructured.NestedMap(o.Object, "stringData")
+				return data
+			}
+		}
+		return nil
+	}
+	s := testSettings()
+	data := find(s)
+	if data == nil {
+		t.Fatal("no Secret octavia-ssh-key")
+	}
+	public, err := secrets.PublicKey(data["ssh-privatekey"].(string))
+	if err != nil || data["ssh-authorizedkey"] != public+"\n" {
+		t.Errorf("authorized key %q, want the private key's %q (%v)", data["ssh-authorizedkey"], public, err)
+	}
+	s.Vars["octavia_ssh_key_secret"] = map[string]any{"resources": []any{map[string]any{"metadata": map[string]any{"name": "operators-key"}}}}
+	if find(s) != nil {
+		t.Error("a Secret made although the inventory names its own")
+	}
+}
