@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
@@ -134,13 +135,17 @@ func (p *imagePuller) Pull(ctx context.Context, client kubernetes.Interface) (no
 		if err != nil {
 			return false, err
 		}
-		st := got.Status
-		nodes = int(st.NumberReady)
-		last = fmt.Sprintf("%d of %d nodes", st.NumberReady, st.DesiredNumberScheduled)
-		if st.ObservedGeneration >= got.Generation && st.NumberReady == st.DesiredNumberScheduled && st.UpdatedNumberScheduled == st.DesiredNumberScheduled {
-			return true, nil
+		if got.Status.ObservedGeneration < got.Generation {
+			return false, nil
 		}
-		return false, p.pullFailure(ctx, client)
+		pulled, err := p.pulled(ctx, client, got.UID)
+		if err != nil {
+			return false, err
+		}
+		nodes = pulled
+		want := int(got.Status.DesiredNumberScheduled)
+		last = fmt.Sprintf("%d of %d nodes", pulled, want)
+		return pulled >= want, nil
 	})
 	if werr != nil {
 		if apierrors.IsNotFound(werr) || waitCtx.Err() == nil || ctx.Err() != nil {
@@ -151,19 +156,29 @@ func (p *imagePuller) Pull(ctx context.Context, client kubernetes.Interface) (no
 	return nodes, nil
 }
 
-// pullFailure is an error naming the node and reason of a pod that cannot
-// pull its image, nil while none has failed.
-func (p *imagePuller) pullFailure(ctx context.Context, client kubernetes.Interface) error {
+// pulled counts the pods of the DaemonSet whose container has run (ready,
+// or started and ended or crashing: the image is on the node either way),
+// and fails naming node and reason when one cannot pull its image.
+func (p *imagePuller) pulled(ctx context.Context, client kubernetes.Interface, owner types.UID) (int, error) {
 	pods, err := client.CoreV1().Pods(p.namespace).List(ctx, metav1.ListOptions{LabelSelector: prePullLabel + "=" + p.component})
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	for _, pod := range pods.Items {
+		if !metav1.IsControlledBy(&pod, &metav1.ObjectMeta{UID: owner}) {
+			continue
+		}
 		for _, cs := range pod.Status.ContainerStatuses {
-			if w := cs.State.Waiting; w != nil && (w.Reason == "ImagePullBackOff" || w.Reason == "ErrImagePull" || w.Reason == "InvalidImageName") {
-				return fmt.Errorf("node %s cannot pull it: %s: %s", pod.Spec.NodeName, w.Reason, strings.TrimSpace(w.Message))
+			w := cs.State.Waiting
+			switch {
+			case w != nil && (w.Reason == "ImagePullBackOff" || w.Reason == "ErrImagePull" || w.Reason == "InvalidImageName"):
+				return n, fmt.Errorf("node %s cannot pull it: %s: %s", pod.Spec.NodeName, w.Reason, strings.TrimSpace(w.Message))
+			case cs.Ready || cs.State.Running != nil || cs.State.Terminated != nil || cs.RestartCount > 0:
+				n++
 			}
 		}
 	}
-	return nil
+	return n, nil
 }
+
