@@ -181,4 +181,3 @@ func (p *imagePuller) pulled(ctx context.Context, client kubernetes.Interface, o
 	}
 	return n, nil
 }
-
