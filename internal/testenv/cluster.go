@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -486,7 +487,12 @@ func LastLines(s string, n int) string {
 }
 
 // FreePorts returns n distinct loopback ports that were free a moment ago.
+// They are taken below the kernel's ephemeral range, where no socket bound
+// to port 0 (an httptest server, another test's listener) is ever put: a
+// test server stopped and started again on its port (keystone's outage,
+// the API server's restart) finds it free.
 func FreePorts(n int) ([]int, error) {
+	low, high := fixedPortRange()
 	var ports []int
 	var listeners []net.Listener
 	defer func() {
@@ -494,15 +500,36 @@ func FreePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for tries := 0; len(ports) < n; tries++ {
+		addr := "127.0.0.1:0"
+		if high > low && tries < 1000 {
+			addr = fmt.Sprintf("127.0.0.1:%d", low+rand.IntN(high-low))
+		}
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
+			if addr != "127.0.0.1:0" {
+				continue // taken: try another
+			}
 			return nil, fmt.Errorf("find a free loopback port: %w", err)
 		}
 		listeners = append(listeners, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// fixedPortRange is where FreePorts picks: from 10000 up to the start of
+// the kernel's ephemeral range (empty when that starts at 10000 or below).
+func fixedPortRange() (low, high int) {
+	low, high = 10000, 32768
+	if raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(raw)); len(f) == 2 {
+			if start, err := strconv.Atoi(f[0]); err == nil {
+				high = start
+			}
+		}
+	}
+	return low, high
 }
 
 // waitReady polls the API server's /readyz until it answers ok.
