@@ -1,10 +1,11 @@
-package database
+package database_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
+	"github.com/vexxhost/atmosphere-go/components/database"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
@@ -15,14 +16,14 @@ import (
 func TestEnsureOnARealServer(t *testing.T) {
 	m := testenv.StartMariaDB(t)
 	ctx := context.Background()
-	root, err := Open(ctx, m.Addr, "root", m.RootPassword, "")
+	root, err := database.Open(ctx, m.Addr, "root", m.RootPassword, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	g := Grant{Database: "keycloak", User: "keycloak", Password: "first-password"}
+	g := database.Grant{Database: "keycloak", User: "keycloak", Password: "first-password"}
 	for range 2 {
-		if err := Ensure(ctx, root, g); err != nil {
+		if err := database.Ensure(ctx, root, g); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -34,7 +35,7 @@ func TestEnsureOnARealServer(t *testing.T) {
 		t.Error("the user may create other databases")
 	}
 	g.Password = `it's "second" \ password`
-	if err := Ensure(ctx, root, g); err != nil {
+	if err := database.Ensure(ctx, root, g); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Open("keycloak", "first-password", "keycloak"); err == nil {
@@ -45,30 +46,30 @@ func TestEnsureOnARealServer(t *testing.T) {
 	if err := after.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'keycloak'").Scan(&tables); err != nil || tables != 1 {
 		t.Errorf("the database's tables after a second run: %d, %v; want the 1 made before", tables, err)
 	}
-	if has, changed, err := SetStrictMode(ctx, root, Permissive); has || changed || err != nil {
+	if has, changed, err := database.SetStrictMode(ctx, root, database.Permissive); has || changed || err != nil {
 		t.Errorf("MariaDB has no pxc_strict_mode: got %v, %v, %v", has, changed, err)
 	}
-	if ok, err := Exists(ctx, root, g); !ok || err != nil {
+	if ok, err := database.Exists(ctx, root, g); !ok || err != nil {
 		t.Errorf("Exists after Ensure: %v, %v", ok, err)
 	}
-	if ok, err := Exists(ctx, root, Grant{Database: "keycloak", User: "nobody", Password: "x"}); ok || err != nil {
+	if ok, err := database.Exists(ctx, root, database.Grant{Database: "keycloak", User: "nobody", Password: "x"}); ok || err != nil {
 		t.Errorf("Exists of a user never made: %v, %v", ok, err)
 	}
-	if _, err := Open(ctx, m.Addr, "keycloak", "wrong", "keycloak"); !IsAccessDenied(err) {
+	if _, err := database.Open(ctx, m.Addr, "keycloak", "wrong", "keycloak"); !database.IsAccessDenied(err) {
 		t.Errorf("a wrong password: %v, want access denied", err)
 	}
 }
 
 func TestGrantValidate(t *testing.T) {
 	tests := []struct {
-		grant Grant
+		grant database.Grant
 		want  string
 	}{
-		{Grant{"keycloak", "keycloak", "p"}, ""},
-		{Grant{"key-cloak", "keycloak", "p"}, "database name"},
-		{Grant{"keycloak", "a`; DROP", "p"}, "user name"},
-		{Grant{"keycloak", strings.Repeat("u", 33), "p"}, "user name"},
-		{Grant{"keycloak", "keycloak", ""}, "empty password"},
+		{database.Grant{"keycloak", "keycloak", "p"}, ""},
+		{database.Grant{"key-cloak", "keycloak", "p"}, "database name"},
+		{database.Grant{"keycloak", "a`; DROP", "p"}, "user name"},
+		{database.Grant{"keycloak", strings.Repeat("u", 33), "p"}, "user name"},
+		{database.Grant{"keycloak", "keycloak", ""}, "empty password"},
 	}
 	for _, tt := range tests {
 		err := tt.grant.Validate()

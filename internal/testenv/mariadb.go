@@ -15,12 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	mysqldb "github.com/vexxhost/atmosphere-go/components/database"
 )
 
 // mariadbServer is the server binary of Debian's mariadb-server.
@@ -138,16 +139,8 @@ func startMariaDB() (m *MariaDB, stop func() error, err error) {
 
 // waitUp connects as root without a password until the server answers.
 func (m *MariaDB) waitUp(ctx context.Context, exited <-chan struct{}, errorLog string) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.Net, cfg.Addr, cfg.User = "tcp", m.Addr, "root"
-	cfg.InterpolateParams = true
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	db := sql.OpenDB(connector)
 	for {
-		err := db.PingContext(ctx)
+		db, err := mysqldb.Open(ctx, m.Addr, "root", "", "")
 		if err == nil {
 			return db, nil
 		}
@@ -160,12 +153,6 @@ func (m *MariaDB) waitUp(ctx context.Context, exited <-chan struct{}, errorLog s
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// Root connects to the server as its administrator.
-func (m *MariaDB) Root(t testing.TB) *sql.DB {
-	t.Helper()
-	return m.As(t, "root", m.RootPassword, "")
 }
 
 // As connects as user to database (none when empty), failing the test
@@ -182,18 +169,7 @@ func (m *MariaDB) As(t testing.TB, user, password, database string) *sql.DB {
 
 // Open connects as user to database (none when empty).
 func (m *MariaDB) Open(user, password, database string) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", m.Addr, user, password, database
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	db := sql.OpenDB(connector)
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect as %s: %w", user, err)
-	}
-	return db, nil
+	return mysqldb.Open(context.Background(), m.Addr, user, password, database)
 }
 
 // TestDatabase is the cloud's MySQL of a test cluster.
