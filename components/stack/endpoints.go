@@ -164,7 +164,7 @@ oslo_db_persistence:
 			e.db("magnum") + e.mq("magnum")
 	},
 	"rook_ceph_cluster": func(e *endpointRender) string {
-		return e.identityUsers(user{"rgw", "rgw", "rgw", ""}) + e.public("rook_ceph_cluster", "rgw_host", "api")
+		return e.identityUsers(rgwUser) + e.public("rook_ceph_cluster", "rgw_host", "api")
 	},
 	"staffeln": func(e *endpointRender) string { return e.db("staffeln") },
 	"libvirt_exporter": func(*endpointRender) string {
@@ -188,6 +188,10 @@ type endpointRender struct {
 // of its password (openstack_helm_endpoints_<service>_keystone_password
 // when empty).
 type user struct{ key, service, prefix, password string }
+
+// rgwUser is the RADOS gateway's keystone user: in its chart's endpoints
+// and in the credentials Secret its object store reads.
+var rgwUser = user{"rgw", "rgw", "rgw", ""}
 
 // q quotes a string for YAML.
 func (e *endpointRender) q(s string) string { return inline(s) }
@@ -253,15 +257,23 @@ func (e *endpointRender) identityUsers(us ...user) string {
 	var b strings.Builder
 	b.WriteString("\nidentity:\n  auth:\n")
 	for _, u := range us {
-		password := u.password
-		if password == "" {
-			password = u.service + "_keystone_password"
-		}
-		region := e.region(u.service)
+		region, name, password := e.keystoneUser(u)
 		fmt.Fprintf(&b, "    %s:\n      region_name: %s\n      username: %s\n      password: %s\n",
-			u.key, e.q(region), e.q(u.prefix+"-"+region), e.q(e.secret(password)))
+			u.key, e.q(region), e.q(name), e.q(password))
 	}
 	return b.String()
+}
+
+// keystoneUser is a service user's region, name (<prefix>-<region>) and
+// password (openstack_helm_endpoints_<service>_keystone_password unless
+// the user names another).
+func (e *endpointRender) keystoneUser(u user) (region, name, password string) {
+	secret := u.password
+	if secret == "" {
+		secret = u.service + "_keystone_password"
+	}
+	region = e.region(u.service)
+	return region, u.prefix + "-" + region, e.secret(secret)
 }
 
 // public is an endpoint's public side: https on 443 at a host variable.

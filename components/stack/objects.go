@@ -309,11 +309,12 @@ spec:
 	"rook-ceph-cluster": func(s Settings) (string, error) {
 		e := &endpointRender{Render: &Render{Settings: s}}
 		name, _ := e.knob("rook_ceph_cluster_name", "ceph").(string)
+		_, username, password := e.keystoneUser(rgwUser)
 		doc := map[string]any{"apiVersion": "v1", "kind": "Secret",
 			"metadata": map[string]any{"name": "rook-ceph-rgw-" + name + "-creds"},
 			"stringData": map[string]any{
 				"OS_AUTH_TYPE": "password", "OS_IDENTITY_API_VERSION": "3",
-				"OS_USERNAME": "rgw-" + e.region("rgw"), "OS_PASSWORD": e.secret("rgw_keystone_password"),
+				"OS_USERNAME": username, "OS_PASSWORD": password,
 				"OS_PROJECT_DOMAIN_NAME": "service", "OS_PROJECT_NAME": "service", "OS_USER_DOMAIN_NAME": "service",
 			}}
 		if e.err != nil {
