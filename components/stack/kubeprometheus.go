@@ -30,10 +30,7 @@ func (r *Render) kubePrometheusStack() values.Values {
 	global, _ := r.knob("atmosphere_ingress_annotations", map[string]any{}).(map[string]any)
 	hosts := map[string]string{}
 	for _, ui := range []string{"alertmanager", "grafana", "prometheus"} {
-		host := str("kube_prometheus_stack_"+ui+"_host", "")
-		if host == "" {
-			host = (&endpointRender{Render: r}).derivedHost(ui)
-		}
+		host := r.monitoringHost(ui)
 		hosts[ui] = host
 		annotations := values.Merge(values.Values{"cert-manager.io/cluster-issuer": issuer, "cert-manager.io/common-name": host},
 			r.mapKnob("kube_prometheus_stack_"+ui+"_ingress_annotations"))
@@ -161,6 +158,15 @@ func (r *Render) set(v values.Values, path string, x any) {
 	}
 }
 
+// monitoringHost is a monitoring UI's public host:
+// kube_prometheus_stack_<ui>_host, else <ui>.<the cloud's domain>.
+func (r *Render) monitoringHost(ui string) string {
+	if h, _ := r.knob("kube_prometheus_stack_"+ui+"_host", "").(string); h != "" {
+		return h
+	}
+	return (&endpointRender{Render: r}).derivedHost(ui)
+}
+
 // monitoringClient is one of kube_prometheus_stack_keycloak_clients: a
 // monitoring UI that signs in through Keycloak.
 type monitoringClient struct {
@@ -182,12 +188,7 @@ func (r *Render) monitoringClients() []monitoringClient {
 		}
 		return out
 	}
-	host := func(ui string) string {
-		if h, _ := r.knob("kube_prometheus_stack_"+ui+"_host", "").(string); h != "" {
-			return h
-		}
-		return (&endpointRender{Render: r}).derivedHost(ui)
-	}
+	host := r.monitoringHost
 	return []monitoringClient{
 		{ID: "alertmanager", Port: 9093, Roles: []string{"member"}, OAuth2Proxy: true,
 			RedirectURIs: []string{"https://" + host("alertmanager") + "/oauth2/callback"}},
