@@ -146,17 +146,7 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 	if s.Images != nil {
 		cfg.Images = s.Images
 	}
-	if _, own := inv.Vars["octavia_ssh_key_secret"]; !own {
-		// The amphorae's keypair is the public half of the key octavia's
-		// objects put in the octavia-ssh-key Secret.
-		cfg.Octavia.PublicKeyFrom = func(context.Context) (string, error) {
-			private, err := settings.Secret("octavia_ssh_key")
-			if err != nil {
-				return "", err
-			}
-			return secrets.PublicKey(private)
-		}
-	}
+	cfg.Octavia.PublicKeyFrom = func(context.Context) (string, error) { return e.stack.AmphoraPublicKey() }
 	e.runner = &setup.Runner{
 		Config:    cfg,
 		Clients:   &setup.CloudClients{Connect: a.cloud(o, s, e.secrets, region)},

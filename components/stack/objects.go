@@ -683,21 +683,39 @@ func Objects(component string, s Settings) ([]manifest.Object, error) {
 // own (octavia_ssh_key_secret). The role's generate_resources.yml, which
 // makes it there, is not in ../shared.
 func octaviaSSHKey(r *Render) (string, error) {
-	if name, _ := r.fact("octavia", "ssh_key_secret", "octavia_ssh_key_secret.resources.0.metadata.name").(string); name != "" {
-		return "", nil
-	}
-	private := r.secret("octavia_ssh_key")
-	if r.err != nil {
-		return "", r.err
-	}
-	public, err := secrets.PublicKey(private)
-	if err != nil {
-		return "", fmt.Errorf("octavia_ssh_key: %w", err)
+	private, public, err := amphoraKey(r)
+	if err != nil || private == "" {
+		return "", err
 	}
 	doc, err := joinDocs([]map[string]any{{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
 		"metadata":   map[string]any{"name": "octavia-ssh-key"},
 		"stringData": map[string]any{"ssh-privatekey": private, "ssh-authorizedkey": public + "\n"}}})
 	return "\n---\n" + doc, err
+}
+
+// amphoraKey is the amphorae's SSH key, octavia_ssh_key, and its public
+// half; both empty when the inventory names a Secret of its own
+// (octavia_ssh_key_secret).
+func amphoraKey(r *Render) (private, public string, err error) {
+	if name, _ := r.fact("octavia", "ssh_key_secret", "octavia_ssh_key_secret.resources.0.metadata.name").(string); name != "" {
+		return "", "", nil
+	}
+	private = r.secret("octavia_ssh_key")
+	if r.err != nil {
+		return "", "", r.err
+	}
+	if public, err = secrets.PublicKey(private); err != nil {
+		return "", "", fmt.Errorf("octavia_ssh_key: %w", err)
+	}
+	return private, public, nil
+}
+
+// AmphoraPublicKey is the public half of the key octavia's objects put in
+// the octavia-ssh-key Secret, which the set-up makes the amphorae's
+// keypair of; empty when the inventory names a Secret of its own.
+func (s *Stack) AmphoraPublicKey() (string, error) {
+	_, public, err := amphoraKey(&Render{Settings: s.Config})
+	return public, err
 }
 
 // joinDocs is the YAML stream of docs.
