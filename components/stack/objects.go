@@ -230,13 +230,10 @@ spec:
 		tls := func(side string) (name, algorithm string, size int) {
 			name, _ = r.knob("octavia_tls_"+side+"_common_name", "octavia-"+side).(string)
 			algorithm, _ = r.knob("octavia_tls_"+side+"_private_key_algorithm", "ECDSA").(string)
-			switch n := r.knob("octavia_tls_"+side+"_private_key_size", 256).(type) {
-			case int:
-				size = n
-			case float64:
-				size = int(n)
-			default:
-				r.fail(fmt.Errorf("octavia_tls_%s_private_key_size: want a whole number, got %v", side, n))
+			knob := r.knob("octavia_tls_"+side+"_private_key_size", 256)
+			size, ok := wholeNumber(knob)
+			if !ok {
+				r.fail(fmt.Errorf("octavia_tls_%s_private_key_size: want a whole number, got %v", side, knob))
 			}
 			return name, algorithm, size
 		}

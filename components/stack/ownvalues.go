@@ -301,6 +301,18 @@ func (r *Render) imageTags() map[string]any {
 	return r.Images.Tags(m)
 }
 
+// wholeNumber is an inventory number as an int: YAML gives ints, JSON
+// float64s.
+func wholeNumber(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case float64:
+		return int(n), true
+	}
+	return 0, false
+}
+
 // inline writes v as one line of YAML (JSON is YAML) to embed in a values
 // document.
 func inline(v any) string {

@@ -74,11 +74,8 @@ func poolOf(where string, m map[string]any) (rbdPool, error) {
 	p := rbdPool{crushRule: "replicated_rule", replication: 3, chunkSize: 8}
 	str := func(k string) string { s, _ := m[k].(string); return s }
 	num := func(k string, def int) int {
-		switch n := m[k].(type) {
-		case int:
+		if n, ok := wholeNumber(m[k]); ok {
 			return n
-		case float64:
-			return int(n)
 		}
 		return def
 	}
