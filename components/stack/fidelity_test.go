@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
 	"github.com/vexxhost/atmosphere-go/components/values"
@@ -98,8 +97,7 @@ func checkReferences(t *testing.T, dir, backend string, want int) {
 	if len(files) < want {
 		t.Fatalf("%d references in %s, want %d", len(files), dir, want)
 	}
-	loader := &charts.Loader{Catalog: charts.Default(), Sources: []charts.Source{
-		charts.DirSource{Dir: "../../../shared/atmosphere/charts"}, charts.DirSource{Dir: "../../testdata/charts"}}}
+	loader := chartLoader()
 	var pending []string
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
@@ -277,8 +275,7 @@ func checkObjects(t *testing.T, dir, backend string, want int) {
 	st, _ := fidelitySettings(t, backend)
 	documented := readDifferences(t)
 	reg := components.Default()
-	loader := &charts.Loader{Catalog: charts.Default(), Sources: []charts.Source{
-		charts.DirSource{Dir: "../../../shared/atmosphere/charts"}, charts.DirSource{Dir: "../../testdata/charts"}}}
+	loader := chartLoader()
 	files, _ := filepath.Glob(filepath.Join(dir, "objects", "*.jsonl"))
 	if len(files) < want {
 		t.Fatalf("%d object references in %s, want %d", len(files), dir, want)

@@ -68,6 +68,13 @@ func kwokValues(t testing.TB) map[string]values.Values {
 	return out
 }
 
+// chartLoader loads the pinned charts from atmosphere's chart directory
+// and the test charts.
+func chartLoader() *charts.Loader {
+	return &charts.Loader{Catalog: charts.Default(), Sources: []charts.Source{
+		charts.DirSource{Dir: sharedCharts}, charts.DirSource{Dir: testCharts}}}
+}
+
 // kwokInventory is the inventory of the test clusters.
 const kwokInventory = "../../testdata/inventories/kwok"
 
@@ -100,9 +107,7 @@ func newStack(t testing.TB, cfg *rest.Config, overrides map[string]values.Values
 		return string(sec.Data[key]), nil
 	}
 	return &Stack{
-		Charts: &charts.Loader{Catalog: charts.Default(), Sources: []charts.Source{
-			charts.DirSource{Dir: sharedCharts}, charts.DirSource{Dir: testCharts},
-		}},
+		Charts:    chartLoader(),
 		Helm:      helmdeployer.New(f, nil),
 		Manifests: applier,
 		Config:    settings,
