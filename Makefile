@@ -12,11 +12,15 @@
 SHELL := /bin/bash
 GO ?= go
 
-# Built tools and test-environment state live under the cache directory,
-# which this Makefile owns. Override the tools location with
-# ATMOSPHERE_TOOLS_DIR (for example to share it between checkouts).
+# Built tools (and downloaded distributions) live in a cache outside the
+# clone, keyed by what they were built from, so that a new clone (CI's)
+# reuses them: $(XDG_CACHE_HOME or ~/.cache)/atmosphere/tools, or
+# ATMOSPHERE_TOOLS_DIR. The test environment's state (cluster, keystone,
+# logs, the env file) is the clone's own, under .cache/ (ATMOSPHERE_STATE_DIR).
 CACHE_DIR := $(CURDIR)/.cache
-export ATMOSPHERE_TOOLS_DIR ?= $(CACHE_DIR)/tools
+USER_CACHE_DIR := $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/atmosphere
+export ATMOSPHERE_TOOLS_DIR ?= $(USER_CACHE_DIR)/tools
+export ATMOSPHERE_STATE_DIR ?= $(CACHE_DIR)
 TOOLS_BIN := $(ATMOSPHERE_TOOLS_DIR)/bin
 
 KUBERNETES_VERSION := v1.34.4
@@ -35,7 +39,7 @@ TOOLS_STAMP := $(TOOLS_BIN)/.built-k8s-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION
 KUBE_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
 	-X $(p).gitVersion=$(KUBERNETES_VERSION) -X $(p).gitMajor=1 -X $(p).gitMinor=34 -X $(p).gitTreeState=clean)
 
-TESTENV_FILE = $(dir $(ATMOSPHERE_TOOLS_DIR))testenv.env
+TESTENV_FILE = $(ATMOSPHERE_STATE_DIR)/testenv.env
 NODES ?= 3
 BENCHTIME ?= 1s
 

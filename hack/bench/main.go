@@ -118,7 +118,7 @@ func run(ctx context.Context, o options) error {
 	if o.keep != "" {
 		reportsDir = o.keep
 	}
-	_ = testenv.DeleteStalePrivate(filepath.Join(filepath.Dir(testenv.DefaultToolsDir()), "kwok"))
+	_ = testenv.DeleteStalePrivate(filepath.Join(testenv.DefaultStateDir(), "kwok"))
 
 	t := tools{helm: o.helm, helmfile: o.helmfile, inventory: o.inventory, charts: o.charts,
 		concurrency: components.DefaultCaps()[components.ResourceKubeAPI]}

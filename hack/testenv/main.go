@@ -1,6 +1,6 @@
 // Command testenv starts and stops the test environment of `make test`: a
 // kwok cluster on loopback, a keystone server, and the Debian ansible. Its
-// state lives under .cache/ (or beside $ATMOSPHERE_TOOLS_DIR), and it writes
+// state lives under .cache/ (or $ATMOSPHERE_STATE_DIR), and it writes
 // an env file that points the tests at what it started.
 //
 //	go run ./hack/testenv up [--nodes N]   start, or reuse what runs
@@ -52,7 +52,7 @@ func newEnv(nodes int) *env {
 	// must not point testenv itself at another one.
 	os.Unsetenv(testenv.EnvKubeconfig)
 	os.Unsetenv(testenv.EnvClouds)
-	state := filepath.Dir(testenv.DefaultToolsDir())
+	state := testenv.DefaultStateDir()
 	return &env{
 		cluster:  &testenv.Cluster{Name: "atmosphere", Nodes: nodes, WorkDir: filepath.Join(state, "kwok"), Timeout: 3 * time.Minute},
 		keystone: &testenv.Keystone{StateDir: filepath.Join(state, "keystone"), Timeout: 3 * time.Minute},

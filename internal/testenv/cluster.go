@@ -41,6 +41,8 @@ const (
 	EnvKubeconfig = "ATMOSPHERE_TEST_KUBECONFIG"
 	// EnvToolsDir overrides where the built control-plane binaries are.
 	EnvToolsDir = "ATMOSPHERE_TOOLS_DIR"
+	// EnvStateDir overrides where the test environment keeps its state.
+	EnvStateDir = "ATMOSPHERE_STATE_DIR"
 )
 
 // Versions of the tools, which are also the names of their directories
@@ -87,10 +89,9 @@ var NodeLabels = map[string]string{
 type Cluster struct {
 	// Name is the kwokctl cluster name; default "atmosphere-test".
 	Name string
-	// ToolsDir holds bin/ with the binaries; default $ATMOSPHERE_TOOLS_DIR,
-	// else .cache/tools at the root of the repository.
+	// ToolsDir holds bin/ with the binaries; default DefaultToolsDir().
 	ToolsDir string
-	// WorkDir is kwokctl's state directory; default <ToolsDir>/../kwok.
+	// WorkDir is kwokctl's state directory; default DefaultStateDir()/kwok.
 	WorkDir string
 	// Nodes is how many kwok nodes to create; default 3.
 	Nodes int
@@ -173,7 +174,7 @@ func (c *Cluster) defaults() {
 		c.ToolsDir = DefaultToolsDir()
 	}
 	if c.WorkDir == "" {
-		c.WorkDir = filepath.Join(filepath.Dir(c.ToolsDir), "kwok")
+		c.WorkDir = filepath.Join(DefaultStateDir(), "kwok")
 	}
 	if c.Nodes == 0 {
 		c.Nodes = 3
@@ -186,24 +187,40 @@ func (c *Cluster) defaults() {
 	}
 }
 
-// DefaultToolsDir is $ATMOSPHERE_TOOLS_DIR, else .cache/tools at the root of
-// the repository holding the working directory.
+// DefaultToolsDir is $ATMOSPHERE_TOOLS_DIR, else atmosphere/tools under the
+// user's cache directory ($XDG_CACHE_HOME, else ~/.cache): built tools are
+// kept outside any clone, so a new clone (CI's) reuses them. The Makefile
+// keeps the same default.
 func DefaultToolsDir() string {
 	if d := os.Getenv(EnvToolsDir); d != "" {
 		return d
 	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "atmosphere", "tools")
+	}
+	return filepath.Join(DefaultStateDir(), "tools")
+}
+
+// DefaultStateDir is where a clone keeps its test environment's state (the
+// kwok cluster, keystone, the env file, the services' logs):
+// $ATMOSPHERE_STATE_DIR, else .cache at the root of the repository holding
+// the working directory.
+func DefaultStateDir() string {
+	if d := os.Getenv(EnvStateDir); d != "" {
+		return d
+	}
 	dir, err := os.Getwd()
 	if err != nil {
-		return filepath.Join(".cache", "tools")
+		return ".cache"
 	}
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
 			if _, err := os.Stat(filepath.Join(d, "hack", "tools")); err == nil {
-				return filepath.Join(d, ".cache", "tools")
+				return filepath.Join(d, ".cache")
 			}
 		}
 		if filepath.Dir(d) == d {
-			return filepath.Join(dir, ".cache", "tools")
+			return filepath.Join(dir, ".cache")
 		}
 	}
 }

@@ -68,7 +68,7 @@ func (k *Keystone) Start(ctx context.Context) error {
 		return nil
 	}
 	if k.StateDir == "" {
-		k.StateDir = filepath.Join(filepath.Dir(DefaultToolsDir()), "keystone")
+		k.StateDir = filepath.Join(DefaultStateDir(), "keystone")
 	}
 	if k.Timeout == 0 {
 		k.Timeout = 2 * time.Minute
