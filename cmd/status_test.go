@@ -47,7 +47,7 @@ func TestStatusOnTheCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ac, err := f.ActionConfig("openstack", nil)
+		ac, err := f.ActionConfig(ctx, "openstack", nil)
 		if err == nil {
 			_, err = action.NewUninstall(ac).Run("memcached")
 		}

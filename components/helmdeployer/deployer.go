@@ -178,7 +178,7 @@ func (d *Deployer) Plan(ctx context.Context, r Release) (Decision, error) {
 	if err := r.validate(); err != nil {
 		return Decision{}, err
 	}
-	cfg, err := d.factory.ActionConfig(r.Namespace, nil)
+	cfg, err := d.factory.ActionConfig(ctx, r.Namespace, nil)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -268,7 +268,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 			dag.Release(ctx, res)
 		}
 	}
-	cfg, err := d.factory.ActionConfig(r.Namespace, w)
+	cfg, err := d.factory.ActionConfig(ctx, r.Namespace, w)
 	if err != nil {
 		return Result{}, err
 	}

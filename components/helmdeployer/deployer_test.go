@@ -57,7 +57,7 @@ func newDeployer(t testing.TB) (*Deployer, *rest.Config) {
 // lastRelease reads the last revision of a release from Helm's storage.
 func lastRelease(t *testing.T, d *Deployer, namespace, name string) *release.Release {
 	t.Helper()
-	cfg, err := d.factory.ActionConfig(namespace, nil)
+	cfg, err := d.factory.ActionConfig(t.Context(), namespace, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestPendingReleaseIsRepaired(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Leave the release as a killed run would.
-			acfg, err := d.factory.ActionConfig(ns, nil)
+			acfg, err := d.factory.ActionConfig(ctx, ns, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,7 @@
 // Package helmdeployer installs and upgrades Helm releases in-process with
 // the Helm SDK (helm.sh/helm/v3/pkg/action).
 //
-// The rules that keep it safe under concurrency (see DESIGN.md §4): one
+// The rules that keep it safe under concurrency: one
 // Factory holds the expensive, thread-safe parts (REST config, cached
 // discovery, REST mapper); every action gets a fresh action.Configuration
 // whose kube client namespace is the release namespace and whose release
@@ -10,6 +10,7 @@
 package helmdeployer
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -19,11 +20,14 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
 // Factory builds action configurations for any namespace from shared parts.
@@ -31,7 +35,8 @@ import (
 type Factory struct {
 	config    *rest.Config
 	discovery discovery.CachedDiscoveryInterface
-	mapper    meta.RESTMapper
+	mapper    meta.ResettableRESTMapper
+	kinds     *kubeutil.KindResolver
 	clientset kubernetes.Interface
 	log       *slog.Logger
 }
@@ -52,10 +57,20 @@ func NewFactory(config *rest.Config, log *slog.Logger) (*Factory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clientset: %w", err)
 	}
-	// The deferred mapper re-reads discovery when a kind is unknown, so
-	// CRDs installed by an earlier release are found.
-	mapper := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, nil)
-	return &Factory{config: config, discovery: cached, mapper: mapper, clientset: cs, log: log}, nil
+	dyn, err := dynamic.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	// The deferred mapper re-reads discovery when it is reset; the kind
+	// resolver resets it when a kind is unknown and waits for a kind whose
+	// CRD exists but is not served yet, so CRDs installed by an earlier
+	// release, or just before, are found.
+	mapper, ok := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, nil).(meta.ResettableRESTMapper)
+	if !ok {
+		return nil, fmt.Errorf("REST mapper cannot be reset")
+	}
+	return &Factory{config: config, discovery: cached, mapper: mapper, clientset: cs, log: log,
+		kinds: &kubeutil.KindResolver{Mapper: mapper, Dynamic: dyn}}, nil
 }
 
 // Clientset is the shared typed client.
@@ -68,16 +83,19 @@ func (f *Factory) RESTConfig() *rest.Config { return rest.CopyConfig(f.config) }
 func (f *Factory) Mapper() meta.RESTMapper { return f.mapper }
 
 // Getter returns a RESTClientGetter bound to namespace, sharing the
-// factory's parts.
-func (f *Factory) Getter(namespace string) genericclioptions.RESTClientGetter {
-	return &getter{f: f, namespace: namespace}
+// factory's parts. Its REST mapper waits, bounded by ctx, for kinds whose
+// CRD exists but is not served yet (kubeutil.KindResolver).
+func (f *Factory) Getter(ctx context.Context, namespace string) genericclioptions.RESTClientGetter {
+	return &getter{f: f, namespace: namespace, mapper: f.kinds.Bind(ctx)}
 }
 
 // ActionConfig returns a fresh action.Configuration for one action on a
 // release in namespace: its kube client works in that namespace (manifests
-// without one land there, not in "default"), its waits are those of w, and
-// releases are stored as Secrets in that namespace.
-func (f *Factory) ActionConfig(namespace string, w *waiter) (*action.Configuration, error) {
+// without one land there, not in "default"), its waits are those of w,
+// releases are stored as Secrets in that namespace, and a kind of the
+// release whose CRD was just created is waited for, bounded by ctx, until
+// it is served.
+func (f *Factory) ActionConfig(ctx context.Context, namespace string, w *waiter) (*action.Configuration, error) {
 	// A release may use kinds whose CRDs an earlier release installed from
 	// its templates (Helm refreshes discovery only for crds/ directories).
 	// Resetting the mapper drops its cached kinds and invalidates discovery.
@@ -86,7 +104,7 @@ func (f *Factory) ActionConfig(namespace string, w *waiter) (*action.Configurati
 	logf := func(format string, v ...any) {
 		f.log.Debug(fmt.Sprintf(format, v...), "namespace", namespace)
 	}
-	if err := cfg.Init(f.Getter(namespace), namespace, "secret", logf); err != nil {
+	if err := cfg.Init(f.Getter(ctx, namespace), namespace, "secret", logf); err != nil {
 		return nil, fmt.Errorf("helm configuration for namespace %s: %w", namespace, err)
 	}
 	kc, ok := cfg.KubeClient.(*kube.Client)
@@ -105,6 +123,7 @@ func (f *Factory) ActionConfig(namespace string, w *waiter) (*action.Configurati
 type getter struct {
 	f         *Factory
 	namespace string
+	mapper    meta.RESTMapper
 }
 
 func (g *getter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.f.config), nil }
@@ -113,7 +132,7 @@ func (g *getter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error)
 	return g.f.discovery, nil
 }
 
-func (g *getter) ToRESTMapper() (meta.RESTMapper, error) { return g.f.mapper, nil }
+func (g *getter) ToRESTMapper() (meta.RESTMapper, error) { return g.mapper, nil }
 
 // ToRawKubeConfigLoader gives a loader whose only job is to name the
 // namespace; everything else comes from the shared REST config.

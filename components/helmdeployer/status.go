@@ -27,7 +27,7 @@ func (d *Deployer) Status(ctx context.Context, name, namespace string) (ReleaseS
 	if err := ctx.Err(); err != nil {
 		return ReleaseStatus{}, err
 	}
-	cfg, err := d.factory.ActionConfig(namespace, nil)
+	cfg, err := d.factory.ActionConfig(ctx, namespace, nil)
 	if err != nil {
 		return ReleaseStatus{}, err
 	}

@@ -93,21 +93,22 @@ type Result struct {
 type Applier struct {
 	dynamic   dynamic.Interface
 	clientset kubernetes.Interface
-	mapper    meta.ResettableRESTMapper
-	discovery discovery.CachedDiscoveryInterface
+	kinds     *kubeutil.KindResolver
 	log       *slog.Logger
 	// Interval is the longest pause between two polls of a wait (the first
 	// ones are shorter: kubeutil.Backoff).
 	Interval time.Duration
 }
 
-// NewApplier returns an Applier. The discovery cache is invalidated when a
-// kind is unknown, so CRDs installed by an earlier component are found.
-func NewApplier(dyn dynamic.Interface, cs kubernetes.Interface, mapper meta.ResettableRESTMapper, dc discovery.CachedDiscoveryInterface, log *slog.Logger) *Applier {
+// NewApplier returns an Applier. The mapper is reset (and its discovery
+// invalidated) when a kind is unknown, and a kind whose CRD exists is waited
+// for until it is served (kubeutil.KindResolver), so CRDs installed by an
+// earlier component, or just before, are found.
+func NewApplier(dyn dynamic.Interface, cs kubernetes.Interface, mapper meta.ResettableRESTMapper, log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Applier{dynamic: dyn, clientset: cs, mapper: mapper, discovery: dc, log: log, Interval: time.Second}
+	return &Applier{dynamic: dyn, clientset: cs, kinds: &kubeutil.KindResolver{Mapper: mapper, Dynamic: dyn}, log: log, Interval: time.Second}
 }
 
 // ref identifies an applied object in the inventory.
@@ -140,16 +141,10 @@ func (r ref) key() string { return r.Group + "/" + r.Kind + "/" + r.Namespace + 
 
 func inventoryName(component string) string { return "atmosphere-manifests-" + component }
 
-// mapping resolves a kind, refreshing discovery once when it is unknown.
-func (a *Applier) mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
-	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		if a.discovery != nil {
-			a.discovery.Invalidate()
-		}
-		a.mapper.Reset()
-		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	}
+// mapping resolves a kind, waiting for one whose CRD exists but is not
+// served yet (bounded by ctx); a kind nothing provides fails at once.
+func (a *Applier) mapping(ctx context.Context, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	m, err := a.kinds.RESTMapping(ctx, gvk.GroupKind(), gvk.Version)
 	if err != nil {
 		return nil, fmt.Errorf("kind %s: %w", gvk, err)
 	}
@@ -173,7 +168,7 @@ type prepared struct {
 
 // prepare resolves every object's kind and namespace, and checks the set,
 // before anything is changed. All problems are reported at once.
-func (a *Applier) prepare(set Set) ([]prepared, error) {
+func (a *Applier) prepare(ctx context.Context, set Set) ([]prepared, error) {
 	var problems []string
 	var out []prepared
 	seen := map[string]bool{}
@@ -191,7 +186,7 @@ func (a *Applier) prepare(set Set) ([]prepared, error) {
 			problems = append(problems, fmt.Sprintf("object %d: apiVersion, kind and metadata.name are required", i))
 			continue
 		}
-		m, err := a.mapping(gvk)
+		m, err := a.mapping(ctx, gvk)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("object %d (%s %s): %v", i, gvk.Kind, obj.GetName(), err))
 			continue
@@ -228,7 +223,7 @@ func (a *Applier) prepare(set Set) ([]prepared, error) {
 // objects to be ready.
 func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 	var res Result
-	objs, err := a.prepare(set)
+	objs, err := a.prepare(ctx, set)
 	if err != nil {
 		return res, err
 	}
@@ -322,7 +317,7 @@ func (a *Applier) prune(ctx context.Context, old, want []ref) (int, error) {
 		if keep[r.key()] {
 			continue
 		}
-		m, err := a.mapping(r.gvk())
+		m, err := a.mapping(ctx, r.gvk())
 		if err != nil {
 			if meta.IsNoMatchError(errors.Unwrap(err)) {
 				continue // its kind is gone, and the object with it
@@ -411,8 +406,7 @@ func NewApplierForConfig(config *rest.Config, log *slog.Logger) (*Applier, error
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
-	cached := memory.NewMemCacheClient(dc)
-	return NewApplier(dyn, cs, restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, log), nil
+	return NewApplier(dyn, cs, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), log), nil
 }
 
 // Applied reports whether a component's objects were applied (its
