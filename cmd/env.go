@@ -48,10 +48,12 @@ type deployEnv struct {
 	log       *slog.Logger
 }
 
-// connect builds the deploy's environment. Nothing is written to the
+// connect builds the deploy's environment after the pre-flight check of
+// the cluster (kubeFlags.reach), so that a cluster that cannot be used is
+// one error before anything else is tried. Nothing is written to the
 // cluster.
 func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inventory, s *inventory.Settings) (*deployEnv, error) {
-	rc, err := o.kube.restConfig()
+	rc, err := o.kube.reach(ctx)
 	if err != nil {
 		return nil, err
 	}

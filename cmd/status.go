@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
@@ -21,30 +18,6 @@ import (
 	"github.com/vexxhost/atmosphere-go/deploy"
 	"github.com/vexxhost/atmosphere-go/deploy/view"
 )
-
-// kubeFlags are the standard flags that locate a cluster.
-type kubeFlags struct {
-	kubeconfig, context string
-}
-
-func (k *kubeFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig file ($KUBECONFIG, then ~/.kube/config, when empty)")
-	fs.StringVar(&k.context, "context", "", "kubeconfig context (its current one when empty)")
-}
-
-// restConfig loads the cluster's client configuration as kubectl does.
-func (k *kubeFlags) restConfig() (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if k.kubeconfig != "" {
-		rules.ExplicitPath = k.kubeconfig
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: k.context}).ClientConfig()
-	if err != nil {
-		return nil, usagef("--kubeconfig/--context: %v", err)
-	}
-	return cfg, nil
-}
 
 type statusOptions struct {
 	kube      kubeFlags
@@ -110,7 +83,7 @@ func (a *app) status(cmd *cobra.Command, o *statusOptions) error {
 			}
 		}
 	}
-	cfg, err := o.kube.restConfig()
+	cfg, err := o.kube.reach(cmd.Context())
 	if err != nil {
 		return err
 	}
