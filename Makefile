@@ -116,9 +116,11 @@ BENCH_FLAGS ?=
 bench: tools $(HELMFILE_STAMP)
 	$(GO) run ./hack/bench --helm $(TOOLS_BIN)/helm --helmfile $(TOOLS_BIN)/helmfile --out docs/benchmarks.md $(BENCH_FLAGS)
 
-# The reference values of atmosphere's roles, rendered by the Debian
-# ansible, for the golden tests (hack/fidelity/README.md); committed under
-# testdata/fidelity/values.
+# The reference values (and objects) of atmosphere's roles, rendered by
+# ansible-core with the collections' own plugins from a virtualenv kept in
+# $XDG_CACHE_HOME/atmosphere/fidelity (made when missing), for the golden
+# tests (hack/fidelity/README.md); committed under testdata/fidelity. The OVN
+# run's components are components/stack/fidelity_test.go's ovnComponents.
 fidelity-references:
 	$(GO) run ./hack/fidelity
 	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,magnum,neutron,nova,ovn

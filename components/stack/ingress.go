@@ -84,7 +84,9 @@ spec:
 	global, _ := r.knob("atmosphere_ingress_annotations", map[string]any{}).(map[string]any)
 	for _, in := range list {
 		host := e.host(in.hostVar)
-		annotations := map[string]any{}
+		// The ingress role's template names the host as the certificate's
+		// common name, under the annotations given.
+		annotations := map[string]any{"cert-manager.io/common-name": host}
 		for _, m := range []map[string]any{global, in.annotations, r.mapKnob(in.knob + "_ingress_annotations")} {
 			for k, v := range m {
 				annotations[k] = v

@@ -12,7 +12,7 @@ import (
 // (keystone_domains; by default the one realm of the keystone_keycloak_*
 // variables).
 type keystoneDomain struct {
-	name, label, serverURL, internalURL, userRealm, adminClientID, adminUser, adminPassword, realm string
+	name, label, serverURL, internalURL, realm string
 	// clientID, clientSecret and scopes are keystone's own client in the
 	// realm.
 	clientID, clientSecret, scopes string
@@ -32,26 +32,19 @@ func (r *Render) keystoneDomains() []keystoneDomain {
 			get := func(k string) string { s, _ := m[k].(string); return s }
 			out = append(out, keystoneDomain{
 				name: get("name"), label: get("label"), serverURL: get("keycloak_server_url"),
-				internalURL: get("keycloak_server_internal_url"), userRealm: get("keycloak_user_realm_name"),
-				adminClientID: get("keycloak_admin_client_id"), adminUser: get("keycloak_admin_user"),
-				adminPassword: get("keycloak_admin_password"), realm: get("keycloak_realm"),
+				internalURL: get("keycloak_server_internal_url"), realm: get("keycloak_realm"),
 				clientID: get("keycloak_client_id"), clientSecret: get("keycloak_client_secret"), scopes: get("keycloak_scopes"),
 			})
 		}
 		return out
-	}
-	password, _ := r.knob("keystone_keycloak_admin_password", nil).(string)
-	if password == "" {
-		password = r.secret("keycloak_admin_password")
 	}
 	realm := str("keystone_keycloak_realm", "atmosphere")
 	return []keystoneDomain{{
 		name: realm, label: str("keystone_keycloak_realm_name", "Atmosphere"),
 		serverURL:   str("keystone_keycloak_server_url", "https://"+r.keycloakHost()),
 		internalURL: str("keystone_keycloak_server_internal_url", "http://keycloak.auth-system.svc"),
-		userRealm:   str("keystone_keycloak_user_realm_name", "master"), adminClientID: str("keystone_keycloak_admin_client_id", "admin-cli"),
-		adminUser: str("keystone_keycloak_admin_user", "admin"), adminPassword: password, realm: realm,
-		clientID: str("keystone_keycloak_client_id", "keystone"), clientSecret: r.secret("keystone_keycloak_client_secret"),
+		realm:       realm,
+		clientID:    str("keystone_keycloak_client_id", "keystone"), clientSecret: r.secret("keystone_keycloak_client_secret"),
 		scopes: str("keystone_keycloak_scopes", "openid email profile"),
 	}}
 }
@@ -162,14 +155,15 @@ ErrorLog /dev/stderr
 }
 
 // ksDomains are keystone's domain-specific configurations: each domain's
-// users come from its Keycloak realm.
+// users come from its Keycloak realm, read with keystone's own client of the
+// realm (as the collection's to_ks_domains filter has it).
 func ksDomains(domains []keystoneDomain) map[string]any {
 	out := map[string]any{}
 	for _, d := range domains {
 		out[d.name] = map[string]any{
 			"identity": map[string]any{"driver": "keycloak"},
-			"keycloak": map[string]any{"server_url": d.internalURL, "user_realm_name": d.userRealm, "client_id": d.adminClientID,
-				"username": d.adminUser, "password": d.adminPassword, "realm_name": d.realm},
+			"keycloak": map[string]any{"server_url": d.internalURL, "realm_name": d.realm, "client_id": d.clientID,
+				"client_secret_key": d.clientSecret},
 		}
 	}
 	return out

@@ -117,7 +117,9 @@ var objects = map[string]func(Settings) (string, error){
 		if v, ok := s.Vars["keycloak_ingress_cluster_issuer"].(string); ok && v != "" {
 			issuer = v
 		}
-		annotations := map[string]any{"cert-manager.io/cluster-issuer": issuer}
+		// The ingress role's template names the host as the certificate's
+		// common name.
+		annotations := map[string]any{"cert-manager.io/cluster-issuer": issuer, "cert-manager.io/common-name": host}
 		for _, key := range []string{"atmosphere_ingress_annotations", "keycloak_ingress_annotations"} {
 			if m, ok := s.Vars[key].(map[string]any); ok {
 				for k, v := range m {

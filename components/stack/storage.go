@@ -168,6 +168,12 @@ func cinderStorage(cfg values.Values) (values.Values, error) {
 	if len(bs) > 0 {
 		out["storage"] = "ceph"
 	}
+	// The default backend is an rbd one (the only type this build takes):
+	// the chart's internal Ceph client is its (as the collection's
+	// storage_to_cinder_helm_values has it).
+	if d, _ := section["default"].(string); bs[d].pool != "" {
+		out["ceph_client"] = map[string]any{"internal_ceph_backend": d}
+	}
 	switch backup, _ := cfg["backup"].(map[string]any); backup["type"] {
 	case nil:
 	case "rbd":

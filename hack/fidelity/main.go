@@ -1,14 +1,19 @@
 // Command fidelity renders the reference Helm values of atmosphere's roles
-// (../shared/atmosphere/roles) with the Debian ansible, for the golden
+// (../shared/atmosphere/roles) and the objects they apply, for the golden
 // tests of components/stack: `make fidelity-references` runs it and writes
-// testdata/fidelity/values/<component>.json, one file per Helm component.
+// testdata/fidelity/values/<component>.json, one file per Helm component,
+// and testdata/fidelity/values/objects/<component>.jsonl.
 //
 // Each role is rendered by its own ansible-playbook run of reference.yml:
 // the role is laid out in a temporary roles directory with its defaults,
 // vars, meta and templates, and dump.yml in place of its tasks, so that its
 // meta dependencies (openstack_helm_endpoints among them) run for real and
-// its own tasks do not. The collections under collections/ stand in for
-// what needs a live cluster or is not part of ../shared (see README.md).
+// its own tasks do not. ansible-core runs from a virtualenv kept outside the
+// clone with the collection's Python requirements (venv.go), and the
+// collections are atmosphere's own (vexxhost.atmosphere: ../shared/atmosphere)
+// and those of ../shared/collections, with their real filters and lookups;
+// the ones under standins/ stand in only for what needs a live cluster or
+// host (see README.md), and may never hide a file of a real collection.
 package main
 
 import (
@@ -47,7 +52,8 @@ var Roles = map[string]string{
 }
 
 func main() {
-	shared := flag.String("atmosphere", "../shared/atmosphere", "the Ansible atmosphere checkout")
+	shared := flag.String("atmosphere", "../shared/atmosphere", "the Ansible atmosphere checkout (the vexxhost.atmosphere collection)")
+	collections := flag.String("collections", "../shared/collections", "the collections atmosphere depends on (vexxhost.kubernetes, vexxhost.ceph)")
 	inventory := flag.String("inventory", "testdata/fidelity/inventory", "the inventory the references are rendered for")
 	out := flag.String("out", "testdata/fidelity/values", "where the references are written")
 	only := flag.String("components", "", "render only these components, comma-separated")
@@ -72,13 +78,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *shared, *inventory, *out, *backend, names, *jobs); err != nil {
+	if err := run(ctx, *shared, *collections, *inventory, *out, *backend, names, *jobs); err != nil {
 		fmt.Fprintf(os.Stderr, "fidelity: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, shared, inventory, out, backend string, names []string, jobs int) error {
+func run(ctx context.Context, shared, sharedCollections, inventory, out, backend string, names []string, jobs int) error {
 	playbook, err := filepath.Abs("hack/fidelity/reference.yml")
 	if err != nil {
 		return err
@@ -92,10 +98,19 @@ func run(ctx context.Context, shared, inventory, out, backend string, names []st
 	if err != nil || len(varFiles) == 0 {
 		return fmt.Errorf("inventory %s: no group_vars/all/*.yml", inventory)
 	}
-	bin, err := testenv.EnsureAnsible(ctx)
+	venv, err := ensureVenv(ctx, filepath.Join(shared, "requirements.txt"))
 	if err != nil {
 		return err
 	}
+	collections, err := os.MkdirTemp("", "atmosphere-fidelity-collections-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(collections)
+	if err := layCollections(collections, shared, sharedCollections, filepath.Join(here, "standins")); err != nil {
+		return fmt.Errorf("laying out the collections: %w", err)
+	}
+	ansible := ansibleRun{bin: venv, collections: collections}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -110,7 +125,7 @@ func run(ctx context.Context, shared, inventory, out, backend string, names []st
 				return err
 			}
 			objects := filepath.Join(filepath.Dir(dest), "objects", name+".jsonl")
-			if err := render(ctx, bin, playbook, here, roles, Roles[name], dest, objects, backend, varFiles); err != nil {
+			if err := render(ctx, ansible, playbook, here, roles, Roles[name], dest, objects, backend, varFiles); err != nil {
 				mu.Lock()
 				failed = append(failed, fmt.Errorf("%s (role %s): %w", name, Roles[name], err))
 				mu.Unlock()
@@ -126,10 +141,14 @@ func run(ctx context.Context, shared, inventory, out, backend string, names []st
 	return errors.Join(failed...)
 }
 
+// ansibleRun is where ansible-playbook runs from: the virtualenv's bin
+// directory, and the collections directory laid out by layCollections.
+type ansibleRun struct{ bin, collections string }
+
 // render runs reference.yml for one role; the objects its meta
 // dependencies would apply (its RabbitMQ cluster) are written to objects,
 // one JSON document a line.
-func render(ctx context.Context, bin, playbook, here, roles, role, dest, objects, backend string, varFiles []string) error {
+func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role, dest, objects, backend string, varFiles []string) error {
 	tmp, err := os.MkdirTemp("", "atmosphere-fidelity-")
 	if err != nil {
 		return err
@@ -164,7 +183,8 @@ func render(ctx context.Context, bin, playbook, here, roles, role, dest, objects
 	if err := os.WriteFile(objectsFile(overlay), objectTasks, 0o644); err != nil {
 		return err
 	}
-	args := []string{playbook, "-i", "localhost,", "-e", "fidelity_role=" + role, "-e", "fidelity_out=" + dest}
+	args := []string{playbook, "-i", "localhost,", "-e", "fidelity_role=" + role, "-e", "fidelity_out=" + dest,
+		"-e", "ansible_python_interpreter=" + filepath.Join(ansible.bin, "python")}
 	if v := os.Getenv("FIDELITY_VERBOSE"); v != "" {
 		args = append(args, v) // -vvv: the plugins' tracebacks
 	}
@@ -175,12 +195,13 @@ func render(ctx context.Context, bin, playbook, here, roles, role, dest, objects
 		}
 		args = append(args, "-e", "@"+abs)
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(ansible.bin, "ansible-playbook"), args...)
 	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(pythonEnv(),
 		"ANSIBLE_ROLES_PATH="+strings.Join([]string{filepath.Join(tmp, "roles"), filepath.Join(here, "roles"), roles}, ":"),
-		"ANSIBLE_COLLECTIONS_PATH="+filepath.Join(here, "collections"),
-		"FIDELITY_CHARTS="+filepath.Join(filepath.Dir(roles), "charts"),
+		// The collections of the ansible package (community.general, …) come
+		// after these, from the virtualenv's site-packages.
+		"ANSIBLE_COLLECTIONS_PATH="+ansible.collections,
 		"ANSIBLE_NOCOLOR=1", "ANSIBLE_LOCALHOST_WARNING=False", "ANSIBLE_INVENTORY_UNPARSED_WARNING=False",
 		"ANSIBLE_RETRY_FILES_ENABLED=False", "ANSIBLE_LOCAL_TEMP="+filepath.Join(tmp, "ansible-tmp"),
 		"ATMOSPHERE_NETWORK_BACKEND="+backend,
@@ -195,5 +216,11 @@ func render(ctx context.Context, bin, playbook, here, roles, role, dest, objects
 	if raw, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%w\n%s", err, testenv.LastLines(string(raw), 12))
 	}
-	return nil
+	// A role that applies no object has an empty file, so that a missing
+	// one is told from a role without objects.
+	f, err := os.OpenFile(objects, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

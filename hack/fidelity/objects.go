@@ -13,20 +13,24 @@ import (
 // registered from it), by role and task name, with the reason.
 var skippedObjectTasks = map[string]map[string]string{
 	"keystone": {
-		"Create ConfigMap with all OpenID connect configurations": "its template is not in ../shared, and it holds what Keycloak returns",
+		"Create ConfigMap with all OpenID connect configurations": "its template reads each realm's OpenID discovery document from the live Keycloak (lookup('url'))",
 	},
 	"kube_prometheus_stack": {
 		"Create secrets for monitoring": "holds etcd's client certificates, read from a control-plane host (slurp)",
-		"Deploy additional dashboards":  "its template and the dashboards' JSON are not in ../shared",
 	},
 	"rook_ceph_cluster": {
 		"Create Ceph cluster resource": "holds client.admin's and the monitors' keyrings, read from the live Ceph cluster",
 	},
 }
 
+// objectRoles are the roles whose only work is applying objects, which the
+// roles include from their tasks: the public Ingress of a service
+// (openstack_helm_ingress, and the ingress role it and keycloak include).
+var objectRoles = map[string]bool{"openstack_helm_ingress": true, "ingress": true}
+
 // objectTasks returns the tasks of a role's tasks/main.yml that apply
-// objects: its kubernetes.core.k8s tasks that do not delete, in their
-// order and with the blocks around them (kept with their conditions and variables, holding
+// objects: its kubernetes.core.k8s tasks that do not delete and its
+// inclusions of objectRoles, in their order and with the blocks around them (kept with their conditions and variables, holding
 // only these tasks). Run after dump.yml, the k8s stand-in records what
 // they apply.
 func objectTasks(tasksFile, role string) ([]byte, error) {
@@ -73,7 +77,7 @@ func keepObjectTasks(tasks []map[string]any, skipped map[string]string) []map[st
 			}
 			continue
 		}
-		if appliesObjects(t) {
+		if appliesObjects(t) || includesObjectRole(t) {
 			out = append(out, t)
 		}
 	}
@@ -86,6 +90,17 @@ func appliesObjects(t map[string]any) bool {
 	for _, module := range []string{"kubernetes.core.k8s", "k8s"} {
 		if args, ok := t[module].(map[string]any); ok {
 			return args["state"] != "absent"
+		}
+	}
+	return false
+}
+
+// includesObjectRole: an include_role or import_role of one of objectRoles.
+func includesObjectRole(t map[string]any) bool {
+	for _, module := range []string{"ansible.builtin.include_role", "include_role", "ansible.builtin.import_role", "import_role"} {
+		if args, ok := t[module].(map[string]any); ok {
+			name, _ := args["name"].(string)
+			return objectRoles[name]
 		}
 	}
 	return false
