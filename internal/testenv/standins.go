@@ -19,8 +19,11 @@ import (
 // runs, for the objects a deploy waits on: a PerconaXtraDBCluster gets
 // status.state "ready", cert-manager Certificates, Issuers and
 // ClusterIssuers get a Ready=True condition, a RabbitmqCluster gets its
-// default user's Secret (<name>-default-user) and AllReplicasReady=True.
-// Only what the real operators write is written. They run until ctx ends.
+// default user's Secret (<name>-default-user) and AllReplicasReady=True;
+// and a stand-in provisioner gives claims of the StorageClasses of
+// StandInProvisioners (ceph-csi-rbd's "general") hostPath volumes, which the
+// PV controller binds. Only what the real operators write is written. They
+// run until ctx ends.
 func StandIns(ctx context.Context, cfg *rest.Config) error {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -98,6 +101,19 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 			}, "status", "conditions")
 		},
 	})
+	volumes := &volumeProvisioner{cs: cs, provisioners: StandInProvisioners}
+	go func() {
+		tick := time.NewTicker(300 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			_ = volumes.sync(ctx) // the next pass retries what failed
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	go func() {
 		tick := time.NewTicker(300 * time.Millisecond)
 		defer tick.Stop()
