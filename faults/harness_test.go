@@ -7,17 +7,26 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"maps"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
+
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -144,8 +153,34 @@ type bed struct {
 	outputs []output
 }
 
-// output is one thing a run printed or wrote.
-type output struct{ what, text string }
+// output is one thing a run printed or wrote, or the cluster holds after
+// it: what names it for a message, kinds says which outputs of
+// atmosphere it is (outputKinds), for the scan's coverage.
+type output struct {
+	what  string
+	kinds []string
+	text  string
+}
+
+// The kinds of output the secret scan covers.
+const (
+	kindJSON      = "--output json events"
+	kindLines     = "text view (plain lines)"
+	kindTerminal  = "terminal view"
+	kindStderr    = "stderr"
+	kindV         = "-v log"
+	kindVV        = "-vv log"
+	kindReport    = "report file"
+	kindEvents    = "Kubernetes Events"
+	kindNotes     = "Helm release notes"
+	kindDryRun    = "--dry-run plan"
+	markEnv       = "ATMOSPHERE_FAULTS_RUN"
+	stuckVarsFile = "zz-stuck.yml"
+)
+
+// allKinds are the outputs TestFullDeployLeaksNoSecret must have scanned
+// (none of them empty).
+var allKinds = []string{kindJSON, kindLines, kindTerminal, kindV, kindVV, kindReport, kindEvents, kindNotes, kindDryRun}
 
 // bedNodes is how many kwok nodes a bed has: three, as atmosphere's
 // control plane has (ceph-csi-rbd's provisioner spreads its three replicas
@@ -175,34 +210,79 @@ func newBed(t testing.TB) *bed {
 	}
 }
 
-// args are the flags of a deploy of the whole kwok inventory on the bed.
-func (b *bed) args(extra ...string) []string {
+// args are the flags of a deploy of the whole kwok inventory on the bed,
+// with JSON events.
+func (b *bed) args(extra ...string) []string { return b.deployArgs("json", extra...) }
+
+// deployArgs are the flags of a deploy of the whole kwok inventory on the
+// bed with an --output of choice.
+func (b *bed) deployArgs(out string, extra ...string) []string {
 	return append([]string{"deploy", "--inventory", b.inventory, "--kubeconfig", b.kubeconfig,
 		"--charts", sharedCharts, "--charts", testCharts, "--skip-tags", skipSetup,
-		"--report-dir", b.reports, "--output", "json"}, extra...)
+		"--report-dir", b.reports, "--output", out}, extra...)
 }
 
 // proc is one atmosphere process.
 type proc struct {
-	cmd    *exec.Cmd
-	stdout *lines
-	stderr *lines
+	cmd *exec.Cmd
+	// mark is the value of markEnv in its environment (and its children's).
+	mark string
+	// kinds of its stdout and stderr (under a terminal both are stdout).
+	outKinds, errKinds []string
+	stdout             *lines
+	stderr             *lines
+	// copied is closed when a terminal's output is all read (at once
+	// without a terminal).
+	copied chan struct{}
+	tty    *os.File
 	done   chan struct{}
 	code   int
 	err    error
 }
 
-// start runs atmosphere with args, in a process group of its own so that
-// anything it leaves behind can be found.
-func (b *bed) start(args ...string) *proc {
+// marks makes each process's mark unique.
+var marks atomic.Int64
+
+// start runs atmosphere with args, in a process group of its own and with
+// a mark in its environment that its children inherit, so that anything
+// it leaves behind can be found.
+func (b *bed) start(args ...string) *proc { return b.startIn(false, args...) }
+
+// startTerminal runs atmosphere as start does, its standard streams a
+// pseudo-terminal (so that it shows its live terminal view), whose output
+// is the process's stdout.
+func (b *bed) startTerminal(args ...string) *proc { return b.startIn(true, args...) }
+
+func (b *bed) startIn(terminal bool, args ...string) *proc {
 	b.t.Helper()
 	c := exec.Command(binary, args...)
-	c.Env = append(os.Environ(), "OS_CLIENT_CONFIG_FILE="+b.keystone.Clouds, "OS_CLOUD="+testenv.CloudName)
+	mark := fmt.Sprintf("%d-%d", os.Getpid(), marks.Add(1))
+	c.Env = append(os.Environ(), "OS_CLIENT_CONFIG_FILE="+b.keystone.Clouds, "OS_CLOUD="+testenv.CloudName, markEnv+"="+mark)
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &proc{cmd: c, stdout: newLines(), stderr: newLines(), done: make(chan struct{})}
-	c.Stdout, c.Stderr = p.stdout, p.stderr
+	outKinds, errKinds := outputKinds(args, terminal)
+	p := &proc{cmd: c, mark: mark, outKinds: outKinds, errKinds: errKinds, stdout: newLines(), stderr: newLines(),
+		copied: make(chan struct{}), done: make(chan struct{})}
+	var tty *os.File
+	if terminal {
+		master, slave, err := openPTY(120, 40)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		p.tty, tty = master, slave
+		c.Stdin, c.Stdout, c.Stderr = slave, slave, slave
+	} else {
+		c.Stdout, c.Stderr = p.stdout, p.stderr
+		close(p.copied)
+	}
 	if err := c.Start(); err != nil {
 		b.t.Fatal(err)
+	}
+	if tty != nil {
+		tty.Close() // the child has it; the master reads EIO once no process has
+		go func() {
+			defer close(p.copied)
+			_, _ = io.Copy(p.stdout, p.tty)
+		}()
 	}
 	go func() {
 		defer close(p.done)
@@ -220,6 +300,84 @@ func (b *bed) start(args ...string) *proc {
 	return p
 }
 
+// outputKinds says which outputs of atmosphere a run with args prints on
+// its stdout and stderr.
+func outputKinds(args []string, terminal bool) (stdout, stderr []string) {
+	out, verbosity, dryRun := "text", 0, false
+	for i, a := range args {
+		switch {
+		case (a == "--output" || a == "-o") && i+1 < len(args):
+			out = args[i+1]
+		case strings.HasPrefix(a, "--output="):
+			out = strings.TrimPrefix(a, "--output=")
+		case a == "-v" || a == "--verbose":
+			verbosity++
+		case a == "-vv":
+			verbosity += 2
+		case a == "--dry-run":
+			dryRun = true
+		}
+	}
+	switch {
+	case dryRun:
+		stdout = []string{kindDryRun}
+	case out == "json":
+		stdout = []string{kindJSON}
+	case terminal:
+		stdout = []string{kindTerminal}
+	default:
+		stdout = []string{kindLines}
+	}
+	stderr = []string{kindStderr}
+	switch {
+	case verbosity >= 2:
+		stderr = append(stderr, kindVV)
+	case verbosity == 1:
+		stderr = append(stderr, kindV)
+	}
+	if terminal {
+		return append(stdout, stderr...), nil
+	}
+	return stdout, stderr
+}
+
+// openPTY opens a pseudo-terminal of cols×rows: its master, which reads
+// what the program writes, and its slave, the program's terminal.
+func openPTY(cols, rows uint16) (master, slave *os.File, err error) {
+	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open a pseudo-terminal: %w", err)
+	}
+	fail := func(what string, err error) (*os.File, *os.File, error) {
+		master.Close()
+		return nil, nil, fmt.Errorf("pseudo-terminal: %s: %w", what, err)
+	}
+	var unlock int32
+	if err := ioctl(master, syscall.TIOCSPTLCK, unsafe.Pointer(&unlock)); err != nil {
+		return fail("unlock", err)
+	}
+	var n uint32
+	if err := ioctl(master, syscall.TIOCGPTN, unsafe.Pointer(&n)); err != nil {
+		return fail("its number", err)
+	}
+	size := struct{ rows, cols, x, y uint16 }{rows, cols, 0, 0}
+	if err := ioctl(master, syscall.TIOCSWINSZ, unsafe.Pointer(&size)); err != nil {
+		return fail("its size", err)
+	}
+	slave, err = os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return fail("open its slave", err)
+	}
+	return master, slave, nil
+}
+
+func ioctl(f *os.File, req uintptr, arg unsafe.Pointer) error {
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), req, uintptr(arg)); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
 // wait waits for the process to end (failing the test after limit, a
 // guard against a hang, not a measure) and records its output.
 func (b *bed) wait(p *proc, what string, limit time.Duration) int {
@@ -229,27 +387,69 @@ func (b *bed) wait(p *proc, what string, limit time.Duration) int {
 	case <-time.After(limit):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
-		b.t.Fatalf("%s: still running after %s; killed.\nstderr:\n%s", what, limit, p.stderr.String())
+		b.t.Fatalf("%s: still running after %s; killed.%s\nstderr:\n%s", what, limit, stillRunning(p.stdout.String()), p.stderr.String())
 	}
-	b.mu.Lock()
-	b.outputs = append(b.outputs, output{what + " stdout", p.stdout.String()}, output{what + " stderr", p.stderr.String()})
-	b.mu.Unlock()
+	if p.tty != nil {
+		// A process left behind may hold the terminal open: the output of
+		// the run is read by then, and noChildren names that process.
+		select {
+		case <-p.copied:
+		case <-time.After(10 * time.Second):
+		}
+		p.tty.Close()
+		<-p.copied
+	}
+	b.record(output{what + " stdout", p.outKinds, p.stdout.String()})
+	if p.tty == nil {
+		b.record(output{what + " stderr", p.errKinds, p.stderr.String()})
+	}
 	if p.code == -1 {
 		b.t.Fatalf("%s: %v", what, p.err)
 	}
 	return p.code
 }
 
+// stillRunning says which units a run's JSON events (whole lines) show in
+// flight at their end, each with what it last waited on; "" when there are
+// none or the output is not events.
+func stillRunning(stdout string) string {
+	evs, err := deploy.ReadEvents(strings.NewReader(stdout[:strings.LastIndexByte(stdout, '\n')+1]))
+	if err != nil {
+		return ""
+	}
+	last := map[string]deploy.Event{}
+	for _, e := range evs {
+		last[e.Unit] = e
+	}
+	var out []string
+	for _, unit := range slices.Sorted(maps.Keys(last)) {
+		if e := last[unit]; !e.Kind.Done() {
+			out = append(out, fmt.Sprintf("%s (%s %s)", unit, e.Kind, e.Detail))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "\nunits in flight: " + strings.Join(out, "; ")
+}
+
+// record keeps an output for the secret scan.
+func (b *bed) record(o output) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.outputs = append(b.outputs, o)
+}
+
 // run runs atmosphere to its end.
 func (b *bed) run(what string, args ...string) (*proc, int) {
 	b.t.Helper()
 	p := b.start(args...)
-	return p, b.wait(p, what, 8*time.Minute)
+	return p, b.wait(p, what, 15*time.Minute)
 }
 
 // deployCompletes runs a whole deploy that must complete: exit 0, every
 // unit succeeded or unchanged. It returns the events by unit.
-func (b *bed) deployCompletes(what string, extra ...string) map[string][]deploy.Event {
+func (b *bed) deployCompletes(what string, extra ...string) deploytest.Units {
 	b.t.Helper()
 	p, code := b.run(what, b.args(extra...)...)
 	if code != 0 {
@@ -268,26 +468,89 @@ func (b *bed) deployCompletes(what string, extra ...string) map[string][]deploy.
 	return evs
 }
 
-// noChildren fails when a process of p's group outlives it.
+// noChildren fails when a process p started outlives it: one of its
+// process group, or one with its mark in its environment, in any process
+// group (ansible-playbook runs in a group of its own). It kills them.
 func (b *bed) noChildren(p *proc, what string) {
 	b.t.Helper()
-	if left := group(p.cmd.Process.Pid); len(left) > 0 {
-		b.t.Errorf("%s: processes of its group still run after it ended: %v", what, left)
-		for _, pid := range left {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
+	left, err := leftBehind(p.mark, p.cmd.Process.Pid)
+	if err != nil {
+		b.t.Errorf("%s: look for the processes it left behind: %v", what, err)
+		return
+	}
+	if len(left) > 0 {
+		b.t.Errorf("%s: processes it started still run after it ended: %s", what, strings.Join(left, "; "))
 	}
 }
 
-// group lists the live processes whose process group is pgid.
-func group(pgid int) []int {
-	var pids []int
-	for _, p := range testenv.Processes() {
-		if p.PGID == pgid {
-			pids = append(pids, p.PID)
-		}
+// leftBehind lists (and kills) the live processes of process group pgid
+// or with markEnv=mark in their environment, as "pid (command line)". A
+// /proc it cannot read is an error, not an empty list.
+func leftBehind(mark string, pgid int) ([]string, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("read /proc: %w", err)
 	}
-	return pids
+	want := []byte(markEnv + "=" + mark)
+	var out []string
+	seen := 0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		seen++
+		dir := filepath.Join("/proc", e.Name())
+		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if gone(err) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("process %d: %w", pid, err)
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces.
+		s := string(stat)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) < 3 {
+			return nil, fmt.Errorf("%s/stat: %d fields", dir, len(fields))
+		}
+		if fields[0] == "Z" || fields[0] == "X" {
+			continue // ended, not yet reaped
+		}
+		inGroup := fields[2] == strconv.Itoa(pgid)
+		environ, err := os.ReadFile(filepath.Join(dir, "environ"))
+		switch {
+		case gone(err):
+			continue
+		case errors.Is(err, fs.ErrPermission):
+			// Not a process this one may inspect (another user's, or one
+			// outside its namespace, as a container's init): not one
+			// atmosphere started, which runs as this user and may be.
+		case err != nil:
+			return nil, fmt.Errorf("process %d: %w", pid, err)
+		}
+		marked := slices.ContainsFunc(bytes.Split(environ, []byte{0}), func(v []byte) bool { return bytes.Equal(v, want) })
+		if !inGroup && !marked {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
+		out = append(out, fmt.Sprintf("%d (%s)", pid, strings.TrimSpace(string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))))
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if seen == 0 {
+		return nil, errors.New("/proc lists no process")
+	}
+	// The environment of a process of this user must be readable, or no
+	// mark would ever be found.
+	if _, err := os.ReadFile("/proc/self/environ"); err != nil {
+		return nil, fmt.Errorf("read a process's environment: %w", err)
+	}
+	return out, nil
+}
+
+// gone reports whether a read of /proc/<pid> failed because the process
+// ended meanwhile.
+func gone(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
 }
 
 // noPendingRelease fails when any Helm release of the cluster is left
@@ -322,11 +585,14 @@ func (b *bed) releases(namespace string) map[string][]revision {
 	b.t.Helper()
 	list, err := b.client.CoreV1().Secrets(namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm"})
 	if err != nil {
-		b.t.Fatal(err)
+		b.t.Fatalf("list the Helm releases: %v", err)
 	}
 	out := map[string][]revision{}
 	for _, s := range list.Items {
-		v, _ := strconv.Atoi(s.Labels["version"])
+		v, err := strconv.Atoi(s.Labels["version"])
+		if err != nil {
+			b.t.Fatalf("Helm release Secret %s/%s: version label %q: %v", s.Namespace, s.Name, s.Labels["version"], err)
+		}
 		name := s.Namespace + "/" + s.Labels["name"]
 		out[name] = append(out[name], revision{v, s.Labels["status"]})
 	}
@@ -337,11 +603,14 @@ func (b *bed) releases(namespace string) map[string][]revision {
 }
 
 // secretValues are the secrets of the bed: every value atmosphere
-// generated into its store, and the keystone admin password.
+// generated into its store, the keystone admin password, the MariaDB root
+// password and the RabbitMQ default users' passwords the charts' values
+// read from the cluster, and those the test gave the inventory.
 func (b *bed) secretValues() map[string]string {
 	b.t.Helper()
+	ctx := context.Background()
 	out := map[string]string{}
-	s, err := b.client.CoreV1().Secrets(stateNS).Get(context.Background(), secrets.DefaultName, metav1.GetOptions{})
+	s, err := b.client.CoreV1().Secrets(stateNS).Get(ctx, secrets.DefaultName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		s = &corev1.Secret{} // nothing deployed needed a generated secret
 	} else if err != nil {
@@ -349,6 +618,28 @@ func (b *bed) secretValues() map[string]string {
 	}
 	for k, v := range s.Data {
 		out[k] = string(v)
+	}
+	// The Secrets of the cluster the values read (stack's dbRoot and
+	// rabbit): the test MariaDB's root password in percona-xtradb, and
+	// each RabbitMQ cluster's default user.
+	list, err := b.client.CoreV1().Secrets("openstack").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		b.t.Fatalf("list the Secrets of openstack: %v", err)
+	}
+	db := false
+	for _, sec := range list.Items {
+		switch {
+		case sec.Name == "percona-xtradb":
+			db = true
+			for k, v := range sec.Data {
+				out["MariaDB "+k+" password (Secret openstack/percona-xtradb)"] = string(v)
+			}
+		case strings.HasSuffix(sec.Name, "-default-user"):
+			out["RabbitMQ default user's password (Secret openstack/"+sec.Name+")"] = string(sec.Data["password"])
+		}
+	}
+	if !db {
+		b.t.Errorf("no Secret openstack/percona-xtradb: the MariaDB root password is not scanned for")
 	}
 	raw, err := os.ReadFile(b.keystone.Clouds)
 	if err != nil {
@@ -367,40 +658,170 @@ func (b *bed) secretValues() map[string]string {
 	if pw := clouds.Clouds[testenv.CloudName].Auth.Password; pw != "" {
 		out["keystone admin password"] = pw
 	}
-	maps.Copy(out, b.known)
+	for k, v := range b.known {
+		out[k] = v
+	}
 	return out
 }
 
-// scanSecrets fails when any secret of the bed appears in anything a run
-// printed or any report it wrote; it returns how many secrets it looked
-// for, in how many texts, and the leaks it found.
-func (b *bed) scanSecrets() (secretsChecked, texts, leaks int) {
+// encodings are the forms of a secret the scan looks for: the literal
+// value, base64 (standard and URL alphabets, padded and raw) and URL
+// encoded (query and path escaping), each once.
+func encodings(v string) map[string]string {
+	forms := []struct{ name, text string }{
+		{"literally", v},
+		{"base64", base64.StdEncoding.EncodeToString([]byte(v))},
+		{"base64 unpadded", base64.RawStdEncoding.EncodeToString([]byte(v))},
+		{"base64 URL", base64.URLEncoding.EncodeToString([]byte(v))},
+		{"base64 URL unpadded", base64.RawURLEncoding.EncodeToString([]byte(v))},
+		{"URL query-escaped", url.QueryEscape(v)},
+		{"URL path-escaped", url.PathEscape(v)},
+	}
+	out := map[string]string{}
+	var seen []string
+	for _, f := range forms {
+		if !slices.Contains(seen, f.text) {
+			seen = append(seen, f.text)
+			out[f.name] = f.text
+		}
+	}
+	return out
+}
+
+// ansiEscape matches a terminal's control sequences (CSI and OSC).
+var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-_]`)
+
+// scan is what a secret scan covered and found.
+type scan struct {
+	secrets, texts, leaks int
+	// kinds counts the non-empty texts of each kind of output scanned.
+	kinds map[string]int
+}
+
+func (s *scan) add(o scan) {
+	s.secrets, s.texts, s.leaks = s.secrets+o.secrets, s.texts+o.texts, s.leaks+o.leaks
+	if s.kinds == nil {
+		s.kinds = map[string]int{}
+	}
+	for k, n := range o.kinds {
+		s.kinds[k] += n
+	}
+}
+
+// scanSecrets fails when any secret of the bed, in any of its encodings,
+// appears in anything a run printed (stdout and stderr of every run:
+// events, views, logs), any report it wrote, the Kubernetes Events of the
+// cluster, or the notes and descriptions of its Helm releases. It returns
+// what it covered and the leaks it found.
+func (b *bed) scanSecrets() scan {
 	b.t.Helper()
 	values := b.secretValues()
 	b.mu.Lock()
 	all := slices.Clone(b.outputs)
 	b.mu.Unlock()
-	reports, _ := filepath.Glob(filepath.Join(b.reports, "*"))
+	reports, err := filepath.Glob(filepath.Join(b.reports, "*"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
 	for _, r := range reports {
 		raw, err := os.ReadFile(r)
 		if err != nil {
 			b.t.Fatal(err)
 		}
-		all = append(all, output{"report " + filepath.Base(r), string(raw)})
+		all = append(all, output{"report " + filepath.Base(r), []string{kindReport}, string(raw)})
+	}
+	all = append(all, b.eventTexts(), b.notesTexts())
+	res := scan{secrets: len(values), kinds: map[string]int{}}
+	for _, o := range all {
+		if strings.TrimSpace(o.text) != "" {
+			res.texts++
+			for _, k := range o.kinds {
+				res.kinds[k]++
+			}
+		}
 	}
 	for key, v := range values {
 		if len(v) < 8 {
 			b.t.Errorf("secret %s is %d characters: too short to scan for", key, len(v))
+		}
+	}
+	for _, l := range findLeaks(values, all) {
+		res.leaks++
+		b.t.Errorf("the secret %s appears %s in %s (%s)", l.secret, l.form, l.in.what, strings.Join(l.in.kinds, ", "))
+	}
+	return res
+}
+
+// leak is a secret found in an output, in one of its encodings.
+type leak struct {
+	secret, form string
+	in           output
+}
+
+// findLeaks looks for each secret of values (by name), in each of its
+// encodings, in each output; a terminal's output is looked at as it came
+// and without its control sequences, which could split a secret. Secrets
+// under 8 characters are not looked for.
+func findLeaks(values map[string]string, outs []output) []leak {
+	plain := make([]string, len(outs))
+	for i, o := range outs {
+		plain[i] = ansiEscape.ReplaceAllString(o.text, "")
+	}
+	var found []leak
+	for _, key := range slices.Sorted(maps.Keys(values)) {
+		v := values[key]
+		if len(v) < 8 {
 			continue
 		}
-		for _, o := range all {
-			if strings.Contains(o.text, v) {
-				leaks++
-				b.t.Errorf("the secret %s appears in %s", key, o.what)
+		forms := encodings(v)
+		for i, o := range outs {
+			for _, form := range slices.Sorted(maps.Keys(forms)) {
+				if enc := forms[form]; strings.Contains(o.text, enc) || strings.Contains(plain[i], enc) {
+					found = append(found, leak{key, form, o})
+				}
 			}
 		}
 	}
-	return len(values), len(all), leaks
+	return found
+}
+
+// eventTexts are the Kubernetes Events of the bed's cluster (those the
+// runs made among them), one line each.
+func (b *bed) eventTexts() output {
+	b.t.Helper()
+	list, err := b.client.CoreV1().Events("").List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		b.t.Fatalf("list the Kubernetes Events: %v", err)
+	}
+	var text strings.Builder
+	for _, e := range list.Items {
+		fmt.Fprintf(&text, "%s %s/%s %s: %s\n", e.InvolvedObject.Kind, e.InvolvedObject.Namespace, e.InvolvedObject.Name, e.Reason, e.Message)
+	}
+	return output{fmt.Sprintf("the cluster's %d Kubernetes Events", len(list.Items)), []string{kindEvents}, text.String()}
+}
+
+// notesTexts are the notes (NOTES.txt rendered) and descriptions (an
+// error, for a failed one) of every revision of every Helm release.
+func (b *bed) notesTexts() output {
+	b.t.Helper()
+	d := driver.NewSecrets(b.client.CoreV1().Secrets(""))
+	var decodeErrs []string
+	d.Log = func(format string, args ...any) { decodeErrs = append(decodeErrs, fmt.Sprintf(format, args...)) }
+	rels, err := d.List(func(*release.Release) bool { return true })
+	if err != nil {
+		b.t.Fatalf("list the Helm releases: %v", err)
+	}
+	if len(decodeErrs) > 0 {
+		b.t.Fatalf("read the Helm releases: %s", strings.Join(decodeErrs, "; "))
+	}
+	var text strings.Builder
+	for _, r := range rels {
+		if r.Info == nil {
+			continue
+		}
+		fmt.Fprintf(&text, "%s/%s v%d: %s\n%s\n", r.Namespace, r.Name, r.Version, r.Info.Description, r.Info.Notes)
+	}
+	return output{fmt.Sprintf("the notes of %d Helm release revisions", len(rels)), []string{kindNotes}, text.String()}
 }
 
 // lines is an output buffer that can be waited on for lines.
@@ -458,10 +879,14 @@ func (b *bed) addVars(name, content string) {
 
 // giveSecrets sets keystone passwords of some services in the bed's
 // inventory, fresh random ones the scan then looks for with the generated
-// ones.
+// ones. Given again, it replaces the inventory's passwords (the scan keeps
+// looking for the old ones too).
 func (b *bed) giveSecrets(users ...string) {
 	b.t.Helper()
-	b.known = map[string]string{}
+	if b.known == nil {
+		b.known = map[string]string{}
+	}
+	round := len(b.known)
 	var vars strings.Builder
 	for _, u := range users {
 		raw := make([]byte, 18)
@@ -469,11 +894,19 @@ func (b *bed) giveSecrets(users ...string) {
 			b.t.Fatal(err)
 		}
 		pw := base64.RawURLEncoding.EncodeToString(raw)
-		b.known["given "+u+" password"] = pw
+		b.known[fmt.Sprintf("given %s password (%d)", u, round)] = pw
 		fmt.Fprintf(&vars, "openstack_helm_endpoints_%s_keystone_password: %q\n", u, pw)
 	}
 	b.addVars("zz-given-secrets.yml", vars.String())
 }
+
+// stuckValues keep memcached's pods unschedulable (a node label no node
+// has), so that memcached:install stays in flight until its unit timeout
+// or a cancel: a pending pod is not a failure the wait ends early on.
+const stuckValues = "memcached_helm_values:\n  labels:\n    server:\n      node_selector_key: atmosphere.test/no-such-node\n      node_selector_value: enabled\n"
+
+// stuckUnit is the unit stuckValues keep in flight.
+const stuckUnit = "memcached:install"
 
 // scope runs the cleanups registered on it when closed, before the test
 // ends: a bed that is not needed for the rest of the test is stopped early.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,9 +20,17 @@ import (
 const (
 	interruptPoints = 20
 	crashPoints     = 10
+	// At least this many points of each suite must land while units are
+	// in flight, or the suite proved too little and fails.
+	interruptPointsMid = 18
+	crashPointsMid     = 9
 	// Every hardEvery-th interrupt point sends a second SIGINT, which
 	// cancels the units in flight.
 	hardEvery = 4
+	// hardUnitTimeout is the unit timeout of a twice-interrupted run: far
+	// longer than the run, so that its stuck unit is in flight until the
+	// second interrupt cancels it.
+	hardUnitTimeout = 20 * time.Minute
 )
 
 // seed fixes the points; ATMOSPHERE_FAULT_SEED replays another choice.
@@ -40,15 +49,19 @@ func seed(t testing.TB) uint64 {
 
 var (
 	referenceOnce sync.Once
-	reference     time.Duration
-	referenceErr  string
+	// reference is how long units were in flight in the reference deploy:
+	// from its first unit's start to its last unit's end.
+	reference    time.Duration
+	referenceErr string
 	// referenceScan is the secret scan of the reference deploy.
-	referenceScan struct{ secrets, texts, leaks int }
+	referenceScan scan
 )
 
-// referenceDeploy is how long a whole deploy takes on this machine, from
-// an empty cluster: the points of the suites are spread over it. The run
-// is the secret test's too: some keystone passwords are given in the
+// referenceDeploy is how long units are in flight in a whole deploy on
+// this machine, from an empty cluster (from the first unit's start to the
+// last one's end): the points of the suites are spread over it, counted
+// from a run's first started unit. The run is the secret test's too
+// (--output json, -vv): some keystone passwords are given in the
 // inventory, the rest generated, and everything it printed and wrote is
 // scanned for all of them.
 func referenceDeploy(t testing.TB) time.Duration {
@@ -60,14 +73,30 @@ func referenceDeploy(t testing.TB) time.Duration {
 		b := newBed(sc)
 		b.giveSecrets("nova", "glance", "placement", "barbican")
 		start := time.Now()
-		b.deployCompletes("reference deploy")
-		reference = time.Since(start)
+		evs := b.deployCompletes("reference deploy", "-vv")
+		whole := time.Since(start)
+		var first, last time.Time
+		for _, es := range evs {
+			for _, e := range es {
+				if e.Kind == deploy.Started && (first.IsZero() || e.Time.Before(first)) {
+					first = e.Time
+				}
+				if e.Kind.Done() && e.Time.After(last) {
+					last = e.Time
+				}
+			}
+		}
+		reference = last.Sub(first)
 		b.noPendingRelease("reference deploy")
-		referenceScan.secrets, referenceScan.texts, referenceScan.leaks = b.scanSecrets()
+		referenceScan = b.scanSecrets()
+		if reference <= 0 {
+			t.Errorf("reference deploy: units in flight for %s", reference)
+		}
 		if !t.Failed() {
 			referenceErr = ""
 		}
-		t.Logf("a whole deploy from an empty cluster took %s", reference.Round(100*time.Millisecond))
+		t.Logf("a whole deploy from an empty cluster took %s, units in flight for %s of it",
+			whole.Round(100*time.Millisecond), reference.Round(100*time.Millisecond))
 	})
 	if referenceErr != "" {
 		t.Fatal(referenceErr)
@@ -75,18 +104,69 @@ func referenceDeploy(t testing.TB) time.Duration {
 	return reference
 }
 
-// TestFullDeployLeaksNoSecret: a whole deploy, with keystone passwords
-// given in the inventory and the rest generated, prints and writes none
-// of them: not on stdout (the JSON events), stderr, nor in the timing
-// reports. (The failing runs of the other tests are scanned the same way:
-// their errors too.)
+// TestFullDeployLeaksNoSecret: whole deploys, with keystone passwords given
+// in the inventory (then changed) and the rest generated, print and write
+// none of them, nor the MariaDB root password or the RabbitMQ default
+// users' passwords the values read, literally or base64- or URL-encoded:
+// not in the JSON events with -vv logs (the reference deploy), the
+// terminal view with -v logs (a deploy from an empty cluster under a
+// pseudo-terminal), the plan of --dry-run with -vv, the plain lines with
+// -vv (the deploy of the changed passwords), the timing reports, the
+// cluster's Kubernetes Events, or the Helm releases' notes. Every one of
+// those outputs must have been scanned and not be empty. (The failing runs
+// of the other tests are scanned the same way: their errors too.)
 func TestFullDeployLeaksNoSecret(t *testing.T) {
 	referenceDeploy(t)
-	if referenceScan.secrets < 10 || referenceScan.texts < 3 {
-		t.Errorf("scanned %d secrets in %d outputs: too few for the scan to mean anything", referenceScan.secrets, referenceScan.texts)
+	b := newBed(t)
+	b.giveSecrets("nova", "glance", "placement", "barbican")
+
+	p := b.startTerminal(b.deployArgs("text", "-v")...)
+	if code := b.wait(p, "deploy under a terminal (-v)", 8*time.Minute); code != 0 {
+		t.Fatalf("deploy under a terminal: exit %d, want 0\n%s", code, p.stdout.String())
 	}
-	summary(t, "secrets scanned: %d in %d outputs of a whole deploy, leaks: %d", referenceScan.secrets, referenceScan.texts, referenceScan.leaks)
+	b.noChildren(p, "deploy under a terminal")
+	if out := p.stdout.String(); !strings.Contains(out, "\x1b[") || !strings.Contains(out, "✓") {
+		t.Errorf("the deploy under a terminal did not show the live view (no escape sequence or ✓):\n%s", out)
+	}
+
+	// The operator changes the given passwords: the plan, then the deploy.
+	b.giveSecrets("nova", "glance", "placement", "barbican")
+	dry, code := b.run("dry run (-vv)", b.deployArgs("text", "--dry-run", "-vv")...)
+	if code != 0 {
+		t.Fatalf("dry run: exit %d, want 0\n%s", code, dry.stderr.String())
+	}
+	b.noChildren(dry, "dry run")
+	lines, code := b.run("deploy of new passwords (-vv)", b.deployArgs("text", "-vv")...)
+	if code != 0 {
+		t.Fatalf("deploy of new passwords: exit %d, want 0\n%s", code, lines.stderr.String())
+	}
+	b.noChildren(lines, "deploy of new passwords")
+
+	var res scan
+	res.add(referenceScan)
+	res.add(b.scanSecrets())
+	for _, k := range allKinds {
+		if res.kinds[k] == 0 {
+			t.Errorf("no %s was scanned (or it was empty): the scan does not cover it", k)
+		}
+	}
+	if res.secrets < 20 {
+		t.Errorf("scanned for %d secrets: too few for the scan to mean anything", res.secrets)
+	}
+	var covered []string
+	for _, k := range allKinds {
+		covered = append(covered, fmt.Sprintf("%s %d", k, res.kinds[k]))
+	}
+	summary(t, "secrets scanned: %d (literally, in base64 and URL-encoded) in %d outputs (%s), leaks: %d",
+		res.secrets, res.texts, strings.Join(covered, ", "), res.leaks)
 }
+
+// pointSpan is the part of the reference's time with units in flight
+// that the points are spread over: its first half. The reference is
+// measured once, on a machine whose load varies: a run of the suite took
+// 65% of it when the machine was quieter, and its points past that found
+// no unit in flight.
+func pointSpan(reference time.Duration) time.Duration { return reference / 2 }
 
 // points spreads n instants over [0, span): one at a seeded random place
 // in each of n equal slices.
@@ -103,12 +183,13 @@ func points(t testing.TB, n int, span time.Duration) []time.Duration {
 // tally is what a suite of points survived, logged at its end for the
 // closing note.
 type tally struct {
-	mu                                   sync.Mutex
-	survived, secrets, texts, leaks, mid int
+	mu            sync.Mutex
+	survived, mid int
+	scan          scan
 }
 
 func (ty *tally) add(b *bed, mid bool) {
-	s, x, l := b.scanSecrets()
+	s := b.scanSecrets()
 	ty.mu.Lock()
 	defer ty.mu.Unlock()
 	if !b.t.Failed() {
@@ -117,19 +198,21 @@ func (ty *tally) add(b *bed, mid bool) {
 	if mid {
 		ty.mid++
 	}
-	ty.secrets, ty.texts, ty.leaks = ty.secrets+s, ty.texts+x, ty.leaks+l
+	ty.scan.add(s)
 }
 
 // TestInterruptPoints: a whole deploy is interrupted with SIGINT at
-// interruptPoints instants spread over it (every hardEvery-th point
-// interrupted twice, which cancels what is in flight). Each time the run
+// interruptPoints instants spread over the time its units run (every
+// hardEvery-th point interrupted twice, which cancels what is in flight).
+// A point counts when units were in flight as the signal was sent; fewer
+// than interruptPointsMid such points fail the test. Each time the run
 // stops by itself, says so, leaves no process behind, and the next deploy
 // completes with no release left pending and no secret printed.
 func TestInterruptPoints(t *testing.T) {
 	span := referenceDeploy(t)
 	var ty tally
 	t.Run("points", func(t *testing.T) {
-		for i, at := range points(t, interruptPoints, span) {
+		for i, at := range points(t, interruptPoints, pointSpan(span)) {
 			hard := i%hardEvery == hardEvery-1
 			name := fmt.Sprintf("point %02d at %s", i, at.Round(100*time.Millisecond))
 			if hard {
@@ -137,44 +220,86 @@ func TestInterruptPoints(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				interruptPoint(t, at, hard, &ty)
+				interruptPoint(t, i, at, hard, &ty)
 			})
 		}
 	})
-	summary(t, "interrupt points survived: %d of %d (%d landed while the deploy ran); secrets scanned: %d in %d outputs, leaks: %d",
-		ty.survived, interruptPoints, ty.mid, ty.secrets, ty.texts, ty.leaks)
+	summary(t, "interrupt points survived: %d of %d, %d of them landed while units were in flight; secrets scanned: %d in %d outputs, leaks: %d",
+		ty.survived, interruptPoints, ty.mid, ty.scan.secrets, ty.scan.texts, ty.scan.leaks)
+	if ty.mid < interruptPointsMid {
+		t.Errorf("%d of %d interrupt points landed while units were in flight, want at least %d", ty.mid, interruptPoints, interruptPointsMid)
+	}
 }
 
-// interruptPoint is one point of TestInterruptPoints.
-func interruptPoint(t *testing.T, at time.Duration, hard bool, ty *tally) {
+// interruptPoint is the i-th point of TestInterruptPoints: SIGINT at
+// instant at after the run's first unit started. A hard point keeps
+// memcached:install in flight (its pods never scheduled, a long unit
+// timeout) in the run's one slot and interrupts twice, so that the second
+// interrupt always has a unit to cancel, and units it reports cancelled.
+func interruptPoint(t *testing.T, i int, at time.Duration, hard bool, ty *tally) {
 	b := newBed(t)
-	p := b.start(b.args()...)
-	mid := interruptAt(p, at, syscall.SIGINT)
-	if hard && mid {
+	extra := []string{[]string{"-v", "-vv"}[i%2]}
+	var waitFor []string
+	if hard {
+		// One slot, held by the stuck unit: every other unit is pending at
+		// the interrupts, so that the cancel has units to report
+		// cancelled (a unit pending behind units that finish after the
+		// first interrupt would be, but none is sure to be).
+		b.addVars(stuckVarsFile, stuckValues)
+		extra = append(extra, "--unit-timeout", hardUnitTimeout.String(), "--concurrency", "1")
+		waitFor = []string{stuckUnit}
+	}
+	p := b.start(b.args(extra...)...)
+	sent := signalAt(t, p, at, syscall.SIGINT, waitFor...)
+	var second time.Time
+	if hard && !sent.IsZero() {
 		if !p.stderr.waitFor(p, time.Minute, func(s string) bool { return strings.Contains(s, "interrupt: starting nothing more") }) {
 			t.Errorf("the first interrupt was not acknowledged:\n%s", p.stderr.String())
 		}
 		time.Sleep(300 * time.Millisecond)
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT)
+		second = time.Now()
+		if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT); err != nil {
+			t.Errorf("the second interrupt: %v", err)
+		}
 	}
 	code := b.wait(p, "interrupted deploy", 5*time.Minute)
 	stderr := p.stderr.String()
 	evs := deploytest.Events(t, p.stdout.String())
-	t.Logf("interrupted run: exit %d, %d units ended, %d cancelled", code,
+	flying := inFlightAt(evs, sent)
+	mid := len(flying) > 0
+	t.Logf("interrupted run: exit %d, %d units in flight at the interrupt, %d ended, %d cancelled", code, len(flying),
 		evs.Count(deploy.Succeeded)+evs.Count(deploy.Unchanged)+evs.Count(deploy.Failed), evs.Count(deploy.Cancelled))
 	if strings.Contains(stderr, "panic:") || strings.Contains(stderr, "goroutine ") {
 		t.Errorf("the interrupted run panicked:\n%s", stderr)
 	}
-	if mid && evs.Count(deploy.Started) > 0 {
+	if mid {
 		if !strings.Contains(stderr, "interrupt: starting nothing more") {
 			t.Errorf("the interrupt was not acknowledged:\n%s", stderr)
-		}
-		if hard && !strings.Contains(stderr, "second interrupt: cancelling the units in flight") {
-			t.Errorf("the second interrupt did not say it cancels:\n%s", stderr)
 		}
 		if code != 0 && !strings.Contains(stderr, "error: deploy") {
 			t.Errorf("exit %d without saying what stopped:\n%s", code, stderr)
 		}
+	}
+	if hard {
+		switch {
+		case second.IsZero():
+			t.Errorf("the run ended before its first interrupt: its stuck %s did not keep it running", stuckUnit)
+		case !slices.Contains(inFlightAt(evs, second), stuckUnit):
+			t.Errorf("%s was not in flight at the second interrupt: the interrupt had nothing to cancel", stuckUnit)
+		}
+		if !strings.Contains(stderr, "second interrupt: cancelling the units in flight") {
+			t.Errorf("the second interrupt did not say it cancels:\n%s", stderr)
+		}
+		if n := evs.Count(deploy.Cancelled); n == 0 {
+			t.Errorf("no unit was reported cancelled after the second interrupt")
+		}
+		if e := evs.Last(stuckUnit); e.Kind != deploy.Failed || !strings.Contains(e.Error, "cancel") {
+			t.Errorf("%s, in flight at the second interrupt, ended %s (%q), want failed for the cancel", stuckUnit, e.Kind, e.Error)
+		}
+		if code == 0 {
+			t.Errorf("the cancelled run exited 0")
+		}
+		b.addVars(stuckVarsFile, "{}\n")
 	}
 	b.noChildren(p, "interrupted deploy")
 	b.deployCompletes("next deploy")
@@ -183,30 +308,41 @@ func interruptPoint(t *testing.T, at time.Duration, hard bool, ty *tally) {
 }
 
 // TestCrashPoints: a whole deploy is killed with SIGKILL (the bastion
-// lost) at crashPoints instants spread over it; each time the next deploy
+// lost) at crashPoints instants spread over the time its units run; a
+// point counts when units were in flight at the kill, and fewer than
+// crashPointsMid such points fail the test. Each time the next deploy
 // takes the dead run's lease over at once, repairs what it left (pending
 // releases) and completes.
 func TestCrashPoints(t *testing.T) {
 	span := referenceDeploy(t)
 	var ty tally
 	t.Run("points", func(t *testing.T) {
-		for i, at := range points(t, crashPoints, span) {
+		for i, at := range points(t, crashPoints, pointSpan(span)) {
 			t.Run(fmt.Sprintf("point %02d at %s", i, at.Round(100*time.Millisecond)), func(t *testing.T) {
 				t.Parallel()
 				crashPoint(t, at, &ty)
 			})
 		}
 	})
-	summary(t, "crash points survived: %d of %d (%d landed while the deploy ran); secrets scanned: %d in %d outputs, leaks: %d",
-		ty.survived, crashPoints, ty.mid, ty.secrets, ty.texts, ty.leaks)
+	summary(t, "crash points survived: %d of %d, %d of them landed while units were in flight; secrets scanned: %d in %d outputs, leaks: %d",
+		ty.survived, crashPoints, ty.mid, ty.scan.secrets, ty.scan.texts, ty.scan.leaks)
+	if ty.mid < crashPointsMid {
+		t.Errorf("%d of %d crash points landed while units were in flight, want at least %d", ty.mid, crashPoints, crashPointsMid)
+	}
 }
 
 // crashPoint is one point of TestCrashPoints.
 func crashPoint(t *testing.T, at time.Duration, ty *tally) {
 	b := newBed(t)
 	p := b.start(b.args()...)
-	mid := interruptAt(p, at, syscall.SIGKILL)
-	if code := b.wait(p, "killed deploy", time.Minute); mid && code != 128+int(syscall.SIGKILL) {
+	sent := signalAt(t, p, at, syscall.SIGKILL)
+	code := b.wait(p, "killed deploy", time.Minute)
+	// The kill may cut the last line short: only whole lines are events.
+	out := p.stdout.String()
+	flying := inFlightAt(deploytest.Events(t, out[:strings.LastIndexByte(out, '\n')+1]), sent)
+	mid := len(flying) > 0
+	t.Logf("killed run: exit %d, %d units in flight at the kill", code, len(flying))
+	if mid && code != 128+int(syscall.SIGKILL) {
 		t.Errorf("killed run: exit %d", code)
 	}
 	b.noChildren(p, "killed deploy")
@@ -215,13 +351,63 @@ func crashPoint(t *testing.T, at time.Duration, ty *tally) {
 	ty.add(b, mid)
 }
 
-// interruptAt sends sig to p's process group at instant at after its
-// start, as a terminal's Ctrl-C does; it reports whether p still ran then.
-func interruptAt(p *proc, at time.Duration, sig syscall.Signal) bool {
+// signalAt waits for p's first started unit (and for each of the units
+// named, when given), then for instant at, and sends sig to p's process
+// group, as a terminal's Ctrl-C does. It returns when it sent it (the zero
+// time when p had ended before).
+func signalAt(t testing.TB, p *proc, at time.Duration, sig syscall.Signal, units ...string) time.Time {
+	t.Helper()
+	started := func(s string) bool {
+		for _, line := range strings.Split(s, "\n") {
+			if !strings.Contains(line, `"event":"started"`) {
+				continue
+			}
+			if len(units) == 0 || strings.Contains(line, `"unit":"`+units[0]+`"`) {
+				return true
+			}
+		}
+		return false
+	}
+	if !p.stdout.waitFor(p, 5*time.Minute, started) {
+		t.Errorf("the run started no unit (%v) before its signal", units)
+		return time.Time{}
+	}
 	select {
 	case <-p.done:
-		return false
+		return time.Time{}
 	case <-time.After(at):
 	}
-	return syscall.Kill(-p.cmd.Process.Pid, sig) == nil
+	sent := time.Now()
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+		return time.Time{}
+	}
+	return sent
+}
+
+// inFlightAt lists the units that had started and not ended at instant at
+// according to the run's events (none for the zero time).
+func inFlightAt(evs deploytest.Units, at time.Time) []string {
+	if at.IsZero() {
+		return nil
+	}
+	var out []string
+	for unit, es := range evs {
+		started, ended := false, false
+		for _, e := range es {
+			if e.Time.After(at) {
+				break
+			}
+			switch {
+			case e.Kind == deploy.Started:
+				started = true
+			case e.Kind.Done():
+				ended = true
+			}
+		}
+		if started && !ended {
+			out = append(out, unit)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -88,6 +88,6 @@ barbican_helm_values:
 	b.addVars("zz-failing.yml", "{}\n")
 	b.deployCompletes("repairing deploy")
 	b.noPendingRelease("after the repair")
-	_, _, leaks := b.scanSecrets()
-	t.Logf("leaks: %d", leaks)
+	res := b.scanSecrets()
+	t.Logf("secrets scanned: %d in %d outputs, leaks: %d", res.secrets, res.texts, res.leaks)
 }

@@ -106,5 +106,6 @@ func TestKeystoneOutage(t *testing.T) {
 	}
 	summary(t, "keystone down %s; %d set-up units ran across the outage; the deploy completed", up.Sub(down).Round(100*time.Millisecond), across)
 	b.noChildren(p, "deploy")
+	b.noPendingRelease("after the outage")
 	b.scanSecrets()
 }

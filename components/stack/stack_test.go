@@ -332,22 +332,30 @@ func checkNothingInDefault(t *testing.T, cs kubernetes.Interface) {
 	ctx := context.Background()
 	sel := metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=Helm"}
 	var found []string
-	if l, err := cs.CoreV1().ConfigMaps("default").List(ctx, sel); err == nil {
+	// A List that fails fails the check: it must not pass for want of
+	// looking.
+	listed := func(kind string, err error) bool {
+		if err != nil {
+			t.Errorf("list the %ss of default: %v", kind, err)
+		}
+		return err == nil
+	}
+	if l, err := cs.CoreV1().ConfigMaps("default").List(ctx, sel); listed("ConfigMap", err) {
 		for _, o := range l.Items {
 			found = append(found, "ConfigMap/"+o.Name)
 		}
 	}
-	if l, err := cs.AppsV1().Deployments("default").List(ctx, sel); err == nil {
+	if l, err := cs.AppsV1().Deployments("default").List(ctx, sel); listed("Deployment", err) {
 		for _, o := range l.Items {
 			found = append(found, "Deployment/"+o.Name)
 		}
 	}
-	if l, err := cs.CoreV1().Services("default").List(ctx, sel); err == nil {
+	if l, err := cs.CoreV1().Services("default").List(ctx, sel); listed("Service", err) {
 		for _, o := range l.Items {
 			found = append(found, "Service/"+o.Name)
 		}
 	}
-	if l, err := cs.CoreV1().Secrets("default").List(ctx, metav1.ListOptions{}); err == nil {
+	if l, err := cs.CoreV1().Secrets("default").List(ctx, metav1.ListOptions{}); listed("Secret", err) {
 		for _, o := range l.Items {
 			found = append(found, "Secret/"+o.Name)
 		}
