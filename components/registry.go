@@ -307,7 +307,7 @@ func defaultComponents() []*Component {
 				Chart: &charts.Ref{Name: "openvswitch", Version: "1.2.0"}, Timeout: 5 * time.Minute,
 				Phases: []Phase{{Name: "host-check", Kind: Ansible, Needs: needs("kubernetes"), Estimate: s(2)}}},
 			Phase{Name: "install", Kind: Helm, Estimate: s(11)}),
-		enabledWhen(release("ovn", "ovn", openstack, chart("ovn", "1.1.0"), 12, needs("openvswitch"), nil),
+		enabledWhen(release("ovn", "ovn", openstack, chart("ovn", "1.1.0"), 12, needs("openvswitch", "csi"), nil),
 			func(c Config) bool { return c.NetworkBackend == BackendOVN }),
 		enabledWhen(release("frr-k8s", "frr-k8s", "frr-k8s-system", chart("frr-k8s", "0.0.17"), 0, needs("kubernetes"), nil),
 			func(c Config) bool { return c.BGPAgent }),

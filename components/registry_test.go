@@ -401,3 +401,17 @@ func TestPhaseSharesOfMeasuredTimings(t *testing.T) {
 		}
 	}
 }
+
+// TestOVNWaitsForItsStorage: the ovn chart's ovsdb StatefulSets claim
+// volumes of the class ceph-csi-rbd makes, so ovn installs after csi.
+func TestOVNWaitsForItsStorage(t *testing.T) {
+	c := DefaultConfig()
+	c.NetworkBackend = BackendOVN
+	g, err := Default().Graph(c, GraphOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(g.Ancestors("ovn:install"), "csi:install") {
+		t.Errorf("ovn:install does not wait for csi:install; it waits for %v", g.Ancestors("ovn:install"))
+	}
+}
