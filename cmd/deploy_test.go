@@ -15,6 +15,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/vexxhost/atmosphere-go/deploy"
 	"github.com/vexxhost/atmosphere-go/deploy/deploytest"
@@ -47,23 +48,42 @@ func cli(t *testing.T, env []string, args ...string) (stdout, stderr string, cod
 	return out.String(), errOut.String(), code
 }
 
+// kwokBed is what a deploy test of the whole command runs against: a
+// 3-node cluster of the test's own with the stand-in operators running
+// (until the test ends), the test keystone, a copy of the kwok inventory
+// whose database the test bed's MariaDB provides, and the environment that
+// names the keystone cloud.
+type kwokBed struct {
+	cfg                   *rest.Config
+	kubeconfig, inventory string
+	db                    *testenv.TestDatabase
+	env                   []string
+}
+
+func newKwokBed(t *testing.T) kwokBed {
+	t.Helper()
+	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 3)
+	clouds := testenv.KeystoneClouds(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := testenv.StandIns(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	inv := testenv.CopyDir(t, kwokInventory)
+	return kwokBed{cfg: cfg, kubeconfig: kubeconfig, inventory: inv, db: testenv.ProvideDatabase(t, cfg, inv),
+		env: []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=atmosphere-test"}}
+}
+
 // TestDeployStatusUpgrade runs `atmosphere deploy` as a process against a
 // cluster of its own and the test keystone, with the molecule inventory (and
 // the kwok overlay) on memcached, keystone's chart and glance's chart with
 // what they need; then `status`; then deploy again (nothing changes); then
 // `upgrade glance` with a changed value (glance alone is upgraded).
 func TestDeployStatusUpgrade(t *testing.T) {
-	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 3)
-	clouds := testenv.KeystoneClouds(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := testenv.StandIns(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	inv := testenv.CopyDir(t, kwokInventory)
-	db := testenv.ProvideDatabase(t, cfg, inv)
+	b := newKwokBed(t)
+	cfg, kubeconfig, inv, db := b.cfg, b.kubeconfig, b.inventory, b.db
 	reports := t.TempDir()
-	env := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=atmosphere-test"}
+	env := b.env
 	common := []string{"--inventory", inv, "--kubeconfig", kubeconfig, "--charts", sharedCharts, "--charts", testCharts,
 		"--report-dir", reports}
 	tags := "memcached,keystone,glance"

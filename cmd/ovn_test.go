@@ -39,16 +39,9 @@ const ovnSkip = "nova:setup,neutron:setup,magnum:setup"
 // bed serves; neutron runs OVN's metadata agent and not the Open vSwitch
 // agent. Then the same deploy again changes nothing.
 func TestDeployOVN(t *testing.T) {
-	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 3)
-	clouds := testenv.KeystoneClouds(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := testenv.StandIns(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	inv := testenv.CopyDir(t, kwokInventory)
-	testenv.ProvideDatabase(t, cfg, inv) // keycloak's database phases
-	env := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=atmosphere-test", "ATMOSPHERE_NETWORK_BACKEND=ovn"}
+	b := newKwokBed(t) // its database for keycloak's database phases
+	cfg, kubeconfig, inv := b.cfg, b.kubeconfig, b.inventory
+	env := append(b.env, "ATMOSPHERE_NETWORK_BACKEND=ovn")
 	args := []string{"deploy", "--inventory", inv, "--kubeconfig", kubeconfig, "--charts", sharedCharts, "--charts", testCharts,
 		"--report-dir", t.TempDir(), "--tags", ovnComponents, "--skip-tags", ovnSkip, "--output", "json"}
 

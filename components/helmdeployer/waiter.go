@@ -564,13 +564,7 @@ func crdEstablished(info *resource.Info) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	conds, _, _ := unstructured.NestedSlice(u, "status", "conditions")
-	for _, c := range conds {
-		if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-			return true, nil
-		}
-	}
-	return false, nil
+	return kubeutil.CRDEstablished(&unstructured.Unstructured{Object: u}), nil
 }
 
 // claimGrace is how long a wait lets a claim stay Pending with nothing at

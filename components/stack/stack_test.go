@@ -327,7 +327,7 @@ func checkHookJobsComplete(t *testing.T, cs kubernetes.Interface) {
 
 // checkNothingInDefault checks that no release put objects in "default":
 // charts' namespace-less manifests land in their release namespace.
-func checkNothingInDefault(t *testing.T, cs kubernetes.Interface) {
+func checkNothingInDefault(t testing.TB, cs kubernetes.Interface) {
 	t.Helper()
 	ctx := context.Background()
 	sel := metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=Helm"}

@@ -32,6 +32,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vexxhost/atmosphere-go/internal/pyenv"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
@@ -197,7 +198,7 @@ func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(ansible.bin, "ansible-playbook"), args...)
 	cmd.Dir = tmp
-	cmd.Env = append(pythonEnv(),
+	cmd.Env = append(pyenv.Clean(),
 		"ANSIBLE_ROLES_PATH="+strings.Join([]string{filepath.Join(tmp, "roles"), filepath.Join(here, "roles"), roles}, ":"),
 		// The collections of the ansible package (community.general, …) come
 		// after these, from the virtualenv's site-packages.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/vexxhost/atmosphere-go/internal/pyenv"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
@@ -81,7 +82,7 @@ func ensureVenv(ctx context.Context, requirements string) (string, error) {
 	}
 	for _, args := range steps {
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-		cmd.Env = pythonEnv()
+		cmd.Env = pyenv.Clean()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("creating the fidelity virtualenv: %s: %w\n%s", strings.Join(args, " "), err, testenv.LastLines(string(out), 15))
 		}
@@ -93,17 +94,4 @@ func ensureVenv(ctx context.Context, requirements string) (string, error) {
 		return "", err
 	}
 	return bin, nil
-}
-
-// pythonEnv is the environment without what would point Python at another
-// installation.
-func pythonEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PYTHONPATH=") || strings.HasPrefix(kv, "PYTHONHOME=") || strings.HasPrefix(kv, "VIRTUAL_ENV=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/vexxhost/atmosphere-go/internal/pyenv"
 )
 
 // AnsiblePlaybook is the Debian ansible's ansible-playbook.
@@ -47,7 +49,7 @@ func RunPlaybook(ctx context.Context, playbook string, args ...string) (string, 
 		return "", err
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-i", inventory, playbook}, args...)...)
-	cmd.Env = append(cleanPythonEnv(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_HOST_KEY_CHECKING=False",
+	cmd.Env = append(pyenv.Clean(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_HOST_KEY_CHECKING=False",
 		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "tmp"), "ANSIBLE_RETRY_FILES_ENABLED=False")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vexxhost/atmosphere-go/internal/pyenv"
 	"sigs.k8s.io/yaml"
 )
 
@@ -147,7 +148,7 @@ func (k *Keystone) start(ctx context.Context) error {
 	}
 	manage := func(args ...string) error {
 		cmd := exec.CommandContext(ctx, "/usr/bin/keystone-manage", append([]string{"--config-file", conf}, args...)...)
-		cmd.Env = cleanPythonEnv()
+		cmd.Env = pyenv.Clean()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("keystone-manage %s: %w\n%s", args[0], err, LastLines(string(out), 15))
 		}
@@ -161,7 +162,7 @@ func (k *Keystone) start(ctx context.Context) error {
 	// stored in the database file.
 	wal := exec.CommandContext(ctx, "/usr/bin/python3", "-c",
 		"import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL').fetchone()[0])", db)
-	wal.Env = cleanPythonEnv()
+	wal.Env = pyenv.Clean()
 	if out, err := wal.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "wal" {
 		return fmt.Errorf("set the keystone database to WAL: %v: %s", err, out)
 	}
@@ -216,7 +217,7 @@ func (k *Keystone) serve(ctx context.Context) error {
 		"--pidfile", filepath.Join(k.StateDir, "uwsgi.pid"),
 		"--env", "OS_KEYSTONE_CONFIG_FILES="+conf,
 	)
-	cmd.Env = cleanPythonEnv()
+	cmd.Env = pyenv.Clean()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -276,19 +277,6 @@ func (k *Keystone) stopPID(pid int) error {
 	}
 	_ = os.Remove(filepath.Join(k.StateDir, "uwsgi.pid"))
 	return nil
-}
-
-// cleanPythonEnv is the environment without what would make Debian's python
-// load another interpreter's modules.
-func cleanPythonEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PYTHONPATH=") || strings.HasPrefix(kv, "PYTHONHOME=") || strings.HasPrefix(kv, "VIRTUAL_ENV=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
 }
 
 // cloudURL reads the auth URL of CloudName from a clouds.yaml.
