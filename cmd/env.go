@@ -89,7 +89,7 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 			Overrides: secrets.OverridesFrom(inv.Vars)},
 		durations: &deploy.Durations{Client: factory.Clientset(), Namespace: o.state},
 	}
-	settings := stack.DefaultSettings()
+	settings := components.DefaultSettings()
 	settings.Config = s.Config
 	settings.Vars = inv.Vars
 	// What the OpenStack set-up makes that the charts' values name.
@@ -132,6 +132,7 @@ func (a *app) connect(ctx context.Context, o *deployOptions, inv *inventory.Inve
 		Helm:      e.helm,
 		Manifests: applier,
 		Config:    settings,
+		Registry:  a.registry,
 		Overrides: a.overrides(s),
 		Timeouts:  timeouts,
 		Atomic:    o.rollback,

@@ -3,14 +3,26 @@
 // what each needs, the resources it holds and an estimated duration), and
 // the lowering of those declarations into a dag.Graph of units of work.
 //
+// Each component's declaration sits in its own file (<component>.go; the
+// host components in hosts.go) with what it renders from atmosphere's
+// roles: the values it gives its chart, the objects it applies itself, its
+// public Ingresses and RabbitMQ cluster, what goes before a change of its
+// release. The rendering they share (Settings, Render, the endpoints,
+// storage and Ingress helpers) is in render.go and its neighbours;
+// Component.OwnValues and Component.Objects put a component's pieces
+// together.
+//
 // A unit is one phase of one component, keyed "component:phase". A need
 // names a component (all its phases) or one phase of it ("nova:install").
 // The phases of a component run in the order declared.
 package components
 
 import (
+	"context"
 	"strings"
 	"time"
+
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/charts"
 )
@@ -94,6 +106,84 @@ type Component struct {
 	// Enabled says whether a configuration deploys the component; nil means
 	// always.
 	Enabled func(Config) bool
+
+	// What the component renders, from atmosphere's roles; OwnValues and
+	// Objects put it together.
+
+	// values is the YAML document of the values the component gives its
+	// chart, from its role (roles/<component>/vars/main.yml); nil for none.
+	// What it lays aside on the Render (its storage values) is laid over it.
+	values func(*Render) string
+	// objects are the YAML stream of the Kubernetes objects the component
+	// applies itself (a manifest component's objects, or a Helm
+	// component's extra objects, applied before the release as the roles
+	// do: the charts mount the secrets of these certificates), from its
+	// role (roles/<component>/tasks); nil for none. A "#create-only" line
+	// before a document marks an object that is created once and never
+	// changed (generated passwords); "#after-release" one applied after the
+	// component's release (it needs what the chart creates).
+	objects func(Settings) (string, error)
+	// ingresses are the component's public Ingresses, made after its
+	// release (the openstack_helm_ingress role's).
+	ingresses []publicIngress
+	// rabbitMQCluster, when set, is the chart whose RabbitMQ of its own,
+	// rabbitmq-<chart>, the component's chart talks to: atmosphere's
+	// endpoints role makes it before the release (the Secret of its
+	// default user gives the chart's values their message-queue user).
+	rabbitMQCluster string
+	// databases are the databases and users the component needs in the
+	// cloud's MySQL, as its values name them; nil for none.
+	databases func(Settings) ([]DatabaseGrant, error)
+
+	// PrePull, when set, is an image pulled onto the nodes of the
+	// component's pods before its release changes.
+	PrePull *PrePull
+	// BeforeChange, when set, removes, before the component's release is
+	// installed, upgraded or rolled back, what its chart cannot change in
+	// place, as the roles do before their Helm task. It is not called when
+	// the release is unchanged.
+	BeforeChange func(ctx context.Context, client kubernetes.Interface, namespace string) error
+	// ChartCRDs says the CRDs of the component's chart are applied before
+	// every install and upgrade (Helm installs a chart's crds/ once and
+	// never upgrades them; atmosphere's roles apply them for these
+	// operators).
+	ChartCRDs bool
+}
+
+// PrePull is an image pulled onto every node that runs a component's pods
+// before its release changes, as atmosphere's openvswitch and ovn roles do
+// with crictl: an upgrade restarts the switch on each node, and a node
+// whose new pod waits for its image has no network meanwhile.
+type PrePull struct {
+	// Image is the key of the image table.
+	Image string
+	// Selector is where in the release's values the chart's node selector
+	// is (its node_selector_key and node_selector_value).
+	Selector string
+}
+
+// DatabaseGrant is a database of the cloud's MySQL and the user that owns
+// it.
+type DatabaseGrant struct {
+	// Database and User are names; Password is the user's.
+	Database, User, Password string
+}
+
+// HasOwnValues reports whether the component gives its chart values of
+// its own.
+func (c *Component) HasOwnValues() bool { return c.values != nil }
+
+// HasObjects reports whether the component has objects of its own
+// (besides its RabbitMQ cluster and public Ingresses).
+func (c *Component) HasObjects() bool { return c.objects != nil }
+
+// DatabaseGrants returns the databases and users the component needs in
+// the cloud's MySQL (none for most).
+func (c *Component) DatabaseGrants(s Settings) ([]DatabaseGrant, error) {
+	if c.databases == nil {
+		return nil, nil
+	}
+	return c.databases(s)
 }
 
 // Estimate is the sum of the phases' estimates.

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
+	"github.com/vexxhost/atmosphere-go/internal/sshkey"
 )
 
 // DefaultName is the Secret atmosphere keeps its generated secrets in.
@@ -237,13 +238,7 @@ func GenerateSSHKey() (string, error) {
 
 // PublicKey is the public key of an SSH private key in OpenSSH's PEM form,
 // in authorized_keys form without a comment.
-func PublicKey(private string) (string, error) {
-	signer, err := ssh.ParsePrivateKey([]byte(private))
-	if err != nil {
-		return "", fmt.Errorf("parse the SSH key: %w", err)
-	}
-	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), nil
-}
+func PublicKey(private string) (string, error) { return sshkey.PublicKey(private) }
 
 // Generate makes a random secret of Length characters from letters and
 // digits (safe in URLs, DSNs and config files without quoting), each

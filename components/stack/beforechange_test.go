@@ -43,7 +43,7 @@ func TestBeforeChangeRemovesWhatCannotChange(t *testing.T) {
 			}
 		}
 		for range 2 {
-			if err := beforeChange["nova"](ctx, cs, ns); err != nil {
+			if err := component("nova").BeforeChange(ctx, cs, ns); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -73,7 +73,7 @@ func TestBeforeChangeRemovesWhatCannotChange(t *testing.T) {
 					t.Fatal(err)
 				}
 				for range 2 {
-					if err := beforeChange["ovn"](ctx, cs, ns); err != nil {
+					if err := component("ovn").BeforeChange(ctx, cs, ns); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -109,7 +109,7 @@ func TestPrePull(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ns := testenv.Namespace(t, cfg)
-			p, err := newImagePuller("openvswitch", ns, values.Values{}, vals, &Render{Settings: testSettings()}, time.Minute)
+			p, err := newImagePuller(component("openvswitch"), ns, values.Values{}, vals, testSettings(), time.Minute)
 			if err != nil || p == nil {
 				t.Fatalf("puller %v, %v", p, err)
 			}
@@ -137,7 +137,7 @@ func TestPrePull(t *testing.T) {
 			}
 		})
 	}
-	if p, err := newImagePuller("memcached", "openstack", vals, nil, &Render{Settings: testSettings()}, time.Minute); p != nil || err != nil {
+	if p, err := newImagePuller(component("memcached"), "openstack", vals, nil, testSettings(), time.Minute); p != nil || err != nil {
 		t.Errorf("memcached pulls nothing ahead: %v, %v", p, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/vexxhost/atmosphere-go/components"
 	mysqldb "github.com/vexxhost/atmosphere-go/components/database"
 )
 
@@ -38,18 +39,24 @@ func (s *Stack) CheckGrants(component string) error {
 	return nil
 }
 
-func (s *Stack) grants(component string, cfg Settings) ([]mysqldb.Grant, error) {
-	if component != "keycloak" {
+func (s *Stack) grants(component string, cfg components.Settings) ([]mysqldb.Grant, error) {
+	reg := s.Registry
+	if reg == nil {
+		reg = components.Default()
+	}
+	c, ok := reg.Get(component)
+	if !ok {
 		return nil, nil
 	}
-	r := &Render{Settings: cfg}
-	name, _ := r.knob("keycloak_database_name", "keycloak").(string)
-	user, _ := r.knob("keycloak_database_username", "keycloak").(string)
-	g := mysqldb.Grant{Database: name, User: user, Password: r.secret("keycloak_database_password")}
-	if r.err != nil {
-		return nil, r.err
+	own, err := c.DatabaseGrants(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return []mysqldb.Grant{g}, nil
+	var grants []mysqldb.Grant
+	for _, g := range own {
+		grants = append(grants, mysqldb.Grant{Database: g.Database, User: g.User, Password: g.Password})
+	}
+	return grants, nil
 }
 
 // Where the cloud's MySQL is: the Percona XtraDB Cluster's HAProxy Service
@@ -104,7 +111,7 @@ func (s *Stack) ConnectDatabase(ctx context.Context, client kubernetes.Interface
 
 // databaseAddress is where the cloud's MySQL answers (host:port).
 func (s *Stack) databaseAddress(ctx context.Context, client kubernetes.Interface, namespace string) (string, error) {
-	if addr, _ := (&Render{Settings: s.Config}).knob("atmosphere_database_address", "").(string); addr != "" {
+	if addr, _ := s.Config.Vars["atmosphere_database_address"].(string); addr != "" {
 		return addr, nil
 	}
 	svc, err := client.CoreV1().Services(namespace).Get(ctx, databaseService, metav1.GetOptions{})

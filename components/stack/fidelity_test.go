@@ -80,7 +80,7 @@ func fidelitySettings(t *testing.T, backend string) (*Stack, *inventory.Inventor
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings := DefaultSettings()
+	settings := components.DefaultSettings()
 	settings.Config = is.Config
 	if backend != "" {
 		settings.Config.NetworkBackend = backend
@@ -416,7 +416,7 @@ func checkObjects(t *testing.T, dir, backend string, required []string, ds diffe
 			}
 			continue
 		}
-		objs, err := Objects(name, st.Config)
+		objs, err := objectsOf(name, st.Config)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -425,7 +425,7 @@ func checkObjects(t *testing.T, dir, backend string, required []string, ds diffe
 		for _, o := range objs {
 			mine = append(mine, o.Object)
 		}
-		if slices.Contains(chartCRDs, name) {
+		if c.ChartCRDs {
 			ch, err := loader.Load(context.Background(), *c.Chart)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)

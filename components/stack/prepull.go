@@ -14,27 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/manifest"
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
-
-// prePull is an image pulled onto every node that runs a component's
-// pods before its release changes, as atmosphere's openvswitch and ovn
-// roles do with crictl: an upgrade restarts the switch on each node, and a
-// node whose new pod waits for its image has no network meanwhile.
-type prePull struct {
-	// image is the key of the image table.
-	image string
-	// selector is where in the release's values the chart's node selector
-	// is (its node_selector_key and node_selector_value).
-	selector string
-}
-
-// prePulls are the components whose images are pulled before a change.
-var prePulls = map[string]prePull{
-	"openvswitch": {image: "openvswitch_vswitchd", selector: "labels.ovs"},
-	"ovn":         {image: "ovn_controller", selector: "labels.ovn_controller"},
-}
 
 // prePullLabel marks the pods of a pre-pull DaemonSet.
 const prePullLabel = "atmosphere.vexxhost.com/pre-pull"
@@ -49,14 +33,15 @@ type imagePuller struct {
 	timeout              time.Duration
 }
 
-// newImagePuller is the puller of a component's pre-pull, from its
-// release's values over the chart's defaults; nil when the component pulls
-// nothing.
-func newImagePuller(component, namespace string, vals, defaults values.Values, r *Render, timeout time.Duration) (*imagePuller, error) {
-	p, ok := prePulls[component]
-	if !ok {
+// newImagePuller is the puller of a component's pre-pull
+// (components.PrePull) in namespace, from its release's values over the
+// chart's defaults; nil when the component pulls nothing.
+func newImagePuller(c *components.Component, namespace string, vals, defaults values.Values, s components.Settings, timeout time.Duration) (*imagePuller, error) {
+	p := c.PrePull
+	if p == nil {
 		return nil, nil
 	}
+	component := c.Name
 	get := func(path string) any {
 		if v, ok := values.Get(vals, path); ok {
 			return v
@@ -64,13 +49,13 @@ func newImagePuller(component, namespace string, vals, defaults values.Values, r
 		v, _ := values.Get(defaults, path)
 		return v
 	}
-	key, value := get(p.selector+".node_selector_key"), get(p.selector+".node_selector_value")
+	key, value := get(p.Selector+".node_selector_key"), get(p.Selector+".node_selector_value")
 	k, _ := key.(string)
 	v, _ := value.(string)
 	if k == "" {
-		return nil, fmt.Errorf("pre-pull of %s: the values have no %s.node_selector_key", component, p.selector)
+		return nil, fmt.Errorf("pre-pull of %s: the values have no %s.node_selector_key", component, p.Selector)
 	}
-	return &imagePuller{component: component, namespace: namespace, image: r.image(p.image).String(),
+	return &imagePuller{component: component, namespace: namespace, image: s.Image(p.Image).String(),
 		nodeSelector: map[string]string{k: v}, timeout: timeout}, nil
 }
 
@@ -113,7 +98,7 @@ func (p *imagePuller) Pull(ctx context.Context, client kubernetes.Interface) (no
 	}
 	name := created.Name
 	remove := func(ctx context.Context) error {
-		return deleteAndWait(ctx, "DaemonSet "+p.namespace+"/"+name,
+		return kubeutil.DeleteAndWait(ctx, "DaemonSet "+p.namespace+"/"+name,
 			func(ctx context.Context, opts metav1.DeleteOptions) error {
 				opts.Preconditions = &metav1.Preconditions{UID: &created.UID}
 				return sets.Delete(ctx, name, opts)

@@ -3,7 +3,9 @@
 // the component's own values, the operator's overrides), deploys the
 // release in-process and then applies the component's extra objects; for a
 // manifest phase it applies the component's objects. It implements
-// components.Deployer for those two kinds of work.
+// components.Deployer for those two kinds of work. It names no component:
+// what each renders (values, objects, pre-pulls, what goes before a
+// change) is declared with it in package components.
 package stack
 
 import (
@@ -43,7 +45,10 @@ type Stack struct {
 	Helm      *helmdeployer.Deployer
 	Manifests *manifest.Applier
 	// Config is the deployment's configuration, fed to values and objects.
-	Config Settings
+	Config components.Settings
+	// Registry finds a component by name (Grants); the default registry
+	// when nil.
+	Registry *components.Registry
 	// Overrides are the operator's values per component
 	// (<component>_helm_values), laid over the component's own.
 	Overrides map[string]values.Values
@@ -87,8 +92,8 @@ func (s *Stack) Values(c *components.Component, chart values.Values) (values.Val
 	return s.valuesWith(c, chart, s.Config)
 }
 
-func (s *Stack) valuesWith(c *components.Component, chart values.Values, cfg Settings) (values.Values, error) {
-	own, err := OwnValues(c.Name, cfg, chart)
+func (s *Stack) valuesWith(c *components.Component, chart values.Values, cfg components.Settings) (values.Values, error) {
+	own, err := c.OwnValues(cfg, chart)
 	if err != nil {
 		return nil, fmt.Errorf("values of %s: %w", c.Name, err)
 	}
@@ -107,7 +112,7 @@ func (s *Stack) Release(ctx context.Context, c *components.Component) (helmdeplo
 // problem with them is found before a run starts.
 func (s *Stack) CheckObjects(c *components.Component) error {
 	cfg, _ := s.lenient(true)
-	if _, err := Objects(c.Name, cfg); err != nil {
+	if _, err := c.Objects(cfg); err != nil {
 		return fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
 	return nil
@@ -117,7 +122,7 @@ func (s *Stack) CheckObjects(c *components.Component) error {
 // objects are there: cluster Secrets that are not there yet read as empty
 // (and whether one was), and, with peek, secrets only peeked at, for a
 // rendering that must change nothing.
-func (s *Stack) lenient(peek bool) (Settings, *bool) {
+func (s *Stack) lenient(peek bool) (components.Settings, *bool) {
 	missing := new(bool)
 	cfg := s.Config
 	if peek && s.Config.PeekSecret != nil {
@@ -137,7 +142,7 @@ func (s *Stack) lenient(peek bool) (Settings, *bool) {
 	return cfg, missing
 }
 
-func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg Settings) (helmdeployer.Release, error) {
+func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg components.Settings) (helmdeployer.Release, error) {
 	if c.Chart == nil {
 		return helmdeployer.Release{}, fmt.Errorf("%s has no chart", c.Name)
 	}
@@ -153,19 +158,19 @@ func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg Se
 		Name: c.Release, Namespace: c.Namespace, Chart: ch, ChartDigest: digest, Values: v,
 		Timeout: s.timeout(c), Rollback: s.Rollback,
 	}
-	puller, err := newImagePuller(c.Name, c.Namespace, v, ch.Values, &Render{Settings: cfg}, s.timeout(c))
+	puller, err := newImagePuller(c, c.Namespace, v, ch.Values, cfg, s.timeout(c))
 	if err != nil {
 		return helmdeployer.Release{}, err
 	}
-	remove, removes := beforeChange[c.Name]
-	if puller != nil || removes {
+	remove := c.BeforeChange
+	if puller != nil || remove != nil {
 		r.BeforeChange = func(ctx context.Context, client kubernetes.Interface) error {
 			if puller != nil {
 				if _, err := puller.Pull(ctx, client); err != nil {
 					return err
 				}
 			}
-			if removes {
+			if remove != nil {
 				return remove(ctx, client, c.Namespace)
 			}
 			return nil
@@ -202,7 +207,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 			release.Yield = []string{components.ResourceKubeAPI}
 		}
 	}
-	objs, err := Objects(c.Name, s.Config)
+	objs, err := objects(c, s.Config)
 	if err != nil {
 		return fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
@@ -219,7 +224,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		out.Manifests = mergeResults(out.Manifests, res)
 		return err
 	}
-	if phase.Kind == components.Helm && slices.Contains(chartCRDs, c.Name) {
+	if phase.Kind == components.Helm && c.ChartCRDs {
 		// Helm installs a chart's crds/ once and never upgrades them: the
 		// operator's CRDs are applied first, as the roles do.
 		crds, err := crdObjects(release)
@@ -309,10 +314,6 @@ func mergeResults(a *manifest.Result, b manifest.Result) *manifest.Result {
 	}
 }
 
-// chartCRDs are the components whose charts' CRDs are applied before every
-// install and upgrade (atmosphere's roles do for these operators).
-var chartCRDs = []string{"kube-prometheus-stack", "node-feature-discovery", "percona-xtradb-cluster-operator", "rabbitmq-cluster-operator"}
-
 // crdObjects are the CRDs of a release's chart (its crds/ directories,
 // its dependencies' too).
 func crdObjects(r helmdeployer.Release) ([]manifest.Object, error) {
@@ -328,6 +329,27 @@ func crdObjects(r helmdeployer.Release) ([]manifest.Object, error) {
 			}
 			out = append(out, manifest.Object{Unstructured: &unstructured.Unstructured{Object: m}})
 		}
+	}
+	return out, nil
+}
+
+// AmphoraPublicKey is the public half of the key octavia's objects put in
+// the octavia-ssh-key Secret, which the set-up makes the amphorae's
+// keypair of; empty when the inventory names a Secret of its own.
+func (s *Stack) AmphoraPublicKey() (string, error) {
+	return components.AmphoraPublicKey(s.Config)
+}
+
+// objects are the objects a component applies itself, as the applier
+// takes them.
+func objects(c *components.Component, cfg components.Settings) ([]manifest.Object, error) {
+	own, err := c.Objects(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []manifest.Object
+	for _, o := range own {
+		out = append(out, manifest.Object(o))
 	}
 	return out, nil
 }

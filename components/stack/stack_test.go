@@ -94,7 +94,7 @@ func newStack(t testing.TB, cfg *rest.Config, overrides map[string]values.Values
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings := DefaultSettings()
+	settings := components.DefaultSettings()
 	settings.Vars = inv.Vars
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	store := &secrets.Store{Client: cs, Namespace: "kube-system", Name: "atmosphere-stack-test-secrets"}

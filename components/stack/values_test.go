@@ -19,8 +19,8 @@ import (
 
 // testSettings are the defaults with what a deploy adds: an inventory's
 // public host and secrets.
-func testSettings() Settings {
-	s := DefaultSettings()
+func testSettings() components.Settings {
+	s := components.DefaultSettings()
 	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
 		"openstack_helm_endpoints_region_name": "RegionOne"}
 	sshKey, err := secrets.GenerateSSHKey()
@@ -38,24 +38,25 @@ func testSettings() Settings {
 }
 
 func TestEveryOwnValuesAndObjectsParse(t *testing.T) {
-	reg := components.Default()
-	for name := range ownValues {
+	for _, c := range components.Default().Components() {
+		if !c.HasOwnValues() {
+			continue
+		}
+		name := c.Name
 		t.Run("values "+name, func(t *testing.T) {
-			if _, ok := reg.Get(name); !ok {
-				t.Fatalf("own values for unknown component %s", name)
-			}
-			v, err := OwnValues(name, testSettings(), nil)
+			v, err := ownValuesOf(name, testSettings(), nil)
 			if err != nil || len(v) == 0 {
 				t.Errorf("OwnValues = %v, %v", v, err)
 			}
 		})
 	}
-	for name := range objects {
+	for _, c := range components.Default().Components() {
+		if !c.HasObjects() {
+			continue
+		}
+		name := c.Name
 		t.Run("objects "+name, func(t *testing.T) {
-			if _, ok := reg.Get(name); !ok {
-				t.Fatalf("objects for unknown component %s", name)
-			}
-			objs, err := Objects(name, testSettings())
+			objs, err := objectsOf(name, testSettings())
 			if err != nil || len(objs) == 0 {
 				t.Fatalf("Objects = %d, %v", len(objs), err)
 			}
@@ -69,7 +70,7 @@ func TestEveryOwnValuesAndObjectsParse(t *testing.T) {
 }
 
 func TestOverridesLayerOverOwnValues(t *testing.T) {
-	s := &Stack{Config: DefaultSettings(), Overrides: map[string]values.Values{
+	s := &Stack{Config: components.DefaultSettings(), Overrides: map[string]values.Values{
 		"loki": {"singleBinary": map[string]any{"replicas": 3}, "lokiCanary": nil},
 	}}
 	c, _ := components.Default().Get("loki")
@@ -89,8 +90,8 @@ func TestOverridesLayerOverOwnValues(t *testing.T) {
 }
 
 func TestPasswordsAreRandomAndCreatedOnce(t *testing.T) {
-	a, _ := Objects("percona-xtradb-cluster", DefaultSettings())
-	b, _ := Objects("percona-xtradb-cluster", DefaultSettings())
+	a, _ := objectsOf("percona-xtradb-cluster", components.DefaultSettings())
+	b, _ := objectsOf("percona-xtradb-cluster", components.DefaultSettings())
 	if !a[0].CreateOnly || a[0].GetKind() != "Secret" {
 		t.Fatalf("first object %s create-only %v", a[0].GetKind(), a[0].CreateOnly)
 	}
@@ -104,7 +105,7 @@ func TestPasswordsAreRandomAndCreatedOnce(t *testing.T) {
 // A component whose chart is not in the catalogue fails before anything
 // is applied or installed (the stack has no clients to touch anything).
 func TestBadChartChangesNothing(t *testing.T) {
-	s := &Stack{Config: DefaultSettings(), Charts: &charts.Loader{Catalog: charts.Default()}}
+	s := &Stack{Config: components.DefaultSettings(), Charts: &charts.Loader{Catalog: charts.Default()}}
 	c := &components.Component{Name: "valkey", Release: "valkey", Namespace: "openstack",
 		Chart: &charts.Ref{Name: "valkey", Version: "0.0.0-missing"}}
 	err := s.Deploy(context.Background(), c, components.Phase{Name: "install", Kind: components.Helm})
@@ -127,9 +128,9 @@ func TestKeycloakIngress(t *testing.T) {
 		{"nothing to derive it from", nil, "", "", "", "keycloak_host is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := DefaultSettings()
+			s := components.DefaultSettings()
 			s.Vars = tc.vars
-			objs, err := Objects("keycloak", s)
+			objs, err := objectsOf("keycloak", s)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("Objects = %v, want %q", err, tc.err)
@@ -154,7 +155,7 @@ func TestKeycloakIngress(t *testing.T) {
 // keystone's pods mount its OpenID metadata ConfigMap: it is there before
 // the release, with the client of every domain, and kept once made.
 func TestKeystoneOpenIDMetadata(t *testing.T) {
-	objs, err := Objects("keystone", testSettings())
+	objs, err := objectsOf("keystone", testSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestCephMonitorsObjects(t *testing.T) {
 	s := testSettings()
 	s.Vars["ceph_csi_rbd_monitors"] = []any{"10.0.0.1", "10.0.0.2"}
 	s.Vars["_ceph_provisioners_keyring"] = map[string]any{"key": "AQBadminkey=="}
-	objs, err := Objects("ceph-provisioners", s)
+	objs, err := objectsOf("ceph-provisioners", s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,14 +201,14 @@ func TestCephMonitorsObjects(t *testing.T) {
 		t.Errorf("client key = %v", key)
 	}
 	// Without the facts: the Service alone, no invented key.
-	objs, err = Objects("ceph-provisioners", testSettings())
+	objs, err = objectsOf("ceph-provisioners", testSettings())
 	if err != nil || len(objs) != 1 || objs[0].GetKind() != "Service" {
 		t.Errorf("without facts: %d objects, %v", len(objs), err)
 	}
 }
 
 func TestManilaSSHKeys(t *testing.T) {
-	objs, err := Objects("manila", testSettings())
+	objs, err := objectsOf("manila", testSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,9 +234,9 @@ func TestManilaSSHKeys(t *testing.T) {
 // TestNodeExporterConfig: kube_prometheus_stack_node_exporter_config
 // becomes node-exporter's web configuration; without it the role's stays.
 func TestNodeExporterConfig(t *testing.T) {
-	webConfig := func(s Settings) any {
+	webConfig := func(s components.Settings) any {
 		t.Helper()
-		v, err := OwnValues("kube-prometheus-stack", s, nil)
+		v, err := ownValuesOf("kube-prometheus-stack", s, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +281,7 @@ func TestOctaviaTLSKnobs(t *testing.T) {
 	s.Vars["octavia_tls_server_common_name"] = "amphora-server"
 	s.Vars["octavia_tls_client_private_key_algorithm"] = "RSA"
 	s.Vars["octavia_tls_client_private_key_size"] = 4096
-	objs, err := Objects("octavia", s)
+	objs, err := objectsOf("octavia", s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,7 @@ func TestOctaviaTLSKnobs(t *testing.T) {
 		t.Errorf("certificates %v, want %v", got, want)
 	}
 	s.Vars["octavia_tls_server_private_key_size"] = "big"
-	if _, err := Objects("octavia", s); err == nil || !strings.Contains(err.Error(), "octavia_tls_server_private_key_size") {
+	if _, err := objectsOf("octavia", s); err == nil || !strings.Contains(err.Error(), "octavia_tls_server_private_key_size") {
 		t.Errorf("a size that is not a number: %v", err)
 	}
 }
@@ -308,8 +309,8 @@ func TestOctaviaTLSKnobs(t *testing.T) {
 // TestOctaviaSSHKeySecret: the amphorae's key Secret holds the private key
 // and its public half; an inventory naming a Secret of its own gets none.
 func TestOctaviaSSHKeySecret(t *testing.T) {
-	find := func(s Settings) map[string]any {
-		objs, err := Objects("octavia", s)
+	find := func(s components.Settings) map[string]any {
+		objs, err := objectsOf("octavia", s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,85 @@
-package stack
+package components
 
 import (
 	"errors"
-
-	"github.com/vexxhost/atmosphere-go/components"
 )
+
+// magnum declares magnum, with what it renders.
+func magnum() *Component {
+	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum", "0.2.9"), 290, needs("keystone", rabbitmq), kubeAPI),
+		setup(90, "glance")), Manifest))
+	c.values = magnumValues
+	c.objects = magnumObjects
+	c.ingresses = []publicIngress{
+		{"container_infra", "magnum_api_host", "magnum-api", 9511, nil, "magnum"},
+		{"container_infra_registry", "magnum_registry_host", "magnum-registry", 5000, nil, "magnum_registry"},
+	}
+	c.rabbitMQCluster = "magnum"
+	return c
+}
+
+// magnumValues are magnum's own values for its chart.
+func magnumValues(r *Render) string {
+	e := &endpointRender{Render: r}
+	client := func(service string, internal bool) string {
+		out := "\n      region_name: " + inline(e.region(service))
+		if internal {
+			out = "\n      endpoint_type: internalURL" + out
+		}
+		return out
+	}
+	caBundle, _ := r.knob("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt").(string)
+	return r.openstackHelm("magnum") + `
+conf:
+  magnum:
+    DEFAULT:
+      log_config_append: null
+    api:
+      workers: 4
+    barbican_client:` + client("barbican", true) + `
+    capi_client:
+      ca_file: /etc/ssl/certs/ca-certificates.crt
+      endpoint_type: internalURL
+    cinder_client:` + client("cinder", true) + `
+    cluster_template:
+      kubernetes_allowed_network_drivers: calico, cilium
+      kubernetes_default_network_driver: calico
+    conductor:
+      workers: 4` + database + `
+    drivers:
+      verify_ca: false
+    glance_client:` + client("glance", true) + `
+    heat_client:` + client("heat", true) + `
+    keystone_auth:
+      auth_url: http://keystone-api.openstack.svc.cluster.local:5000/v3
+      user_domain_name: service
+      username: ` + inline("magnum-"+e.region("magnum")) + `
+      password: ` + inline(e.secret("magnum_keystone_password")) + `
+      # magnum talks to keystone's public interface only.
+      insecure: true
+    keystone_authtoken:
+      insecure: true
+    magnum_client:` + client("magnum", false) + `
+    manila_client:` + client("manila", true) + `
+    neutron_client:` + client("neutron", true) + `
+    nova_client:
+      api_version: 2.15` + client("nova", true) + `
+    octavia_client:` + client("octavia", true) + rabbitPolicy("magnum") + podLabels + `  replicas:
+    api: 3
+    conductor: 3
+  mounts:
+    magnum_conductor:
+      magnum_conductor:
+        volumeMounts:
+          - name: ca-certificates
+            mountPath: /etc/ssl/certs/ca-certificates.crt
+            readOnly: true
+        volumes:
+          - name: ca-certificates
+            hostPath:
+              path: ` + inline(caBundle) + `
+` + noChartIngress
+}
 
 // magnumSudoers lets the Cluster API proxy's magnum user run privsep.
 const magnumSudoers = `Defaults !requiretty
@@ -17,7 +92,7 @@ magnum ALL = (root) NOPASSWD: /var/lib/openstack/bin/privsep-helper
 // magnum-conductor (Cluster API), then, after the chart, the Cluster API
 // proxy (a DaemonSet on the network nodes of the backend, with its sudoers
 // ConfigMap) and the registry of cluster images (Deployment and Service;
-// its public Ingress is one of publicIngresses). Images come from the
+// its public Ingress is one of magnum's ingresses). Images come from the
 // image table; magnum_cluster_api_proxy_{ovs,ovn}_node_selector and the
 // priority class knobs are the role's.
 func magnumObjects(s Settings) (string, error) {
@@ -33,7 +108,7 @@ func magnumObjects(s Settings) (string, error) {
 		return spec
 	}
 	selector := r.knob("magnum_cluster_api_proxy_ovs_node_selector", map[string]any{"openstack-control-plane": "enabled"})
-	if s.Config.NetworkBackend == components.BackendOVN {
+	if s.Config.NetworkBackend == BackendOVN {
 		selector = r.knob("magnum_cluster_api_proxy_ovn_node_selector", map[string]any{"openvswitch": "enabled"})
 	}
 	proxy := withPriority(map[string]any{

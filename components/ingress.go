@@ -1,4 +1,4 @@
-package stack
+package components
 
 import (
 	"fmt"
@@ -22,41 +22,10 @@ type publicIngress struct {
 
 var bodyUnlimited = map[string]any{"nginx.ingress.kubernetes.io/proxy-body-size": "0", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off"}
 
-// publicIngresses are the Ingresses of each component.
-var publicIngresses = map[string][]publicIngress{
-	"barbican": {{"key_manager", "barbican_api_host", "barbican-api", 9311, nil, "barbican"}},
-	"cinder":   {{"volumev3", "cinder_api_host", "cinder-api", 8776, bodyUnlimited, "cinder"}},
-	"glance":   {{"image", "glance_api_host", "glance-api", 9292, bodyUnlimited, "glance"}},
-	"heat": {
-		{"orchestration", "heat_api_host", "heat-api", 8004, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},
-		{"cloudformation", "heat_cfn_api_host", "heat-cfn", 8000, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},
-	},
-	"horizon": {{"dashboard", "horizon_api_host", "horizon-int", 80, map[string]any{
-		"nginx.ingress.kubernetes.io/proxy-body-size": "5000m", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
-		"nginx.ingress.kubernetes.io/enable-cors": "true"}, "horizon"}},
-	"keystone": {{"identity", "keystone_api_host", "keystone-api", 5000, map[string]any{
-		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone"}},
-	"magnum": {
-		{"container_infra", "magnum_api_host", "magnum-api", 9511, nil, "magnum"},
-		{"container_infra_registry", "magnum_registry_host", "magnum-registry", 5000, nil, "magnum_registry"},
-	},
-	"manila":  {{"sharev2", "manila_api_host", "manila-api", 8786, nil, "manila"}},
-	"neutron": {{"network", "neutron_api_host", "neutron-server", 9696, nil, "neutron"}},
-	"nova": {
-		{"compute", "nova_api_host", "nova-api", 8774, nil, "nova_api"},
-		{"compute_novnc_proxy", "nova_novnc_host", "nova-novncproxy", 6080, map[string]any{
-			"nginx.ingress.kubernetes.io/proxy-read-timeout": "3600", "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600"}, "nova_novnc"},
-	},
-	"octavia":           {{"load_balancer", "octavia_api_host", "octavia-api", 9876, nil, "octavia"}},
-	"placement":         {{"placement", "placement_api_host", "placement-api", 8778, nil, "placement"}},
-	"rook-ceph-cluster": {{"rook_ceph_cluster", "rgw_host", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw"}},
-}
-
 // ingressDocs renders the public Ingresses of a component (and the
 // wildcard certificate they share when openstack_helm_ingress_wildcard_domain
 // is set), each applied after the component's release.
-func ingressDocs(s Settings, component string) (string, error) {
-	list := publicIngresses[component]
+func ingressDocs(s Settings, component string, list []publicIngress) (string, error) {
 	if len(list) == 0 {
 		return "", nil
 	}

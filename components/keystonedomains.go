@@ -1,11 +1,8 @@
-package stack
+package components
 
 import (
-	"encoding/json"
 	"net/url"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 )
 
 // keystoneDomain is a keystone domain federated with a Keycloak realm
@@ -167,37 +164,4 @@ func ksDomains(domains []keystoneDomain) map[string]any {
 		}
 	}
 	return out
-}
-
-// keystoneOpenIDMetadata is the ConfigMap keystone's pods mount
-// mod_auth_openidc's metadata from, one set of files per domain: the client
-// and its scopes. The provider's metadata (the realm's discovery document)
-// and its signing key are Keycloak's to give; until keystone's set-up
-// writes them, the provider file is empty, so that the pods can start. It
-// is created once and not overwritten, so that what the set-up wrote stays.
-func keystoneOpenIDMetadata(s Settings) (string, error) {
-	r := &Render{Settings: s}
-	data := map[string]any{}
-	for _, d := range r.keystoneDomains() {
-		client, err := json.Marshal(map[string]string{"client_id": d.clientID, "client_secret": d.clientSecret, "response_type": "id_token"})
-		if err != nil {
-			return "", err
-		}
-		conf, err := json.Marshal(map[string]string{"scope": d.scopes})
-		if err != nil {
-			return "", err
-		}
-		data[d.name+"-oidc-client"] = string(client)
-		data[d.name+"-oidc-conf"] = string(conf)
-		data[d.name+"-oidc-provider"] = "{}"
-	}
-	if r.err != nil {
-		return "", r.err
-	}
-	raw, err := yaml.Marshal(map[string]any{
-		"apiVersion": "v1", "kind": "ConfigMap",
-		"metadata": map[string]any{"name": "keystone-openid-metadata", "labels": map[string]any{"application": "keystone"}},
-		"data":     data,
-	})
-	return "#create-only\n" + string(raw), err
 }

@@ -1,15 +1,39 @@
-package stack
+package components
 
 import (
 	_ "embed"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
+
+// kubePrometheusStack declares kube-prometheus-stack, with what it renders.
+func kubePrometheusStack() *Component {
+	c := withKinds(&Component{
+		Name: "kube-prometheus-stack", Kinds: []Kind{Keycloak, Helm, Manifest},
+		Release: "kube-prometheus-stack", Namespace: monitoring,
+		Chart: &charts.Ref{Name: "kube-prometheus-stack", Version: "60.2.0"}, Timeout: 5 * time.Minute,
+		Phases: []Phase{
+			{Name: "sso", Kind: Keycloak, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(9)},
+			{Name: "install", Kind: Helm, Needs: needs("csi", "cluster-issuer"), Resources: kubeAPI, Estimate: s(120)},
+		},
+	})
+	c.values = kubePrometheusStackValues
+	c.objects = kubePrometheusObjects
+	c.ChartCRDs = true
+	return c
+}
+
+// kubePrometheusStackValues are kube-prometheus-stack's own values for its chart.
+func kubePrometheusStackValues(r *Render) string {
+	return inline(r.kubePrometheusStack())
+}
 
 //go:embed kube-prometheus-stack.yaml
 var kubePrometheusStatic string

@@ -1,0 +1,32 @@
+package components
+
+// memcached declares memcached, with what it renders.
+func memcached() *Component {
+	c := withKinds(release("memcached", "memcached", openstack, chart("memcached", "0.1.12"), 7, needs("kubernetes"), kubeAPI), Manifest)
+	c.values = memcachedValues
+	c.objects = memcachedObjects
+	return c
+}
+
+// memcachedValues are memcached's own values for its chart.
+func memcachedValues(r *Render) string {
+	return `
+endpoints: ` + inline(r.endpoints("memcached")) + `
+images:
+  tags: ` + inline(r.imageTags()) + podLabels + `monitoring:
+  prometheus:
+    enabled: true
+`
+}
+
+// The Service Prometheus scrapes memcached's exporter through.
+func memcachedObjects(s Settings) (string, error) {
+	r := &Render{Settings: s}
+	release, _ := r.knob("memcached_helm_release_name", "memcached").(string)
+	labels := map[string]any{"application": "memcached", "component": "server"}
+	doc, err := joinDocs([]map[string]any{{"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": release + "-metrics", "labels": labels},
+		"spec": map[string]any{"selector": labels,
+			"ports": []any{map[string]any{"name": "metrics", "protocol": "TCP", "port": 9150, "targetPort": 9150}}}}})
+	return afterRelease(doc), err
+}
