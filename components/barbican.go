@@ -3,7 +3,7 @@ package components
 // barbican declares barbican, with what it renders.
 func barbican() *Component {
 	c := withCatalog(split(release("barbican", "barbican", openstack, chart("barbican", "0.3.10"), 183, needs("keystone", rabbitmq), kubeAPI), setup(8)))
-	c.values = barbicanValues
+	c.valuesYAML = barbicanValues
 	c.ingresses = []publicIngress{{"key_manager", "barbican_api_host", "barbican-api", 9311, nil, "barbican"}}
 	c.rabbitMQCluster = "barbican"
 	return c

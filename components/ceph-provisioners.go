@@ -3,7 +3,7 @@ package components
 // cephProvisioners declares ceph-provisioners, with what it renders.
 func cephProvisioners() *Component {
 	c := withKinds(release("ceph-provisioners", "ceph-provisioners", openstack, chart("ceph-provisioners", "0.1.8"), 24, needs("ceph", "kubernetes"), kubeAPI), Manifest)
-	c.values = cephProvisionersValues
+	c.valuesYAML = cephProvisionersValues
 	c.objects = cephProvisionersObjects
 	return c
 }

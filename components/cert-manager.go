@@ -5,7 +5,7 @@ func certManager() *Component {
 	c := release("cert-manager", "cert-manager", "cert-manager",
 		chart("cert-manager", "v1.15.5"),
 		31, needs("kubernetes"), nil)
-	c.values = certManagerValues
+	c.valuesYAML = certManagerValues
 	return c
 }
 

@@ -3,7 +3,7 @@ package components
 // cinder declares cinder, with what it renders.
 func cinder() *Component {
 	c := withCatalog(release("cinder", "cinder", openstack, chart("cinder", "0.3.23"), 328, needs("keystone", "ceph-provisioners", rabbitmq), kubeAPI))
-	c.values = cinderValues
+	c.valuesYAML = cinderValues
 	c.ingresses = []publicIngress{{"volumev3", "cinder_api_host", "cinder-api", 8776, bodyUnlimited, "cinder"}}
 	c.rabbitMQCluster = "cinder"
 	return c

@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/charts"
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
 // Kind says what does a phase's work.
@@ -110,10 +111,16 @@ type Component struct {
 	// What the component renders, from atmosphere's roles; OwnValues and
 	// Objects put it together.
 
-	// values is the YAML document of the values the component gives its
-	// chart, from its role (roles/<component>/vars/main.yml); nil for none.
-	// What it lays aside on the Render (its storage values) is laid over it.
-	values func(*Render) string
+	// values are the values the component gives its chart, from its role
+	// (roles/<component>/vars/main.yml): its static values as data
+	// (<component>.values.yaml, Render.static) with the parts made from the
+	// settings merged over them as Go values; nil for none. What it lays
+	// aside on the Render (its storage values) is laid over them.
+	values func(*Render) values.Values
+	// valuesYAML is the older form of values, a YAML document assembled
+	// from strings, for the components not yet turned into data; at most
+	// one of values and valuesYAML is set.
+	valuesYAML func(*Render) string
 	// objects are the YAML stream of the Kubernetes objects the component
 	// applies itself (a manifest component's objects, or a Helm
 	// component's extra objects, applied before the release as the roles
@@ -171,7 +178,7 @@ type DatabaseGrant struct {
 
 // HasOwnValues reports whether the component gives its chart values of
 // its own.
-func (c *Component) HasOwnValues() bool { return c.values != nil }
+func (c *Component) HasOwnValues() bool { return c.values != nil || c.valuesYAML != nil }
 
 // HasObjects reports whether the component has objects of its own
 // (besides its RabbitMQ cluster and public Ingresses).

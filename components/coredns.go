@@ -4,7 +4,7 @@ package components
 func coredns() *Component {
 	c := enabledWhen(release("coredns", "neutron-coredns", openstack, chart("coredns", "1.31.0"), 3, needs("kubernetes"), nil),
 		func(c Config) bool { return c.NetworkBackend != BackendOVN })
-	c.values = corednsValues
+	c.valuesYAML = corednsValues
 	return c
 }
 

@@ -3,7 +3,7 @@ package components
 // csi declares csi, with what it renders.
 func csi() *Component {
 	c := release("csi", "ceph-csi-rbd", "kube-system", chart("ceph-csi-rbd", "3.11.0"), 7, needs("ceph", "kubernetes"), nil)
-	c.values = csiValues
+	c.valuesYAML = csiValues
 	return c
 }
 

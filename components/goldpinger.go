@@ -3,7 +3,7 @@ package components
 // goldpinger declares goldpinger, with what it renders.
 func goldpinger() *Component {
 	c := release("goldpinger", "goldpinger", monitoring, chart("goldpinger", "1.0.0"), 6, needs("kubernetes"), kubeAPI)
-	c.values = goldpingerValues
+	c.valuesYAML = goldpingerValues
 	return c
 }
 

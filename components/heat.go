@@ -3,7 +3,7 @@ package components
 // heat declares heat, with what it renders.
 func heat() *Component {
 	c := withCatalog(release("heat", "heat", openstack, chart("heat", "0.3.7"), 258, needs("keystone", rabbitmq), kubeAPI))
-	c.values = heatValues
+	c.valuesYAML = heatValues
 	c.ingresses = []publicIngress{
 		{"orchestration", "heat_api_host", "heat-api", 8004, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},
 		{"cloudformation", "heat_cfn_api_host", "heat-cfn", 8000, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},

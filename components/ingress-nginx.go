@@ -3,7 +3,7 @@ package components
 // ingressNginx declares ingress-nginx, with what it renders.
 func ingressNginx() *Component {
 	c := release("ingress-nginx", "ingress-nginx", "ingress-nginx", chart("ingress-nginx", "4.12.1"), 30, needs("kubernetes"), kubeAPI)
-	c.values = ingressNginxValues
+	c.valuesYAML = ingressNginxValues
 	return c
 }
 

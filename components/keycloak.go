@@ -22,7 +22,7 @@ func keycloak() *Component {
 			{Name: "install", Kind: Helm, Needs: needs("ingress-nginx"), Resources: kubeAPI, Estimate: s(169)},
 		},
 	}, Phase{Name: "strict-mode", Kind: Database, Estimate: s(1)}), 10*time.Minute)
-	c.values = keycloakValues
+	c.valuesYAML = keycloakValues
 	c.objects = keycloakObjects
 	c.databases = keycloakDatabases
 	return c

@@ -11,7 +11,7 @@ func keystone() *Component {
 	c := withKinds(split(release("keystone", "keystone", openstack, chart("keystone", "0.3.17"), 229,
 		needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached"), kubeAPI),
 		Phase{Name: "setup", Kind: OpenStack, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(29)}), Manifest)
-	c.values = keystoneValues
+	c.valuesYAML = keystoneValues
 	c.objects = keystoneOpenIDMetadata
 	c.ingresses = []publicIngress{{"identity", "keystone_api_host", "keystone-api", 5000, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone"}}

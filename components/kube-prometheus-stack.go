@@ -24,7 +24,7 @@ func kubePrometheusStack() *Component {
 			{Name: "install", Kind: Helm, Needs: needs("csi", "cluster-issuer"), Resources: kubeAPI, Estimate: s(120)},
 		},
 	})
-	c.values = kubePrometheusStackValues
+	c.valuesYAML = kubePrometheusStackValues
 	c.objects = kubePrometheusObjects
 	c.ChartCRDs = true
 	return c

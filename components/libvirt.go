@@ -3,7 +3,7 @@ package components
 // libvirt declares libvirt, with what it renders.
 func libvirt() *Component {
 	c := withKinds(release("libvirt", "libvirt", openstack, chart("libvirt", "1.1.0"), 12, needs("cluster-issuer"), nil), Manifest)
-	c.values = libvirtValues
+	c.valuesYAML = libvirtValues
 	c.objects = libvirtObjects
 	return c
 }

@@ -3,7 +3,7 @@ package components
 // loki declares loki, with what it renders.
 func loki() *Component {
 	c := release("loki", "loki", monitoring, chart("loki", "6.6.3"), 9, needs("csi"), kubeAPI)
-	c.values = lokiValues
+	c.valuesYAML = lokiValues
 	return c
 }
 

@@ -8,7 +8,7 @@ import (
 func magnum() *Component {
 	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum", "0.2.9"), 290, needs("keystone", rabbitmq), kubeAPI),
 		setup(90, "glance")), Manifest))
-	c.values = magnumValues
+	c.valuesYAML = magnumValues
 	c.objects = magnumObjects
 	c.ingresses = []publicIngress{
 		{"container_infra", "magnum_api_host", "magnum-api", 9511, nil, "magnum"},

@@ -12,7 +12,7 @@ import (
 func manila() *Component {
 	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila", "0.1.7"), 258, needs("keystone", rabbitmq), kubeAPI), Manifest),
 		setup(58, "nova", "neutron", "cinder")))
-	c.values = manilaValues
+	c.valuesYAML = manilaValues
 	c.objects = manilaObjects
 	c.ingresses = []publicIngress{{"sharev2", "manila_api_host", "manila-api", 8786, nil, "manila"}}
 	c.rabbitMQCluster = "manila"

@@ -1,5 +1,7 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // memcached declares memcached, with what it renders.
 func memcached() *Component {
 	c := withKinds(release("memcached", "memcached", openstack, chart("memcached", "0.1.12"), 7, needs("kubernetes"), kubeAPI), Manifest)
@@ -8,15 +10,10 @@ func memcached() *Component {
 	return c
 }
 
-// memcachedValues are memcached's own values for its chart.
-func memcachedValues(r *Render) string {
-	return `
-endpoints: ` + inline(r.endpoints("memcached")) + `
-images:
-  tags: ` + inline(r.imageTags()) + podLabels + `monitoring:
-  prometheus:
-    enabled: true
-`
+// memcachedValues are memcached's own values for its chart: its static
+// values with the endpoints and images' tags.
+func memcachedValues(r *Render) values.Values {
+	return merge(r.static("memcached"), r.openstackHelmValues("memcached"))
 }
 
 // The Service Prometheus scrapes memcached's exporter through.

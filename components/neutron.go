@@ -11,7 +11,7 @@ import (
 func neutron() *Component {
 	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron", "0.3.47"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
 		setup(20, "nova")))
-	c.values = neutronValues
+	c.valuesYAML = neutronValues
 	c.objects = neutronObjects
 	c.ingresses = []publicIngress{{"network", "neutron_api_host", "neutron-server", 9696, nil, "neutron"}}
 	c.rabbitMQCluster = "neutron"

@@ -3,7 +3,7 @@ package components
 // nodeFeatureDiscovery declares node-feature-discovery, with what it renders.
 func nodeFeatureDiscovery() *Component {
 	c := release("node-feature-discovery", "node-feature-discovery", monitoring, chart("node-feature-discovery", "0.15.4"), 6, needs("kubernetes"), kubeAPI)
-	c.values = nodeFeatureDiscoveryValues
+	c.valuesYAML = nodeFeatureDiscoveryValues
 	c.ChartCRDs = true
 	return c
 }

@@ -16,7 +16,7 @@ import (
 func octavia() *Component {
 	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia", "0.2.9"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
 		setup(89, "nova", "neutron", "glance")))
-	c.values = octaviaValues
+	c.valuesYAML = octaviaValues
 	c.objects = octaviaObjects
 	c.ingresses = []publicIngress{{"load_balancer", "octavia_api_host", "octavia-api", 9876, nil, "octavia"}}
 	c.rabbitMQCluster = "octavia"

@@ -13,7 +13,7 @@ func openvswitch() *Component {
 			Chart: &charts.Ref{Name: "openvswitch", Version: "1.2.0"}, Timeout: 5 * time.Minute,
 			Phases: []Phase{{Name: "host-check", Kind: Ansible, Needs: needs("kubernetes"), Estimate: s(2)}}},
 		Phase{Name: "install", Kind: Helm, Estimate: s(11)})
-	c.values = openvswitchValues
+	c.valuesYAML = openvswitchValues
 	c.PrePull = &PrePull{Image: "openvswitch_vswitchd", Selector: "labels.ovs"}
 	return c
 }

@@ -15,7 +15,7 @@ import (
 func ovn() *Component {
 	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn", "1.1.0"), 12, needs("openvswitch", "csi"), nil),
 		func(c Config) bool { return c.NetworkBackend == BackendOVN })
-	c.values = ovnValues
+	c.valuesYAML = ovnValues
 	c.BeforeChange = ovnBeforeChange
 	c.PrePull = &PrePull{Image: "ovn_controller", Selector: "labels.ovn_controller"}
 	return c

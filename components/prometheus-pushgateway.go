@@ -3,7 +3,7 @@ package components
 // prometheusPushgateway declares prometheus-pushgateway, with what it renders.
 func prometheusPushgateway() *Component {
 	c := release("prometheus-pushgateway", "prometheus-pushgateway", monitoring, chart("prometheus-pushgateway", "2.13.0"), 6, needs("kube-prometheus-stack"), kubeAPI)
-	c.values = prometheusPushgatewayValues
+	c.valuesYAML = prometheusPushgatewayValues
 	return c
 }
 

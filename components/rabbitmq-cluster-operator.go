@@ -3,7 +3,7 @@ package components
 // rabbitmqClusterOperator declares rabbitmq-cluster-operator, with what it renders.
 func rabbitmqClusterOperator() *Component {
 	c := release("rabbitmq-cluster-operator", "rabbitmq-cluster-operator", openstack, chart("rabbitmq-cluster-operator", "4.4.34"), 11, needs("cert-manager"), kubeAPI)
-	c.values = rabbitmqClusterOperatorValues
+	c.valuesYAML = rabbitmqClusterOperatorValues
 	c.ChartCRDs = true
 	return c
 }

@@ -312,17 +312,28 @@ func inline(v any) string {
 // none): its values document with what the document's rendering laid aside
 // (its storage values) laid over it.
 func (c *Component) OwnValues(s Settings, chart values.Values) (values.Values, error) {
-	if c.values == nil {
+	r := &Render{Settings: s, Chart: chart}
+	var v values.Values
+	switch {
+	case c.values != nil:
+		v = c.values(r)
+		if r.err == nil {
+			v, r.err = plain(v)
+		}
+	case c.valuesYAML != nil:
+		doc := c.valuesYAML(r)
+		if r.err != nil {
+			break
+		}
+		var err error
+		if v, err = values.Parse(c.Name+" own values", []byte(doc)); err != nil {
+			return nil, err
+		}
+	default:
 		return values.Values{}, nil
 	}
-	r := &Render{Settings: s, Chart: chart}
-	doc := c.values(r)
 	if r.err != nil {
 		return nil, fmt.Errorf("%s own values: %w", c.Name, r.err)
-	}
-	v, err := values.Parse(c.Name+" own values", []byte(doc))
-	if err != nil {
-		return nil, err
 	}
 	for _, x := range r.extra {
 		v = values.Merge(v, x)

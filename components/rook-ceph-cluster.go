@@ -8,7 +8,7 @@ import (
 func rookCephCluster() *Component {
 	c := withKinds(split(release("rook-ceph-cluster", "ceph", openstack, chart("rook-ceph-cluster", "v1.15.9"), 57,
 		needs("rook-ceph", "ceph", "keystone"), kubeAPI), setup(7)), Manifest)
-	c.values = rookCephClusterValues
+	c.valuesYAML = rookCephClusterValues
 	c.objects = rookCephClusterObjects
 	c.ingresses = []publicIngress{{"rook_ceph_cluster", "rgw_host", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw"}}
 	return c

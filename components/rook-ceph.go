@@ -3,7 +3,7 @@ package components
 // rookCeph declares rook-ceph, with what it renders.
 func rookCeph() *Component {
 	c := release("rook-ceph", "rook-ceph", "rook-ceph", chart("rook-ceph", "v1.15.9"), 7, needs("kubernetes"), kubeAPI)
-	c.values = rookCephValues
+	c.valuesYAML = rookCephValues
 	return c
 }
 

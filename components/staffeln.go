@@ -4,7 +4,7 @@ package components
 func staffeln() *Component {
 	c := enabledWhen(release("staffeln", "staffeln", openstack, chart("staffeln", "0.1.0"), 30, needs("cinder"), nil),
 		func(c Config) bool { return c.Staffeln })
-	c.values = staffelnValues
+	c.valuesYAML = staffelnValues
 	return c
 }
 

@@ -3,7 +3,7 @@ package components
 // valkey declares valkey, with what it renders.
 func valkey() *Component {
 	c := withKinds(release("valkey", "valkey", openstack, chart("valkey", "2.4.6"), 8, needs("csi", "cluster-issuer"), kubeAPI), Manifest)
-	c.values = valkeyValues
+	c.valuesYAML = valkeyValues
 	c.objects = valkeyObjects
 	return c
 }

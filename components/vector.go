@@ -3,7 +3,7 @@ package components
 // vector declares vector, with what it renders.
 func vector() *Component {
 	c := release("vector", "vector", monitoring, chart("vector", "0.33.0"), 6, needs("loki"), kubeAPI)
-	c.values = vectorValues
+	c.valuesYAML = vectorValues
 	return c
 }
 
