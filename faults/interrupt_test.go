@@ -49,22 +49,22 @@ func seed(t testing.TB) uint64 {
 
 var (
 	referenceOnce sync.Once
-	// reference is how long units were in flight in the reference deploy:
-	// from its first unit's start to its last unit's end.
-	reference    time.Duration
-	referenceErr string
+	// referenceUnits is how many units the reference deploy started: the
+	// points of the suites are spread over them.
+	referenceUnits int
+	referenceErr   string
 	// referenceScan is the secret scan of the reference deploy.
 	referenceScan scan
 )
 
-// referenceDeploy is how long units are in flight in a whole deploy on
-// this machine, from an empty cluster (from the first unit's start to the
-// last one's end): the points of the suites are spread over it, counted
-// from a run's first started unit. The run is the secret test's too
+// referenceDeploy is how many units a whole deploy from an empty cluster
+// starts: the points of the suites are spread over them (a point is "at
+// the n-th started unit"), so that where a point lands does not depend on
+// how fast this machine is. The run is the secret test's too
 // (--output json, -vv): some keystone passwords are given in the
 // inventory, the rest generated, and everything it printed and wrote is
 // scanned for all of them.
-func referenceDeploy(t testing.TB) time.Duration {
+func referenceDeploy(t testing.TB) int {
 	t.Helper()
 	referenceOnce.Do(func() {
 		referenceErr = "the reference deploy failed"
@@ -75,33 +75,22 @@ func referenceDeploy(t testing.TB) time.Duration {
 		start := time.Now()
 		evs := b.deployCompletes("reference deploy", "-vv")
 		whole := time.Since(start)
-		var first, last time.Time
-		for _, es := range evs {
-			for _, e := range es {
-				if e.Kind == deploy.Started && (first.IsZero() || e.Time.Before(first)) {
-					first = e.Time
-				}
-				if e.Kind.Done() && e.Time.After(last) {
-					last = e.Time
-				}
-			}
-		}
-		reference = last.Sub(first)
+		referenceUnits = evs.Count(deploy.Started)
 		b.noPendingRelease("reference deploy")
 		referenceScan = b.scanSecrets()
-		if reference <= 0 {
-			t.Errorf("reference deploy: units in flight for %s", reference)
+		if referenceUnits < interruptPoints {
+			t.Errorf("reference deploy: %d units started, fewer than the %d interrupt points", referenceUnits, interruptPoints)
 		}
 		if !t.Failed() {
 			referenceErr = ""
 		}
-		t.Logf("a whole deploy from an empty cluster took %s, units in flight for %s of it",
-			whole.Round(100*time.Millisecond), reference.Round(100*time.Millisecond))
+		t.Logf("a whole deploy from an empty cluster took %s and started %d units",
+			whole.Round(100*time.Millisecond), referenceUnits)
 	})
 	if referenceErr != "" {
 		t.Fatal(referenceErr)
 	}
-	return reference
+	return referenceUnits
 }
 
 // TestFullDeployLeaksNoSecret: whole deploys, with keystone passwords given
@@ -161,21 +150,35 @@ func TestFullDeployLeaksNoSecret(t *testing.T) {
 		res.secrets, res.texts, strings.Join(covered, ", "), res.leaks)
 }
 
-// pointSpan is the part of the reference's time with units in flight
-// that the points are spread over: its first half. The reference is
-// measured once, on a machine whose load varies: a run of the suite took
-// 65% of it when the machine was quieter, and its points past that found
-// no unit in flight.
-func pointSpan(reference time.Duration) time.Duration { return reference / 2 }
+// pointUnits is the share of a whole deploy's started units that the
+// points are spread over: its first three quarters, since near its end a
+// deploy has few units left in flight.
+func pointUnits(units int) int { return units * 3 / 4 }
 
-// points spreads n instants over [0, span): one at a seeded random place
-// in each of n equal slices.
-func points(t testing.TB, n int, span time.Duration) []time.Duration {
+// pointJitter bounds the seeded delay between a point's started unit and
+// its signal, so that points do not all land at a unit's first instant.
+const pointJitter = 250 * time.Millisecond
+
+// A point is where a run is signalled: at its nth started unit (counted
+// from 1), then after delay.
+type point struct {
+	nth   int
+	delay time.Duration
+}
+
+func (p point) String() string {
+	return fmt.Sprintf("unit %d +%s", p.nth, p.delay.Round(time.Millisecond))
+}
+
+// points spreads n points over the first units started units: one at a
+// seeded random ordinal in each of n equal slices, each with a seeded
+// delay under pointJitter.
+func points(t testing.TB, n, units int) []point {
 	r := rand.New(rand.NewPCG(seed(t), uint64(n)))
-	slice := span / time.Duration(n)
-	out := make([]time.Duration, n)
+	out := make([]point, n)
 	for i := range out {
-		out[i] = time.Duration(i)*slice + time.Duration(r.Int64N(int64(slice)))
+		lo, hi := i*units/n, (i+1)*units/n
+		out[i] = point{nth: 1 + lo + r.IntN(max(hi-lo, 1)), delay: time.Duration(r.Int64N(int64(pointJitter)))}
 	}
 	return out
 }
@@ -209,12 +212,12 @@ func (ty *tally) add(b *bed, mid bool) {
 // stops by itself, says so, leaves no process behind, and the next deploy
 // completes with no release left pending and no secret printed.
 func TestInterruptPoints(t *testing.T) {
-	span := referenceDeploy(t)
+	units := referenceDeploy(t)
 	var ty tally
 	t.Run("points", func(t *testing.T) {
-		for i, at := range points(t, interruptPoints, pointSpan(span)) {
+		for i, at := range points(t, interruptPoints, pointUnits(units)) {
 			hard := i%hardEvery == hardEvery-1
-			name := fmt.Sprintf("point %02d at %s", i, at.Round(100*time.Millisecond))
+			name := fmt.Sprintf("point %02d at %s", i, at)
 			if hard {
 				name += " twice"
 			}
@@ -232,11 +235,12 @@ func TestInterruptPoints(t *testing.T) {
 }
 
 // interruptPoint is the i-th point of TestInterruptPoints: SIGINT at
-// instant at after the run's first unit started. A hard point keeps
+// point at of the run. A hard point keeps
 // memcached:install in flight (its pods never scheduled, a long unit
-// timeout) in the run's one slot and interrupts twice, so that the second
+// timeout) in the run's one slot, interrupts once it started (after at's
+// delay) and again, so that the second
 // interrupt always has a unit to cancel, and units it reports cancelled.
-func interruptPoint(t *testing.T, i int, at time.Duration, hard bool, ty *tally) {
+func interruptPoint(t *testing.T, i int, at point, hard bool, ty *tally) {
 	b := newBed(t)
 	extra := []string{[]string{"-v", "-vv"}[i%2]}
 	var waitFor []string
@@ -314,11 +318,11 @@ func interruptPoint(t *testing.T, i int, at time.Duration, hard bool, ty *tally)
 // takes the dead run's lease over at once, repairs what it left (pending
 // releases) and completes.
 func TestCrashPoints(t *testing.T) {
-	span := referenceDeploy(t)
+	units := referenceDeploy(t)
 	var ty tally
 	t.Run("points", func(t *testing.T) {
-		for i, at := range points(t, crashPoints, pointSpan(span)) {
-			t.Run(fmt.Sprintf("point %02d at %s", i, at.Round(100*time.Millisecond)), func(t *testing.T) {
+		for i, at := range points(t, crashPoints, pointUnits(units)) {
+			t.Run(fmt.Sprintf("point %02d at %s", i, at), func(t *testing.T) {
 				t.Parallel()
 				crashPoint(t, at, &ty)
 			})
@@ -332,7 +336,7 @@ func TestCrashPoints(t *testing.T) {
 }
 
 // crashPoint is one point of TestCrashPoints.
-func crashPoint(t *testing.T, at time.Duration, ty *tally) {
+func crashPoint(t *testing.T, at point, ty *tally) {
 	b := newBed(t)
 	p := b.start(b.args()...)
 	sent := signalAt(t, p, at, syscall.SIGKILL)
@@ -351,31 +355,38 @@ func crashPoint(t *testing.T, at time.Duration, ty *tally) {
 	ty.add(b, mid)
 }
 
-// signalAt waits for p's first started unit (and for each of the units
-// named, when given), then for instant at, and sends sig to p's process
+// signalAt waits for p's at.nth started unit (or, when a unit is named,
+// for that unit's start), then for at.delay, and sends sig to p's process
 // group, as a terminal's Ctrl-C does. It returns when it sent it (the zero
 // time when p had ended before).
-func signalAt(t testing.TB, p *proc, at time.Duration, sig syscall.Signal, units ...string) time.Time {
+func signalAt(t testing.TB, p *proc, at point, sig syscall.Signal, units ...string) time.Time {
 	t.Helper()
-	started := func(s string) bool {
+	reached := func(s string) bool {
+		n := 0
 		for _, line := range strings.Split(s, "\n") {
 			if !strings.Contains(line, `"event":"started"`) {
 				continue
 			}
-			if len(units) == 0 || strings.Contains(line, `"unit":"`+units[0]+`"`) {
+			if len(units) > 0 {
+				if strings.Contains(line, `"unit":"`+units[0]+`"`) {
+					return true
+				}
+				continue
+			}
+			if n++; n >= at.nth {
 				return true
 			}
 		}
 		return false
 	}
-	if !p.stdout.waitFor(p, 5*time.Minute, started) {
-		t.Errorf("the run started no unit (%v) before its signal", units)
+	if !p.stdout.waitFor(p, 5*time.Minute, reached) {
+		t.Errorf("the run did not reach %s (%v) before its signal", at, units)
 		return time.Time{}
 	}
 	select {
 	case <-p.done:
 		return time.Time{}
-	case <-time.After(at):
+	case <-time.After(at.delay):
 	}
 	sent := time.Now()
 	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
