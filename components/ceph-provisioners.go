@@ -1,34 +1,29 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // cephProvisioners declares ceph-provisioners, with what it renders.
 func cephProvisioners() *Component {
 	c := withKinds(release("ceph-provisioners", "ceph-provisioners", openstack, chart("ceph-provisioners", "0.1.8"), 24, needs("ceph", "kubernetes"), kubeAPI), Manifest)
-	c.valuesYAML = cephProvisionersValues
+	c.values = cephProvisionersValues
 	c.objects = cephProvisionersObjects
 	return c
 }
 
-// cephProvisionersValues are ceph-provisioners's own values for its chart.
-func cephProvisionersValues(r *Render) string {
+// cephProvisionersValues are ceph-provisioners's own values for its chart:
+// its static values with the Ceph cluster's networks and fsid (r.storage
+// checks the volume backends of atmosphere_storage and adds no values).
+func cephProvisionersValues(r *Render) values.Values {
 	c := r.ceph()
-	return `
-network:
-  public: ` + inline(r.knob("ceph_provisioners_ceph_public_network", c.publicNetwork)) + `
-  cluster: ` + inline(r.knob("ceph_provisioners_ceph_cluster_network", c.clusterNetwork)) + podLabels + `conf:
-  ceph:
-    global:
-      fsid: ` + inline(c.fsid) + `
-manifests:
-  configmap_bin: false
-  configmap_bin_common: false
-  deployment_rbd_provisioner: false
-  deployment_csi_rbd_provisioner: false
-  deployment_cephfs_provisioner: false
-  job_cephfs_client_key: false
-  job_namespace_client_key_cleaner: false
-  job_namespace_client_key: false
-  storageclass: false
-` + r.storage("ceph-provisioners")
+	v := merge(r.static("ceph-provisioners"), values.Values{
+		"network": map[string]any{
+			"public":  r.knob("ceph_provisioners_ceph_public_network", c.publicNetwork),
+			"cluster": r.knob("ceph_provisioners_ceph_cluster_network", c.clusterNetwork),
+		},
+		"conf": map[string]any{"ceph": map[string]any{"global": map[string]any{"fsid": c.fsid}}},
+	})
+	r.storage("ceph-provisioners")
+	return v
 }
 
 // The Ceph monitors as a headless Service with their addresses (the

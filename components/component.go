@@ -117,10 +117,6 @@ type Component struct {
 	// settings merged over them as Go values; nil for none. What it lays
 	// aside on the Render (its storage values) is laid over them.
 	values func(*Render) values.Values
-	// valuesYAML is the older form of values, a YAML document assembled
-	// from strings, for the components not yet turned into data; at most
-	// one of values and valuesYAML is set.
-	valuesYAML func(*Render) string
 	// objects are the YAML stream of the Kubernetes objects the component
 	// applies itself (a manifest component's objects, or a Helm
 	// component's extra objects, applied before the release as the roles
@@ -178,7 +174,7 @@ type DatabaseGrant struct {
 
 // HasOwnValues reports whether the component gives its chart values of
 // its own.
-func (c *Component) HasOwnValues() bool { return c.values != nil || c.valuesYAML != nil }
+func (c *Component) HasOwnValues() bool { return c.values != nil }
 
 // HasObjects reports whether the component has objects of its own
 // (besides its RabbitMQ cluster and public Ingresses).

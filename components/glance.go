@@ -1,33 +1,22 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // glance declares glance, with what it renders.
 func glance() *Component {
 	c := withCatalog(release("glance", "glance", openstack, chart("glance", "0.4.15"), 316, needs("keystone", rabbitmq), kubeAPI))
-	c.valuesYAML = glanceValues
+	c.values = glanceValues
 	c.ingresses = []publicIngress{{"image", "glance_api_host", "glance-api", 9292, bodyUnlimited, "glance"}}
 	c.rabbitMQCluster = "glance"
 	return c
 }
 
-// glanceValues are glance's own values for its chart.
-func glanceValues(r *Render) string {
-	return r.openstackHelm("glance") + `
-bootstrap:
-  enabled: false` + podLabels + `  replicas:
-    api: 3
-conf:
-  glance:
-    DEFAULT:
-      log_config_append: null
-      show_image_direct_url: true
-      show_multiple_locations: true
-      enable_import_methods: "[]"
-      workers: 8
-    cors:
-      allowed_origins: "*"` + database + `
-    image_format:
-      disk_formats: aki,ari,qcow2,raw
-    oslo_messaging_notifications:
-      driver: noop` + rabbitPolicy("glance") + `
-` + noChartIngress + r.storage("glance")
+// glanceValues are glance's own values for its chart: its static values
+// with the endpoints, the images' tags and its RabbitMQ vhost's policies;
+// its storage values (r.storage) are laid over them.
+func glanceValues(r *Render) values.Values {
+	v := merge(r.static("glance"), r.openstackHelmValues("glance"),
+		values.Values{"conf": map[string]any{"rabbitmq": map[string]any{"policies": rabbitPolicies("glance")}}})
+	r.storage("glance")
+	return v
 }

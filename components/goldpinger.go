@@ -1,21 +1,18 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // goldpinger declares goldpinger, with what it renders.
 func goldpinger() *Component {
 	c := release("goldpinger", "goldpinger", monitoring, chart("goldpinger", "1.0.0"), 6, needs("kubernetes"), kubeAPI)
-	c.valuesYAML = goldpingerValues
+	c.values = goldpingerValues
 	return c
 }
 
-// goldpingerValues are goldpinger's own values for its chart.
-func goldpingerValues(r *Render) string {
-	return `
-image:
-  repository: ` + r.repository("goldpinger") + `
-goldpinger:
-  port: 30080
-extraEnv:
-  - name: USE_HOST_IP
-    value: "true"
-`
+// goldpingerValues are goldpinger's own values for its chart: its static
+// values with the image's repository.
+func goldpingerValues(r *Render) values.Values {
+	return merge(r.static("goldpinger"), values.Values{
+		"image": map[string]any{"repository": r.image("goldpinger").Name()},
+	})
 }

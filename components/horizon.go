@@ -7,15 +7,18 @@ import (
 // horizon declares horizon, with what it renders.
 func horizon() *Component {
 	c := release("horizon", "horizon", openstack, chart("horizon", "0.3.16"), 44, needs("keystone"), kubeAPI)
-	c.valuesYAML = horizonValues
+	c.values = horizonValues
 	c.ingresses = []publicIngress{{"dashboard", "horizon_api_host", "horizon-int", 80, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "5000m", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
 		"nginx.ingress.kubernetes.io/enable-cors": "true"}, "horizon"}}
 	return c
 }
 
-// horizonValues are horizon's own values for its chart.
-func horizonValues(r *Render) string {
+// horizonValues are horizon's own values for its chart: its static values
+// with the endpoints, the images' tags, its host, the single sign-on
+// identity providers, keystone's URLs, whether to verify TLS (not with
+// self-signed certificates) and whether cinder's backups are shown.
+func horizonValues(r *Render) values.Values {
 	e := &endpointRender{Render: r}
 	dashboard, identity := e.host("horizon_api_host"), e.host("keystone_api_host")
 	realm, _ := r.knob("keystone_keycloak_realm", "atmosphere").(string)
@@ -33,52 +36,32 @@ func horizonValues(r *Render) string {
 			idps = append(idps, map[string]any{"label": m["label"], "name": m["name"], "idp": m["name"], "protocol": "openid"})
 		}
 	}
+	// Django settings the chart writes as Python: booleans as "True" or
+	// "False".
 	pyBool := func(b bool) string {
 		if b {
-			return `"True"`
+			return "True"
 		}
-		return `"False"`
+		return "False"
 	}
 	issuer, _ := r.knob("cluster_issuer_type", "self-signed").(string)
 	backup := true
 	if v, ok := values.Get(r.mapKnob("cinder_helm_values"), "manifests.deployment_backup"); ok {
 		backup, _ = v.(bool)
 	}
-	fsGroup := "\n      pod:\n        fsGroup: 42424"
-	return r.openstackHelm("horizon") + podLabels + `  security_context:
-    horizon:` + fsGroup + `
-    db_sync:` + fsGroup + `
-    tests:` + fsGroup + `
-  replicas:
-    server: 3
-conf:
-  horizon:
-    local_settings:
-      config:
-        disallow_iframe_embed: "True"
-        allowed_hosts: [` + inline(dashboard) + `]
-        secure_proxy_ssl_header: "True"
-        horizon_images_upload_mode: direct
-        openstack_enable_password_retrieve: "True"
-        auth:
-          sso:
-            enabled: true
-            initial_choice: ` + inline(realm) + `
-          idp_mapping: ` + inline(idps) + `
-        raw:
-          OPENSTACK_SSL_NO_VERIFY: ` + pyBool(issuer == "self-signed") + `
-          WEBSSO_KEYSTONE_URL: ` + inline("https://"+identity+"/v3") + `
-          LOGOUT_URL: ` + inline("https://"+identity+"/v3/auth/OS-FEDERATION/identity_providers/redirect?logout=https://"+dashboard+"/auth/logout/") + `
-        openstack_cinder_features:
-          enable_backup: ` + pyBool(backup) + `
-    extra_panels:
-      - designatedashboard
-      - heat_dashboard
-      - ironic_ui
-      - magnum_ui
-      - manila_ui
-      - monitoring
-      - neutron_vpnaas_dashboard
-      - octavia_dashboard` + rabbitPolicy("horizon") + `
-` + noChartIngress
+	return merge(r.static("horizon"), r.openstackHelmValues("horizon"), values.Values{
+		"conf": map[string]any{"horizon": map[string]any{"local_settings": map[string]any{"config": map[string]any{
+			"allowed_hosts": []any{dashboard},
+			"auth": map[string]any{
+				"sso":         map[string]any{"initial_choice": realm},
+				"idp_mapping": idps,
+			},
+			"raw": map[string]any{
+				"OPENSTACK_SSL_NO_VERIFY": pyBool(issuer == "self-signed"),
+				"WEBSSO_KEYSTONE_URL":     "https://" + identity + "/v3",
+				"LOGOUT_URL":              "https://" + identity + "/v3/auth/OS-FEDERATION/identity_providers/redirect?logout=https://" + dashboard + "/auth/logout/",
+			},
+			"openstack_cinder_features": map[string]any{"enable_backup": pyBool(backup)},
+		}}}},
+	})
 }

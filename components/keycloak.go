@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/vexxhost/atmosphere-go/charts"
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
 // keycloak declares keycloak, with what it renders: its database and
@@ -22,75 +21,40 @@ func keycloak() *Component {
 			{Name: "install", Kind: Helm, Needs: needs("ingress-nginx"), Resources: kubeAPI, Estimate: s(169)},
 		},
 	}, Phase{Name: "strict-mode", Kind: Database, Estimate: s(1)}), 10*time.Minute)
-	c.valuesYAML = keycloakValues
+	c.values = keycloakValues
 	c.objects = keycloakObjects
 	c.databases = keycloakDatabases
 	return c
 }
 
-// keycloakValues are keycloak's own values for its chart.
-func keycloakValues(r *Render) string {
+// keycloakValues are keycloak's own values for its chart: its static
+// values with its environment, its admin, its database and its image.
+func keycloakValues(r *Render) values.Values {
 	database, _ := r.knob("keycloak_database_name", "keycloak").(string)
 	user, _ := r.knob("keycloak_database_username", "keycloak").(string)
-	return `
-# The Bitnami chart runs the upstream Keycloak image with these.
-enableDefaultInitContainers: false
-containerSecurityContext:
-  readOnlyRootFilesystem: false
-  runAsUser: 1000
-# The chart has no MySQL vendor: the JDBC URL is given as well as
-# externalDatabase.
-extraEnvVars:
-  - name: KC_FEATURES
-    value: token-exchange,admin-fine-grained-authz
-  - name: KC_PROXY
-    value: edge
-  - name: KC_DB
-    value: mysql
-  - name: KC_DB_URL
-    value: ` + inline("jdbc:mysql://percona-xtradb-haproxy.openstack:3306/"+database) + `
-  - name: KC_DB_USERNAME
-    value: ` + inline(user) + `
-  - name: KC_DB_PASSWORD
-    valueFrom:
-      secretKeyRef:
-        key: db-password
-        name: keycloak-externaldb
-command:
-  - /opt/keycloak/bin/kc.sh
-  - --verbose
-  - start
-  - --health-enabled=true
-  - --http-enabled=true
-  - --http-port=8080
-  - --hostname-strict=false
-  - --spi-events-listener-jboss-logging-success-level=info
-  - --spi-events-listener-jboss-logging-error-level=warn
-  - --transaction-xa-enabled=false
-  - --metrics-enabled=true
-auth:
-  adminPassword: ` + inline(r.secret("keycloak_admin_password")) + `
-  adminUser: ` + inline(r.knob("keycloak_admin_username", "admin")) + `
-externalDatabase:
-  host: percona-xtradb-haproxy.openstack
-  port: 3306
-  database: ` + inline(database) + `
-  user: ` + inline(user) + `
-  password: ` + inline(r.secret("keycloak_database_password")) + `
-image:` + r.bitnami("keycloak", 2) + `
-postgresql:
-  enabled: false
-production: true
-proxy: edge
-startupProbe:
-  enabled: true
-  initialDelaySeconds: 5
-  failureThreshold: 120
-nodeSelector:
-  openstack-control-plane: enabled
-metrics:
-  enabled: true
-`
+	return merge(r.static("keycloak"), values.Values{
+		// The chart has no MySQL vendor: the JDBC URL is given as well as
+		// externalDatabase.
+		"extraEnvVars": []any{
+			map[string]any{"name": "KC_FEATURES", "value": "token-exchange,admin-fine-grained-authz"},
+			map[string]any{"name": "KC_PROXY", "value": "edge"},
+			map[string]any{"name": "KC_DB", "value": "mysql"},
+			map[string]any{"name": "KC_DB_URL", "value": "jdbc:mysql://percona-xtradb-haproxy.openstack:3306/" + database},
+			map[string]any{"name": "KC_DB_USERNAME", "value": user},
+			map[string]any{"name": "KC_DB_PASSWORD", "valueFrom": map[string]any{
+				"secretKeyRef": map[string]any{"key": "db-password", "name": "keycloak-externaldb"}}},
+		},
+		"auth": map[string]any{
+			"adminPassword": r.secret("keycloak_admin_password"),
+			"adminUser":     r.knob("keycloak_admin_username", "admin"),
+		},
+		"externalDatabase": map[string]any{
+			"database": database,
+			"user":     user,
+			"password": r.secret("keycloak_database_password"),
+		},
+		"image": r.bitnamiImage("keycloak"),
+	})
 }
 
 // keycloak's Ingress, made after its release as the role's ingress role
@@ -122,34 +86,16 @@ func keycloakObjects(s Settings) (string, error) {
 			}
 		}
 	}
-	raw, err := yaml.Marshal(annotations)
-	if err != nil {
-		return "", err
-	}
-	return `#after-release
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: keycloak
-  annotations:
-` + indentLines(string(raw), 4) + `spec:
-  ingressClassName: ` + class + `
-  rules:
-    - host: ` + host + `
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service:
-                name: keycloak
-                port:
-                  number: 80
-  tls:
-    - secretName: ` + secret + `
-      hosts:
-        - ` + host + `
-`, nil
+	backend := map[string]any{"service": map[string]any{"name": "keycloak", "port": map[string]any{"number": 80}}}
+	doc, err := joinDocs([]map[string]any{{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+		"metadata": map[string]any{"name": "keycloak", "annotations": annotations},
+		"spec": map[string]any{
+			"ingressClassName": class,
+			"rules": []any{map[string]any{"host": host, "http": map[string]any{"paths": []any{
+				map[string]any{"path": "/", "pathType": "Prefix", "backend": backend}}}}},
+			"tls": []any{map[string]any{"secretName": secret, "hosts": []any{host}}},
+		}}})
+	return afterRelease(doc), err
 }
 
 // keycloakDatabases are keycloak's database and user in the cloud's MySQL,

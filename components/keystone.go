@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
 // keystone declares keystone, with what it renders.
@@ -11,7 +13,7 @@ func keystone() *Component {
 	c := withKinds(split(release("keystone", "keystone", openstack, chart("keystone", "0.3.17"), 229,
 		needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached"), kubeAPI),
 		Phase{Name: "setup", Kind: OpenStack, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(29)}), Manifest)
-	c.valuesYAML = keystoneValues
+	c.values = keystoneValues
 	c.objects = keystoneOpenIDMetadata
 	c.ingresses = []publicIngress{{"identity", "keystone_api_host", "keystone-api", 5000, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone"}}
@@ -19,50 +21,34 @@ func keystone() *Component {
 	return c
 }
 
-// keystoneValues are keystone's own values for its chart.
-func keystoneValues(r *Render) string {
+// keystoneValues are keystone's own values for its chart: its static
+// values with the endpoints and images' tags, the mounts of each domain's
+// OIDC metadata and of the host's CA bundle, the dashboard trusted for web
+// single sign-on, the Apache configuration, the domains' configurations and
+// the RabbitMQ policies.
+func keystoneValues(r *Render) values.Values {
 	e := &endpointRender{Render: r}
 	identity, dashboard := e.host("keystone_api_host"), e.host("horizon_api_host")
 	domains := r.keystoneDomains()
 	caBundle, _ := r.knob("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt").(string)
-	return r.openstackHelm("keystone") + podLabels + `  replicas:
-    api: 3
-  mounts:
-    keystone_api:
-      keystone_api:
-        volumeMounts: ` + inline(r.keystoneMounts(domains, caBundle)) + `
-        volumes:
-          - name: keystone-openid-metadata
-            configMap:
-              name: keystone-openid-metadata
-          - name: ca-certificates
-            hostPath:
-              path: ` + inline(caBundle) + `
-conf:
-  keystone:
-    DEFAULT:
-      log_config_append: null
-    auth:
-      methods: password,token,openid,application_credential
-    cors:
-      allowed_origins: "*"` + database + `
-    openid:
-      remote_id_attribute: HTTP_OIDC_ISS
-    federation:
-      trusted_dashboard:
-        type: multistring
-        values:
-          - http://localhost:9990/auth/websso/
-          - ` + inline("https://"+dashboard+"/auth/websso/") + `
-    oslo_messaging_notifications:
-      driver: noop
-  wsgi_keystone: ` + inline(r.keystoneWSGI(domains, identity, dashboard)) + `
-  ks_domains: ` + inline(ksDomains(domains)) + rabbitPolicy("keystone") + `
-manifests:
-  job_credential_cleanup: false
-  ingress_api: false
-  service_ingress_api: false
-`
+	return merge(r.static("keystone"), r.openstackHelmValues("keystone"), values.Values{
+		"pod": map[string]any{"mounts": map[string]any{"keystone_api": map[string]any{"keystone_api": map[string]any{
+			"volumeMounts": r.keystoneMounts(domains, caBundle),
+			"volumes": []any{
+				map[string]any{"name": "keystone-openid-metadata", "configMap": map[string]any{"name": "keystone-openid-metadata"}},
+				map[string]any{"name": "ca-certificates", "hostPath": map[string]any{"path": caBundle}},
+			},
+		}}}},
+		"conf": map[string]any{
+			"keystone": map[string]any{"federation": map[string]any{"trusted_dashboard": map[string]any{
+				"type":   "multistring",
+				"values": []any{"http://localhost:9990/auth/websso/", "https://" + dashboard + "/auth/websso/"},
+			}}},
+			"wsgi_keystone": r.keystoneWSGI(domains, identity, dashboard),
+			"ks_domains":    ksDomains(domains),
+			"rabbitmq":      map[string]any{"policies": rabbitPolicies("keystone")},
+		},
+	})
 }
 
 // keystoneOpenIDMetadata is the ConfigMap keystone's pods mount

@@ -1,7 +1,6 @@
 package components
 
 import (
-	_ "embed"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,27 +23,19 @@ func kubePrometheusStack() *Component {
 			{Name: "install", Kind: Helm, Needs: needs("csi", "cluster-issuer"), Resources: kubeAPI, Estimate: s(120)},
 		},
 	})
-	c.valuesYAML = kubePrometheusStackValues
+	c.values = kubePrometheusStackValues
 	c.objects = kubePrometheusObjects
 	c.ChartCRDs = true
 	return c
 }
 
-// kubePrometheusStackValues are kube-prometheus-stack's own values for its chart.
-func kubePrometheusStackValues(r *Render) string {
-	return inline(r.kubePrometheusStack())
-}
-
-//go:embed kube-prometheus-stack.yaml
-var kubePrometheusStatic string
-
-// kubePrometheusStack is kube-prometheus-stack's values: the static part
-// with what depends on the deployment laid over it.
-func (r *Render) kubePrometheusStack() values.Values {
-	v := r.parse(kubePrometheusStatic)
-	if r.err != nil {
-		return nil
-	}
+// kubePrometheusStackValues are kube-prometheus-stack's own values for its
+// chart: its static values (kube-prometheus-stack.values.yaml) with what
+// depends on the deployment laid over them — the UIs' Ingresses, the
+// images, grafana's admin password and its sign-in through keycloak — and
+// put in the static lists' items: the sidecars' images, the host's CA
+// bundle, the node exporter's web configuration.
+func kubePrometheusStackValues(r *Render) values.Values {
 	str := func(name, def string) string { s, _ := r.knob(name, def).(string); return s }
 	class := str("kube_prometheus_stack_ingress_class_name", r.IngressClass)
 	issuer := str("kube_prometheus_stack_ingress_cluster_issuer", r.ClusterIssuer)
@@ -53,6 +44,7 @@ func (r *Render) kubePrometheusStack() values.Values {
 	caBundle := str("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt")
 	global, _ := r.knob("atmosphere_ingress_annotations", map[string]any{}).(map[string]any)
 	hosts := map[string]string{}
+	ingresses := values.Values{}
 	for _, ui := range []string{"alertmanager", "grafana", "prometheus"} {
 		host := r.monitoringHost(ui)
 		hosts[ui] = host
@@ -68,25 +60,40 @@ func (r *Render) kubePrometheusStack() values.Values {
 			// Through the oauth2-proxy sidecar, which asks keycloak.
 			ingress["servicePort"] = 8081
 		}
-		r.set(v, ui+".ingress", ingress)
+		ingresses[ui] = map[string]any{"ingress": ingress}
 	}
-	bitnami := func(key string) map[string]any {
-		i := r.image(key)
-		return map[string]any{"registry": i.Domain, "repository": i.Path, "tag": i.Tag}
+	password, _ := r.knob("kube_prometheus_stack_grafana_admin_password", nil).(string)
+	if password == "" {
+		password = r.secret("kube_prometheus_stack_grafana_admin_password")
 	}
-	for path, key := range map[string]string{
-		"alertmanager.alertmanagerSpec.image":               "alertmanager",
-		"grafana.image":                                     "grafana",
-		"grafana.sidecar.image":                             "grafana_sidecar",
-		"kube-state-metrics.image":                          "kube_state_metrics",
-		"prometheus.prometheusSpec.image":                   "prometheus",
-		"prometheus-node-exporter.image":                    "prometheus_node_exporter",
-		"prometheusOperator.admissionWebhooks.patch.image":  "prometheus_operator_kube_webhook_certgen",
-		"prometheusOperator.image":                          "prometheus_operator",
-		"prometheusOperator.prometheusConfigReloader.image": "prometheus_config_reloader",
-	} {
-		r.set(v, path, bitnami(key))
-	}
+	oidc := keycloak + "/realms/" + realm + "/protocol/openid-connect/"
+	grafana := "https://" + hosts["grafana"]
+	image := r.bitnamiImage
+	v := merge(r.static("kube-prometheus-stack"), ingresses, values.Values{
+		"alertmanager": map[string]any{"alertmanagerSpec": map[string]any{"image": image("alertmanager")}},
+		"grafana": map[string]any{
+			"image":         image("grafana"),
+			"sidecar":       map[string]any{"image": image("grafana_sidecar")},
+			"adminPassword": password,
+			"grafana.ini": map[string]any{
+				"server": map[string]any{"root_url": grafana},
+				"auth":   map[string]any{"signout_redirect_url": oidc + "logout?post_logout_redirect_uri=" + grafana + "/login"},
+				"auth.generic_oauth": map[string]any{
+					"auth_url": oidc + "auth", "token_url": oidc + "token", "api_url": oidc + "userinfo",
+				},
+			},
+		},
+		"kube-state-metrics":       map[string]any{"image": image("kube_state_metrics")},
+		"prometheus":               map[string]any{"prometheusSpec": map[string]any{"image": image("prometheus")}},
+		"prometheus-node-exporter": map[string]any{"image": image("prometheus_node_exporter")},
+		"prometheusOperator": map[string]any{
+			"image":                    image("prometheus_operator"),
+			"admissionWebhooks":        map[string]any{"patch": map[string]any{"image": image("prometheus_operator_kube_webhook_certgen")}},
+			"prometheusConfigReloader": map[string]any{"image": image("prometheus_config_reloader")},
+		},
+	})
+	// Lists are laid over whole, not merged: what depends on the deployment
+	// in the static lists' items is put in them.
 	for path, key := range map[string]string{
 		"alertmanager.alertmanagerSpec.containers.0.image": "oauth2_proxy",
 		"prometheus.prometheusSpec.containers.0.image":     "pod_tls_sidecar",
@@ -95,21 +102,9 @@ func (r *Render) kubePrometheusStack() values.Values {
 	} {
 		r.set(v, path, r.image(key).String())
 	}
-	r.nodeExporterConfig(v)
 	r.set(v, "alertmanager.alertmanagerSpec.volumes.0.hostPath.path", caBundle)
 	r.set(v, "prometheus.prometheusSpec.volumes.0.hostPath.path", caBundle)
-	password, _ := r.knob("kube_prometheus_stack_grafana_admin_password", nil).(string)
-	if password == "" {
-		password = r.secret("kube_prometheus_stack_grafana_admin_password")
-	}
-	r.set(v, "grafana.adminPassword", password)
-	oidc := keycloak + "/realms/" + realm + "/protocol/openid-connect/"
-	r.set(v, "grafana.grafana\\.ini.server.root_url", "https://"+hosts["grafana"])
-	r.set(v, "grafana.grafana\\.ini.auth.signout_redirect_url", oidc+"logout?post_logout_redirect_uri=https://"+hosts["grafana"]+"/login")
-	for _, k := range []string{"auth", "token", "userinfo"} {
-		key := map[string]string{"auth": "auth_url", "token": "token_url", "userinfo": "api_url"}[k]
-		r.set(v, "grafana.grafana\\.ini.auth\\.generic_oauth."+key, oidc+k)
-	}
+	r.nodeExporterConfig(v)
 	return v
 }
 

@@ -1,46 +1,24 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // libvirt declares libvirt, with what it renders.
 func libvirt() *Component {
 	c := withKinds(release("libvirt", "libvirt", openstack, chart("libvirt", "1.1.0"), 12, needs("cluster-issuer"), nil), Manifest)
-	c.valuesYAML = libvirtValues
+	c.values = libvirtValues
 	c.objects = libvirtObjects
 	return c
 }
 
-// libvirtValues are libvirt's own values for its chart.
-func libvirtValues(r *Render) string {
-	return `
-endpoints: ` + inline(r.endpoints("libvirt")) + `
-network:
-  backend:
-    - ` + inline(r.Config.NetworkBackend) + `
-images:
-  tags: ` + inline(r.imageTags()) + `
-conf:
-  libvirt:
-    listen_tcp: "0"
-    listen_tls: "1"
-    listen_addr: 0.0.0.0
-    tls_priority: NORMAL:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-TLS1.2
-  qemu:
-    default_tls_x509_verify: "1"
-    vnc_tls: "1"
-issuers:
-  libvirt:
-    kind: Issuer
-    name: libvirt-api
-  vencrypt:
-    kind: Issuer
-    name: libvirt-vnc` + podLabels + `  sidecars:
-    libvirt_exporter:
-      enabled: true
-      args:
-        - --libvirt.uri
-        - /run/libvirt/libvirt-sock-ro
-manifests:
-  role_cert_manager: true
-` + r.storage("libvirt")
+// libvirtValues are libvirt's own values for its chart: its static values
+// with the endpoints, the network backend and the images' tags; its storage
+// values are laid over them (r.storage).
+func libvirtValues(r *Render) values.Values {
+	v := merge(r.static("libvirt"), r.openstackHelmValues("libvirt"), values.Values{
+		"network": map[string]any{"backend": []any{r.Config.NetworkBackend}},
+	})
+	r.storage("libvirt")
+	return v
 }
 
 // libvirtObjects are the objects libvirt applies itself.

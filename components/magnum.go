@@ -2,13 +2,15 @@ package components
 
 import (
 	"errors"
+
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
 // magnum declares magnum, with what it renders.
 func magnum() *Component {
 	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum", "0.2.9"), 290, needs("keystone", rabbitmq), kubeAPI),
 		setup(90, "glance")), Manifest))
-	c.valuesYAML = magnumValues
+	c.values = magnumValues
 	c.objects = magnumObjects
 	c.ingresses = []publicIngress{
 		{"container_infra", "magnum_api_host", "magnum-api", 9511, nil, "magnum"},
@@ -18,67 +20,31 @@ func magnum() *Component {
 	return c
 }
 
-// magnumValues are magnum's own values for its chart.
-func magnumValues(r *Render) string {
+// magnumValues are magnum's own values for its chart: its static values
+// with the endpoints and images' tags, the region of each service's client,
+// magnum's keystone user, the RabbitMQ policies and the host's CA bundle.
+func magnumValues(r *Render) values.Values {
 	e := &endpointRender{Render: r}
-	client := func(service string, internal bool) string {
-		out := "\n      region_name: " + inline(e.region(service))
-		if internal {
-			out = "\n      endpoint_type: internalURL" + out
-		}
-		return out
+	base := merge(r.static("magnum"), r.openstackHelmValues("magnum"))
+	conf := map[string]any{
+		"keystone_auth": map[string]any{
+			"username": "magnum-" + e.region("magnum"),
+			"password": e.secret("magnum_keystone_password"),
+		},
+	}
+	for _, service := range []string{"barbican", "cinder", "glance", "heat", "magnum", "manila", "neutron", "nova", "octavia"} {
+		conf[service+"_client"] = map[string]any{"region_name": e.region(service)}
 	}
 	caBundle, _ := r.knob("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt").(string)
-	return r.openstackHelm("magnum") + `
-conf:
-  magnum:
-    DEFAULT:
-      log_config_append: null
-    api:
-      workers: 4
-    barbican_client:` + client("barbican", true) + `
-    capi_client:
-      ca_file: /etc/ssl/certs/ca-certificates.crt
-      endpoint_type: internalURL
-    cinder_client:` + client("cinder", true) + `
-    cluster_template:
-      kubernetes_allowed_network_drivers: calico, cilium
-      kubernetes_default_network_driver: calico
-    conductor:
-      workers: 4` + database + `
-    drivers:
-      verify_ca: false
-    glance_client:` + client("glance", true) + `
-    heat_client:` + client("heat", true) + `
-    keystone_auth:
-      auth_url: http://keystone-api.openstack.svc.cluster.local:5000/v3
-      user_domain_name: service
-      username: ` + inline("magnum-"+e.region("magnum")) + `
-      password: ` + inline(e.secret("magnum_keystone_password")) + `
-      # magnum talks to keystone's public interface only.
-      insecure: true
-    keystone_authtoken:
-      insecure: true
-    magnum_client:` + client("magnum", false) + `
-    manila_client:` + client("manila", true) + `
-    neutron_client:` + client("neutron", true) + `
-    nova_client:
-      api_version: 2.15` + client("nova", true) + `
-    octavia_client:` + client("octavia", true) + rabbitPolicy("magnum") + podLabels + `  replicas:
-    api: 3
-    conductor: 3
-  mounts:
-    magnum_conductor:
-      magnum_conductor:
-        volumeMounts:
-          - name: ca-certificates
-            mountPath: /etc/ssl/certs/ca-certificates.crt
-            readOnly: true
-        volumes:
-          - name: ca-certificates
-            hostPath:
-              path: ` + inline(caBundle) + `
-` + noChartIngress
+	return merge(base, values.Values{
+		"conf": map[string]any{
+			"magnum":   conf,
+			"rabbitmq": map[string]any{"policies": rabbitPolicies("magnum")},
+		},
+		"pod": map[string]any{"mounts": map[string]any{"magnum_conductor": map[string]any{"magnum_conductor": map[string]any{
+			"volumes": []any{map[string]any{"name": "ca-certificates", "hostPath": map[string]any{"path": caBundle}}},
+		}}}},
+	})
 }
 
 // magnumSudoers lets the Cluster API proxy's magnum user run privsep.

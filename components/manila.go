@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
 // manila declares manila, with what it renders. As octavia's, its set-up
@@ -12,67 +14,36 @@ import (
 func manila() *Component {
 	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila", "0.1.7"), 258, needs("keystone", rabbitmq), kubeAPI), Manifest),
 		setup(58, "nova", "neutron", "cinder")))
-	c.valuesYAML = manilaValues
+	c.values = manilaValues
 	c.objects = manilaObjects
 	c.ingresses = []publicIngress{{"sharev2", "manila_api_host", "manila-api", 8786, nil, "manila"}}
 	c.rabbitMQCluster = "manila"
 	return c
 }
 
-// manilaValues are manila's own values for its chart.
-func manilaValues(r *Render) string {
+// manilaValues are manila's own values for its chart: its static values
+// with the endpoints and images' tags, the SSH keys' Secret (manilaObjects),
+// the service image, the service instances' flavor (from manila's set-up),
+// the regions of nova and glance and the RabbitMQ policy.
+func manilaValues(r *Render) values.Values {
 	e := &endpointRender{Render: r}
 	release, _ := r.knob("manila_helm_release_name", "manila").(string)
-	return r.openstackHelm("manila") + podLabels + `  mounts:
-    manila_share:
-      manila_share:
-        volumeMounts:
-          - name: ssh-keys
-            mountPath: /etc/manila/ssh-keys
-        volumes:
-          - name: ssh-keys
-            secret:
-              secretName: ` + inline(release+"-ssh-keys") + `
-  replicas:
-    api: 3
-    scheduler: 3
-bootstrap:
-  structured:
-    flavors: null
-    images: null
-dependencies:
-  static:
-    share:
-      pod:
-        - requireSameNode: true
-          labels:
-            application: openvswitch
-            component: server
-conf:
-  manila:
-    DEFAULT:
-      host: manila-share-worker
-      osapi_share_workers: 4` + database + `
-    generic:
-      connect_share_server_to_tenant_network: true
-      limit_ssh_access: true
-      path_to_private_key: /etc/manila/ssh-keys/id_rsa
-      path_to_public_key: /etc/manila/ssh-keys/id_rsa.pub
-      service_image_name: ` + inline(r.knob("manila_image_name", "manila-service-image")) + `
-      service_instance_boot_from_volume: true
-      service_instance_boot_volume_size: 20
-      service_instance_flavor_id: ` + inline(r.fact("manila", "service_instance_flavor_id", "_manila_flavor.flavor.id")) + `
-      service_instance_security_group: manila-service-security-group
-    oslo_messaging_notifications:
-      driver: noop
-    nova:
-      api_microversion: 2.60
-      endpoint_type: internalURL
-      region_name: ` + inline(e.region("nova")) + `
-    glance:
-      endpoint_type: internalURL
-      region_name: ` + inline(e.region("glance")) + rabbitPolicy("manila") + `
-` + noChartIngress
+	return merge(r.static("manila"), r.openstackHelmValues("manila"), values.Values{
+		"pod": map[string]any{"mounts": map[string]any{"manila_share": map[string]any{"manila_share": map[string]any{
+			"volumes": []any{map[string]any{"name": "ssh-keys", "secret": map[string]any{"secretName": release + "-ssh-keys"}}},
+		}}}},
+		"conf": map[string]any{
+			"manila": map[string]any{
+				"generic": map[string]any{
+					"service_image_name":         r.knob("manila_image_name", "manila-service-image"),
+					"service_instance_flavor_id": r.fact("manila", "service_instance_flavor_id", "_manila_flavor.flavor.id"),
+				},
+				"nova":   map[string]any{"region_name": e.region("nova")},
+				"glance": map[string]any{"region_name": e.region("glance")},
+			},
+			"rabbitmq": map[string]any{"policies": rabbitPolicies("manila")},
+		},
+	})
 }
 
 // The SSH key manila's share service reaches its share servers with,

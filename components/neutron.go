@@ -11,134 +11,67 @@ import (
 func neutron() *Component {
 	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron", "0.3.47"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
 		setup(20, "nova")))
-	c.valuesYAML = neutronValues
+	c.values = neutronValues
 	c.objects = neutronObjects
 	c.ingresses = []publicIngress{{"network", "neutron_api_host", "neutron-server", 9696, nil, "neutron"}}
 	c.rabbitMQCluster = "neutron"
 	return c
 }
 
-// neutronValues are neutron's own values for its chart.
-func neutronValues(r *Render) string {
+// neutronValues are neutron's own values for its chart: its static values
+// with the endpoints, the images' tags, the network backend, the keystone
+// user and secrets, then OVN's values when OVN is the backend, the policy
+// server's when it is integrated and the generic switches' SSH keys when
+// there are any (the role's other __neutron_*_helm_values), in that order.
+func neutronValues(r *Render) values.Values {
 	e := &endpointRender{Render: r}
 	region := e.region("neutron")
-	user, password := inline("neutron-"+region), inline(e.secret("neutron_keystone_password"))
-	metadataSecret := inline(e.secret("neutron_metadata_secret"))
-	dnsDriver := ""
+	keystone := map[string]any{"region_name": region, "username": "neutron-" + region, "password": e.secret("neutron_keystone_password")}
+	metadataSecret := e.secret("neutron_metadata_secret")
+	defaults := map[string]any{}
 	if v, _ := r.knob("neutron_designate_integration_enabled", false).(bool); v {
-		dnsDriver = "\n      external_dns_driver: designate"
+		defaults["external_dns_driver"] = "designate"
 	}
-	doc := r.openstackHelm("neutron") + `
-network:
-  backend:
-    - ` + inline(r.Config.NetworkBackend) + podLabels + `  replicas:
-    server: 3
-    rpc_server: 3
-  sidecars:
-    neutron_policy_server: true
-conf:
-  neutron:
-    DEFAULT:
-      api_workers: 8
-      dhcp_agents_per_network: 3
-      log_config_append: null
-      rpc_workers: 8
-      rpc_response_timeout: 600
-      service_plugins: qos,router,segments,trunk,vpnaas,taas,tapmirror` + dnsDriver + `
-    cors:
-      allowed_origin: "*"` + database + `
-    designate:
-      url: http://designate-api.openstack.svc.cluster.local:9001/v2
-      auth_url: http://keystone-api.openstack.svc.cluster.local:5000
-      region_name: ` + inline(region) + `
-      username: ` + user + `
-      password: ` + password + `
-    ngs_coordination:
-      backend_url: memcached://memcached.openstack.svc.cluster.local:11211
-    nova:
-      live_migration_events: true
-    ironic:
-      valid_interfaces: internal
-    placement:
-      region_name: ` + inline(region) + `
-      username: ` + user + `
-      password: ` + password + `
-    oslo_messaging_notifications:
-      driver: noop
-    service_providers:
-      service_provider: VPN:strongswan:neutron_vpnaas.services.vpn.service_drivers.ipsec.IPsecVPNDriver:default
-  dhcp_agent:
-    DEFAULT:
-      dnsmasq_dns_servers: ` + inline(r.knob("neutron_coredns_cluster_ip", "10.96.0.20")) + `
-      enable_isolated_metadata: true
-  l3_agent:
-    AGENT:
-      extensions: vpnaas
-    vpnagent:
-      vpn_device_driver: neutron_vpnaas.services.vpn.device_drivers.strongswan_ipsec.StrongSwanDriver
-  metadata_agent:
-    DEFAULT:
-      metadata_proxy_shared_secret: ` + metadataSecret + `
-  plugins:
-    ml2_conf:
-      ml2:
-        extension_drivers: dns_domain_ports,port_security,qos
-        type_drivers: flat,gre,vlan,vxlan
-      ml2_type_gre:
-        tunnel_id_ranges: 1:1000
-      ml2_type_vlan:
-        network_vlan_ranges: external:1:4094
-    taas:
-      taas:
-        enabled: true
-  taas_plugin:
-    service_providers:
-      service_provider: TAAS:TAAS:neutron_taas.services.taas.service_drivers.taas_rpc.TaasRpcDriver:default` + rabbitPolicy("neutron") + `
-manifests:
-  ingress_server: false
-  service_ingress_server: false
-`
+	layers := []values.Values{r.openstackHelmValues("neutron"), {
+		"network": map[string]any{"backend": []any{r.Config.NetworkBackend}},
+		"conf": map[string]any{
+			"neutron":        map[string]any{"DEFAULT": defaults, "designate": keystone, "placement": keystone},
+			"dhcp_agent":     map[string]any{"DEFAULT": map[string]any{"dnsmasq_dns_servers": r.knob("neutron_coredns_cluster_ip", "10.96.0.20")}},
+			"metadata_agent": map[string]any{"DEFAULT": map[string]any{"metadata_proxy_shared_secret": metadataSecret}},
+			"rabbitmq":       map[string]any{"policies": rabbitPolicies("neutron")},
+		},
+	}}
 	if r.Config.NetworkBackend == BackendOVN {
-		r.extra = append(r.extra, r.parse(`
-conf:
-  neutron:
-    DEFAULT:
-      service_plugins: qos,ovn-router,segments,trunk,log,ovn-vpnaas,taas,tapmirror
-    ovn:
-      ovn_emit_need_to_frag: true
-    service_providers:
-      service_provider: VPN:strongswan:neutron_vpnaas.services.vpn.service_drivers.ovn_ipsec.IPsecOvnVPNDriver:default
-  ovn_metadata_agent:
-    DEFAULT:
-      metadata_proxy_shared_secret: `+metadataSecret+`
-  ovn_vpn_agent:
-    AGENT:
-      extensions: vpnaas
-    vpnagent:
-      vpn_device_driver: neutron_vpnaas.services.vpn.device_drivers.ovn_ipsec.OvnStrongSwanDriver
-  plugins:
-    ml2_conf:
-      agent:
-        extensions: log
-      ml2:
-        type_drivers: flat,vlan,geneve
-        tenant_network_types: geneve
-  taas_plugin:
-    service_providers:
-      service_provider: TAAS:TAAS:neutron_taas.services.taas.service_drivers.ovn.taas_ovn.TaasOvnDriver:default
-manifests:
-  daemonset_dhcp_agent: false
-  daemonset_l3_agent: false
-  daemonset_metadata_agent: false
-  daemonset_ovn_metadata_agent: true
-  daemonset_ovn_vpn_agent: true
-  daemonset_ovs_agent: false
-`))
+		layers = append(layers, values.Values{
+			"conf": map[string]any{
+				"neutron": map[string]any{
+					"DEFAULT": map[string]any{"service_plugins": "qos,ovn-router,segments,trunk,log,ovn-vpnaas,taas,tapmirror"},
+					"ovn":     map[string]any{"ovn_emit_need_to_frag": true},
+					"service_providers": map[string]any{
+						"service_provider": "VPN:strongswan:neutron_vpnaas.services.vpn.service_drivers.ovn_ipsec.IPsecOvnVPNDriver:default"},
+				},
+				"ovn_metadata_agent": map[string]any{"DEFAULT": map[string]any{"metadata_proxy_shared_secret": metadataSecret}},
+				"ovn_vpn_agent": map[string]any{
+					"AGENT":    map[string]any{"extensions": "vpnaas"},
+					"vpnagent": map[string]any{"vpn_device_driver": "neutron_vpnaas.services.vpn.device_drivers.ovn_ipsec.OvnStrongSwanDriver"},
+				},
+				"plugins": map[string]any{"ml2_conf": map[string]any{
+					"agent": map[string]any{"extensions": "log"},
+					"ml2":   map[string]any{"type_drivers": "flat,vlan,geneve", "tenant_network_types": "geneve"},
+				}},
+				"taas_plugin": map[string]any{"service_providers": map[string]any{
+					"service_provider": "TAAS:TAAS:neutron_taas.services.taas.service_drivers.ovn.taas_ovn.TaasOvnDriver:default"}},
+			},
+			"manifests": map[string]any{
+				"daemonset_dhcp_agent": false, "daemonset_l3_agent": false, "daemonset_metadata_agent": false,
+				"daemonset_ovn_metadata_agent": true, "daemonset_ovn_vpn_agent": true, "daemonset_ovs_agent": false,
+			},
+		})
 	}
 	if v, _ := r.knob("neutron_policy_server_integration_enabled", true).(bool); v {
 		// Port changes go through neutron's policy server.
 		owner := "((rule:admin_only) or (role:member and rule:network_owner) or role:manager and project_id:%(project_id)s) or (role:member and project_id:%(project_id)s"
-		r.extra = append(r.extra, values.Values{"conf": map[string]any{"policy": map[string]any{
+		layers = append(layers, values.Values{"conf": map[string]any{"policy": map[string]any{
 			"delete_port":                                   "((rule:admin_only) or (rule:service_api) or role:member and rule:network_owner or role:member and project_id:%(project_id)s) and http://neutron-server:9697/port-delete",
 			"update_port:mac_address":                       "((rule:admin_only) or (rule:service_api) or role:manager and project_id:%(project_id)s) and http://neutron-server:9697/port-update",
 			"update_port:fixed_ips":                         "((rule:admin_only) or (rule:service_api) or role:manager and project_id:%(project_id)s or role:member and rule:network_owner) and http://neutron-server:9697/port-update",
@@ -149,27 +82,16 @@ manifests:
 	}
 	if keys, _ := r.knob("neutron_genericswitch_keys", nil).([]any); len(keys) > 0 {
 		release, _ := r.knob("neutron_helm_release_name", "neutron").(string)
-		r.extra = append(r.extra, r.parse(`
-pod:
-  security_context:
-    neutron_server:
-      pod:
-        fsGroup: 42424
-  mounts:
-    neutron_server:
-      neutron_server:
-        volumeMounts:
-          - name: ssh-keys
-            mountPath: /etc/neutron/ssh-keys
-            readOnly: true
-        volumes:
-          - name: ssh-keys
-            secret:
-              secretName: `+inline(release+"-ssh-keys")+`
-              defaultMode: 256
-`))
+		layers = append(layers, values.Values{"pod": map[string]any{
+			"security_context": map[string]any{"neutron_server": map[string]any{"pod": map[string]any{"fsGroup": 42424}}},
+			"mounts": map[string]any{"neutron_server": map[string]any{"neutron_server": map[string]any{
+				"volumeMounts": []any{map[string]any{"name": "ssh-keys", "mountPath": "/etc/neutron/ssh-keys", "readOnly": true}},
+				"volumes": []any{map[string]any{"name": "ssh-keys",
+					"secret": map[string]any{"secretName": release + "-ssh-keys", "defaultMode": 0o400}}},
+			}}},
+		}})
 	}
-	return doc
+	return merge(r.static("neutron"), layers...)
 }
 
 // The SSH keys networking-generic-switch logs in to the switches with

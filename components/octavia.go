@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/internal/sshkey"
 )
 
@@ -16,15 +17,17 @@ import (
 func octavia() *Component {
 	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia", "0.2.9"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
 		setup(89, "nova", "neutron", "glance")))
-	c.valuesYAML = octaviaValues
+	c.values = octaviaValues
 	c.objects = octaviaObjects
 	c.ingresses = []publicIngress{{"load_balancer", "octavia_api_host", "octavia-api", 9876, nil, "octavia"}}
 	c.rabbitMQCluster = "octavia"
 	return c
 }
 
-// octaviaValues are octavia's own values for its chart.
-func octaviaValues(r *Render) string {
+// octaviaValues are octavia's own values for its chart: its static values
+// with the endpoints, the images' tags, the pods' mounts, what the set-up
+// made, the health managers and the RabbitMQ vhost's policies.
+func octaviaValues(r *Render) values.Values {
 	// The Secret of the amphorae's SSH key (the role looks it up on
 	// the cluster; octavia-ssh-key, as the keypair, when not given).
 	sshKeySecret := r.fact("octavia", "ssh_key_secret", "octavia_ssh_key_secret.resources.0.metadata.name")
@@ -55,71 +58,39 @@ func octaviaValues(r *Render) string {
 		}
 		return map[string]any{"volumeMounts": vm, "volumes": vol}
 	}
+	helm := r.openstackHelmValues("octavia")
 	usual := []mount{server, client, jbDefault, jbSentinel}
-	controller := func(key, path string) string {
-		return "\n      " + key + ": " + inline(r.fact("octavia", key, path))
+	worker := mounts([]mount{server, jbDefault, jbSentinel, client}, []mount{jbDefault, jbSentinel, server, client}, true)
+	// What the set-up made (the role's registered results).
+	controller := map[string]any{}
+	for _, f := range [][2]string{
+		{"amp_boot_network_list", "_octavia_management_network.id"},
+		{"amp_flavor_id", "_octavia_amphora_flavor.flavor.id"},
+		{"amp_image_owner_id", "_octavia_amphora_image.images.0.owner"},
+		{"amp_secgroup_list", "_octavia_amphora_sg.security_group.id"},
+		{"amp_ssh_key_name", "octavia_amphora_ssh_keypair.keypair.name"},
+	} {
+		controller[f[0]] = r.fact("octavia", f[0], f[1])
 	}
-	return `
-# The chart's Jobs as Helm hooks (openstack-helm review 965887).
-helm3_hook: true` + r.openstackHelm("octavia") + podLabels + `  mounts:
-    octavia_api:
-      octavia_api: ` + inline(mounts(usual, usual, false)) + `
-    octavia_worker:
-      octavia_worker: ` + inline(mounts([]mount{server, jbDefault, jbSentinel, client}, []mount{jbDefault, jbSentinel, server, client}, true)) + `
-    octavia_housekeeping:
-      octavia_housekeeping: ` + inline(mounts(usual, usual, false)) + `
-    octavia_health_manager:
-      octavia_health_manager: ` + inline(mounts(usual, usual, false)) + `
-  replicas:
-    api: 3
-    worker: 3
-    housekeeping: 3
-conf:
-  octavia:
-    DEFAULT:
-      log_config_append: null
-    api_settings:
-      default_provider_driver: amphorav2
-      enabled_provider_drivers: "amphorav2:'The v2 amphora driver.',amphora:'The Octavia Amphora driver.',octavia:'Deprecated name of Amphora driver.'"
-    certificates:
-      ca_certificate: /etc/octavia/certs/server/ca.crt
-      ca_private_key: /etc/octavia/certs/server/tls.key
-      ca_private_key_passphrase: null
-      endpoint_type: internalURL
-    cinder:
-      endpoint_type: internalURL
-    controller_worker:` +
-		controller("amp_boot_network_list", "_octavia_management_network.id") +
-		controller("amp_flavor_id", "_octavia_amphora_flavor.flavor.id") +
-		controller("amp_image_owner_id", "_octavia_amphora_image.images.0.owner") +
-		controller("amp_secgroup_list", "_octavia_amphora_sg.security_group.id") +
-		controller("amp_ssh_key_name", "octavia_amphora_ssh_keypair.keypair.name") + `
-      client_ca: /etc/octavia/certs/client/ca.crt
-      volume_driver: volume_cinder_driver
-      workers: 4` + database + `
-    glance:
-      endpoint_type: internalURL
-    haproxy_amphora:
-      client_cert: /etc/octavia/certs/client/tls-combined.pem
-      server_ca: /etc/octavia/certs/server/ca.crt
-    health_manager:
-      controller_ip_port_list: ` + inline(r.healthManagers()) + `
-      heartbeat_key: ` + inline(r.secret("octavia_heartbeat_key")) + `
-    oslo_messaging_notifications:
-      driver: noop
-    neutron:
-      endpoint_type: internalURL
-      valid_interfaces: internal
-    nova:
-      endpoint_type: internalURL
-    service_auth:
-      endpoint_type: internalURL
-    task_flow:
-      jobboard_expiration_time: 100
-      jobboard_redis_sentinel: atmosphere
-      jobboard_redis_backend_ssl_options: ssl:True,ssl_keyfile:/etc/octavia/certs/jobboard-default/tls.key,ssl_certfile:/etc/octavia/certs/jobboard-default/tls.crt,ssl_ca_certs:/etc/octavia/certs/jobboard-default/ca.crt,ssl_cert_reqs:required
-      jobboard_redis_sentinel_ssl_options: ssl:True,ssl_keyfile:/etc/octavia/certs/jobboard-sentinel/tls.key,ssl_certfile:/etc/octavia/certs/jobboard-sentinel/tls.crt,ssl_ca_certs:/etc/octavia/certs/jobboard-sentinel/ca.crt,ssl_cert_reqs:required` + rabbitPolicy("octavia") + `
-` + noChartIngress
+	dynamic := values.Values{
+		"pod": map[string]any{"mounts": map[string]any{
+			"octavia_api":            map[string]any{"octavia_api": mounts(usual, usual, false)},
+			"octavia_worker":         map[string]any{"octavia_worker": worker},
+			"octavia_housekeeping":   map[string]any{"octavia_housekeeping": mounts(usual, usual, false)},
+			"octavia_health_manager": map[string]any{"octavia_health_manager": mounts(usual, usual, false)},
+		}},
+		"conf": map[string]any{
+			"octavia": map[string]any{
+				"controller_worker": controller,
+				"health_manager": map[string]any{
+					"controller_ip_port_list": r.healthManagers(),
+					"heartbeat_key":           r.secret("octavia_heartbeat_key"),
+				},
+			},
+			"rabbitmq": map[string]any{"policies": rabbitPolicies("octavia")},
+		},
+	}
+	return merge(r.static("octavia"), helm, dynamic)
 }
 
 // The amphorae's CAs and the controllers' client certificate, with the
@@ -142,28 +113,24 @@ func octaviaObjects(s Settings) (string, error) {
 	if err != nil || r.err != nil {
 		return "", errors.Join(err, r.err)
 	}
+	// The controllers' client certificate, with a combined PEM for
+	// haproxy_amphora.client_cert.
+	cert, err := joinDocs([]map[string]any{{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+		"metadata": map[string]any{"name": "octavia-client-certs"},
+		"spec": map[string]any{
+			"commonName":              clientName,
+			"secretName":              "octavia-client-certs",
+			"additionalOutputFormats": []any{map[string]any{"type": "CombinedPEM"}},
+			"duration":                "87600h0m0s",
+			"renewBefore":             "720h0m0s",
+			"privateKey":              map[string]any{"algorithm": clientAlgorithm, "size": clientSize},
+			"issuerRef":               map[string]any{"name": "octavia-client", "kind": "Issuer", "group": "cert-manager.io"},
+		}}})
+	if err != nil {
+		return "", err
+	}
 	return caIssuer("octavia-client", clientName, "octavia-client-ca", clientAlgorithm, clientSize) + "\n---\n" +
-		caIssuer("octavia-server", serverName, "octavia-server-ca", serverAlgorithm, serverSize) + fmt.Sprintf(`
----
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata:
-  name: octavia-client-certs
-spec:
-  commonName: %s
-  secretName: octavia-client-certs
-  additionalOutputFormats:
-    - type: CombinedPEM
-  duration: 87600h0m0s
-  renewBefore: 720h0m0s
-  privateKey:
-    algorithm: %s
-    size: %d
-  issuerRef:
-    name: octavia-client
-    kind: Issuer
-    group: cert-manager.io
-`, inline(clientName), inline(clientAlgorithm), clientSize) + sshKey, nil
+		caIssuer("octavia-server", serverName, "octavia-server-ca", serverAlgorithm, serverSize) + "---\n" + cert + sshKey, nil
 }
 
 // healthManagers are octavia's health managers' addresses, sorted and

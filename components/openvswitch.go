@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/charts"
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
 // openvswitch declares openvswitch, with what it renders.
@@ -13,15 +14,13 @@ func openvswitch() *Component {
 			Chart: &charts.Ref{Name: "openvswitch", Version: "1.2.0"}, Timeout: 5 * time.Minute,
 			Phases: []Phase{{Name: "host-check", Kind: Ansible, Needs: needs("kubernetes"), Estimate: s(2)}}},
 		Phase{Name: "install", Kind: Helm, Estimate: s(11)})
-	c.valuesYAML = openvswitchValues
+	c.values = openvswitchValues
 	c.PrePull = &PrePull{Image: "openvswitch_vswitchd", Selector: "labels.ovs"}
 	return c
 }
 
-// openvswitchValues are openvswitch's own values for its chart.
-func openvswitchValues(r *Render) string {
-	return `
-endpoints: ` + inline(r.endpoints("openvswitch")) + podLabels + `images:
-  tags: ` + inline(r.imageTags()) + `
-`
+// openvswitchValues are openvswitch's own values for its chart: its static
+// values with the endpoints and the images' tags.
+func openvswitchValues(r *Render) values.Values {
+	return merge(r.static("openvswitch"), r.openstackHelmValues("openvswitch"))
 }

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
@@ -15,58 +16,21 @@ import (
 func ovn() *Component {
 	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn", "1.1.0"), 12, needs("openvswitch", "csi"), nil),
 		func(c Config) bool { return c.NetworkBackend == BackendOVN })
-	c.valuesYAML = ovnValues
+	c.values = ovnValues
 	c.BeforeChange = ovnBeforeChange
 	c.PrePull = &PrePull{Image: "ovn_controller", Selector: "labels.ovn_controller"}
 	return c
 }
 
-// ovnValues are ovn's own values for its chart.
-func ovnValues(r *Render) string {
-	selector := "\n    node_selector_key: openstack-control-plane\n    node_selector_value: enabled"
-	return `
-images:
-  tags: ` + inline(r.imageTags()) + `
-labels:
-  ovn_ovsdb_nb:` + selector + `
-  ovn_ovsdb_sb:` + selector + `
-  ovn_northd:` + selector + `
-  ovn_controller_gw:` + selector + `
-volume:
-  ovn_ovsdb_nb:
-    size: 20Gi
-  ovn_ovsdb_sb:
-    size: 20Gi
-conf:
-  ovn_bgp_agent:
-    DEFAULT:
-      bgp_driver: frr_k8s` + podLabels + `  probes:
-    ovn_northd:
-      northd:
-        liveness:
-          enabled: true
-          params:
-            initialDelaySeconds: 30
-            timeoutSeconds: 30
-            periodSeconds: 60
-  affinity:
-    anti:
-      type:
-        default: requiredDuringSchedulingIgnoredDuringExecution
-      topologyKey:
-        default: kubernetes.io/hostname
-      weight:
-        default: 10
-  replicas:
-    ovn_ovsdb_nb: 3
-    ovn_ovsdb_sb: 3
-    ovn_northd: 3
-  sidecars:
-    ovn_logging_parser: ` + inline(r.knob("ovn_network_logging_parser_enabled", true)) + `
-    vector: ` + inline(r.knob("ovn_network_logging_parser_enabled", true)) + `
-manifests:
-  daemonset_ovn_bgp_agent: ` + inline(r.Config.BGPAgent) + `
-`
+// ovnValues are ovn's own values for its chart: its static values with
+// the images' tags, the logging sidecars and the BGP agent.
+func ovnValues(r *Render) values.Values {
+	logging := r.knob("ovn_network_logging_parser_enabled", true)
+	return merge(r.static("ovn"), values.Values{
+		"images":    map[string]any{"tags": r.imageTags()},
+		"pod":       map[string]any{"sidecars": map[string]any{"ovn_logging_parser": logging, "vector": logging}},
+		"manifests": map[string]any{"daemonset_ovn_bgp_agent": r.Config.BGPAgent},
+	})
 }
 
 // ovn-controller's selector no longer has the "type" label, and a

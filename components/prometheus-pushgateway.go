@@ -1,28 +1,18 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // prometheusPushgateway declares prometheus-pushgateway, with what it renders.
 func prometheusPushgateway() *Component {
 	c := release("prometheus-pushgateway", "prometheus-pushgateway", monitoring, chart("prometheus-pushgateway", "2.13.0"), 6, needs("kube-prometheus-stack"), kubeAPI)
-	c.valuesYAML = prometheusPushgatewayValues
+	c.values = prometheusPushgatewayValues
 	return c
 }
 
-// prometheusPushgatewayValues are prometheus-pushgateway's own values for its chart.
-func prometheusPushgatewayValues(r *Render) string {
-	return `
-image:
-  repository: ` + r.repository("prometheus_pushgateway") + `
-nodeSelector:
-  openstack-control-plane: enabled
-serviceMonitor:
-  enabled: true
-  namespace: monitoring
-  additionalLabels:
-    release: kube-prometheus-stack
-  relabelings:
-    - sourceLabels: [__meta_kubernetes_pod_name]
-      targetLabel: instance
-    - regex: ^(container|endpoint|namespace|pod|service)$
-      action: labeldrop
-`
+// prometheusPushgatewayValues are prometheus-pushgateway's own values for
+// its chart: its static values with the image's repository.
+func prometheusPushgatewayValues(r *Render) values.Values {
+	return merge(r.static("prometheus-pushgateway"), values.Values{
+		"image": map[string]any{"repository": r.image("prometheus_pushgateway").Name()},
+	})
 }

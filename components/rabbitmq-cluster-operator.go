@@ -1,38 +1,28 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // rabbitmqClusterOperator declares rabbitmq-cluster-operator, with what it renders.
 func rabbitmqClusterOperator() *Component {
 	c := release("rabbitmq-cluster-operator", "rabbitmq-cluster-operator", openstack, chart("rabbitmq-cluster-operator", "4.4.34"), 11, needs("cert-manager"), kubeAPI)
-	c.valuesYAML = rabbitmqClusterOperatorValues
+	c.values = rabbitmqClusterOperatorValues
 	c.ChartCRDs = true
 	return c
 }
 
-// rabbitmqClusterOperatorValues are rabbitmq-cluster-operator's own values for its chart.
-func rabbitmqClusterOperatorValues(r *Render) string {
-	operator := func(key string) string {
+// rabbitmqClusterOperatorValues are rabbitmq-cluster-operator's own values
+// for its chart: its static values with the images, whose registry is the
+// cluster operator's (global.imageRegistry).
+func rabbitmqClusterOperatorValues(r *Render) values.Values {
+	operator := func(key string) map[string]any {
 		i := r.image(key)
-		return "\n    repository: " + inline(i.Path) + "\n    tag: " + inline(i.Tag)
+		return map[string]any{"repository": i.Path, "tag": i.Tag}
 	}
-	return `
-global:
-  imageRegistry: ` + inline(r.image("rabbitmq_cluster_operator").Domain) + `
-  security:
-    allowInsecureImages: true
-rabbitmqImage:` + indent(operator("rabbitmq_server"), -2) + `
-credentialUpdaterImage:` + indent(operator("rabbitmq_credential_updater"), -2) + `
-clusterOperator:
-  fullnameOverride: rabbitmq-cluster-operator
-  nodeSelector:
-    openstack-control-plane: enabled
-  command: [/manager]
-  image:` + operator("rabbitmq_cluster_operator") + `
-msgTopologyOperator:
-  fullnameOverride: rabbitmq-messaging-topology-operator
-  nodeSelector:
-    openstack-control-plane: enabled
-  command: [/manager]
-  image:` + operator("rabbitmq_topology_operator") + `
-useCertManager: true
-`
+	return merge(r.static("rabbitmq-cluster-operator"), values.Values{
+		"global":                 map[string]any{"imageRegistry": r.image("rabbitmq_cluster_operator").Domain},
+		"rabbitmqImage":          operator("rabbitmq_server"),
+		"credentialUpdaterImage": operator("rabbitmq_credential_updater"),
+		"clusterOperator":        map[string]any{"image": operator("rabbitmq_cluster_operator")},
+		"msgTopologyOperator":    map[string]any{"image": operator("rabbitmq_topology_operator")},
+	})
 }

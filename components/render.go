@@ -177,15 +177,6 @@ func (r *Render) ceph() cephFacts {
 	}
 }
 
-// indent indents every line of s after the first by n more spaces (fewer
-// when n is negative).
-func indent(s string, n int) string {
-	if n < 0 {
-		return strings.ReplaceAll(s, "\n"+strings.Repeat(" ", -n), "\n")
-	}
-	return strings.ReplaceAll(s, "\n", "\n"+strings.Repeat(" ", n))
-}
-
 // image returns the image of key from the table.
 func (r *Render) image(key string) images.Ref {
 	if r.Images == nil {
@@ -194,86 +185,12 @@ func (r *Render) image(key string) images.Ref {
 	return r.Images.Ref(key)
 }
 
-// bitnami is an image as the Bitnami-style charts take it: registry,
-// repository (the path) and tag, indented under its key.
-func (r *Render) bitnami(key string, indent int) string {
-	i := r.image(key)
-	pad := "\n" + strings.Repeat(" ", indent)
-	return pad + "registry: " + inline(i.Domain) + pad + "repository: " + inline(i.Path) + pad + "tag: " + inline(i.Tag)
-}
-
-// openstackHelm is the start of an openstack-helm chart's values, as every
-// OpenStack role writes it: the endpoints, the images and pod labels
-// without app.kubernetes.io (the charts' selectors predate them).
-func (r *Render) openstackHelm(chart string) string {
-	return `
-endpoints: ` + inline(r.endpoints(chart)) + `
-images:
-  tags: ` + inline(r.imageTags()) + `
-`
-}
-
-// rabbitPolicy is the policy each service's RabbitMQ vhost gets: messages
-// expire after 70 s.
-func rabbitPolicy(vhost string) string {
-	return `
-  rabbitmq:
-    policies:
-      - vhost: ` + vhost + `
-        name: ha_ttl_` + vhost + `
-        definition:
-          message-ttl: 70000
-        priority: 0
-        apply-to: all
-        pattern: '^(?!(amq\.|reply_)).*'`
-}
-
 // controlPlaneAffinity keeps pods on the control-plane nodes.
 var controlPlaneAffinity = map[string]any{"nodeAffinity": map[string]any{
 	"requiredDuringSchedulingIgnoredDuringExecution": map[string]any{"nodeSelectorTerms": []any{map[string]any{
 		"matchExpressions": []any{map[string]any{"key": "openstack-control-plane", "operator": "In", "values": []any{"enabled"}}},
 	}}},
 }}
-
-// noChartIngress turns off a chart's own API Ingress: atmosphere makes its
-// own (the component's public Ingresses).
-const noChartIngress = `
-manifests:
-  ingress_api: false
-  service_ingress_api: false
-`
-
-// podLabels leaves app.kubernetes.io labels out of the charts' pods: the
-// openstack-helm selectors predate them.
-const podLabels = `
-pod:
-  labels:
-    include_app_kubernetes_io: false
-`
-
-// database is the oslo.db pool settings every service gets.
-const database = `
-    database:
-      connection_recycle_time: 600
-      max_overflow: 50
-      max_pool_size: 5
-      pool_timeout: 30`
-
-// ingressNginx is an image as the ingress-nginx chart takes it.
-func (r *Render) ingressNginx(key string, indent int, digest bool) string {
-	i := r.image(key)
-	pad := "\n" + strings.Repeat(" ", indent)
-	out := pad + "registry: " + inline(i.Domain) + pad + "image: " + inline(i.Path) + pad + "tag: " + inline(i.Tag)
-	if digest {
-		out += pad + "digest: " + inline(i.Digest)
-	}
-	return out
-}
-
-// repository and tag are an image's parts as Helm charts take them.
-// (quoted: a tag such as 1.5 is a string, not a number).
-func (r *Render) repository(key string) string { return inline(r.image(key).Name()) }
-func (r *Render) tag(key string) string        { return inline(r.image(key).Tag) }
 
 // imageTags is an openstack-helm chart's images.tags, from the table.
 func (r *Render) imageTags() map[string]any {
@@ -309,31 +226,21 @@ func inline(v any) string {
 
 // OwnValues returns the component's own values for its chart, whose
 // default values are chart (empty for a component that gives its chart
-// none): its values document with what the document's rendering laid aside
-// (its storage values) laid over it.
+// none): its static values with the parts made from the settings merged
+// over them, in YAML's types, and what the rendering laid aside (its
+// storage values) laid over those.
 func (c *Component) OwnValues(s Settings, chart values.Values) (values.Values, error) {
-	r := &Render{Settings: s, Chart: chart}
-	var v values.Values
-	switch {
-	case c.values != nil:
-		v = c.values(r)
-		if r.err == nil {
-			v, r.err = plain(v)
-		}
-	case c.valuesYAML != nil:
-		doc := c.valuesYAML(r)
-		if r.err != nil {
-			break
-		}
-		var err error
-		if v, err = values.Parse(c.Name+" own values", []byte(doc)); err != nil {
-			return nil, err
-		}
-	default:
+	if c.values == nil {
 		return values.Values{}, nil
 	}
+	r := &Render{Settings: s, Chart: chart}
+	v := c.values(r)
 	if r.err != nil {
 		return nil, fmt.Errorf("%s own values: %w", c.Name, r.err)
+	}
+	v, err := plain(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s own values: %w", c.Name, err)
 	}
 	for _, x := range r.extra {
 		v = values.Merge(v, x)

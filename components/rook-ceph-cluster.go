@@ -8,63 +8,33 @@ import (
 func rookCephCluster() *Component {
 	c := withKinds(split(release("rook-ceph-cluster", "ceph", openstack, chart("rook-ceph-cluster", "v1.15.9"), 57,
 		needs("rook-ceph", "ceph", "keystone"), kubeAPI), setup(7)), Manifest)
-	c.valuesYAML = rookCephClusterValues
+	c.values = rookCephClusterValues
 	c.objects = rookCephClusterObjects
 	c.ingresses = []publicIngress{{"rook_ceph_cluster", "rgw_host", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw"}}
 	return c
 }
 
-// rookCephClusterValues are rook-ceph-cluster's own values for its chart.
-func rookCephClusterValues(r *Render) string {
+// rookCephClusterValues are rook-ceph-cluster's own values for its chart:
+// its static values with the cluster's name, the Ceph image and the
+// RADOS gateway's keystone credentials Secret, the operator's
+// rook_ceph_cluster_spec and rook_ceph_cluster_radosgw_spec laid over the
+// cluster's and the gateway's specs.
+func rookCephClusterValues(r *Render) values.Values {
 	name, _ := r.knob("rook_ceph_cluster_name", "ceph").(string)
-	spec := values.Merge(values.Values{
-		"cephVersion": map[string]any{"image": r.image("ceph").String()},
-		"external":    map[string]any{"enable": true},
-		// An external cluster: the operator collects no metrics of it.
-		"monitoring": map[string]any{"metricsDisabled": true},
-	}, r.mapKnob("rook_ceph_cluster_spec"))
-	radosgw := values.Merge(r.parse(`
-auth:
-  keystone:
-    acceptedRoles: [admin, member, service]
-    implicitTenants: "true"
-    serviceUserSecretName: rook-ceph-rgw-`+name+`-creds
-    url: http://keystone-api.openstack.svc.cluster.local:5000
-protocols:
-  swift:
-    accountInUrl: true
-    versioningEnabled: true
-  s3:
-    enabled: true
-    authUseKeystone: true
-preservePoolsOnDelete: true
-metadataPool:
-  failureDomain: host
-  replicated:
-    size: 3
-dataPool:
-  failureDomain: host
-  replicated:
-    size: 3
-gateway:
-  port: 80
-  instances: 3
-  placement: `+inline(controlPlaneAffinity)+`
-`), r.mapKnob("rook_ceph_cluster_radosgw_spec"))
-	return `
-clusterName: ` + inline(name) + `
-configOverride: |
-  [client]
-  rgw_keystone accepted admin roles = admin
-cephClusterSpec: ` + inline(spec) + `
-cephBlockPools: []
-cephFileSystems: []
-cephObjectStores:
-  - name: ` + inline(name) + `
-    spec: ` + inline(radosgw) + `
-    storageClass:
-      enabled: false
-`
+	v := r.static("rook-ceph-cluster")
+	// The one object store of the static values, the RADOS gateway.
+	if stores, _ := v["cephObjectStores"].([]any); len(stores) == 1 {
+		if store, ok := stores[0].(map[string]any); ok {
+			spec, _ := store["spec"].(map[string]any)
+			store["name"] = name
+			store["spec"] = merge(spec, values.Values{"auth": map[string]any{"keystone": map[string]any{
+				"serviceUserSecretName": "rook-ceph-rgw-" + name + "-creds"}}}, r.mapKnob("rook_ceph_cluster_radosgw_spec"))
+		}
+	}
+	return merge(v, values.Values{
+		"clusterName":     name,
+		"cephClusterSpec": map[string]any{"cephVersion": map[string]any{"image": r.image("ceph").String()}},
+	}, values.Values{"cephClusterSpec": r.mapKnob("rook_ceph_cluster_spec")})
 }
 
 // The keystone credentials of the RADOS gateway's service user (rgw),

@@ -1,26 +1,19 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // rookCeph declares rook-ceph, with what it renders.
 func rookCeph() *Component {
 	c := release("rook-ceph", "rook-ceph", "rook-ceph", chart("rook-ceph", "v1.15.9"), 7, needs("kubernetes"), kubeAPI)
-	c.valuesYAML = rookCephValues
+	c.values = rookCephValues
 	return c
 }
 
-// rookCephValues are rook-ceph's own values for its chart.
-func rookCephValues(r *Render) string {
-	return `
-image:
-  repository: ` + r.repository("rook_ceph") + `
-  tag: ` + r.tag("rook_ceph") + `
-nodeSelector:
-  openstack-control-plane: enabled
-resources:
-  limits:
-    cpu: 1
-# Rook manages no CSI driver: atmosphere deploys ceph-csi itself.
-csi:
-  enableRbdDriver: false
-  enableCephfsDriver: false
-`
+// rookCephValues are rook-ceph's own values for its chart: its static
+// values with the image's repository and tag.
+func rookCephValues(r *Render) values.Values {
+	i := r.image("rook_ceph")
+	return merge(r.static("rook-ceph"), values.Values{
+		"image": map[string]any{"repository": i.Name(), "tag": i.Tag},
+	})
 }

@@ -1,51 +1,25 @@
 package components
 
+import "github.com/vexxhost/atmosphere-go/components/values"
+
 // valkey declares valkey, with what it renders.
 func valkey() *Component {
 	c := withKinds(release("valkey", "valkey", openstack, chart("valkey", "2.4.6"), 8, needs("csi", "cluster-issuer"), kubeAPI), Manifest)
-	c.valuesYAML = valkeyValues
+	c.values = valkeyValues
 	c.objects = valkeyObjects
 	return c
 }
 
-// valkeyValues are valkey's own values for its chart.
-func valkeyValues(r *Render) string {
+// valkeyValues are valkey's own values for its chart: its static values
+// with the images and the server certificate's Secret.
+func valkeyValues(r *Render) values.Values {
 	release, _ := r.knob("valkey_helm_release_name", "valkey").(string)
-	return `
-global:
-  security:
-    # atmosphere's own image repository.
-    allowInsecureImages: true
-image:` + r.bitnami("valkey", 2) + `
-auth:
-  # TLS client certificates authenticate and encrypt instead of passwords.
-  enabled: false
-  sentinel: false
-replica:
-  nodeSelector:
-    openstack-control-plane: enabled
-  podAntiAffinityPreset: hard
-  resources:
-    requests: {cpu: 500m, memory: 512Mi}
-    limits: {cpu: 1000m, memory: 1024Mi}
-sentinel:
-  enabled: true
-  image:` + r.bitnami("valkey_sentinel", 4) + `
-  primarySet: atmosphere
-tls:
-  enabled: true
-  existingSecret: ` + inline(r.knob("valkey_server_certificate_secret_name", release+"-server-certs")) + `
-  certFilename: tls.crt
-  certKeyFilename: tls.key
-  certCAFilename: ca.crt
-metrics:
-  enabled: true
-  image:` + r.bitnami("redis_exporter", 4) + `
-primary:
-  resources:
-    requests: {cpu: 500m, memory: 512Mi}
-    limits: {cpu: 1000m, memory: 1024Mi}
-`
+	return merge(r.static("valkey"), values.Values{
+		"image":    r.bitnamiImage("valkey"),
+		"sentinel": map[string]any{"image": r.bitnamiImage("valkey_sentinel")},
+		"tls":      map[string]any{"existingSecret": r.knob("valkey_server_certificate_secret_name", release+"-server-certs")},
+		"metrics":  map[string]any{"image": r.bitnamiImage("redis_exporter")},
+	})
 }
 
 // valkeyObjects are the objects valkey applies itself.
