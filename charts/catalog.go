@@ -110,6 +110,22 @@ func (c *Catalog) Lookup(ref Ref) (Entry, bool) {
 	return Entry{}, false
 }
 
+// Pinned returns the version of the named chart the catalogue pins: its one
+// entry of that name. It reports false when the catalogue has no entry of
+// that name, or more than one.
+func (c *Catalog) Pinned(name string) (Ref, bool) {
+	var found []Entry
+	for _, e := range c.entries {
+		if e.Name == name {
+			found = append(found, e)
+		}
+	}
+	if len(found) != 1 {
+		return Ref{Name: name}, false
+	}
+	return found[0].Ref(), true
+}
+
 // Entries returns every entry, sorted by name and version.
 func (c *Catalog) Entries() []Entry {
 	out := slices.Clone(c.entries)

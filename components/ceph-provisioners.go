@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // cephProvisioners declares ceph-provisioners, with what it renders.
 func cephProvisioners() *Component {
-	c := withKinds(release("ceph-provisioners", "ceph-provisioners", openstack, chart("ceph-provisioners", "0.1.8"), 24, needs("ceph", "kubernetes"), kubeAPI), Manifest)
+	c := withKinds(release("ceph-provisioners", "ceph-provisioners", openstack, chart("ceph-provisioners"), 24, needs("ceph", "kubernetes"), kubeAPI), Manifest)
 	c.values = cephProvisionersValues
 	c.objects = cephProvisionersObjects
 	return c

@@ -5,7 +5,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 // certManager declares cert-manager, with what it renders.
 func certManager() *Component {
 	c := release("cert-manager", "cert-manager", "cert-manager",
-		chart("cert-manager", "v1.15.5"),
+		chart("cert-manager"),
 		31, needs("kubernetes"), nil)
 	c.values = certManagerValues
 	return c

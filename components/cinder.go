@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // cinder declares cinder, with what it renders.
 func cinder() *Component {
-	c := withCatalog(release("cinder", "cinder", openstack, chart("cinder", "0.3.23"), 328, needs("keystone", "ceph-provisioners", rabbitmq), kubeAPI))
+	c := withCatalog(release("cinder", "cinder", openstack, chart("cinder"), 328, needs("keystone", "ceph-provisioners", rabbitmq), kubeAPI))
 	c.values = cinderValues
 	c.ingresses = []publicIngress{{"volumev3", "cinder_api_host", "cinder-api", 8776, bodyUnlimited, "cinder"}}
 	c.rabbitMQCluster = "cinder"

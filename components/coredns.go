@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // coredns declares coredns, with what it renders.
 func coredns() *Component {
-	c := enabledWhen(release("coredns", "neutron-coredns", openstack, chart("coredns", "1.31.0"), 3, needs("kubernetes"), nil),
+	c := enabledWhen(release("coredns", "neutron-coredns", openstack, chart("coredns"), 3, needs("kubernetes"), nil),
 		func(c Config) bool { return c.NetworkBackend != BackendOVN })
 	c.values = corednsValues
 	return c

@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // csi declares csi, with what it renders.
 func csi() *Component {
-	c := release("csi", "ceph-csi-rbd", "kube-system", chart("ceph-csi-rbd", "3.11.0"), 7, needs("ceph", "kubernetes"), nil)
+	c := release("csi", "ceph-csi-rbd", "kube-system", chart("ceph-csi-rbd"), 7, needs("ceph", "kubernetes"), nil)
 	c.values = csiValues
 	return c
 }

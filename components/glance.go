@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // glance declares glance, with what it renders.
 func glance() *Component {
-	c := withCatalog(release("glance", "glance", openstack, chart("glance", "0.4.15"), 316, needs("keystone", rabbitmq), kubeAPI))
+	c := withCatalog(release("glance", "glance", openstack, chart("glance"), 316, needs("keystone", rabbitmq), kubeAPI))
 	c.values = glanceValues
 	c.ingresses = []publicIngress{{"image", "glance_api_host", "glance-api", 9292, bodyUnlimited, "glance"}}
 	c.rabbitMQCluster = "glance"

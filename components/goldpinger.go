@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // goldpinger declares goldpinger, with what it renders.
 func goldpinger() *Component {
-	c := release("goldpinger", "goldpinger", monitoring, chart("goldpinger", "1.0.0"), 6, needs("kubernetes"), kubeAPI)
+	c := release("goldpinger", "goldpinger", monitoring, chart("goldpinger"), 6, needs("kubernetes"), kubeAPI)
 	c.values = goldpingerValues
 	return c
 }

@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // heat declares heat, with what it renders.
 func heat() *Component {
-	c := withCatalog(release("heat", "heat", openstack, chart("heat", "0.3.7"), 258, needs("keystone", rabbitmq), kubeAPI))
+	c := withCatalog(release("heat", "heat", openstack, chart("heat"), 258, needs("keystone", rabbitmq), kubeAPI))
 	c.values = heatValues
 	c.ingresses = []publicIngress{
 		{"orchestration", "heat_api_host", "heat-api", 8004, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},

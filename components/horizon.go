@@ -6,7 +6,7 @@ import (
 
 // horizon declares horizon, with what it renders.
 func horizon() *Component {
-	c := release("horizon", "horizon", openstack, chart("horizon", "0.3.16"), 44, needs("keystone"), kubeAPI)
+	c := release("horizon", "horizon", openstack, chart("horizon"), 44, needs("keystone"), kubeAPI)
 	c.values = horizonValues
 	c.ingresses = []publicIngress{{"dashboard", "horizon_api_host", "horizon-int", 80, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "5000m", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",

@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // ingressNginx declares ingress-nginx, with what it renders.
 func ingressNginx() *Component {
-	c := release("ingress-nginx", "ingress-nginx", "ingress-nginx", chart("ingress-nginx", "4.12.1"), 30, needs("kubernetes"), kubeAPI)
+	c := release("ingress-nginx", "ingress-nginx", "ingress-nginx", chart("ingress-nginx"), 30, needs("kubernetes"), kubeAPI)
 	c.values = ingressNginxValues
 	return c
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
@@ -15,7 +14,7 @@ import (
 func keycloak() *Component {
 	c := timeout(then(&Component{
 		Name: "keycloak", Kinds: []Kind{Database, Helm}, Release: "keycloak", Namespace: "auth-system",
-		Chart: &charts.Ref{Name: "keycloak", Version: "21.4.1"},
+		Chart: pinned("keycloak"),
 		Phases: []Phase{
 			{Name: "database", Kind: Database, Needs: needs("percona-xtradb-cluster"), Estimate: s(2)},
 			{Name: "install", Kind: Helm, Needs: needs("ingress-nginx"), Resources: kubeAPI, Estimate: s(169)},

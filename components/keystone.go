@@ -10,7 +10,7 @@ import (
 
 // keystone declares keystone, with what it renders.
 func keystone() *Component {
-	c := withKinds(split(release("keystone", "keystone", openstack, chart("keystone", "0.3.17"), 229,
+	c := withKinds(split(release("keystone", "keystone", openstack, chart("keystone"), 229,
 		needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached"), kubeAPI),
 		Phase{Name: "setup", Kind: OpenStack, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(29)}), Manifest)
 	c.values = keystoneValues

@@ -8,7 +8,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
@@ -17,7 +16,7 @@ func kubePrometheusStack() *Component {
 	c := withKinds(&Component{
 		Name: "kube-prometheus-stack", Kinds: []Kind{Keycloak, Helm, Manifest},
 		Release: "kube-prometheus-stack", Namespace: monitoring,
-		Chart: &charts.Ref{Name: "kube-prometheus-stack", Version: "60.2.0"}, Timeout: 5 * time.Minute,
+		Chart: pinned("kube-prometheus-stack"), Timeout: 5 * time.Minute,
 		Phases: []Phase{
 			{Name: "sso", Kind: Keycloak, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(9)},
 			{Name: "install", Kind: Helm, Needs: needs("csi", "cluster-issuer"), Resources: kubeAPI, Estimate: s(120)},

@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // libvirt declares libvirt, with what it renders.
 func libvirt() *Component {
-	c := withKinds(release("libvirt", "libvirt", openstack, chart("libvirt", "1.1.0"), 12, needs("cluster-issuer"), nil), Manifest)
+	c := withKinds(release("libvirt", "libvirt", openstack, chart("libvirt"), 12, needs("cluster-issuer"), nil), Manifest)
 	c.values = libvirtValues
 	c.objects = libvirtObjects
 	return c

@@ -8,7 +8,7 @@ import (
 
 // magnum declares magnum, with what it renders.
 func magnum() *Component {
-	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum", "0.2.9"), 290, needs("keystone", rabbitmq), kubeAPI),
+	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum"), 290, needs("keystone", rabbitmq), kubeAPI),
 		setup(90, "glance")), Manifest))
 	c.values = magnumValues
 	c.objects = magnumObjects

@@ -12,7 +12,7 @@ import (
 // comes before its chart (its values carry the IDs of what the set-up
 // makes) and starts as soon as nova, neutron and cinder are set up.
 func manila() *Component {
-	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila", "0.1.7"), 258, needs("keystone", rabbitmq), kubeAPI), Manifest),
+	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila"), 258, needs("keystone", rabbitmq), kubeAPI), Manifest),
 		setup(58, "nova", "neutron", "cinder")))
 	c.values = manilaValues
 	c.objects = manilaObjects

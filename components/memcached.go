@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // memcached declares memcached, with what it renders.
 func memcached() *Component {
-	c := withKinds(release("memcached", "memcached", openstack, chart("memcached", "0.1.12"), 7, needs("kubernetes"), kubeAPI), Manifest)
+	c := withKinds(release("memcached", "memcached", openstack, chart("memcached"), 7, needs("kubernetes"), kubeAPI), Manifest)
 	c.values = memcachedValues
 	c.objects = memcachedObjects
 	return c

@@ -9,7 +9,7 @@ import (
 
 // neutron declares neutron, with what it renders.
 func neutron() *Component {
-	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron", "0.3.47"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
+	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
 		setup(20, "nova")))
 	c.values = neutronValues
 	c.objects = neutronObjects

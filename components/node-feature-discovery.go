@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // nodeFeatureDiscovery declares node-feature-discovery, with what it renders.
 func nodeFeatureDiscovery() *Component {
-	c := release("node-feature-discovery", "node-feature-discovery", monitoring, chart("node-feature-discovery", "0.15.4"), 6, needs("kubernetes"), kubeAPI)
+	c := release("node-feature-discovery", "node-feature-discovery", monitoring, chart("node-feature-discovery"), 6, needs("kubernetes"), kubeAPI)
 	c.values = nodeFeatureDiscoveryValues
 	c.ChartCRDs = true
 	return c

@@ -13,7 +13,7 @@ import (
 
 // nova declares nova, with what it renders.
 func nova() *Component {
-	c := withCatalog(split(release("nova", "nova", openstack, chart("nova", "0.3.46"), 231, needs("placement", "glance", "libvirt", rabbitmq), kubeAPI), setup(11)))
+	c := withCatalog(split(release("nova", "nova", openstack, chart("nova"), 231, needs("placement", "glance", "libvirt", rabbitmq), kubeAPI), setup(11)))
 	c.values = novaValues
 	c.BeforeChange = novaBeforeChange
 	c.ingresses = []publicIngress{

@@ -15,7 +15,7 @@ import (
 // groups, ports, flavor, image), so their set-up comes before the chart,
 // and starts as soon as nova, neutron and glance (or cinder) are set up.
 func octavia() *Component {
-	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia", "0.2.9"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
+	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
 		setup(89, "nova", "neutron", "glance")))
 	c.values = octaviaValues
 	c.objects = octaviaObjects

@@ -3,7 +3,6 @@ package components
 import (
 	"time"
 
-	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
@@ -11,7 +10,7 @@ import (
 func openvswitch() *Component {
 	c := then(
 		&Component{Name: "openvswitch", Kinds: []Kind{Ansible}, Release: "openvswitch", Namespace: openstack,
-			Chart: &charts.Ref{Name: "openvswitch", Version: "1.2.0"}, Timeout: 5 * time.Minute,
+			Chart: pinned("openvswitch"), Timeout: 5 * time.Minute,
 			Phases: []Phase{{Name: "host-check", Kind: Ansible, Needs: needs("kubernetes"), Estimate: s(2)}}},
 		Phase{Name: "install", Kind: Helm, Estimate: s(11)})
 	c.values = openvswitchValues

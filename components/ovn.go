@@ -14,7 +14,7 @@ import (
 
 // ovn declares ovn, with what it renders.
 func ovn() *Component {
-	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn", "1.1.0"), 12, needs("openvswitch", "csi"), nil),
+	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn"), 12, needs("openvswitch", "csi"), nil),
 		func(c Config) bool { return c.NetworkBackend == BackendOVN })
 	c.values = ovnValues
 	c.BeforeChange = ovnBeforeChange

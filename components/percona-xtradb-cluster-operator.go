@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // perconaXtradbClusterOperator declares percona-xtradb-cluster-operator, with what it renders.
 func perconaXtradbClusterOperator() *Component {
-	c := release("percona-xtradb-cluster-operator", "pxc-operator", openstack, chart("pxc-operator", "1.18.0"), 10, needs("cert-manager"), kubeAPI)
+	c := release("percona-xtradb-cluster-operator", "pxc-operator", openstack, chart("pxc-operator"), 10, needs("cert-manager"), kubeAPI)
 	c.values = perconaXtradbClusterOperatorValues
 	c.ChartCRDs = true
 	return c

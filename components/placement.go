@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // placement declares placement, with what it renders.
 func placement() *Component {
-	c := withCatalog(release("placement", "placement", openstack, chart("placement", "0.3.9"), 120, needs("keystone"), kubeAPI))
+	c := withCatalog(release("placement", "placement", openstack, chart("placement"), 120, needs("keystone"), kubeAPI))
 	c.values = placementValues
 	c.ingresses = []publicIngress{{"placement", "placement_api_host", "placement-api", 8778, nil, "placement"}}
 	return c

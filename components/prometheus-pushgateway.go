@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // prometheusPushgateway declares prometheus-pushgateway, with what it renders.
 func prometheusPushgateway() *Component {
-	c := release("prometheus-pushgateway", "prometheus-pushgateway", monitoring, chart("prometheus-pushgateway", "2.13.0"), 6, needs("kube-prometheus-stack"), kubeAPI)
+	c := release("prometheus-pushgateway", "prometheus-pushgateway", monitoring, chart("prometheus-pushgateway"), 6, needs("kube-prometheus-stack"), kubeAPI)
 	c.values = prometheusPushgatewayValues
 	return c
 }

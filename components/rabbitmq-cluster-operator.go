@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // rabbitmqClusterOperator declares rabbitmq-cluster-operator, with what it renders.
 func rabbitmqClusterOperator() *Component {
-	c := release("rabbitmq-cluster-operator", "rabbitmq-cluster-operator", openstack, chart("rabbitmq-cluster-operator", "4.4.34"), 11, needs("cert-manager"), kubeAPI)
+	c := release("rabbitmq-cluster-operator", "rabbitmq-cluster-operator", openstack, chart("rabbitmq-cluster-operator"), 11, needs("cert-manager"), kubeAPI)
 	c.values = rabbitmqClusterOperatorValues
 	c.ChartCRDs = true
 	return c

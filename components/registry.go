@@ -221,7 +221,20 @@ func timeout(c *Component, d time.Duration) *Component {
 	return c
 }
 
-func chart(name, version string) charts.Ref { return charts.Ref{Name: name, Version: version} }
+// chart is the chart of that name at the version atmosphere pins in its
+// catalogue (charts/catalog.yaml, the one place a chart's version is
+// written). A chart the catalogue does not have gets no version, and
+// TestChartVersionsMatchTheSharedCharts fails.
+func chart(name string) charts.Ref {
+	ref, _ := charts.Default().Pinned(name)
+	return ref
+}
+
+// pinned is chart, for a declaration that takes a pointer.
+func pinned(name string) *charts.Ref {
+	ref := chart(name)
+	return &ref
+}
 
 // The namespaces most components deploy to.
 const (

@@ -6,7 +6,7 @@ import (
 
 // rookCephCluster declares rook-ceph-cluster, with what it renders.
 func rookCephCluster() *Component {
-	c := withKinds(split(release("rook-ceph-cluster", "ceph", openstack, chart("rook-ceph-cluster", "v1.15.9"), 57,
+	c := withKinds(split(release("rook-ceph-cluster", "ceph", openstack, chart("rook-ceph-cluster"), 57,
 		needs("rook-ceph", "ceph", "keystone"), kubeAPI), setup(7)), Manifest)
 	c.values = rookCephClusterValues
 	c.objects = rookCephClusterObjects

@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // rookCeph declares rook-ceph, with what it renders.
 func rookCeph() *Component {
-	c := release("rook-ceph", "rook-ceph", "rook-ceph", chart("rook-ceph", "v1.15.9"), 7, needs("kubernetes"), kubeAPI)
+	c := release("rook-ceph", "rook-ceph", "rook-ceph", chart("rook-ceph"), 7, needs("kubernetes"), kubeAPI)
 	c.values = rookCephValues
 	return c
 }

@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // staffeln declares staffeln, with what it renders.
 func staffeln() *Component {
-	c := enabledWhen(release("staffeln", "staffeln", openstack, chart("staffeln", "0.1.0"), 30, needs("cinder"), nil),
+	c := enabledWhen(release("staffeln", "staffeln", openstack, chart("staffeln"), 30, needs("cinder"), nil),
 		func(c Config) bool { return c.Staffeln })
 	c.values = staffelnValues
 	return c

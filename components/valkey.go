@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // valkey declares valkey, with what it renders.
 func valkey() *Component {
-	c := withKinds(release("valkey", "valkey", openstack, chart("valkey", "2.4.6"), 8, needs("csi", "cluster-issuer"), kubeAPI), Manifest)
+	c := withKinds(release("valkey", "valkey", openstack, chart("valkey"), 8, needs("csi", "cluster-issuer"), kubeAPI), Manifest)
 	c.values = valkeyValues
 	c.objects = valkeyObjects
 	return c

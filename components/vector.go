@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // vector declares vector, with what it renders.
 func vector() *Component {
-	c := release("vector", "vector", monitoring, chart("vector", "0.33.0"), 6, needs("loki"), kubeAPI)
+	c := release("vector", "vector", monitoring, chart("vector"), 6, needs("loki"), kubeAPI)
 	c.values = vectorValues
 	return c
 }
