@@ -29,7 +29,7 @@ func cephProvisionersValues(r *Render) values.Values {
 // The Ceph monitors as a headless Service with their addresses (the
 // ceph charts' clients find them by DNS), and the client.admin key the
 // provisioners' PVCs use, as the ceph_provisioners role makes them.
-func cephProvisionersObjects(s Settings) (string, error) {
+func cephProvisionersObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	var addresses []any
 	if list, ok := r.knob("_ceph_provisioners_ceph_monitors", nil).([]any); ok {
@@ -74,5 +74,5 @@ func cephProvisionersObjects(s Settings) (string, error) {
 			"stringData": map[string]any{"key": key},
 		})
 	}
-	return joinDocs(docs)
+	return objectList(docs...), nil
 }

@@ -7,41 +7,16 @@ func clusterIssuer() *Component {
 	return c
 }
 
-// clusterIssuerObjects are the objects cluster-issuer applies itself.
-func clusterIssuerObjects(s Settings) (string, error) {
-	return `
-apiVersion: cert-manager.io/v1
-kind: ClusterIssuer
-metadata:
-  name: self-signed
-spec:
-  selfSigned: {}
----
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata:
-  name: self-signed-ca
-  namespace: cert-manager
-spec:
-  isCA: true
-  commonName: selfsigned-ca
-  secretName: root-secret
-  duration: 86400h
-  renewBefore: 360h
-  privateKey:
-    algorithm: ECDSA
-    size: 256
-  issuerRef:
-    name: self-signed
-    kind: ClusterIssuer
-    group: cert-manager.io
----
-apiVersion: cert-manager.io/v1
-kind: ClusterIssuer
-metadata:
-  name: ` + s.ClusterIssuer + `
-spec:
-  ca:
-    secretName: root-secret
-`, nil
+// clusterIssuerObjects are the objects cluster-issuer applies itself: the
+// self-signed ClusterIssuer and the root CA it signs
+// (cluster-issuer.objects.yaml), then the cluster's ClusterIssuer, which
+// signs with that CA.
+func clusterIssuerObjects(s Settings) ([]Object, error) {
+	objs, err := staticObjects("cluster-issuer")
+	if err != nil {
+		return nil, err
+	}
+	return append(objs, object(map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
+		"metadata": map[string]any{"name": s.ClusterIssuer},
+		"spec":     map[string]any{"ca": map[string]any{"secretName": "root-secret"}}})), nil
 }

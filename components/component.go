@@ -117,15 +117,17 @@ type Component struct {
 	// settings merged over them as Go values; nil for none. What it lays
 	// aside on the Render (its storage values) is laid over them.
 	values func(*Render) values.Values
-	// objects are the YAML stream of the Kubernetes objects the component
-	// applies itself (a manifest component's objects, or a Helm
-	// component's extra objects, applied before the release as the roles
-	// do: the charts mount the secrets of these certificates), from its
-	// role (roles/<component>/tasks); nil for none. A "#create-only" line
-	// before a document marks an object that is created once and never
-	// changed (generated passwords); "#after-release" one applied after the
-	// component's release (it needs what the chart creates).
-	objects func(Settings) (string, error)
+	// objects are the Kubernetes objects the component applies itself (a
+	// manifest component's objects, or a Helm component's extra objects,
+	// applied before the release as the roles do: the charts mount the
+	// secrets of these certificates), from its role
+	// (roles/<component>/tasks), as data: its static objects
+	// (<component>.objects.yaml, staticObjects) and the ones made from the
+	// settings as Go values; nil for none. An Object's CreateOnly marks
+	// one that is created once and never changed (generated passwords);
+	// its AfterRelease one applied after the component's release (it
+	// needs what the chart creates).
+	objects func(Settings) ([]Object, error)
 	// ingresses are the component's public Ingresses, made after its
 	// release (the openstack_helm_ingress role's).
 	ingresses []publicIngress

@@ -3,8 +3,6 @@ package components
 import (
 	"fmt"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 )
 
 // publicIngress is an OpenStack service's public Ingress, as atmosphere's
@@ -22,33 +20,28 @@ type publicIngress struct {
 
 var bodyUnlimited = map[string]any{"nginx.ingress.kubernetes.io/proxy-body-size": "0", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off"}
 
-// ingressDocs renders the public Ingresses of a component (and the
+// ingressObjects are the public Ingresses of a component (after the
 // wildcard certificate they share when openstack_helm_ingress_wildcard_domain
 // is set), each applied after the component's release.
-func ingressDocs(s Settings, component string, list []publicIngress) (string, error) {
+func ingressObjects(s Settings, component string, list []publicIngress) ([]Object, error) {
 	if len(list) == 0 {
-		return "", nil
+		return nil, nil
 	}
 	r := &Render{Settings: s}
 	e := &endpointRender{Render: r}
 	str := func(name, def string) string { v, _ := r.knob(name, def).(string); return v }
 	issuer := str("openstack_helm_ingress_cluster_issuer", r.ClusterIssuer)
 	secretName := str("openstack_helm_ingress_secret_name", "")
-	var docs []string
+	var docs []map[string]any
 	if domain := str("openstack_helm_ingress_wildcard_domain", ""); domain != "" {
 		secretName = "atmosphere-wildcard"
-		docs = append(docs, `#after-release
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata:
-  name: atmosphere-wildcard
-spec:
-  secretName: atmosphere-wildcard
-  issuerRef:
-    kind: ClusterIssuer
-    name: `+inline(issuer)+`
-  dnsNames: [`+inline("*."+domain)+`]
-`)
+		docs = append(docs, map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+			"metadata": map[string]any{"name": "atmosphere-wildcard"},
+			"spec": map[string]any{
+				"secretName": "atmosphere-wildcard",
+				"issuerRef":  map[string]any{"kind": "ClusterIssuer", "name": issuer},
+				"dnsNames":   []any{"*." + domain},
+			}})
 	}
 	global, _ := r.knob("atmosphere_ingress_annotations", map[string]any{}).(map[string]any)
 	for _, in := range list {
@@ -75,7 +68,7 @@ spec:
 		if secret == "" {
 			secret = service + "-certs"
 		}
-		raw, err := yaml.Marshal(map[string]any{
+		docs = append(docs, map[string]any{
 			"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
 			"metadata": map[string]any{"name": strings.ReplaceAll(in.endpoint, "_", "-"), "annotations": annotations},
 			"spec": map[string]any{
@@ -87,13 +80,9 @@ spec:
 				"tls": []any{map[string]any{"secretName": secret, "hosts": []any{host}}},
 			},
 		})
-		if err != nil {
-			return "", err
-		}
-		docs = append(docs, "#after-release\n"+string(raw))
 	}
 	if r.err != nil {
-		return "", fmt.Errorf("public Ingress of %s: %w", component, r.err)
+		return nil, fmt.Errorf("public Ingress of %s: %w", component, r.err)
 	}
-	return strings.Join(docs, "\n---\n"), nil
+	return afterRelease(objectList(docs...)), nil
 }

@@ -59,10 +59,10 @@ func keycloakValues(r *Render) values.Values {
 // keycloak's Ingress, made after its release as the role's ingress role
 // makes it: its host (keycloak_host, else keycloak.<the cloud's
 // domain>), TLS from the cluster issuer.
-func keycloakObjects(s Settings) (string, error) {
+func keycloakObjects(s Settings) ([]Object, error) {
 	host := (&Render{Settings: s}).keycloakHost()
 	if host == "" {
-		return "", fmt.Errorf("keycloak_host is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)")
+		return nil, fmt.Errorf("keycloak_host is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)")
 	}
 	secret := host + "-tls"
 	if v, ok := s.Vars["keycloak_host_tls_secret_name"].(string); ok && v != "" {
@@ -86,15 +86,14 @@ func keycloakObjects(s Settings) (string, error) {
 		}
 	}
 	backend := map[string]any{"service": map[string]any{"name": "keycloak", "port": map[string]any{"number": 80}}}
-	doc, err := joinDocs([]map[string]any{{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+	return afterRelease(objectList(map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
 		"metadata": map[string]any{"name": "keycloak", "annotations": annotations},
 		"spec": map[string]any{
 			"ingressClassName": class,
 			"rules": []any{map[string]any{"host": host, "http": map[string]any{"paths": []any{
 				map[string]any{"path": "/", "pathType": "Prefix", "backend": backend}}}}},
 			"tls": []any{map[string]any{"secretName": secret, "hosts": []any{host}}},
-		}}})
-	return afterRelease(doc), err
+		}})), nil
 }
 
 // keycloakDatabases are keycloak's database and user in the cloud's MySQL,

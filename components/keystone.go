@@ -3,8 +3,6 @@ package components
 import (
 	"encoding/json"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
@@ -57,29 +55,30 @@ func keystoneValues(r *Render) values.Values {
 // and its signing key are Keycloak's to give; until keystone's set-up
 // writes them, the provider file is empty, so that the pods can start. It
 // is created once and not overwritten, so that what the set-up wrote stays.
-func keystoneOpenIDMetadata(s Settings) (string, error) {
+func keystoneOpenIDMetadata(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	data := map[string]any{}
 	for _, d := range r.keystoneDomains() {
 		client, err := json.Marshal(map[string]string{"client_id": d.clientID, "client_secret": d.clientSecret, "response_type": "id_token"})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		conf, err := json.Marshal(map[string]string{"scope": d.scopes})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		data[d.name+"-oidc-client"] = string(client)
 		data[d.name+"-oidc-conf"] = string(conf)
 		data[d.name+"-oidc-provider"] = "{}"
 	}
 	if r.err != nil {
-		return "", r.err
+		return nil, r.err
 	}
-	raw, err := yaml.Marshal(map[string]any{
+	metadata := object(map[string]any{
 		"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": "keystone-openid-metadata", "labels": map[string]any{"application": "keystone"}},
 		"data":     data,
 	})
-	return "#create-only\n" + string(raw), err
+	metadata.CreateOnly = true
+	return []Object{metadata}, nil
 }

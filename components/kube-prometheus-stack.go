@@ -225,7 +225,7 @@ func (r *Render) monitoringClients() []monitoringClient {
 // Password and SecretTemplate objects; atmosphere takes the passwords from
 // its secrets store (kube_prometheus_stack_<id>_client_secret,
 // kube_prometheus_stack_<id>_cookie_secret) and writes the same Secrets.
-func kubePrometheusObjects(s Settings) (string, error) {
+func kubePrometheusObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	str := func(name, def string) string { v, _ := r.knob(name, def).(string); return v }
 	release := str("kube_prometheus_stack_helm_release_name", "kube-prometheus-stack")
@@ -282,7 +282,7 @@ func kubePrometheusObjects(s Settings) (string, error) {
 		}))
 	}
 	if r.err != nil {
-		return "", r.err
+		return nil, r.err
 	}
-	return joinDocs(docs)
+	return objectList(docs...), nil
 }

@@ -22,7 +22,7 @@ func libvirtValues(r *Render) values.Values {
 }
 
 // libvirtObjects are the objects libvirt applies itself.
-func libvirtObjects(Settings) (string, error) {
-	return caIssuer("libvirt-vnc", "libvirt", "libvirt-vnc-ca", "ECDSA", 256) + "\n---\n" +
-		caIssuer("libvirt-api", "libvirt", "libvirt-api-ca", "ECDSA", 256), nil
+func libvirtObjects(Settings) ([]Object, error) {
+	return append(caIssuer("libvirt-vnc", "libvirt", "libvirt-vnc-ca", "ECDSA", 256),
+		caIssuer("libvirt-api", "libvirt", "libvirt-api-ca", "ECDSA", 256)...), nil
 }

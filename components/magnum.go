@@ -1,8 +1,6 @@
 package components
 
 import (
-	"errors"
-
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
@@ -61,7 +59,7 @@ magnum ALL = (root) NOPASSWD: /var/lib/openstack/bin/privsep-helper
 // its public Ingress is one of magnum's ingresses). Images come from the
 // image table; magnum_cluster_api_proxy_{ovs,ovn}_node_selector and the
 // priority class knobs are the role's.
-func magnumObjects(s Settings) (string, error) {
+func magnumObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	namespace, _ := r.knob("magnum_helm_release_namespace", "openstack").(string)
 	labels := func(component string) map[string]any {
@@ -123,26 +121,23 @@ func magnumObjects(s Settings) (string, error) {
 		return map[string]any{"apiVersion": "apps/v1", "kind": kind,
 			"metadata": map[string]any{"name": name, "labels": labels(component)}, "spec": body}
 	}
-	before, err := joinDocs([]map[string]any{
-		{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "magnum-system"}},
-		{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": map[string]any{"name": "magnum-cluster-api"},
+	before := objectList(
+		map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "magnum-system"}},
+		map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": map[string]any{"name": "magnum-cluster-api"},
 			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
 			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "magnum-conductor", "namespace": namespace}}},
-	})
-	if err != nil {
-		return "", err
-	}
-	after, err := joinDocs([]map[string]any{
-		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "magnum-cluster-api-proxy-config"},
+	)
+	after := objectList(
+		map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "magnum-cluster-api-proxy-config"},
 			"data": map[string]any{"magnum_capi_sudoers": magnumSudoers}},
 		workload("DaemonSet", "magnum-cluster-api-proxy", "cluster-api-proxy", proxy, nil),
 		workload("Deployment", "magnum-registry", "registry", registry, map[string]any{"replicas": 1}),
-		{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "magnum-registry", "labels": labels("registry")},
+		map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "magnum-registry", "labels": labels("registry")},
 			"spec": map[string]any{"type": "ClusterIP", "selector": labels("registry"),
 				"ports": []any{map[string]any{"name": "magnum", "port": 5000, "protocol": "TCP", "targetPort": 5000}}}},
-	})
-	if err != nil || r.err != nil {
-		return "", errors.Join(err, r.err)
+	)
+	if r.err != nil {
+		return nil, r.err
 	}
-	return before + "\n---\n" + afterRelease(after), nil
+	return append(before, afterRelease(after)...), nil
 }

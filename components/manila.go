@@ -3,8 +3,6 @@ package components
 import (
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
@@ -49,7 +47,7 @@ func manilaValues(r *Render) values.Values {
 // The SSH key manila's share service reaches its share servers with,
 // mounted at /etc/manila/ssh-keys (id_rsa, id_rsa.pub), from
 // manila_ssh_key.
-func manilaObjects(s Settings) (string, error) {
+func manilaObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	private := r.secret("manila_ssh_key")
 	if private != "" && !strings.HasSuffix(private, "\n") {
@@ -57,13 +55,12 @@ func manilaObjects(s Settings) (string, error) {
 	}
 	public := r.sshPublicKey("_manila_ssh_publickey", private)
 	if r.err != nil {
-		return "", r.err
+		return nil, r.err
 	}
 	release, _ := r.knob("manila_helm_release_name", "manila").(string)
-	raw, err := yaml.Marshal(map[string]any{
+	return objectList(map[string]any{
 		"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
 		"metadata":   map[string]any{"name": release + "-ssh-keys"},
 		"stringData": map[string]any{"id_rsa": private, "id_rsa.pub": public + "\n"},
-	})
-	return string(raw), err
+	}), nil
 }

@@ -17,13 +17,12 @@ func memcachedValues(r *Render) values.Values {
 }
 
 // The Service Prometheus scrapes memcached's exporter through.
-func memcachedObjects(s Settings) (string, error) {
+func memcachedObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	release, _ := r.knob("memcached_helm_release_name", "memcached").(string)
 	labels := map[string]any{"application": "memcached", "component": "server"}
-	doc, err := joinDocs([]map[string]any{{"apiVersion": "v1", "kind": "Service",
+	return afterRelease(objectList(map[string]any{"apiVersion": "v1", "kind": "Service",
 		"metadata": map[string]any{"name": release + "-metrics", "labels": labels},
 		"spec": map[string]any{"selector": labels,
-			"ports": []any{map[string]any{"name": "metrics", "protocol": "TCP", "port": 9150, "targetPort": 9150}}}}})
-	return afterRelease(doc), err
+			"ports": []any{map[string]any{"name": "metrics", "protocol": "TCP", "port": 9150, "targetPort": 9150}}}})), nil
 }

@@ -97,11 +97,11 @@ func neutronValues(r *Render) values.Values {
 // The SSH keys networking-generic-switch logs in to the switches with
 // (neutron_genericswitch_keys: name and key), mounted at
 // /etc/neutron/ssh-keys; none without keys (pruned once they are gone).
-func neutronObjects(s Settings) (string, error) {
+func neutronObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	keys, _ := r.knob("neutron_genericswitch_keys", nil).([]any)
 	if len(keys) == 0 {
-		return "", nil
+		return nil, nil
 	}
 	data := map[string]any{}
 	for i, k := range keys {
@@ -109,11 +109,11 @@ func neutronObjects(s Settings) (string, error) {
 		name, _ := m["name"].(string)
 		key, _ := m["key"].(string)
 		if name == "" || key == "" {
-			return "", fmt.Errorf("neutron_genericswitch_keys[%d]: want a name and a key", i)
+			return nil, fmt.Errorf("neutron_genericswitch_keys[%d]: want a name and a key", i)
 		}
 		data[name] = base64.StdEncoding.EncodeToString([]byte(key))
 	}
 	release, _ := r.knob("neutron_helm_release_name", "neutron").(string)
-	return joinDocs([]map[string]any{{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-		"metadata": map[string]any{"name": release + "-ssh-keys"}, "data": data}})
+	return objectList(map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+		"metadata": map[string]any{"name": release + "-ssh-keys"}, "data": data}), nil
 }

@@ -3,86 +3,123 @@ package components
 import (
 	"bytes"
 	"crypto/rand"
+	"embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
+// objectFiles are the components' static objects, <component>.objects.yaml:
+// streams of Kubernetes objects their roles apply as they are.
+//
+//go:embed *.objects.yaml
+var objectFiles embed.FS
+
+// staticObjects returns the objects of <component>.objects.yaml, parsed
+// anew (the caller may change them), in the file's order; none of them
+// create-only or after the release until the caller says so.
+func staticObjects(component string) ([]Object, error) {
+	name := component + ".objects.yaml"
+	raw, err := objectFiles.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("static objects of %s: %w", component, err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	var out []Object
+	for i := 0; ; i++ {
+		var m map[string]any
+		if err := dec.Decode(&m); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("%s object %d: %w", name, i, err)
+		}
+		if len(m) > 0 {
+			out = append(out, object(m))
+		}
+	}
+}
+
+// object is the Object of a Kubernetes object's fields.
+func object(m map[string]any) Object {
+	return Object{Unstructured: &unstructured.Unstructured{Object: m}}
+}
+
+// objectList is the Objects of docs, in order.
+func objectList(docs ...map[string]any) []Object {
+	out := make([]Object, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, object(d))
+	}
+	return out
+}
+
+// afterRelease marks every object of list as applied after the release.
+func afterRelease(list []Object) []Object {
+	for i := range list {
+		list[i].AfterRelease = true
+	}
+	return list
+}
+
 // caIssuer is a CA certificate signed by the self-signed ClusterIssuer and
 // an Issuer named issuer that signs with it, as the roles create for the
 // TLS of valkey, libvirt and octavia.
-func caIssuer(issuer, commonName, secret, algorithm string, size int) string {
-	return fmt.Sprintf(`apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata:
-  name: %[3]s
-spec:
-  commonName: %[2]q
-  isCA: true
-  duration: 87600h0m0s
-  renewBefore: 720h0m0s
-  privateKey:
-    algorithm: %[4]s
-    size: %[5]d
-  issuerRef:
-    group: cert-manager.io
-    kind: ClusterIssuer
-    name: self-signed
-  secretName: %[3]s
----
-apiVersion: cert-manager.io/v1
-kind: Issuer
-metadata:
-  name: %[1]s
-spec:
-  ca:
-    secretName: %[3]s
-`, issuer, commonName, secret, algorithm, size)
+func caIssuer(issuer, commonName, secret, algorithm string, size int) []Object {
+	return objectList(
+		map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+			"metadata": map[string]any{"name": secret},
+			"spec": map[string]any{
+				"commonName":  commonName,
+				"isCA":        true,
+				"duration":    "87600h0m0s",
+				"renewBefore": "720h0m0s",
+				"privateKey":  map[string]any{"algorithm": algorithm, "size": size},
+				"issuerRef":   map[string]any{"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "self-signed"},
+				"secretName":  secret,
+			}},
+		map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+			"metadata": map[string]any{"name": issuer},
+			"spec":     map[string]any{"ca": map[string]any{"secretName": secret}}},
+	)
 }
 
 // rabbitmqCluster is the RabbitmqCluster of a chart, as atmosphere's
 // rabbitmq role makes it, with the inventory's <chart>_rabbitmq_spec laid
 // over the spec.
-func rabbitmqCluster(s Settings, chart string) (string, error) {
+func rabbitmqCluster(s Settings, chart string) (Object, error) {
 	r := &Render{Settings: s}
-	spec := r.parse(`
-delayStartSeconds: 0
-image: ` + inline(r.image("rabbitmq_server").String()) + `
-affinity: ` + inline(controlPlaneAffinity) + `
-override: {}
-persistence:
-  storage: 10Gi
-rabbitmq:
-  additionalConfig: |
-    deprecated_features.permit.management_metrics_collection = true
-    vm_memory_high_watermark.relative = 0.9
-replicas: 1
-resources:
-  requests:
-    cpu: 500m
-    memory: 1Gi
-secretBackend:
-  externalSecret:
-    name: ""
-service:
-  type: ClusterIP
-terminationGracePeriodSeconds: 15
-tls: {}
-`)
-	if r.err != nil {
-		return "", r.err
-	}
-	spec = values.Merge(spec, r.mapKnob(chart+"_rabbitmq_spec"))
-	raw, err := yaml.Marshal(map[string]any{
-		"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster",
-		"metadata": map[string]any{"name": "rabbitmq-" + chart}, "spec": spec,
+	spec, err := plain(values.Values{
+		"delayStartSeconds": 0,
+		"image":             r.image("rabbitmq_server").String(),
+		"affinity":          controlPlaneAffinity,
+		"override":          map[string]any{},
+		"persistence":       map[string]any{"storage": "10Gi"},
+		"rabbitmq": map[string]any{"additionalConfig": "deprecated_features.permit.management_metrics_collection = true\n" +
+			"vm_memory_high_watermark.relative = 0.9\n"},
+		"replicas":                      1,
+		"resources":                     map[string]any{"requests": map[string]any{"cpu": "500m", "memory": "1Gi"}},
+		"secretBackend":                 map[string]any{"externalSecret": map[string]any{"name": ""}},
+		"service":                       map[string]any{"type": "ClusterIP"},
+		"terminationGracePeriodSeconds": 15,
+		"tls":                           map[string]any{},
 	})
-	return string(raw), err
+	if r.err != nil {
+		return Object{}, r.err
+	}
+	if err != nil {
+		return Object{}, err
+	}
+	return object(map[string]any{
+		"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster",
+		"metadata": map[string]any{"name": "rabbitmq-" + chart},
+		"spec":     map[string]any(values.Merge(spec, r.mapKnob(chart+"_rabbitmq_spec"))),
+	}), nil
 }
 
 // Object is one object a component applies, as manifest.Object has it
@@ -101,68 +138,42 @@ type Object struct {
 
 // Objects returns the objects the component applies itself (none for
 // most): its RabbitMQ cluster first, then its own objects, then its public
-// Ingresses.
+// Ingresses. Their fields are in YAML's types (maps of string keys, lists
+// of any, float64 numbers), as a parsed manifest has them.
 func (c *Component) Objects(s Settings) ([]Object, error) {
 	if c.objects == nil && c.rabbitMQCluster == "" && len(c.ingresses) == 0 {
 		return nil, nil
 	}
-	var text string
-	if c.objects != nil {
-		var err error
-		if text, err = c.objects(s); err != nil {
-			return nil, err
-		}
-	}
+	var out []Object
 	if c.rabbitMQCluster != "" {
-		doc, err := rabbitmqCluster(s, c.rabbitMQCluster)
+		o, err := rabbitmqCluster(s, c.rabbitMQCluster)
 		if err != nil {
 			return nil, fmt.Errorf("RabbitMQ cluster of %s: %w", c.Name, err)
 		}
-		text = doc + "\n---\n" + text
+		out = append(out, o)
 	}
-	if len(c.ingresses) > 0 {
-		docs, err := ingressDocs(s, c.Name, c.ingresses)
+	if c.objects != nil {
+		own, err := c.objects(s)
 		if err != nil {
 			return nil, err
 		}
-		text += "\n---\n" + docs
+		out = append(out, own...)
 	}
-	var out []Object
-	for i, doc := range strings.Split(text, "\n---\n") {
-		createOnly := strings.Contains(doc, "#create-only\n")
-		after := strings.Contains(doc, "#after-release\n")
-		var m map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+	if len(c.ingresses) > 0 {
+		ingresses, err := ingressObjects(s, c.Name, c.ingresses)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ingresses...)
+	}
+	for i, o := range out {
+		m, err := plain(values.Values(o.Object))
+		if err != nil {
 			return nil, fmt.Errorf("%s object %d: %w", c.Name, i, err)
 		}
-		if len(m) == 0 {
-			continue
-		}
-		out = append(out, Object{Unstructured: &unstructured.Unstructured{Object: m}, CreateOnly: createOnly, AfterRelease: after})
+		out[i].Unstructured = &unstructured.Unstructured{Object: m}
 	}
 	return out, nil
-}
-
-// joinDocs is the YAML stream of docs.
-func joinDocs(docs []map[string]any) (string, error) {
-	out := make([]string, 0, len(docs))
-	for _, d := range docs {
-		raw, err := yaml.Marshal(d)
-		if err != nil {
-			return "", err
-		}
-		out = append(out, string(raw))
-	}
-	return strings.Join(out, "\n---\n"), nil
-}
-
-// afterRelease marks every document of a YAML stream "#after-release".
-func afterRelease(stream string) string {
-	docs := strings.Split(stream, "\n---\n")
-	for i, d := range docs {
-		docs[i] = "#after-release\n" + d
-	}
-	return strings.Join(docs, "\n---\n")
 }
 
 // convert decodes an inventory value into out (a struct with json tags),

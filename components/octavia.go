@@ -95,7 +95,7 @@ func octaviaValues(r *Render) values.Values {
 
 // The amphorae's CAs and the controllers' client certificate, with the
 // role's octavia_tls_{server,client}_{common_name,private_key_*} knobs.
-func octaviaObjects(s Settings) (string, error) {
+func octaviaObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	tls := func(side string) (name, algorithm string, size int) {
 		name, _ = r.knob("octavia_tls_"+side+"_common_name", "octavia-"+side).(string)
@@ -111,11 +111,11 @@ func octaviaObjects(s Settings) (string, error) {
 	serverName, serverAlgorithm, serverSize := tls("server")
 	sshKey, err := octaviaSSHKey(r)
 	if err != nil || r.err != nil {
-		return "", errors.Join(err, r.err)
+		return nil, errors.Join(err, r.err)
 	}
 	// The controllers' client certificate, with a combined PEM for
 	// haproxy_amphora.client_cert.
-	cert, err := joinDocs([]map[string]any{{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+	cert := object(map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
 		"metadata": map[string]any{"name": "octavia-client-certs"},
 		"spec": map[string]any{
 			"commonName":              clientName,
@@ -125,12 +125,10 @@ func octaviaObjects(s Settings) (string, error) {
 			"renewBefore":             "720h0m0s",
 			"privateKey":              map[string]any{"algorithm": clientAlgorithm, "size": clientSize},
 			"issuerRef":               map[string]any{"name": "octavia-client", "kind": "Issuer", "group": "cert-manager.io"},
-		}}})
-	if err != nil {
-		return "", err
-	}
-	return caIssuer("octavia-client", clientName, "octavia-client-ca", clientAlgorithm, clientSize) + "\n---\n" +
-		caIssuer("octavia-server", serverName, "octavia-server-ca", serverAlgorithm, serverSize) + "---\n" + cert + sshKey, nil
+		}})
+	out := append(caIssuer("octavia-client", clientName, "octavia-client-ca", clientAlgorithm, clientSize),
+		caIssuer("octavia-server", serverName, "octavia-server-ca", serverAlgorithm, serverSize)...)
+	return append(append(out, cert), sshKey...), nil
 }
 
 // healthManagers are octavia's health managers' addresses, sorted and
@@ -163,15 +161,14 @@ func (r *Render) healthManagers() string {
 // amphorae's keypair of; none when the inventory names a Secret of its
 // own (octavia_ssh_key_secret). The role's generate_resources.yml, which
 // makes it there, is not in ../shared.
-func octaviaSSHKey(r *Render) (string, error) {
+func octaviaSSHKey(r *Render) ([]Object, error) {
 	private, public, err := amphoraKey(r)
 	if err != nil || private == "" {
-		return "", err
+		return nil, err
 	}
-	doc, err := joinDocs([]map[string]any{{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+	return objectList(map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
 		"metadata":   map[string]any{"name": "octavia-ssh-key"},
-		"stringData": map[string]any{"ssh-privatekey": private, "ssh-authorizedkey": public + "\n"}}})
-	return "\n---\n" + doc, err
+		"stringData": map[string]any{"ssh-privatekey": private, "ssh-authorizedkey": public + "\n"}}), nil
 }
 
 // amphoraKey is the amphorae's SSH key, octavia_ssh_key, and its public

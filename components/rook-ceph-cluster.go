@@ -39,7 +39,7 @@ func rookCephClusterValues(r *Render) values.Values {
 
 // The keystone credentials of the RADOS gateway's service user (rgw),
 // which the CephObjectStore's keystone auth reads.
-func rookCephClusterObjects(s Settings) (string, error) {
+func rookCephClusterObjects(s Settings) ([]Object, error) {
 	e := &endpointRender{Render: &Render{Settings: s}}
 	name, _ := e.knob("rook_ceph_cluster_name", "ceph").(string)
 	_, username, password := e.keystoneUser(rgwUser)
@@ -51,7 +51,7 @@ func rookCephClusterObjects(s Settings) (string, error) {
 			"OS_PROJECT_DOMAIN_NAME": "service", "OS_PROJECT_NAME": "service", "OS_USER_DOMAIN_NAME": "service",
 		}}
 	if e.err != nil {
-		return "", e.err
+		return nil, e.err
 	}
-	return joinDocs([]map[string]any{doc})
+	return objectList(doc), nil
 }

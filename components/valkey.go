@@ -22,32 +22,12 @@ func valkeyValues(r *Render) values.Values {
 	})
 }
 
-// valkeyObjects are the objects valkey applies itself.
-func valkeyObjects(Settings) (string, error) {
-	return caIssuer("valkey", "valkey-ca", "valkey-ca", "RSA", 2048) + `
----
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata:
-  name: valkey-server
-spec:
-  commonName: valkey
-  dnsNames:
-    - 127.0.0.1
-    - localhost
-    - valkey.openstack.svc.cluster.local
-    - "*.valkey.openstack.svc.cluster.local"
-    - valkey-headless.openstack.svc.cluster.local
-    - "*.valkey-headless.openstack.svc.cluster.local"
-  duration: 87600h0m0s
-  renewBefore: 720h0m0s
-  issuerRef:
-    group: cert-manager.io
-    kind: Issuer
-    name: valkey
-  privateKey:
-    algorithm: RSA
-    size: 2048
-  secretName: valkey-server-certs
-`, nil
+// valkeyObjects are the objects valkey applies itself: its CA and Issuer,
+// then the server certificate that Issuer signs (valkey.objects.yaml).
+func valkeyObjects(Settings) ([]Object, error) {
+	server, err := staticObjects("valkey")
+	if err != nil {
+		return nil, err
+	}
+	return append(caIssuer("valkey", "valkey-ca", "valkey-ca", "RSA", 2048), server...), nil
 }
