@@ -7,13 +7,16 @@ import (
 	"strconv"
 
 	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/vexxhost/atmosphere-go/internal/publichosts"
 )
 
 // Endpoints is a deployment's URL scheme, as atmosphere derives it: public
-// endpoints are HTTPS at "<prefix>.<Domain>" (or an override per service
-// type), internal and admin endpoints are the chart's cluster Service over
-// HTTP. Ports that are the scheme's default are left out of URLs, as the
-// charts' helm-toolkit does.
+// endpoints are HTTPS at "<prefix>.<Domain>" (the prefix from the table of
+// public hosts, publichosts.All) or an override per service type, internal and
+// admin endpoints are the chart's cluster Service over HTTP. Ports that are
+// the scheme's default are left out of URLs, as the charts' helm-toolkit
+// does.
 type Endpoints struct {
 	// Region is the keystone region ("RegionOne").
 	Region string
@@ -34,8 +37,6 @@ type Service struct {
 	Component string
 	// Type, Name and Description make the keystone service.
 	Type, Name, Description string
-	// PublicPrefix is the public host's first label ("image").
-	PublicPrefix string
 	// Host and Port are the cluster Service of the admin endpoint; the
 	// internal endpoint uses InternalHost and InternalPort when set.
 	Host         string
@@ -88,36 +89,36 @@ var (
 // (identity's path is "/" and compute's "/v2.1", as atmosphere overrides
 // them).
 var Services = []Service{
-	{Component: "keystone", Type: "identity", Name: "keystone", Description: "OpenStack Identity", PublicPrefix: "identity",
+	{Component: "keystone", Type: "identity", Name: "keystone", Description: "OpenStack Identity",
 		Host: "keystone", Port: 80, InternalHost: "keystone-api", InternalPort: 5000, Path: "/"},
-	{Component: "glance", Type: "image", Name: "glance", Description: "OpenStack Image", PublicPrefix: "image",
+	{Component: "glance", Type: "image", Name: "glance", Description: "OpenStack Image",
 		Host: "glance-api", Port: 9292, Users: serviceUsers(user("glance", "glance", admin...))},
-	{Component: "cinder", Type: "volumev3", Name: "cinderv3", Description: "OpenStack Block Storage", PublicPrefix: "volume",
+	{Component: "cinder", Type: "volumev3", Name: "cinderv3", Description: "OpenStack Block Storage",
 		Host: "cinder-api", Port: 8776, Path: "/v3/%(tenant_id)s", Users: serviceUsers(user("cinder", "cinder", adminService...))},
-	{Component: "nova", Type: "compute", Name: "nova", Description: "OpenStack Compute", PublicPrefix: "compute",
+	{Component: "nova", Type: "compute", Name: "nova", Description: "OpenStack Compute",
 		Host: "nova-api", Port: 8774, Path: "/v2.1", Users: serviceUsers(user("nova", "nova", adminService...))},
-	{Component: "placement", Type: "placement", Name: "placement", Description: "OpenStack Placement", PublicPrefix: "placement",
+	{Component: "placement", Type: "placement", Name: "placement", Description: "OpenStack Placement",
 		Host: "placement-api", Port: 8778, Path: "/", Users: serviceUsers(user("placement", "placement", adminService...))},
-	{Component: "neutron", Type: "network", Name: "neutron", Description: "OpenStack Networking", PublicPrefix: "network",
+	{Component: "neutron", Type: "network", Name: "neutron", Description: "OpenStack Networking",
 		Host: "neutron-server", Port: 9696, Users: serviceUsers(user("neutron", "neutron", adminService...))},
-	{Component: "heat", Type: "orchestration", Name: "heat", Description: "OpenStack Orchestration", PublicPrefix: "orchestration",
+	{Component: "heat", Type: "orchestration", Name: "heat", Description: "OpenStack Orchestration",
 		Host: "heat-api", Port: 8004, Path: "/v1/%(project_id)s", Users: serviceUsers(
 			user("heat", "heat", admin...), user("heat_trustee", "heat-trustee", admin...),
 			ServiceUser{Key: "heat_stack_user", Name: "heat-stack-user", Domain: "heat"})},
-	{Component: "heat", Type: "cloudformation", Name: "heat-cfn", Description: "OpenStack CloudFormation", PublicPrefix: "cloudformation",
+	{Component: "heat", Type: "cloudformation", Name: "heat-cfn", Description: "OpenStack CloudFormation",
 		Host: "heat-cfn", Port: 8000, Path: "/v1"},
-	{Component: "barbican", Type: "key-manager", Name: "barbican", Description: "OpenStack Key Manager", PublicPrefix: "key-manager",
+	{Component: "barbican", Type: "key-manager", Name: "barbican", Description: "OpenStack Key Manager",
 		Host: "barbican-api", Port: 9311, Path: "/", Users: serviceUsers(user("barbican", "barbican", admin...))},
-	{Component: "octavia", Type: "load-balancer", Name: "octavia", Description: "OpenStack Load Balancer", PublicPrefix: "load-balancer",
+	{Component: "octavia", Type: "load-balancer", Name: "octavia", Description: "OpenStack Load Balancer",
 		Host: "octavia-api", Port: 9876, Users: serviceUsers(user("octavia", "octavia", admin...))},
-	{Component: "magnum", Type: "container-infra", Name: "magnum", Description: "OpenStack Container Infrastructure", PublicPrefix: "container-infra",
+	{Component: "magnum", Type: "container-infra", Name: "magnum", Description: "OpenStack Container Infrastructure",
 		Host: "magnum-api", Port: 9511, Path: "/v1", Users: serviceUsers(user("magnum", "magnum", admin...),
 			ServiceUser{Key: "magnum_stack_user", Name: "magnum-domain", Domain: "magnum"})},
-	{Component: "manila", Type: "sharev2", Name: "manilav2", Description: "OpenStack Shared File Systems", PublicPrefix: "share",
+	{Component: "manila", Type: "sharev2", Name: "manilav2", Description: "OpenStack Shared File Systems",
 		Host: "manila-api", Port: 8786, Path: "/v2", Users: serviceUsers(user("manila", "manila", admin...))},
-	{Component: "rook-ceph-cluster", Type: "object-store", Name: "swift", Description: "OpenStack Object Storage", PublicPrefix: "object-store",
+	{Component: "rook-ceph-cluster", Type: "object-store", Name: "swift", Description: "OpenStack Object Storage",
 		Host: "rook-ceph-rgw-ceph", Port: 80, Path: "/swift/v1/%(tenant_id)s", Users: serviceUsers(user("rgw", "rgw", admin...))},
-	{Component: "designate", Type: "dns", Name: "designate", Description: "OpenStack DNS", PublicPrefix: "dns",
+	{Component: "designate", Type: "dns", Name: "designate", Description: "OpenStack DNS",
 		Host: "designate-api", Port: 9001, Path: "/", Optional: true,
 		// "desigante" is how atmosphere spells the user; existing clouds have it.
 		Users: serviceUsers(user("designate", "desigante", admin...))},
@@ -134,12 +135,15 @@ func ServicesOf(component string) []Service {
 	return out
 }
 
-// PublicHost is the public host of a service type.
+// PublicHost is the public host of a service type: the override, else
+// its first label in the table of public hosts (publichosts.All) under
+// Domain.
 func (e Endpoints) PublicHost(s Service) string {
 	if h, ok := e.PublicHosts[s.Type]; ok {
 		return h
 	}
-	return s.PublicPrefix + "." + e.Domain
+	h, _ := publichosts.ByType(s.Type)
+	return h.Prefix + "." + e.Domain
 }
 
 // URLs returns the public, internal and admin URLs of a service.

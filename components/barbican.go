@@ -6,7 +6,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 func barbican() *Component {
 	c := withCatalog(split(release("barbican", "barbican", openstack, chart("barbican"), 183, needs("keystone", rabbitmq), kubeAPI), setup(8)))
 	c.values = barbicanValues
-	c.ingresses = []publicIngress{{"key_manager", "barbican_api_host", "barbican-api", 9311, nil, "barbican"}}
+	c.ingresses = []publicIngress{publicIngressOf("key_manager", "barbican-api", 9311, nil, "barbican")}
 	c.rabbitMQCluster = "barbican"
 	return c
 }

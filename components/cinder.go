@@ -6,7 +6,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 func cinder() *Component {
 	c := withCatalog(release("cinder", "cinder", openstack, chart("cinder"), 328, needs("keystone", "ceph-provisioners", rabbitmq), kubeAPI))
 	c.values = cinderValues
-	c.ingresses = []publicIngress{{"volumev3", "cinder_api_host", "cinder-api", 8776, bodyUnlimited, "cinder"}}
+	c.ingresses = []publicIngress{publicIngressOf("volumev3", "cinder-api", 8776, bodyUnlimited, "cinder")}
 	c.rabbitMQCluster = "cinder"
 	return c
 }

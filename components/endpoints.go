@@ -6,12 +6,14 @@ import (
 	"strings"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/internal/publichosts"
 )
 
 // The endpoints values of openstack-helm charts, derived as atmosphere's
 // openstack_helm_endpoints role derives them: for each endpoint a chart
-// declares (the keys of its values' endpoints), the fragment below, merged.
-// A fragment names the service's public host, its keystone users, and its
+// declares (the keys of its values' endpoints), the fragment below (a tree
+// of values), merged. A fragment names the service's public host (from the
+// table of public hosts, publichosts.All), its keystone users, and its
 // database and message-queue passwords, from the inventory's variables
 // (openstack_helm_endpoints_<service>_*) and the secrets; the database root
 // password and each chart's RabbitMQ user come from the cluster, where the
@@ -24,158 +26,112 @@ var ignoredEndpoints = []string{
 	"object_store", "oci_image_registry", "prometheus_rabbitmq_exporter", "volume", "volumev2", "share",
 }
 
-// endpointFragments are the fragments by endpoint; each is YAML.
-var endpointFragments = map[string]func(e *endpointRender) string{
-	"oslo_db": func(e *endpointRender) string {
-		return `
-oslo_db:
-  auth:
-    admin:
-      password: ` + e.q(e.dbRoot()) + `
-  hosts:
-    default: percona-xtradb-haproxy
-`
+// endpointFragments are the fragments by endpoint, each a tree of values.
+var endpointFragments = map[string]func(e *endpointRender) values.Values{
+	"oslo_db": func(e *endpointRender) values.Values {
+		return m{"oslo_db": m{
+			"auth":  m{"admin": m{"password": e.dbRoot()}},
+			"hosts": m{"default": "percona-xtradb-haproxy"},
+		}}
 	},
-	"oslo_messaging": func(e *endpointRender) string {
+	"oslo_messaging": func(e *endpointRender) values.Values {
 		user, password := e.rabbit()
-		return `
-oslo_messaging:
-  auth:
-    user:
-      username: ` + e.q(user) + `
-      password: ` + e.q(password) + `
-    admin:
-      username: ` + e.q(user) + `
-      password: ` + e.q(password) + `
-  statefulset: null
-  hosts:
-    default: rabbitmq-` + e.chart + `
-`
+		return m{"oslo_messaging": m{
+			"auth": m{
+				"user":  m{"username": user, "password": password},
+				"admin": m{"username": user, "password": password},
+			},
+			"statefulset": nil,
+			"hosts":       m{"default": "rabbitmq-" + e.chart},
+		}}
 	},
-	"oslo_cache": func(e *endpointRender) string {
-		return `
-oslo_cache:
-  auth:
-    memcache_secret_key: ` + e.q(e.secret("memcached_secret_key")) + `
-`
+	"oslo_cache": func(e *endpointRender) values.Values {
+		return m{"oslo_cache": m{"auth": m{"memcache_secret_key": e.secret("memcached_secret_key")}}}
 	},
-	"identity": func(e *endpointRender) string {
-		return e.identityUsers(user{"admin", "keystone", "admin", "keystone_admin_password"}) + `
-  hosts:
-    default: keystone-api
-  scheme:
-    public: https
-  host_fqdn_override:
-    public:
-      host: ` + e.q(e.host("keystone_api_host")) + `
-  path:
-    default: /
-  port:
-    api:
-      default: 5000
-      public: 443
-` + e.db("keystone") + e.mq("keystone")
+	"identity": func(e *endpointRender) values.Values {
+		return merge(e.identityUsers(user{"admin", "keystone", "admin", "keystone_admin_password"}), m{"identity": m{
+			"hosts":              m{"default": "keystone-api"},
+			"scheme":             m{"public": "https"},
+			"host_fqdn_override": m{"public": m{"host": e.endpointHost("identity")}},
+			"path":               m{"default": "/"},
+			"port":               m{"api": m{"default": 5000, "public": 443}},
+		}}, e.db("keystone"), e.mq("keystone"))
 	},
-	"image":          func(e *endpointRender) string { return e.service("image", "glance", "", true, true) },
-	"volumev3":       func(e *endpointRender) string { return e.service("volumev3", "cinder", "", true, true) },
-	"placement":      func(e *endpointRender) string { return e.service("placement", "placement", "", true, false) },
-	"key_manager":    func(e *endpointRender) string { return e.service("key_manager", "barbican", "", true, false) },
-	"network":        func(e *endpointRender) string { return e.service("network", "neutron", "", true, true) },
-	"baremetal":      func(e *endpointRender) string { return e.service("baremetal", "ironic", "", true, true) },
-	"sharev2":        func(e *endpointRender) string { return e.service("sharev2", "manila", "", true, false) },
-	"cloudformation": func(e *endpointRender) string { return e.public("cloudformation", "heat_cfn_api_host", "api") },
-	"compute": func(e *endpointRender) string {
-		return e.service("compute", "nova", `
-  path:
-    default: /v2.1`, true, true)
+	"image":          func(e *endpointRender) values.Values { return e.service("image", "glance", nil, true, true) },
+	"volumev3":       func(e *endpointRender) values.Values { return e.service("volumev3", "cinder", nil, true, true) },
+	"placement":      func(e *endpointRender) values.Values { return e.service("placement", "placement", nil, true, false) },
+	"key_manager":    func(e *endpointRender) values.Values { return e.service("key_manager", "barbican", nil, true, false) },
+	"network":        func(e *endpointRender) values.Values { return e.service("network", "neutron", nil, true, true) },
+	"baremetal":      func(e *endpointRender) values.Values { return e.service("baremetal", "ironic", nil, true, true) },
+	"sharev2":        func(e *endpointRender) values.Values { return e.service("sharev2", "manila", nil, true, false) },
+	"cloudformation": func(e *endpointRender) values.Values { return e.public("cloudformation", "api") },
+	"compute": func(e *endpointRender) values.Values {
+		return e.service("compute", "nova", m{"path": m{"default": "/v2.1"}}, true, true)
 	},
-	"oslo_db_api":         func(e *endpointRender) string { return e.extraDB("oslo_db_api", "nova") },
-	"oslo_db_cell0":       func(e *endpointRender) string { return e.extraDB("oslo_db_cell0", "nova") },
-	"oslo_db_persistence": func(e *endpointRender) string { return e.extraDB("oslo_db_persistence", "octavia") },
-	"compute_metadata": func(e *endpointRender) string {
-		return `
-compute_metadata:
-  secret: ` + e.q(e.secret("neutron_metadata_secret")) + `
-  hosts:
-    public: nova-metadata
-  port:
-    metadata:
-      public: 8775
-`
+	"oslo_db_api":         func(e *endpointRender) values.Values { return e.extraDB("oslo_db_api", "nova") },
+	"oslo_db_cell0":       func(e *endpointRender) values.Values { return e.extraDB("oslo_db_cell0", "nova") },
+	"oslo_db_persistence": func(e *endpointRender) values.Values { return e.extraDB("oslo_db_persistence", "octavia") },
+	"compute_metadata": func(e *endpointRender) values.Values {
+		return m{"compute_metadata": m{
+			"secret": e.secret("neutron_metadata_secret"),
+			"hosts":  m{"public": "nova-metadata"},
+			"port":   m{"metadata": m{"public": 8775}},
+		}}
 	},
-	"compute_novnc_proxy": func(e *endpointRender) string {
-		return e.public("compute_novnc_proxy", "nova_novnc_host", "novnc_proxy") + `
-  path:
-    default: /vnc_lite.html
-`
+	"compute_novnc_proxy": func(e *endpointRender) values.Values {
+		return merge(e.public("compute_novnc_proxy", "novnc_proxy"), m{"compute_novnc_proxy": m{"path": m{"default": "/vnc_lite.html"}}})
 	},
-	"dns": func(e *endpointRender) string {
+	"dns": func(e *endpointRender) values.Values {
 		// atmosphere's role spells the user "desigante-<region>": kept, so
 		// that an existing cloud's user is the one configured.
-		return e.identityUsers(user{"designate", "designate", "desigante", ""}) + e.public("dns", "designate_api_host", "api") +
-			e.db("designate") + e.mq("designate")
+		return merge(e.identityUsers(user{"designate", "designate", "desigante", ""}), e.public("dns", "api"),
+			e.db("designate"), e.mq("designate"))
 	},
-	"mdns": func(e *endpointRender) string {
-		return `
-mdns:
-  name: minidns
-  hosts:
-    default: minidns
-    public: designate-mdns
-  host_fqdn_override:
-    default: ` + e.q(e.host("designate_api_host")) + `
-  path:
-    default: /
-  scheme:
-    default: tcp
-  port:
-    ipc:
-      default: 5354
-`
+	"mdns": func(e *endpointRender) values.Values {
+		return m{"mdns": m{
+			"name":               "minidns",
+			"hosts":              m{"default": "minidns", "public": "designate-mdns"},
+			"host_fqdn_override": m{"default": e.endpointHost("dns")},
+			"path":               m{"default": "/"},
+			"scheme":             m{"default": "tcp"},
+			"port":               m{"ipc": m{"default": 5354}},
+		}}
 	},
-	"powerdns": func(*endpointRender) string { return "" },
-	"valkey":   func(*endpointRender) string { return "" },
-	"load_balancer": func(e *endpointRender) string {
-		return e.service("load_balancer", "octavia", "", true, true) + `
-valkey:
-  hosts:
-    default: valkey
-oslo_db_persistence:
-  auth:
-    octavia:
-      password: ` + e.q(e.secret("octavia_mariadb_password")) + `
-`
+	"powerdns": func(*endpointRender) values.Values { return nil },
+	"valkey":   func(*endpointRender) values.Values { return nil },
+	"load_balancer": func(e *endpointRender) values.Values {
+		return merge(e.service("load_balancer", "octavia", nil, true, true), m{
+			"valkey":              m{"hosts": m{"default": "valkey"}},
+			"oslo_db_persistence": m{"auth": m{"octavia": m{"password": e.secret("octavia_mariadb_password")}}},
+		})
 	},
-	"orchestration": func(e *endpointRender) string {
-		return e.identityUsers(user{"heat", "heat", "heat", ""},
+	"orchestration": func(e *endpointRender) values.Values {
+		return merge(e.identityUsers(user{"heat", "heat", "heat", ""},
 			user{"heat_trustee", "heat", "heat-trustee", "heat_trustee_keystone_password"},
-			user{"heat_stack_user", "heat", "heat-stack-user", "heat_stack_user_keystone_password"}) + `
-  path:
-    public: /v3
-` + e.public("orchestration", "heat_api_host", "api") + e.db("heat") + e.mq("heat")
+			user{"heat_stack_user", "heat", "heat-stack-user", "heat_stack_user_keystone_password"}),
+			m{"identity": m{"path": m{"public": "/v3"}}},
+			e.public("orchestration", "api"), e.db("heat"), e.mq("heat"))
 	},
-	"dashboard": func(e *endpointRender) string {
-		return e.public("dashboard", "horizon_api_host", "api") + e.db("horizon")
+	"dashboard": func(e *endpointRender) values.Values {
+		return merge(e.public("dashboard", "api"), e.db("horizon"))
 	},
-	"container_infra": func(e *endpointRender) string {
-		return e.identityUsers(user{"magnum", "magnum", "magnum", ""},
-			user{"magnum_stack_user", "magnum", "magnum-domain", "magnum_keystone_password"}) +
-			e.public("container_infra", "magnum_api_host", "api") + e.public("container_infra_registry", "magnum_registry_host", "api") +
-			e.db("magnum") + e.mq("magnum")
+	"container_infra": func(e *endpointRender) values.Values {
+		return merge(e.identityUsers(user{"magnum", "magnum", "magnum", ""},
+			user{"magnum_stack_user", "magnum", "magnum-domain", "magnum_keystone_password"}),
+			e.public("container_infra", "api"), e.public("container_infra_registry", "api"),
+			e.db("magnum"), e.mq("magnum"))
 	},
-	"rook_ceph_cluster": func(e *endpointRender) string {
-		return e.identityUsers(rgwUser) + e.public("rook_ceph_cluster", "rgw_host", "api")
+	"rook_ceph_cluster": func(e *endpointRender) values.Values {
+		return merge(e.identityUsers(rgwUser), e.public("rook_ceph_cluster", "api"))
 	},
-	"staffeln": func(e *endpointRender) string { return e.db("staffeln") },
-	"libvirt_exporter": func(*endpointRender) string {
-		return `
-libvirt_exporter:
-  port:
-    metrics:
-      default: 9177
-`
+	"staffeln": func(e *endpointRender) values.Values { return e.db("staffeln") },
+	"libvirt_exporter": func(*endpointRender) values.Values {
+		return m{"libvirt_exporter": m{"port": m{"metrics": m{"default": 9177}}}}
 	},
 }
+
+// m is a map of values, short for the fragments above.
+type m = map[string]any
 
 // endpointRender renders the endpoints of one chart.
 type endpointRender struct {
@@ -193,38 +149,49 @@ type user struct{ key, service, prefix, password string }
 // and in the credentials Secret its object store reads.
 var rgwUser = user{"rgw", "rgw", "rgw", ""}
 
-// q quotes a string for YAML.
-func (e *endpointRender) q(s string) string { return inline(s) }
-
 func (e *endpointRender) secret(name string) string {
 	return e.Render.secret("openstack_helm_endpoints_" + name)
 }
 
-// hostPrefixes are the first labels of the public hosts the inventory does
-// not set, under the cloud's domain: the keystone catalog's (bootstrap's
-// PublicPrefix), and three of the charts' own.
-var hostPrefixes = map[string]string{
-	"keystone_api_host": "identity", "glance_api_host": "image", "cinder_api_host": "volume",
-	"nova_api_host": "compute", "placement_api_host": "placement", "neutron_api_host": "network",
-	"heat_api_host": "orchestration", "heat_cfn_api_host": "cloudformation", "barbican_api_host": "key-manager",
-	"octavia_api_host": "load-balancer", "magnum_api_host": "container-infra", "manila_api_host": "share",
-	"rgw_host": "object-store", "designate_api_host": "dns", "ironic_api_host": "baremetal",
-	"horizon_api_host": "dashboard", "nova_novnc_host": "vnc", "magnum_registry_host": "container-infra-registry",
-}
-
 // host is a public host variable (openstack_helm_endpoints_<name>); when the
-// inventory does not set it, the service's prefix under the cloud's domain
-// (the keystone host without its first label), as the catalog has it.
+// inventory does not set it, its prefix in the table of public hosts
+// (publichosts.All) under the cloud's domain (the keystone host
+// without its first label), as the catalog has it.
 func (e *endpointRender) host(name string) string {
 	if v, _ := e.knob("openstack_helm_endpoints_"+name, "").(string); v != "" {
 		return v
 	}
-	prefix, known := hostPrefixes[name]
+	h, known := publichosts.ByVar(name)
 	if !known {
 		e.fail(fmt.Errorf("openstack_helm_endpoints_%s is not set", name))
 		return ""
 	}
-	return e.derivedHost(prefix)
+	return e.derivedHost(h.Prefix)
+}
+
+// publicHostVar is the host variable of a chart endpoint's public side, from
+// the table of public hosts (publichosts.All).
+func publicHostVar(endpoint string) string {
+	h, _ := publichosts.ByEndpoint(endpoint)
+	return h.Var
+}
+
+// publicIngressOf is the public Ingress of a chart endpoint, at the host of
+// its variable in the table of public hosts, to a service's port, with the
+// role's annotations and the prefix of its knobs.
+func publicIngressOf(endpoint, service string, port int, annotations map[string]any, knob string) publicIngress {
+	return publicIngress{endpoint, publicHostVar(endpoint), service, port, annotations, knob}
+}
+
+// endpointHost is the public host of a chart endpoint (host of its
+// variable).
+func (e *endpointRender) endpointHost(endpoint string) string {
+	name := publicHostVar(endpoint)
+	if name == "" {
+		e.fail(fmt.Errorf("endpoint %s has no public host", endpoint))
+		return ""
+	}
+	return e.host(name)
 }
 
 // derivedHost is prefix under the cloud's domain (the keystone host without
@@ -253,15 +220,13 @@ func (e *endpointRender) region(service string) string {
 }
 
 // identityUsers is the identity.auth part of a service's keystone users.
-func (e *endpointRender) identityUsers(us ...user) string {
-	var b strings.Builder
-	b.WriteString("\nidentity:\n  auth:\n")
+func (e *endpointRender) identityUsers(us ...user) values.Values {
+	auth := m{}
 	for _, u := range us {
 		region, name, password := e.keystoneUser(u)
-		fmt.Fprintf(&b, "    %s:\n      region_name: %s\n      username: %s\n      password: %s\n",
-			u.key, e.q(region), e.q(name), e.q(password))
+		auth[u.key] = m{"region_name": region, "username": name, "password": password}
 	}
-	return b.String()
+	return m{"identity": m{"auth": auth}}
 }
 
 // keystoneUser is a service user's region, name (<prefix>-<region>) and
@@ -276,56 +241,50 @@ func (e *endpointRender) keystoneUser(u user) (region, name, password string) {
 	return region, u.prefix + "-" + region, e.secret(secret)
 }
 
-// public is an endpoint's public side: https on 443 at a host variable.
-func (e *endpointRender) public(endpoint, hostVar, port string) string {
-	return `
-` + endpoint + `:
-  scheme:
-    public: https
-  host_fqdn_override:
-    public:
-      host: ` + e.q(e.host(hostVar)) + `
-  port:
-    ` + port + `:
-      public: 443
-`
+// public is an endpoint's public side: https on 443 at its public host.
+func (e *endpointRender) public(endpoint, port string) values.Values {
+	return m{endpoint: m{
+		"scheme":             m{"public": "https"},
+		"host_fqdn_override": m{"public": m{"host": e.endpointHost(endpoint)}},
+		"port":               m{port: m{"public": 443}},
+	}}
 }
 
 // service is a usual OpenStack service: its keystone user, its public
-// endpoint (with extra lines under it), its database password and, when
+// endpoint (with extra values under it), its database password and, when
 // mq, its RabbitMQ password.
-func (e *endpointRender) service(endpoint, name, extra string, db, mq bool) string {
-	out := e.identityUsers(user{name, name, name, ""}) + strings.TrimSuffix(e.public(endpoint, name+"_api_host", "api"), "\n") + extra + "\n"
+func (e *endpointRender) service(endpoint, name string, extra values.Values, db, mq bool) values.Values {
+	out := merge(e.identityUsers(user{name, name, name, ""}), e.public(endpoint, "api"))
+	if extra != nil {
+		out = merge(out, m{endpoint: extra})
+	}
 	if db {
-		out += e.db(name)
+		out = merge(out, e.db(name))
 	}
 	if mq {
-		out += e.mq(name)
+		out = merge(out, e.mq(name))
 	}
 	return out
 }
 
-func (e *endpointRender) db(name string) string {
-	return "\noslo_db:\n  auth:\n    " + name + ":\n      password: " + e.q(e.secret(name+"_mariadb_password")) + "\n"
+func (e *endpointRender) db(name string) values.Values {
+	return m{"oslo_db": m{"auth": m{name: m{"password": e.secret(name + "_mariadb_password")}}}}
 }
 
-func (e *endpointRender) mq(name string) string {
-	return "\noslo_messaging:\n  auth:\n    " + name + ":\n      password: " + e.q(e.secret(name+"_rabbitmq_password")) + "\n"
+func (e *endpointRender) mq(name string) values.Values {
+	return m{"oslo_messaging": m{"auth": m{name: m{"password": e.secret(name + "_rabbitmq_password")}}}}
 }
 
 // extraDB is a second database of a service (nova's API and cell0,
 // octavia's persistence).
-func (e *endpointRender) extraDB(endpoint, name string) string {
-	return `
-` + endpoint + `:
-  auth:
-    admin:
-      password: ` + e.q(e.dbRoot()) + `
-    ` + name + `:
-      password: ` + e.q(e.secret(name+"_mariadb_password")) + `
-  hosts:
-    default: percona-xtradb-haproxy
-`
+func (e *endpointRender) extraDB(endpoint, name string) values.Values {
+	return m{endpoint: m{
+		"auth": m{
+			"admin": m{"password": e.dbRoot()},
+			name:    m{"password": e.secret(name + "_mariadb_password")},
+		},
+		"hosts": m{"default": "percona-xtradb-haproxy"},
+	}}
 }
 
 // dbRoot is the Percona XtraDB cluster's root password
@@ -376,12 +335,7 @@ func (r *Render) endpoints(chart string) map[string]any {
 			r.fail(fmt.Errorf("chart %s declares endpoint %s, which atmosphere has no values for", chart, n))
 			continue
 		}
-		v, err := values.Parse(chart+" endpoint "+n, []byte(f(e)))
-		if err != nil {
-			r.fail(err)
-			continue
-		}
-		out = values.Merge(out, v)
+		out = values.Merge(out, f(e))
 	}
 	return out
 }

@@ -6,7 +6,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 func glance() *Component {
 	c := withCatalog(release("glance", "glance", openstack, chart("glance"), 316, needs("keystone", rabbitmq), kubeAPI))
 	c.values = glanceValues
-	c.ingresses = []publicIngress{{"image", "glance_api_host", "glance-api", 9292, bodyUnlimited, "glance"}}
+	c.ingresses = []publicIngress{publicIngressOf("image", "glance-api", 9292, bodyUnlimited, "glance")}
 	c.rabbitMQCluster = "glance"
 	return c
 }

@@ -7,8 +7,8 @@ func heat() *Component {
 	c := withCatalog(release("heat", "heat", openstack, chart("heat"), 258, needs("keystone", rabbitmq), kubeAPI))
 	c.values = heatValues
 	c.ingresses = []publicIngress{
-		{"orchestration", "heat_api_host", "heat-api", 8004, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},
-		{"cloudformation", "heat_cfn_api_host", "heat-cfn", 8000, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"},
+		publicIngressOf("orchestration", "heat-api", 8004, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"),
+		publicIngressOf("cloudformation", "heat-cfn", 8000, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"),
 	}
 	c.rabbitMQCluster = "heat"
 	return c

@@ -8,9 +8,9 @@ import (
 func horizon() *Component {
 	c := release("horizon", "horizon", openstack, chart("horizon"), 44, needs("keystone"), kubeAPI)
 	c.values = horizonValues
-	c.ingresses = []publicIngress{{"dashboard", "horizon_api_host", "horizon-int", 80, map[string]any{
+	c.ingresses = []publicIngress{publicIngressOf("dashboard", "horizon-int", 80, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "5000m", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
-		"nginx.ingress.kubernetes.io/enable-cors": "true"}, "horizon"}}
+		"nginx.ingress.kubernetes.io/enable-cors": "true"}, "horizon")}
 	return c
 }
 

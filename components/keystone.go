@@ -13,8 +13,8 @@ func keystone() *Component {
 		Phase{Name: "setup", Kind: OpenStack, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(29)}), Manifest)
 	c.values = keystoneValues
 	c.objects = keystoneOpenIDMetadata
-	c.ingresses = []publicIngress{{"identity", "keystone_api_host", "keystone-api", 5000, map[string]any{
-		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone"}}
+	c.ingresses = []publicIngress{publicIngressOf("identity", "keystone-api", 5000, map[string]any{
+		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone")}
 	c.rabbitMQCluster = "keystone"
 	return c
 }

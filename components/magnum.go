@@ -11,8 +11,8 @@ func magnum() *Component {
 	c.values = magnumValues
 	c.objects = magnumObjects
 	c.ingresses = []publicIngress{
-		{"container_infra", "magnum_api_host", "magnum-api", 9511, nil, "magnum"},
-		{"container_infra_registry", "magnum_registry_host", "magnum-registry", 5000, nil, "magnum_registry"},
+		publicIngressOf("container_infra", "magnum-api", 9511, nil, "magnum"),
+		publicIngressOf("container_infra_registry", "magnum-registry", 5000, nil, "magnum_registry"),
 	}
 	c.rabbitMQCluster = "magnum"
 	return c

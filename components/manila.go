@@ -14,7 +14,7 @@ func manila() *Component {
 		setup(58, "nova", "neutron", "cinder")))
 	c.values = manilaValues
 	c.objects = manilaObjects
-	c.ingresses = []publicIngress{{"sharev2", "manila_api_host", "manila-api", 8786, nil, "manila"}}
+	c.ingresses = []publicIngress{publicIngressOf("sharev2", "manila-api", 8786, nil, "manila")}
 	c.rabbitMQCluster = "manila"
 	return c
 }

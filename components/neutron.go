@@ -13,7 +13,7 @@ func neutron() *Component {
 		setup(20, "nova")))
 	c.values = neutronValues
 	c.objects = neutronObjects
-	c.ingresses = []publicIngress{{"network", "neutron_api_host", "neutron-server", 9696, nil, "neutron"}}
+	c.ingresses = []publicIngress{publicIngressOf("network", "neutron-server", 9696, nil, "neutron")}
 	c.rabbitMQCluster = "neutron"
 	return c
 }

@@ -17,9 +17,9 @@ func nova() *Component {
 	c.values = novaValues
 	c.BeforeChange = novaBeforeChange
 	c.ingresses = []publicIngress{
-		{"compute", "nova_api_host", "nova-api", 8774, nil, "nova_api"},
-		{"compute_novnc_proxy", "nova_novnc_host", "nova-novncproxy", 6080, map[string]any{
-			"nginx.ingress.kubernetes.io/proxy-read-timeout": "3600", "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600"}, "nova_novnc"},
+		publicIngressOf("compute", "nova-api", 8774, nil, "nova_api"),
+		publicIngressOf("compute_novnc_proxy", "nova-novncproxy", 6080, map[string]any{
+			"nginx.ingress.kubernetes.io/proxy-read-timeout": "3600", "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600"}, "nova_novnc"),
 	}
 	c.rabbitMQCluster = "nova"
 	return c

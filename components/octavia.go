@@ -19,7 +19,7 @@ func octavia() *Component {
 		setup(89, "nova", "neutron", "glance")))
 	c.values = octaviaValues
 	c.objects = octaviaObjects
-	c.ingresses = []publicIngress{{"load_balancer", "octavia_api_host", "octavia-api", 9876, nil, "octavia"}}
+	c.ingresses = []publicIngress{publicIngressOf("load_balancer", "octavia-api", 9876, nil, "octavia")}
 	c.rabbitMQCluster = "octavia"
 	return c
 }

@@ -6,7 +6,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 func placement() *Component {
 	c := withCatalog(release("placement", "placement", openstack, chart("placement"), 120, needs("keystone"), kubeAPI))
 	c.values = placementValues
-	c.ingresses = []publicIngress{{"placement", "placement_api_host", "placement-api", 8778, nil, "placement"}}
+	c.ingresses = []publicIngress{publicIngressOf("placement", "placement-api", 8778, nil, "placement")}
 	return c
 }
 

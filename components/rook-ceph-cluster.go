@@ -10,7 +10,7 @@ func rookCephCluster() *Component {
 		needs("rook-ceph", "ceph", "keystone"), kubeAPI), setup(7)), Manifest)
 	c.values = rookCephClusterValues
 	c.objects = rookCephClusterObjects
-	c.ingresses = []publicIngress{{"rook_ceph_cluster", "rgw_host", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw"}}
+	c.ingresses = []publicIngress{publicIngressOf("rook_ceph_cluster", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw")}
 	return c
 }
 

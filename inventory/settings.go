@@ -12,6 +12,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/components"
 	imagetable "github.com/vexxhost/atmosphere-go/components/images"
+	"github.com/vexxhost/atmosphere-go/internal/publichosts"
 	"github.com/vexxhost/atmosphere-go/internal/suggest"
 )
 
@@ -30,7 +31,8 @@ type Settings struct {
 	// Region is openstack_helm_endpoints_region_name ("" when unset).
 	Region string
 	// PublicHosts are the public hosts of the services, by service type
-	// ("identity"), from openstack_helm_endpoints_<service>_api_host.
+	// ("identity"), from openstack_helm_endpoints_<service>_api_host (the
+	// catalog's hosts of publichosts.All).
 	PublicHosts map[string]string
 	// ImageTable is atmosphere's image table with the inventory's
 	// atmosphere_image_overrides, atmosphere_image_prefix,
@@ -46,16 +48,6 @@ func (s *Settings) Domain() string {
 		return rest
 	}
 	return ""
-}
-
-// endpointHosts maps the host variables of the endpoints role to the
-// service types of the catalog.
-var endpointHosts = map[string]string{
-	"keystone_api_host": "identity", "glance_api_host": "image", "cinder_api_host": "volumev3",
-	"nova_api_host": "compute", "placement_api_host": "placement", "neutron_api_host": "network",
-	"heat_api_host": "orchestration", "heat_cfn_api_host": "cloudformation", "barbican_api_host": "key-manager",
-	"octavia_api_host": "load-balancer", "magnum_api_host": "container-infra", "manila_api_host": "sharev2",
-	"rgw_host": "object-store", "designate_api_host": "dns",
 }
 
 // Settings types the variables atmosphere acts on; every value of the
@@ -82,9 +74,12 @@ func (inv *Inventory) Settings() (*Settings, error) {
 		s.Region = v
 	}
 	s.PublicHosts = map[string]string{}
-	for suffix, serviceType := range endpointHosts {
-		if v, ok := d.str("openstack_helm_endpoints_" + suffix); ok && v != "" {
-			s.PublicHosts[serviceType] = v
+	for _, h := range publichosts.All {
+		if h.Type == "" {
+			continue // not in the catalog
+		}
+		if v, ok := d.str("openstack_helm_endpoints_" + h.Var); ok && v != "" {
+			s.PublicHosts[h.Type] = v
 		}
 	}
 	for k, v := range inv.Vars {
