@@ -7,19 +7,17 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/action"
 	"github.com/vexxhost/atmosphere-go/dag"
 )
 
-type graphOptions struct {
-	inventory string
-	format    string
-	tags      []string
-	whole     bool
-}
-
 func (a *app) newGraph() *cobra.Command {
-	o := &graphOptions{}
+	var (
+		config configFlags
+		format string
+		tags   []string
+		whole  bool
+	)
 	c := &cobra.Command{
 		Use:   "graph",
 		Short: "Print the graph of units of work",
@@ -27,15 +25,11 @@ func (a *app) newGraph() *cobra.Command {
 			"dependency order, as text, Graphviz dot or a Mermaid flowchart.",
 		Example: "  atmosphere graph --format dot | dot -Tsvg > graph.svg\n  atmosphere graph --tags nova",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.settings(o.inventory)
+			g, err := (&action.Graph{Config: a.config(&config), Tags: tags, WholeComponents: whole}).Run()
 			if err != nil {
 				return err
 			}
-			g, err := a.unitGraph(s.Config, o.tags, components.GraphOptions{WholeComponents: o.whole})
-			if err != nil {
-				return err
-			}
-			switch o.format {
+			switch format {
 			case "text":
 				return writeText(a.streams.Out, g)
 			case "dot":
@@ -43,30 +37,14 @@ func (a *app) newGraph() *cobra.Command {
 			case "mermaid":
 				return writeMermaid(a.streams.Out, g)
 			}
-			return usagef("--format %q: want text, dot or mermaid", o.format)
+			return usagef("--format %q: want text, dot or mermaid", format)
 		},
 	}
-	c.Flags().StringVar(&o.format, "format", "text", "output format: text, dot or mermaid")
-	c.Flags().BoolVar(&o.whole, "whole-components", false, "one unit per component instead of one per phase")
-	tagsFlag(c.Flags(), &o.tags)
-	inventoryFlag(c.Flags(), &o.inventory)
+	c.Flags().StringVar(&format, "format", "text", "output format: text, dot or mermaid")
+	c.Flags().BoolVar(&whole, "whole-components", false, "one unit per component instead of one per phase")
+	tagsFlag(c.Flags(), &tags)
+	config.addInventory(c.Flags())
 	return c
-}
-
-// unitGraph lowers the registry for cfg, narrowed to tags and what they need.
-func (a *app) unitGraph(cfg components.Config, tags []string, opts components.GraphOptions) (*dag.Graph[string], error) {
-	names, err := a.selected(cfg, tags)
-	if err != nil {
-		return nil, err
-	}
-	g, err := a.registry.Graph(cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	if names == nil {
-		return g, nil
-	}
-	return g.Subgraph(components.Units(g, names), true)
 }
 
 func writeText(w io.Writer, g *dag.Graph[string]) error {

@@ -9,22 +9,16 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"maps"
 	"os"
 	"os/signal"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"helm.sh/helm/v3/pkg/kube"
 	"k8s.io/klog/v2"
 
+	"github.com/vexxhost/atmosphere-go/action"
 	"github.com/vexxhost/atmosphere-go/components"
-	"github.com/vexxhost/atmosphere-go/components/manifest"
 )
 
 // Streams are the command's standard streams.
@@ -41,12 +35,9 @@ const (
 	ExitUsage = 2
 )
 
-// UsageError is bad input from the operator: a flag, an argument or a file.
-// It exits with ExitUsage.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
+// UsageError is bad input from the operator: a flag, an argument, a file
+// or a cluster the kubeconfig cannot reach. It exits with ExitUsage.
+type UsageError = action.UsageError
 
 func usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
@@ -66,8 +57,6 @@ func ExitCode(err error) int {
 
 // Main runs the command with the process's arguments and streams and exits.
 func Main() {
-	// Helm's field manager is a process global: set once, here (DESIGN §4).
-	kube.ManagedFieldsManager = manifest.FieldManager
 	// Helm's chart loader warns through the standard logger about charts of
 	// apiVersion v1, which atmosphere's openstack-helm charts all are.
 	log.SetOutput(io.Discard)
@@ -216,49 +205,6 @@ func wrapArgs(c *cobra.Command) {
 		return nil
 	}
 }
-
-// tagsFlag adds --tags.
-func tagsFlag(fs *pflag.FlagSet, tags *[]string) {
-	fs.StringSliceVar(tags, "tags", nil, "only these components (comma-separated), with what they need")
-}
-
-// selected returns the components named by --tags, or nil for all.
-func (a *app) selected(cfg components.Config, tags []string) ([]string, error) {
-	if len(tags) == 0 {
-		return nil, nil
-	}
-	names, err := a.registry.Select(cfg, tags)
-	if err != nil {
-		return nil, usagef("--tags: %w", err)
-	}
-	return names, nil
-}
-
-// resourceFlag is a repeated name=N flag.
-type resourceFlag map[string]int
-
-func (r resourceFlag) String() string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(r)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, r[k]))
-	}
-	return strings.Join(parts, ",")
-}
-
-func (r resourceFlag) Set(v string) error {
-	name, n, ok := strings.Cut(v, "=")
-	if !ok || name == "" {
-		return fmt.Errorf("%q: want name=N", v)
-	}
-	count, err := strconv.Atoi(n)
-	if err != nil || count < 1 {
-		return fmt.Errorf("%q: the cap must be a whole number of 1 or more", v)
-	}
-	r[name] = count
-	return nil
-}
-
-func (r resourceFlag) Type() string { return "name=N" }
 
 // swapWriter is a writer whose destination can change while loggers hold it.
 type swapWriter struct {

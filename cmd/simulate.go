@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vexxhost/atmosphere-go/action"
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
 )
@@ -112,7 +113,7 @@ func (a *app) simulate(o *simulateOptions) error {
 	w := a.streams.Out
 	fmt.Fprintf(w, "units: %d (%s); concurrency: %s; resources: %s\n",
 		g.Len(), map[bool]string{false: "one per component", true: "one per phase"}[split],
-		capText(o.concurrency), resourceFlag(caps))
+		action.CapText(o.concurrency), resourceFlag(caps))
 	if len(untimed) > 0 {
 		fmt.Fprintf(w, "not in %s, taken as 0s: %s\n", o.timings, strings.Join(untimed, ", "))
 	}
@@ -164,11 +165,4 @@ func chainText(res *dag.Result[string], g *dag.Graph[string]) string {
 
 func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
-}
-
-func capText(n int) string {
-	if n == 0 {
-		return "no cap"
-	}
-	return strconv.Itoa(n)
 }

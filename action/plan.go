@@ -1,0 +1,247 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
+	"github.com/vexxhost/atmosphere-go/dag"
+)
+
+// Plan shows what a deploy would do — when each unit would start and how
+// long it is expected to take, the critical path and the ETA — by running
+// the scheduler on a virtual clock. With Cluster it also says what each
+// unit would change, with the durations the last deploy measured. It
+// changes nothing.
+type Plan struct {
+	Config *Configuration
+	// Tags narrows the plan to these components and what they need.
+	Tags []string
+	// Concurrency caps the units in flight; 0 is no cap.
+	Concurrency int
+	// Resources override the registry's caps of named resources.
+	Resources map[string]int
+	// Cluster reaches the cluster of the Configuration to read what each
+	// unit would change and the measured durations.
+	Cluster bool
+}
+
+// PlanUnit is one unit of a plan.
+type PlanUnit struct {
+	Unit string
+	// Start is when it would start, from the start of the run.
+	Start, Estimate time.Duration
+	Kind            components.Kind
+	// Change is what it would do to the cluster (install, upgrade and
+	// why, unchanged); empty without the cluster.
+	Change string
+	Needs  []string
+}
+
+// PlanResult is a plan: its units in the order they would start.
+type PlanResult struct {
+	Units []PlanUnit
+	// Components is how many components the units are of.
+	Components     int
+	NetworkBackend string
+	// Measured says the times are the durations the last deploys
+	// measured rather than the registry's estimates.
+	Measured bool
+	// Changes says Change was read from the cluster.
+	Changes            bool
+	CriticalPath       []string
+	CriticalPathLength time.Duration
+	ETA                time.Duration
+	Concurrency        int
+	Resources          map[string]int
+}
+
+// Run makes the plan. A bad inventory or tag is a UsageError; a cluster
+// that cannot be reached is Reach's error.
+func (o *Plan) Run(ctx context.Context) (*PlanResult, error) {
+	if o.Concurrency < 0 {
+		return nil, usagef("--concurrency %d: want 0 (no cap) or more", o.Concurrency)
+	}
+	c := o.Config
+	_, s, err := c.Settings()
+	if err != nil {
+		return nil, err
+	}
+	cfg := s.Config
+	names, err := c.selected(cfg, o.Tags)
+	if err != nil {
+		return nil, err
+	}
+	var measured map[string]time.Duration
+	if o.Cluster {
+		if err := c.connectStack(ctx); err != nil {
+			return nil, err
+		}
+		if measured, err = c.durations.Load(ctx); err != nil {
+			return nil, fmt.Errorf("read the measured durations: %w", err)
+		}
+	}
+	full, err := c.registry.Graph(cfg, components.GraphOptions{Durations: measured})
+	if err != nil {
+		return nil, err
+	}
+	g := full
+	if names != nil {
+		if g, err = full.Subgraph(components.Units(full, names), true); err != nil {
+			return nil, err
+		}
+	}
+	if g.Len() == 0 {
+		return nil, fmt.Errorf("no units to plan")
+	}
+	caps := components.DefaultCaps()
+	maps.Copy(caps, o.Resources)
+	return c.plan(ctx, g, cfg.NetworkBackend, o.Concurrency, caps, len(measured) > 0, o.Cluster)
+}
+
+// plan simulates g's units and, when withChanges (the cluster reached),
+// decides what each would change, touching nothing.
+func (c *Configuration) plan(ctx context.Context, g *dag.Graph[string], backend string, concurrency int, caps map[string]int, measured, withChanges bool) (*PlanResult, error) {
+	opts := dag.Options[string]{Concurrency: concurrency, Resources: caps}
+	res, err := dag.Simulate(g, func(k string) (time.Duration, error) {
+		n, _ := g.Node(k)
+		return n.Cost, nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	path, length, err := g.CriticalPath()
+	if err != nil {
+		return nil, err
+	}
+	nodes := slices.Collect(maps.Values(res.Nodes))
+	slices.SortFunc(nodes, func(x, y dag.NodeResult[string]) int {
+		if c := x.Start.Compare(y.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Key, y.Key)
+	})
+	var changes map[string]string
+	if withChanges {
+		if changes, err = c.changes(ctx, g.Keys()); err != nil {
+			return nil, err
+		}
+	}
+	out := &PlanResult{NetworkBackend: backend, Measured: measured, Changes: withChanges, CriticalPath: path,
+		CriticalPathLength: length, ETA: res.Makespan(), Concurrency: concurrency, Resources: caps}
+	names := map[string]bool{}
+	for _, n := range nodes {
+		node, _ := g.Node(n.Key)
+		name, phase := components.SplitUnit(n.Key)
+		names[name] = true
+		comp, _ := c.registry.Get(name)
+		p, _ := comp.Phase(phase)
+		out.Units = append(out.Units, PlanUnit{Unit: n.Key, Start: n.Start.Sub(res.Start), Estimate: n.Duration(),
+			Kind: p.Kind, Change: changes[n.Key], Needs: node.Needs})
+	}
+	out.Components = len(names)
+	return out, nil
+}
+
+// changes says what each unit would do to the cluster, touching nothing.
+func (c *Configuration) changes(ctx context.Context, keys []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, k := range keys {
+		name, phase := components.SplitUnit(k)
+		comp, _ := c.registry.Get(name)
+		p, _ := comp.Phase(phase)
+		switch p.Kind {
+		case components.Helm:
+			rel, err := c.stack.Release(ctx, comp)
+			if err != nil {
+				return nil, fmt.Errorf("plan %s: %w", k, err)
+			}
+			dec, err := c.helm.Plan(ctx, rel)
+			if err != nil {
+				return nil, fmt.Errorf("plan %s: %w", k, err)
+			}
+			out[k] = string(dec.Action)
+			if len(dec.Reasons) > 0 && dec.Action != helmdeployer.Unchanged {
+				out[k] += " (" + strings.Join(dec.Reasons, ", ") + ")"
+			}
+		case components.Manifest:
+			found, _, err := c.applier.Applied(ctx, comp.Name, comp.Namespace)
+			if err != nil {
+				return nil, fmt.Errorf("plan %s: %w", k, err)
+			}
+			out[k] = "apply (new)"
+			if found {
+				out[k] = "apply (server-side; unchanged objects stay)"
+			}
+		case components.OpenStack:
+			out[k] = "converge (creates only what is missing or different)"
+		default:
+			out[k] = "provided by the environment"
+		}
+	}
+	return out, nil
+}
+
+// WriteText writes the plan as `atmosphere plan` shows it: a table of the
+// units in the order they would start, the critical path and the ETA.
+func (p *PlanResult) WriteText(w io.Writer) error {
+	source := "the registry's estimates"
+	if p.Measured {
+		source = "the durations the last deploys measured"
+	}
+	fmt.Fprintf(w, "%d units of %d components, %s network backend; times from %s\n\n", len(p.Units), p.Components, p.NetworkBackend, source)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	header := "START\tESTIMATE\tUNIT\tWORK\tNEEDS"
+	if p.Changes {
+		header = "START\tESTIMATE\tUNIT\tWORK\tCHANGE\tNEEDS"
+	}
+	fmt.Fprintln(tw, header)
+	for _, u := range p.Units {
+		needs := "-"
+		if len(u.Needs) > 0 {
+			needs = strings.Join(u.Needs, ", ")
+		}
+		if p.Changes {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", clock(u.Start), u.Estimate, u.Unit, u.Kind, u.Change, needs)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", clock(u.Start), u.Estimate, u.Unit, u.Kind, needs)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\ncritical path (%s): %s\n", p.CriticalPathLength, strings.Join(p.CriticalPath, " → "))
+	_, err := fmt.Fprintf(w, "ETA: %s with concurrency %s, resources %s\n", p.ETA, CapText(p.Concurrency), CapsText(p.Resources))
+	return err
+}
+
+// CapText shows a concurrency cap: the number, or "no cap" for 0.
+func CapText(n int) string {
+	if n == 0 {
+		return "no cap"
+	}
+	return strconv.Itoa(n)
+}
+
+// CapsText shows resource caps as name=N,… in name order.
+func CapsText(caps map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(caps)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, caps[k]))
+	}
+	return strings.Join(parts, ",")
+}
+
+// clock formats an offset as h:mm:ss.
+func clock(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}

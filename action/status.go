@@ -1,0 +1,176 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
+	"github.com/vexxhost/atmosphere-go/dag"
+)
+
+// ComponentStatus is a component's state in the cluster.
+type ComponentStatus struct {
+	Component string `json:"component"`
+	// State is deployed, failed, pending, absent, applied, or untracked
+	// (Ansible and OpenStack work leaves nothing in the cluster to read).
+	State    string    `json:"state"`
+	Detail   string    `json:"detail,omitempty"`
+	Revision int       `json:"revision,omitempty"`
+	Chart    string    `json:"chart,omitempty"`
+	Updated  time.Time `json:"updated,omitzero"`
+	// LastDuration is how long the component's units took the last time a
+	// deploy changed them, in seconds (0 when never measured).
+	LastDuration float64 `json:"last_duration,omitempty"`
+}
+
+// Healthy reports whether the state is one a deploy leaves: deployed,
+// applied, or untracked.
+func (s ComponentStatus) Healthy() bool {
+	return s.State == "deployed" || s.State == "applied" || s.State == "untracked"
+}
+
+// Status reads every component's state in the cluster. It changes nothing.
+type Status struct {
+	Config *Configuration
+	// Tags narrows the status to these components; all the inventory
+	// enables when empty.
+	Tags []string
+}
+
+// UnhealthyError is Status's error when some components are not healthy.
+type UnhealthyError struct {
+	// Unhealthy are "<component> <state>" of each.
+	Unhealthy []string
+	Total     int
+}
+
+func (e *UnhealthyError) Error() string {
+	return fmt.Sprintf("%d of %d components not healthy: %s", len(e.Unhealthy), e.Total, strings.Join(e.Unhealthy, ", "))
+}
+
+// Run returns the components' states in the registry's order. When some
+// are not healthy, it returns them all with an *UnhealthyError; on any
+// other error, no rows.
+func (o *Status) Run(ctx context.Context) ([]ComponentStatus, error) {
+	c := o.Config
+	_, s, err := c.Settings()
+	if err != nil {
+		return nil, err
+	}
+	names, err := c.selected(s.Config, o.Tags)
+	if err != nil {
+		return nil, err
+	}
+	if names == nil {
+		for _, comp := range c.registry.Components() {
+			if comp.IsEnabled(s.Config) {
+				names = append(names, comp.Name)
+			}
+		}
+	}
+	if err := c.connect(ctx); err != nil {
+		return nil, err
+	}
+	measured, err := c.durations.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the measured durations: %w", err)
+	}
+	var rows []ComponentStatus
+	for _, comp := range c.registry.Components() {
+		if !slices.Contains(names, comp.Name) {
+			continue
+		}
+		row, err := c.componentStatus(ctx, comp)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range comp.Phases {
+			row.LastDuration += measured[components.UnitKey(comp.Name, p.Name)].Round(time.Millisecond).Seconds()
+		}
+		rows = append(rows, row)
+	}
+	var unhealthy []string
+	for _, r := range rows {
+		if !r.Healthy() {
+			unhealthy = append(unhealthy, r.Component+" "+r.State)
+		}
+	}
+	if len(unhealthy) > 0 {
+		return rows, &UnhealthyError{Unhealthy: unhealthy, Total: len(rows)}
+	}
+	return rows, nil
+}
+
+// componentStatus reads a component's state from the cluster: its Helm
+// release, or its manifest inventory; Ansible and OpenStack work leaves
+// nothing to read (untracked).
+func (c *Configuration) componentStatus(ctx context.Context, comp *components.Component) (ComponentStatus, error) {
+	row := ComponentStatus{Component: comp.Name, State: "untracked"}
+	switch {
+	case comp.Chart != nil && slices.Contains(comp.Kinds, components.Helm):
+		st, err := c.helm.Status(ctx, comp.Release, comp.Namespace)
+		if err != nil {
+			return row, fmt.Errorf("status of %s: %w", comp.Name, err)
+		}
+		row.State, row.Revision, row.Chart, row.Updated = releaseState(st), st.Revision, st.Chart, st.Updated
+		if st.Found && row.State != "deployed" {
+			row.Detail = st.Status
+		}
+	case slices.Contains(comp.Kinds, components.Manifest):
+		found, n, err := c.applier.Applied(ctx, comp.Name, comp.Namespace)
+		if err != nil {
+			return row, fmt.Errorf("status of %s: %w", comp.Name, err)
+		}
+		row.State = "absent"
+		if found {
+			row.State, row.Detail = "applied", strconv.Itoa(n)+" objects"
+		}
+	}
+	return row, nil
+}
+
+func releaseState(st helmdeployer.ReleaseStatus) string {
+	switch {
+	case !st.Found || st.Status == "uninstalled":
+		return "absent"
+	case st.Status == "deployed":
+		return "deployed"
+	case strings.HasPrefix(st.Status, "pending"):
+		return "pending"
+	}
+	return "failed"
+}
+
+// notDeployed names the components outside keys that units of keys need
+// and that are not healthy in the cluster (release not deployed, objects
+// absent), each with its state.
+func (c *Configuration) notDeployed(ctx context.Context, full *dag.Graph[string], keys []string) ([]string, error) {
+	var needed []string
+	for _, k := range keys {
+		n, _ := full.Node(k)
+		for _, need := range n.Needs {
+			if !slices.Contains(keys, need) {
+				name, _ := components.SplitUnit(need)
+				needed = append(needed, name)
+			}
+		}
+	}
+	slices.Sort(needed)
+	var missing []string
+	for _, name := range slices.Compact(needed) {
+		comp, _ := c.registry.Get(name)
+		st, err := c.componentStatus(ctx, comp)
+		if err != nil {
+			return nil, err
+		}
+		if !st.Healthy() {
+			missing = append(missing, name+" ("+st.State+")")
+		}
+	}
+	return missing, nil
+}

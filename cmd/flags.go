@@ -1,0 +1,119 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+
+	"github.com/vexxhost/atmosphere-go/action"
+)
+
+// DefaultStateNamespace holds atmosphere's own state: the deploy lease, the
+// generated secrets and the measured durations.
+const DefaultStateNamespace = action.DefaultStateNamespace
+
+// DefaultConcurrency is the cap on units in flight unless told otherwise.
+const DefaultConcurrency = action.DefaultConcurrency
+
+// kubeFlags are the standard flags that locate a cluster.
+type kubeFlags struct {
+	kubeconfig, context string
+}
+
+func (k *kubeFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig file ($KUBECONFIG, then ~/.kube/config, when empty)")
+	fs.StringVar(&k.context, "context", "", "kubeconfig context (its current one when empty)")
+}
+
+// reach is action.Reach of the flags.
+func (k *kubeFlags) reach(ctx context.Context) (*rest.Config, error) {
+	return action.Reach(ctx, k.kubeconfig, k.context)
+}
+
+// configFlags are the flags of the action.Configuration, each declared
+// here once. A verb adds those it uses.
+type configFlags struct {
+	kube      kubeFlags
+	inventory string
+	state     string
+	charts    []string
+	osCloud   string
+}
+
+// The help of --state-namespace and --charts says what the verb uses them
+// for (cmd/testdata's help goldens pin each verb's wording).
+const (
+	stateAll       = "lease, secrets and measured durations"
+	stateDurations = "measured durations"
+	chartsDeploy   = "a directory of unpacked charts (<name>/Chart.yaml) to take pinned charts from before downloading (repeatable)"
+	chartsPlan     = "a directory of unpacked charts to take pinned charts from (repeatable)"
+)
+
+func (f *configFlags) addKube(fs *pflag.FlagSet) { f.kube.add(fs) }
+
+func (f *configFlags) addInventory(fs *pflag.FlagSet) {
+	fs.StringVar(&f.inventory, "inventory", "", "atmosphere inventory directory (group_vars/all and the hosts file); atmosphere's defaults when empty")
+}
+
+func (f *configFlags) addState(fs *pflag.FlagSet, holds string) {
+	fs.StringVar(&f.state, "state-namespace", DefaultStateNamespace, "namespace of atmosphere's "+holds)
+}
+
+func (f *configFlags) addCharts(fs *pflag.FlagSet, help string) {
+	fs.StringArrayVar(&f.charts, "charts", nil, help)
+}
+
+func (f *configFlags) addOSCloud(fs *pflag.FlagSet) {
+	fs.StringVar(&f.osCloud, "os-cloud", "", "clouds.yaml cloud for the OpenStack set-up ($OS_CLOUD; when both are empty, the admin of the keystone atmosphere deploys)")
+}
+
+// config makes the verb's Configuration.
+func (a *app) config(f *configFlags) *action.Configuration {
+	return action.New(action.Options{
+		Kubeconfig: f.kube.kubeconfig, Context: f.kube.context, Inventory: f.inventory,
+		StateNamespace: f.state, Charts: f.charts, OSCloud: f.osCloud,
+		Registry: a.registry, Log: a.log, Warnings: a.streams.Err,
+	})
+}
+
+// scheduleFlags are the scheduler's caps, shared by deploy, upgrade and
+// plan.
+type scheduleFlags struct {
+	concurrency int
+	resources   resourceFlag
+}
+
+func (s *scheduleFlags) add(fs *pflag.FlagSet) {
+	s.resources = resourceFlag{}
+	fs.IntVar(&s.concurrency, "concurrency", DefaultConcurrency, "cap on units in flight (0: no cap)")
+	fs.Var(s.resources, "resource", "cap a resource, name=N (repeatable; overrides the registry's caps)")
+}
+
+// tagsFlag adds --tags.
+func tagsFlag(fs *pflag.FlagSet, tags *[]string) {
+	fs.StringSliceVar(tags, "tags", nil, "only these components (comma-separated), with what they need")
+}
+
+// resourceFlag is a repeated name=N flag.
+type resourceFlag map[string]int
+
+func (r resourceFlag) String() string { return action.CapsText(r) }
+
+func (r resourceFlag) Set(v string) error {
+	name, n, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("%q: want name=N", v)
+	}
+	count, err := strconv.Atoi(n)
+	if err != nil || count < 1 {
+		return fmt.Errorf("%q: the cap must be a whole number of 1 or more", v)
+	}
+	r[name] = count
+	return nil
+}
+
+func (r resourceFlag) Type() string { return "name=N" }
