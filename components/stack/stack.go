@@ -54,8 +54,6 @@ type Stack struct {
 	Overrides map[string]values.Values
 	// Timeouts override the registry's per-component timeouts.
 	Timeouts map[string]time.Duration
-	// Rollback rolls a failed release back instead of upgrading it.
-	Rollback bool
 	// Atomic rolls a release whose upgrade failed back to its last
 	// deployed revision (the upgrade's error is still returned).
 	Atomic bool
@@ -156,7 +154,7 @@ func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg co
 	}
 	r := helmdeployer.Release{
 		Name: c.Release, Namespace: c.Namespace, Chart: ch, ChartDigest: digest, Values: v,
-		Timeout: s.timeout(c), Rollback: s.Rollback,
+		Timeout: s.timeout(c),
 	}
 	puller, err := newImagePuller(c, c.Namespace, v, ch.Values, cfg, s.timeout(c))
 	if err != nil {
