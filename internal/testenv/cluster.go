@@ -291,6 +291,13 @@ func (c *Cluster) create(ctx context.Context) error {
 		// the API server is away longer than the lease (a restart test).
 		"--extra-args", "kube-controller-manager=leader-elect=false",
 		"--extra-args", "kube-scheduler=leader-elect=false",
+		// A pod the scheduler found unschedulable is retried within 30 s
+		// instead of 5 minutes when no event of the cluster moves it: on a
+		// loaded machine the scheduler can see a StatefulSet's pod before
+		// its claim ("pod has unbound immediate PersistentVolumeClaims. not
+		// found"; seen once by make demo, valkey's pod left unscheduled
+		// for the unit's whole timeout), and miss the claim's binding.
+		"--extra-args", "kube-scheduler=pod-max-in-unschedulable-pods-duration=30s",
 		"--disable-qps-limits",
 	)
 	// A cluster of that name left by an earlier run is replaced.
