@@ -14,15 +14,11 @@ func certManager() *Component {
 // certManagerValues are cert-manager's own values for its chart: its static
 // values with the images of the controller and of each part.
 func certManagerValues(r *Render) values.Values {
-	image := func(key string) map[string]any {
-		i := r.image(key)
-		return map[string]any{"repository": i.Name(), "tag": i.Tag}
-	}
 	return merge(r.static("cert-manager"), values.Values{
-		"image":           image("cert_manager_controller"),
-		"webhook":         map[string]any{"image": image("cert_manager_webhook")},
-		"cainjector":      map[string]any{"image": image("cert_manager_cainjector")},
-		"startupapicheck": map[string]any{"image": image("cert_manager_startupapicheck")},
-		"acmesolver":      map[string]any{"image": image("cert_manager_acmesolver")},
+		"image":           r.repositoryImage("cert_manager_controller"),
+		"webhook":         map[string]any{"image": r.repositoryImage("cert_manager_webhook")},
+		"cainjector":      map[string]any{"image": r.repositoryImage("cert_manager_cainjector")},
+		"startupapicheck": map[string]any{"image": r.repositoryImage("cert_manager_startupapicheck")},
+		"acmesolver":      map[string]any{"image": r.repositoryImage("cert_manager_acmesolver")},
 	})
 }

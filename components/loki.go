@@ -12,14 +12,10 @@ func loki() *Component {
 // lokiValues are loki's own values for its chart: its static values with
 // the images.
 func lokiValues(r *Render) values.Values {
-	image := func(key string) map[string]any {
-		i := r.image(key)
-		return map[string]any{"repository": i.Name(), "tag": i.Tag}
-	}
 	return merge(r.static("loki"), values.Values{
 		"loki":              map[string]any{"image": r.bitnamiImage("loki")},
-		"memcached":         map[string]any{"image": image("memcached")},
-		"memcachedExporter": map[string]any{"image": image("prometheus_memcached_exporter")},
+		"memcached":         map[string]any{"image": r.repositoryImage("memcached")},
+		"memcachedExporter": map[string]any{"image": r.repositoryImage("prometheus_memcached_exporter")},
 		"gateway":           map[string]any{"image": r.bitnamiImage("loki_gateway")},
 	})
 }

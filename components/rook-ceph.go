@@ -12,8 +12,5 @@ func rookCeph() *Component {
 // rookCephValues are rook-ceph's own values for its chart: its static
 // values with the image's repository and tag.
 func rookCephValues(r *Render) values.Values {
-	i := r.image("rook_ceph")
-	return merge(r.static("rook-ceph"), values.Values{
-		"image": map[string]any{"repository": i.Name(), "tag": i.Tag},
-	})
+	return merge(r.static("rook-ceph"), values.Values{"image": r.repositoryImage("rook_ceph")})
 }

@@ -77,6 +77,13 @@ func (r *Render) bitnamiImage(key string) map[string]any {
 	return map[string]any{"registry": i.Domain, "repository": i.Path, "tag": i.Tag}
 }
 
+// repositoryImage is an image as most charts take it: its repository (the
+// name, with its registry) and tag.
+func (r *Render) repositoryImage(key string) map[string]any {
+	i := r.image(key)
+	return map[string]any{"repository": i.Name(), "tag": i.Tag}
+}
+
 // ingressNginxImage is an image as the ingress-nginx chart takes it, with
 // its digest when digest is set.
 func (r *Render) ingressNginxImage(key string, digest bool) map[string]any {

@@ -12,6 +12,5 @@ func vector() *Component {
 // vectorValues are vector's own values for its chart: its static values
 // with the image.
 func vectorValues(r *Render) values.Values {
-	i := r.image("vector")
-	return merge(r.static("vector"), values.Values{"image": map[string]any{"repository": i.Name(), "tag": i.Tag}})
+	return merge(r.static("vector"), values.Values{"image": r.repositoryImage("vector")})
 }
