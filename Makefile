@@ -120,7 +120,7 @@ bench: tools $(HELMFILE_STAMP)
 # ansible-core with the collections' own plugins from a virtualenv kept in
 # $XDG_CACHE_HOME/atmosphere/fidelity (made when missing), for the golden
 # tests (hack/fidelity/README.md); committed under testdata/fidelity. The OVN
-# run's components are components/stack/fidelity_test.go's ovnComponents.
+# run's components are internal/kubephase/fidelity_test.go's ovnComponents.
 fidelity-references:
 	$(GO) run ./hack/fidelity
 	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,magnum,neutron,nova,ovn

@@ -20,22 +20,22 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
-	"github.com/vexxhost/atmosphere-go/components/database"
-	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
-	"github.com/vexxhost/atmosphere-go/components/manifest"
-	"github.com/vexxhost/atmosphere-go/components/setup"
-	"github.com/vexxhost/atmosphere-go/components/stack"
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/internal/database"
+	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+	"github.com/vexxhost/atmosphere-go/internal/kubephase"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
+	"github.com/vexxhost/atmosphere-go/internal/openstackphase"
+	"github.com/vexxhost/atmosphere-go/internal/secrets"
 	"github.com/vexxhost/atmosphere-go/internal/suggest"
 	"github.com/vexxhost/atmosphere-go/inventory"
 	"github.com/vexxhost/atmosphere-go/openstack"
-	"github.com/vexxhost/atmosphere-go/secrets"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // DefaultStateNamespace holds atmosphere's own state: the deploy lease, the
@@ -104,10 +104,10 @@ type Configuration struct {
 	connectErr    error
 	overridesOnce sync.Once
 	clientset     kubernetes.Interface
-	helm          *helmdeployer.Deployer
+	helm          *helmrelease.Deployer
 	applier       *manifest.Applier
-	stack         *stack.Stack
-	runner        *setup.Runner
+	stack         *kubephase.Stack
+	runner        *openstackphase.Runner
 	secrets       *secrets.Store
 	durations     *deploy.Durations
 }
@@ -263,7 +263,7 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 	// The API server's warnings (deprecated fields in a chart) are for
 	// the log at info level, not for the operator's screen.
 	rc.WarningHandler = apiWarnings{c.log}
-	factory, err := helmdeployer.NewFactory(rc, c.log)
+	factory, err := helmrelease.NewFactory(rc, c.log)
 	if err != nil {
 		return fmt.Errorf("connect to the cluster: %w", err)
 	}
@@ -283,7 +283,7 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 	sources = append(sources, charts.RepoSource{})
 	state := c.opts.StateNamespace
 	c.clientset = factory.Clientset()
-	c.helm = helmdeployer.New(factory, c.log)
+	c.helm = helmrelease.New(factory, c.log)
 	c.applier = applier
 	c.secrets = &secrets.Store{Client: c.clientset, Namespace: state, Overrides: secrets.OverridesFrom(inv.Vars)}
 	c.durations = &deploy.Durations{Client: c.clientset, Namespace: state}
@@ -292,7 +292,7 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 	settings.Config = s.Config
 	settings.Vars = inv.Vars
 	// What the OpenStack set-up makes that the charts' values name.
-	facts := &setup.Facts{}
+	facts := &openstackphase.Facts{}
 	settings.Facts = facts.Of
 	if s.ImageTable != nil {
 		settings.Images = s.ImageTable
@@ -320,7 +320,7 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 		}
 		return string(v), nil
 	}
-	c.stack = &stack.Stack{
+	c.stack = &kubephase.Stack{
 		Charts:    &charts.Loader{Catalog: charts.Default(), Sources: sources, CacheDir: cacheDir, Log: c.log},
 		Helm:      c.helm,
 		Manifests: applier,
@@ -329,21 +329,21 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 		Timeouts:  map[string]time.Duration{},
 		Log:       c.log,
 	}
-	cfg := setup.Defaults()
+	cfg := openstackphase.Defaults()
 	region := s.Region
 	if region == "" {
 		region = "RegionOne"
 	}
-	cfg.Endpoints = bootstrap.Endpoints{Region: region, Domain: s.Domain(), PublicHosts: s.PublicHosts,
+	cfg.Endpoints = provision.Endpoints{Region: region, Domain: s.Domain(), PublicHosts: s.PublicHosts,
 		Namespace: "openstack", ClusterDomain: "cluster.local"}
 	cfg.Flavors, cfg.Networks = s.Flavors, s.Networks
 	if s.Images != nil {
 		cfg.Images = s.Images
 	}
 	cfg.Octavia.PublicKeyFrom = func(context.Context) (string, error) { return c.stack.AmphoraPublicKey() }
-	c.runner = &setup.Runner{
+	c.runner = &openstackphase.Runner{
 		Config:    cfg,
-		Clients:   &setup.CloudClients{Connect: c.cloud(s, region)},
+		Clients:   &openstackphase.CloudClients{Connect: c.cloud(s, region)},
 		Passwords: c.secrets,
 		Facts:     facts,
 		Log:       c.log,

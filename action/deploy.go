@@ -14,8 +14,8 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/internal/lease"
 	"github.com/vexxhost/atmosphere-go/internal/suggest"
-	"github.com/vexxhost/atmosphere-go/lease"
 )
 
 // RunOptions are what Deploy and Upgrade share: how the units are

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/components"
-	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
 	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
 )
 
 // Plan shows what a deploy would do — when each unit would start and how
@@ -169,7 +169,7 @@ func (c *Configuration) changes(ctx context.Context, keys []string) (map[string]
 				return nil, fmt.Errorf("plan %s: %w", k, err)
 			}
 			out[k] = string(dec.Action)
-			if len(dec.Reasons) > 0 && dec.Action != helmdeployer.Unchanged {
+			if len(dec.Reasons) > 0 && dec.Action != helmrelease.Unchanged {
 				out[k] += " (" + strings.Join(dec.Reasons, ", ") + ")"
 			}
 		case components.Manifest:

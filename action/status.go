@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/components"
-	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
 	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
 )
 
 // ComponentStatus is a component's state in the cluster.
@@ -134,7 +134,7 @@ func (c *Configuration) componentStatus(ctx context.Context, comp *components.Co
 	return row, nil
 }
 
-func releaseState(st helmdeployer.ReleaseStatus) string {
+func releaseState(st helmrelease.ReleaseStatus) string {
 	switch {
 	case !st.Found || st.Status == "uninstalled":
 		return "absent"

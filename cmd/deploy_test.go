@@ -18,9 +18,9 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/vexxhost/atmosphere-go/deploy"
-	"github.com/vexxhost/atmosphere-go/deploy/deploytest"
+	"github.com/vexxhost/atmosphere-go/internal/deploytest"
+	"github.com/vexxhost/atmosphere-go/internal/secrets"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
-	"github.com/vexxhost/atmosphere-go/secrets"
 )
 
 const (

@@ -15,8 +15,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
-	"github.com/vexxhost/atmosphere-go/components/helmdeployer"
-	"github.com/vexxhost/atmosphere-go/components/manifest"
+	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
@@ -34,7 +34,7 @@ func TestStatusOnTheCluster(t *testing.T) {
 		t.Fatalf("before the deploy: exit %d err %v\n%s", ExitCode(err), err, out)
 	}
 
-	f, err := helmdeployer.NewFactory(cfg, nil)
+	f, err := helmrelease.NewFactory(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestStatusOnTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := helmdeployer.New(f, nil).Deploy(ctx, helmdeployer.Release{Name: "memcached", Namespace: "openstack", Chart: chart,
+	if _, err := helmrelease.New(f, nil).Deploy(ctx, helmrelease.Release{Name: "memcached", Namespace: "openstack", Chart: chart,
 		Values: map[string]any{"message": "status"}, Timeout: 2 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,17 +3,17 @@ package components
 import (
 	"testing"
 
-	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/internal/publichosts"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // The public hosts the values derive agree with the keystone catalog's:
 // both read the one table, publichosts.All.
 func TestHostsAgreeWithTheCatalog(t *testing.T) {
-	e := bootstrap.Endpoints{Domain: "cloud.example.com"}
+	e := provision.Endpoints{Domain: "cloud.example.com"}
 	r := &endpointRender{Render: &Render{Settings: Settings{Vars: map[string]any{
 		"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com"}}}}
-	for _, svc := range bootstrap.Services {
+	for _, svc := range provision.Services {
 		h, ok := publichosts.ByType(svc.Type)
 		if !ok {
 			t.Errorf("%s: no public host", svc.Type)

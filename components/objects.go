@@ -125,7 +125,7 @@ func rabbitmqCluster(s Settings, chart string) (Object, error) {
 // Object is one object a component applies, as manifest.Object has it
 // (the deployer converts one to the other): package components does not
 // import package manifest, whose tests reach package components through
-// the test environment (internal/testenv, components/database).
+// the test environment (internal/testenv, internal/database).
 type Object struct {
 	*unstructured.Unstructured
 	// CreateOnly objects are created when missing and never changed after

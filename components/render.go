@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vexxhost/atmosphere-go/components/images"
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/internal/images"
 	"github.com/vexxhost/atmosphere-go/internal/sshkey"
 )
 

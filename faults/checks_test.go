@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/deploy"
-	"github.com/vexxhost/atmosphere-go/deploy/deploytest"
+	"github.com/vexxhost/atmosphere-go/internal/deploytest"
 )
 
 // The suite's own checks, on made-up input: each must be able to fail.

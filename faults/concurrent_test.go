@@ -12,7 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/vexxhost/atmosphere-go/lease"
+	"github.com/vexxhost/atmosphere-go/internal/lease"
 )
 
 // TestConcurrentRuns: while a deploy runs, a second one against the same

@@ -36,9 +36,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/vexxhost/atmosphere-go/deploy"
-	"github.com/vexxhost/atmosphere-go/deploy/deploytest"
+	"github.com/vexxhost/atmosphere-go/internal/deploytest"
+	"github.com/vexxhost/atmosphere-go/internal/secrets"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
-	"github.com/vexxhost/atmosphere-go/secrets"
 )
 
 const (

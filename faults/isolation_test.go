@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/deploy"
-	"github.com/vexxhost/atmosphere-go/deploy/deploytest"
+	"github.com/vexxhost/atmosphere-go/internal/deploytest"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/deploy"
-	"github.com/vexxhost/atmosphere-go/deploy/deploytest"
+	"github.com/vexxhost/atmosphere-go/internal/deploytest"
 )
 
 // TestAPIServerRestart: the test bed's kube-apiserver is stopped for a few

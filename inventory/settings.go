@@ -9,11 +9,11 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
-	"github.com/vexxhost/atmosphere-go/bootstrap"
 	"github.com/vexxhost/atmosphere-go/components"
-	imagetable "github.com/vexxhost/atmosphere-go/components/images"
+	imagetable "github.com/vexxhost/atmosphere-go/internal/images"
 	"github.com/vexxhost/atmosphere-go/internal/publichosts"
 	"github.com/vexxhost/atmosphere-go/internal/suggest"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // Settings are the variables atmosphere itself acts on, typed.
@@ -25,9 +25,9 @@ type Settings struct {
 	HelmValues map[string]map[string]any
 	// Images, Flavors and Networks are glance_images, nova_flavors and
 	// neutron_networks.
-	Images   []bootstrap.Image
-	Flavors  []bootstrap.Flavor
-	Networks []bootstrap.NetworkSpec
+	Images   []provision.Image
+	Flavors  []provision.Flavor
+	Networks []provision.NetworkSpec
 	// Region is openstack_helm_endpoints_region_name ("" when unset).
 	Region string
 	// PublicHosts are the public hosts of the services, by service type
@@ -319,9 +319,9 @@ func (f *fields) strings(name string) []string {
 	return out
 }
 
-func (d *decoder) image(key string, v any) bootstrap.Image {
+func (d *decoder) image(key string, v any) provision.Image {
 	f := d.fields(key, v, "name", "url", "disk_format", "container_format", "min_disk", "min_ram", "is_public", "properties", "tags", "checksum")
-	img := bootstrap.Image{Name: f.str("name", true), Source: f.str("url", true), DiskFormat: f.str("disk_format", false),
+	img := provision.Image{Name: f.str("name", true), Source: f.str("url", true), DiskFormat: f.str("disk_format", false),
 		ContainerFormat: f.str("container_format", false), Tags: f.strings("tags"), MD5: f.str("checksum", false)}
 	f.integer("min_disk", false)
 	f.integer("min_ram", false)
@@ -340,9 +340,9 @@ func (d *decoder) image(key string, v any) bootstrap.Image {
 	return img
 }
 
-func (d *decoder) flavor(key string, v any) bootstrap.Flavor {
+func (d *decoder) flavor(key string, v any) provision.Flavor {
 	f := d.fields(key, v, "name", "flavorid", "vcpus", "ram", "disk", "ephemeral", "swap", "is_public", "rxtx_factor", "extra_specs")
-	fl := bootstrap.Flavor{Name: f.str("name", true), VCPUs: f.integer("vcpus", true), RAM: f.integer("ram", true),
+	fl := provision.Flavor{Name: f.str("name", true), VCPUs: f.integer("vcpus", true), RAM: f.integer("ram", true),
 		Disk: f.integer("disk", false), Public: true}
 	if pub := f.boolean("is_public"); pub != nil {
 		fl.Public = *pub
@@ -350,10 +350,10 @@ func (d *decoder) flavor(key string, v any) bootstrap.Flavor {
 	return fl
 }
 
-func (d *decoder) network(key string, v any) bootstrap.NetworkSpec {
+func (d *decoder) network(key string, v any) provision.NetworkSpec {
 	f := d.fields(key, v, "name", "external", "shared", "mtu_size", "port_security_enabled", "provider_network_type",
 		"provider_physical_network", "provider_segmentation_id", "subnets")
-	n := bootstrap.NetworkSpec{Name: f.str("name", true), External: f.boolean("external"), Shared: f.boolean("shared"),
+	n := provision.NetworkSpec{Name: f.str("name", true), External: f.boolean("external"), Shared: f.boolean("shared"),
 		PortSecurity: f.boolean("port_security_enabled"), MTU: f.integer("mtu_size", false),
 		ProviderType: f.str("provider_network_type", false), PhysicalNetwork: f.str("provider_physical_network", false),
 		SegmentationID: f.integer("provider_segmentation_id", false)}
@@ -370,7 +370,7 @@ func (d *decoder) network(key string, v any) bootstrap.NetworkSpec {
 		sk := fmt.Sprintf("%s.subnets[%d]", key, i)
 		sf := d.fields(sk, x, "name", "cidr", "ip_version", "gateway_ip", "no_gateway_ip", "allocation_pool_start",
 			"allocation_pool_end", "dns_nameservers", "enable_dhcp", "host_routes")
-		sub := bootstrap.SubnetSpec{Name: sf.str("name", true), CIDR: sf.str("cidr", true), GatewayIP: sf.str("gateway_ip", false),
+		sub := provision.SubnetSpec{Name: sf.str("name", true), CIDR: sf.str("cidr", true), GatewayIP: sf.str("gateway_ip", false),
 			DNSNameservers: sf.strings("dns_nameservers"), EnableDHCP: sf.boolean("enable_dhcp")}
 		if no := sf.boolean("no_gateway_ip"); no != nil {
 			sub.NoGateway = *no

@@ -1,6 +1,6 @@
 // Command fidelity renders the reference Helm values of atmosphere's roles
 // (../shared/atmosphere/roles) and the objects they apply, for the golden
-// tests of components/stack: `make fidelity-references` runs it and writes
+// tests of internal/kubephase: `make fidelity-references` runs it and writes
 // testdata/fidelity/values/<component>.json, one file per Helm component,
 // and testdata/fidelity/values/objects/<component>.jsonl.
 //

@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	mysqldb "github.com/vexxhost/atmosphere-go/components/database"
+	mysqldb "github.com/vexxhost/atmosphere-go/internal/database"
 )
 
 // mariadbServer is the server binary of Debian's mariadb-server.

@@ -1,0 +1,438 @@
+// Package ansible runs ansible-playbook for the components that stay
+// Ansible (ceph, kubernetes and the host roles), as children of our process
+// that never outlive it.
+//
+// Each run gets a private directory (mode 0700) holding the extra vars
+// (mode 0600, passed as -e @file, never on the argv) and, for a role, a
+// one-play playbook rendered for it; the directory is removed afterwards.
+// The child leads its own process group: a cancel sends SIGTERM to the
+// group, then SIGKILL after a grace period, and the group is killed once
+// the play ends too, so nothing it spawned lingers. The output pipe is
+// closed by force a short while after the child exits, so a grandchild
+// that escaped the group with our pipe cannot hang us.
+package ansible
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Play is a one-play playbook that applies one role.
+type Play struct {
+	// Hosts is the host pattern ("all", "controllers", "cephs:!computes").
+	Hosts string
+	// Role is the role's name, a collection role's FQCN included
+	// ("vexxhost.atmosphere.lpfc").
+	Role        string
+	Become      bool
+	GatherFacts bool
+	// Environment is set for every task.
+	Environment map[string]string
+	// When, if set, is the role's condition.
+	When string
+	// Tasks, when Role is empty, are the play's own tasks (for checks that
+	// are a part of a role, such as openvswitch's host checks).
+	Tasks []map[string]any
+}
+
+// Job is one ansible-playbook run.
+type Job struct {
+	// Component names the job in output and errors.
+	Component string
+	// Playbook is a playbook path or a collection playbook's FQCN
+	// ("vexxhost.atmosphere.ceph"); Play is used when it is empty.
+	Playbook string
+	Play     *Play
+	// ExtraVars are written to a 0600 file and passed as -e @file.
+	ExtraVars map[string]any
+	// Limit restricts the run to hosts (--limit).
+	Limit string
+}
+
+// Deployer runs jobs against an inventory.
+type Deployer struct {
+	// Bin is ansible-playbook; "ansible-playbook" from PATH when empty.
+	Bin string
+	// Inventory is the operator's inventory (file or directory).
+	Inventory string
+	// Env is added to the child's environment.
+	Env []string
+	// CollectionsPaths are where collections are looked for, in
+	// ansible's order; the defaults when empty.
+	CollectionsPaths []string
+	// Output receives every line of output, prefixed "[component] ".
+	Output func(line string)
+	// Grace is how long a cancelled child gets between SIGTERM and
+	// SIGKILL; 5 s when zero.
+	Grace time.Duration
+	// PipeWait is how long the output is read after the child exits
+	// before the pipe is closed by force; 2 s when zero.
+	PipeWait time.Duration
+	// KeepLines is how many last lines a failure reports; 20 when zero.
+	KeepLines int
+}
+
+// FailedError is a play that failed: the task, its message, and the last
+// lines of output (redacted).
+type FailedError struct {
+	Component, Task, Host, Message string
+	ExitCode                       int
+	LastLines                      []string
+}
+
+func (e *FailedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: ansible-playbook exited with code %d", e.Component, e.ExitCode)
+	if e.Task != "" {
+		fmt.Fprintf(&b, ": task %q failed", e.Task)
+		if e.Host != "" {
+			fmt.Fprintf(&b, " on %s", e.Host)
+		}
+		if e.Message != "" {
+			fmt.Fprintf(&b, ": %s", e.Message)
+		}
+	}
+	if len(e.LastLines) > 0 {
+		fmt.Fprintf(&b, "\n  last lines:\n    %s", strings.Join(e.LastLines, "\n    "))
+	}
+	return b.String()
+}
+
+// MissingCollectionError says a collection playbook cannot be found.
+type MissingCollectionError struct {
+	Collection string
+	Searched   []string
+}
+
+func (e *MissingCollectionError) Error() string {
+	return fmt.Sprintf("collection %s is not installed (looked in %s): install it with `ansible-galaxy collection install %s`",
+		e.Collection, strings.Join(e.Searched, ", "), e.Collection)
+}
+
+func (d *Deployer) grace() time.Duration {
+	if d.Grace > 0 {
+		return d.Grace
+	}
+	return 5 * time.Second
+}
+
+func (d *Deployer) pipeWait() time.Duration {
+	if d.PipeWait > 0 {
+		return d.PipeWait
+	}
+	return 2 * time.Second
+}
+
+func (d *Deployer) keep() int {
+	if d.KeepLines > 0 {
+		return d.KeepLines
+	}
+	return 20
+}
+
+// collectionsPaths are ansible's default search paths.
+func (d *Deployer) collectionsPaths() []string {
+	if len(d.CollectionsPaths) > 0 {
+		return d.CollectionsPaths
+	}
+	if env := os.Getenv("ANSIBLE_COLLECTIONS_PATH"); env != "" {
+		return filepath.SplitList(env)
+	}
+	home, _ := os.UserHomeDir()
+	return []string{filepath.Join(home, ".ansible", "collections"), "/usr/share/ansible/collections", "/usr/lib/python3/dist-packages"}
+}
+
+var fqcn = regexp.MustCompile(`^([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$`)
+
+// checkCollection checks that a collection playbook is installed.
+func (d *Deployer) checkCollection(playbook string) error {
+	m := fqcn.FindStringSubmatch(playbook)
+	if m == nil {
+		return nil // a path
+	}
+	var searched []string
+	for _, root := range d.collectionsPaths() {
+		dir := filepath.Join(root, "ansible_collections", m[1], m[2], "playbooks")
+		searched = append(searched, root)
+		for _, ext := range []string{".yml", ".yaml"} {
+			if _, err := os.Stat(filepath.Join(dir, m[3]+ext)); err == nil {
+				return nil
+			}
+		}
+	}
+	return &MissingCollectionError{Collection: m[1] + "." + m[2], Searched: searched}
+}
+
+// renderPlay writes the one-play playbook of a role.
+func renderPlay(dir string, p *Play) (string, error) {
+	if p.Hosts == "" || (p.Role == "") == (len(p.Tasks) == 0) {
+		return "", errors.New("a play needs hosts, and a role or tasks")
+	}
+	play := map[string]any{"hosts": p.Hosts, "become": p.Become, "gather_facts": p.GatherFacts}
+	if p.Role != "" {
+		role := map[string]any{"role": p.Role}
+		if p.When != "" {
+			role["when"] = p.When
+		}
+		play["roles"] = []any{role}
+	} else {
+		play["tasks"] = p.Tasks
+	}
+	if len(p.Environment) > 0 {
+		play["environment"] = p.Environment
+	}
+	raw, err := yaml.Marshal([]any{play})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "play.yml")
+	return path, os.WriteFile(path, raw, 0o600)
+}
+
+// Run runs the job. Output lines go to Output as they come; a failure is a
+// *FailedError; a cancel returns ctx's error once the child group is gone.
+func (d *Deployer) Run(ctx context.Context, job Job) error {
+	if job.Component == "" {
+		return errors.New("ansible job without a component")
+	}
+	if job.Playbook == "" && job.Play == nil {
+		return fmt.Errorf("%s: no playbook and no play", job.Component)
+	}
+	if job.Playbook != "" {
+		if err := d.checkCollection(job.Playbook); err != nil {
+			return fmt.Errorf("%s: %w", job.Component, err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "atmosphere-ansible-"+job.Component+"-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	playbook := job.Playbook
+	if playbook == "" {
+		if playbook, err = renderPlay(dir, job.Play); err != nil {
+			return fmt.Errorf("%s: %w", job.Component, err)
+		}
+	}
+	args := []string{}
+	if d.Inventory != "" {
+		args = append(args, "-i", d.Inventory)
+	}
+	if len(job.ExtraVars) > 0 {
+		raw, err := json.Marshal(job.ExtraVars)
+		if err != nil {
+			return fmt.Errorf("%s: extra vars: %w", job.Component, err)
+		}
+		path := filepath.Join(dir, "extra-vars.json")
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			return err
+		}
+		args = append(args, "-e", "@"+path)
+	}
+	if job.Limit != "" {
+		args = append(args, "--limit", job.Limit)
+	}
+	args = append(args, playbook)
+	return d.run(ctx, job, dir, args)
+}
+
+func (d *Deployer) run(ctx context.Context, job Job, dir string, args []string) error {
+	bin := d.Bin
+	if bin == "" {
+		bin = "ansible-playbook"
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdin = nil
+	cmd.Stdout, cmd.Stderr = pw, pw
+	cmd.Env = append(append(os.Environ(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0", "ANSIBLE_RETRY_FILES_ENABLED=False",
+		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "tmp"), "PYTHONUNBUFFERED=1"), d.Env...)
+	// Its own process group, and killed if we die first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return fmt.Errorf("%s: start %s: %w", job.Component, bin, err)
+	}
+	pw.Close() // the child holds the write end now
+	pgid := cmd.Process.Pid
+
+	out := newTranscript(job.Component, d.keep(), secretsOf(job.ExtraVars), d.Output)
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		out.read(pr)
+	}()
+
+	waitDone := make(chan error, 1)
+	go func() { waitDone <- cmd.Wait() }()
+
+	var waitErr error
+	cancelled := false
+	select {
+	case waitErr = <-waitDone:
+	case <-ctx.Done():
+		cancelled = true
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case waitErr = <-waitDone:
+		case <-time.After(d.grace()):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			waitErr = <-waitDone
+		}
+	}
+	// Whatever the play left in its group (`sleep 600 &`) goes with it.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case <-readDone:
+	case <-time.After(d.pipeWait()):
+		pr.Close() // a process outside the group holds the pipe
+		<-readDone
+	}
+	pr.Close()
+
+	if cancelled {
+		return fmt.Errorf("%s: ansible-playbook stopped: %w", job.Component, ctx.Err())
+	}
+	if waitErr != nil {
+		code := -1
+		var exit *exec.ExitError
+		if errors.As(waitErr, &exit) {
+			code = exit.ExitCode()
+		}
+		return out.failure(code)
+	}
+	return nil
+}
+
+// transcript reads the child's output: prefixes and forwards each line,
+// keeps the last ones (redacted), and follows which task failed.
+type transcript struct {
+	component string
+	keep      int
+	secrets   []string
+	forward   func(string)
+
+	mu                    sync.Mutex
+	last                  []string
+	task                  string
+	failedTask, failedMsg string
+	failedHost            string
+}
+
+func newTranscript(component string, keep int, secrets []string, forward func(string)) *transcript {
+	return &transcript{component: component, keep: keep, secrets: secrets, forward: forward}
+}
+
+var (
+	taskLine  = regexp.MustCompile(`^TASK \[(.*)\] \**$`)
+	fatalLine = regexp.MustCompile(`^fatal: \[([^\]]+)\]: (?:FAILED|UNREACHABLE)! => (.*)$`)
+	// secretField finds "password": "...", token=..., and the like.
+	secretField = regexp.MustCompile(`(?i)("?[a-z0-9_\-]*(?:password|passwd|secret|token|private_key|api_key)[a-z0-9_\-]*"?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,}]+)`)
+)
+
+func (t *transcript) read(r *os.File) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		t.line(sc.Text())
+	}
+}
+
+func (t *transcript) line(raw string) {
+	line := t.redact(raw)
+	t.mu.Lock()
+	if m := taskLine.FindStringSubmatch(line); m != nil {
+		t.task = m[1]
+	}
+	if m := fatalLine.FindStringSubmatch(line); m != nil && t.failedTask == "" {
+		t.failedTask, t.failedHost, t.failedMsg = t.task, m[1], messageOf(m[2])
+	}
+	t.last = append(t.last, line)
+	if len(t.last) > t.keep {
+		t.last = t.last[len(t.last)-t.keep:]
+	}
+	t.mu.Unlock()
+	if t.forward != nil {
+		t.forward("[" + t.component + "] " + line)
+	}
+}
+
+// redact hides the values of secret-looking fields and of the job's
+// secret extra vars.
+func (t *transcript) redact(line string) string {
+	for _, s := range t.secrets {
+		line = strings.ReplaceAll(line, s, "[REDACTED]")
+	}
+	return secretField.ReplaceAllString(line, `${1}"[REDACTED]"`)
+}
+
+// messageOf takes "msg" out of the JSON ansible prints for a failure.
+func messageOf(payload string) string {
+	var v struct {
+		Msg    string `json:"msg"`
+		Stderr string `json:"stderr"`
+	}
+	if err := json.Unmarshal([]byte(payload), &v); err == nil {
+		if v.Msg != "" && v.Stderr != "" {
+			return v.Msg + ": " + v.Stderr
+		}
+		if v.Msg != "" {
+			return v.Msg
+		}
+	}
+	return payload
+}
+
+func (t *transcript) failure(code int) *FailedError {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return &FailedError{Component: t.component, Task: t.failedTask, Host: t.failedHost, Message: t.failedMsg,
+		ExitCode: code, LastLines: append([]string(nil), t.last...)}
+}
+
+// secretsOf lists the values of extra vars whose names look secret, longest
+// first (so a secret that contains another is hidden whole).
+func secretsOf(vars map[string]any) []string {
+	var out []string
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				walk(k, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(key, x)
+			}
+		case string:
+			if len(v) >= 4 && secretField.MatchString(`"`+key+`": x`) {
+				out = append(out, v)
+			}
+		}
+	}
+	for k, v := range vars {
+		walk(k, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}

@@ -1,0 +1,290 @@
+package openstackphase
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/internal/openstackfake"
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
+	"github.com/vexxhost/atmosphere-go/openstack"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
+)
+
+func TestMain(m *testing.M) {
+	testenv.Main(m)
+}
+
+// TestEveryOpenStackPhaseHasWork: each OpenStack phase of the registry has
+// a step, and each catalog phase's component has catalog entries.
+func TestEveryOpenStackPhaseHasWork(t *testing.T) {
+	known := map[string]bool{}
+	for _, k := range Units() {
+		known[k] = true
+	}
+	for _, c := range components.Default().Components() {
+		for _, p := range c.Phases {
+			if p.Kind != components.OpenStack {
+				continue
+			}
+			key := components.UnitKey(c.Name, p.Name)
+			switch {
+			case p.Name == "catalog" && len(provision.ServicesOf(c.Name)) == 0:
+				t.Errorf("%s: a catalog phase, but no catalog entry", key)
+			case p.Name != "catalog" && !known[key]:
+				t.Errorf("%s: no set-up step", key)
+			}
+		}
+	}
+}
+
+// passwords generates a password per service user and remembers them all.
+type passwords struct {
+	mu   sync.Mutex
+	made map[string]string
+}
+
+func (p *passwords) Password(_ context.Context, component, key string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.made == nil {
+		p.made = map[string]string{}
+	}
+	k := component + "/" + key
+	if _, ok := p.made[k]; !ok {
+		p.made[k] = fmt.Sprintf("secret-%s-%d-%d", strings.ReplaceAll(k, "/", "-"), os.Getpid(), time.Now().UnixNano())
+	}
+	return p.made[k], nil
+}
+
+// testClients are the real keystone and fake nova, cinder, neutron and
+// glance.
+type testClients struct {
+	identity *provision.Identity
+	compute  *provision.Compute
+	volume   *provision.Volume
+	network  *provision.Network
+	images   *provision.Images
+}
+
+func (c *testClients) Identity(context.Context) (*provision.Identity, error) { return c.identity, nil }
+func (c *testClients) Compute(context.Context) (*provision.Compute, error)   { return c.compute, nil }
+func (c *testClients) Volume(context.Context) (*provision.Volume, error)     { return c.volume, nil }
+func (c *testClients) Network(context.Context) (*provision.Network, error)   { return c.network, nil }
+func (c *testClients) Images(context.Context) (*provision.Images, error)     { return c.images, nil }
+
+// TestSetupThroughTheScheduler runs the whole default registry through the
+// scheduler, with the Helm, manifest, Ansible and keycloak phases as quick
+// no-ops and every OpenStack phase doing its real steps (real keystone;
+// nova, cinder, neutron and glance fakes). It runs twice: the second run
+// changes nothing. Octavia's set-up starts once neutron is set up and
+// before octavia's chart; nothing secret reaches the logs.
+func TestSetupThroughTheScheduler(t *testing.T) {
+	ctx := context.Background()
+	cloud, err := openstack.FromClouds(ctx, testenv.CloudName, testenv.KeystoneClouds(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity, err := cloud.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nova, cinder, neutron, glance := &openstackfake.Nova{}, &openstackfake.Cinder{}, &openstackfake.Neutron{}, &openstackfake.Glance{}
+	clients := &testClients{
+		identity: provision.NewIdentity(identity),
+		compute:  provision.NewCompute(openstackfake.Client(t, nova, "")),
+		volume:   provision.NewVolume(openstackfake.Client(t, cinder, "")),
+		network:  provision.NewNetwork(openstackfake.Client(t, neutron, "v2.0/")),
+		images:   provision.NewImages(openstackfake.Client(t, glance, "v2/"), nil),
+	}
+	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat(r.URL.Path, 1000))
+	}))
+	defer source.Close()
+
+	suffix := fmt.Sprintf("%d", os.Getpid())
+	cfg := Defaults()
+	cfg.Endpoints = provision.Endpoints{Region: "RegionSetup-" + suffix, Domain: "cloud.example.com", Namespace: "openstack", ClusterDomain: "cluster.local"}
+	cfg.Federations = []provision.Federation{{Domain: "atmosphere-" + suffix, Issuer: "https://keycloak.cloud.example.com/realms/atmosphere"}}
+	cfg.Flavors = []provision.Flavor{{Name: "m1.small", VCPUs: 1, RAM: 2048, Disk: 20, Public: true}}
+	yes := true
+	cfg.Networks = []provision.NetworkSpec{{Name: "public", External: &yes, ProviderType: "flat", PhysicalNetwork: "external",
+		Subnets: []provision.SubnetSpec{{Name: "public-subnet", CIDR: "10.96.250.0/24"}}}}
+	cfg.Images = []provision.Image{{Name: "cirros", Source: source.URL + "/cirros.img", DiskFormat: "raw"}}
+	cfg.Octavia.Controllers = []string{"ctl1", "ctl2", "ctl3"}
+	// The amphorae's key as a deploy gives it: read when the set-up runs.
+	cfg.Octavia.PublicKeyFrom = func(context.Context) (string, error) {
+		return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOctaviaKeyOfTheTest octavia", nil
+	}
+	for _, img := range append([]*provision.Image{&cfg.Octavia.Image, &cfg.Manila.Image}, pointers(cfg.Magnum.Images)...) {
+		img.Source = source.URL + "/" + img.Name
+	}
+
+	var logs bytes.Buffer
+	pw := &passwords{}
+	runner := &Runner{Config: cfg, Clients: clients, Passwords: pw, Facts: &Facts{},
+		Log: slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil))}
+	noop := components.DeployerFunc(func(ctx context.Context, c *components.Component, p components.Phase) error {
+		time.Sleep(5 * time.Millisecond)
+		return nil
+	})
+	deployer := components.ByKind{components.OpenStack: runner, components.Helm: noop, components.Manifest: noop,
+		components.Ansible: noop, components.Keycloak: noop, components.Database: noop}
+	reg := components.Default()
+	g, err := reg.Graph(components.DefaultConfig(), components.GraphOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []string
+	run := func() *dag.Result[string] {
+		t.Helper()
+		res, err := reg.Run(ctx, g, deployer, dag.Options[string]{Concurrency: 16})
+		if err == nil {
+			err = res.Err()
+		}
+		if err != nil {
+			errs = append(errs, err.Error())
+			t.Fatalf("deploy: %v", err)
+		}
+		return res
+	}
+
+	first := run()
+	node := func(key string) dag.NodeResult[string] { return first.Nodes[key] }
+	if !node("octavia:setup").Start.After(node("neutron:setup").End) && !node("octavia:setup").Start.Equal(node("neutron:setup").End) {
+		t.Errorf("octavia's set-up started before neutron's was done")
+	}
+	if node("octavia:install").Start.Before(node("octavia:setup").End) {
+		t.Errorf("octavia's chart started before its set-up was done")
+	}
+	facts := runner.Facts.Of("octavia")
+	if facts["amp_boot_network_list"] == "" || facts["amp_flavor_id"] == "" || facts["amp_image_owner_id"] == "" ||
+		strings.Count(facts["controller_ip_port_list"], ":5555") != 3 {
+		t.Errorf("octavia facts %v", facts)
+	}
+	if m := runner.Facts.Of("manila"); m["service_instance_flavor_id"] == "" || m["service_instance_security_group"] != "manila-service" {
+		t.Errorf("manila facts %v", runner.Facts.Of("manila"))
+	}
+	counts := map[string]int{
+		"flavors": len(nova.Objects("flavors")), "keypairs": len(nova.Objects("keypairs")),
+		"networks": len(neutron.Objects("networks")), "ports": len(neutron.Objects("ports")),
+		"security-groups": len(neutron.Objects("security-groups")), "images": len(glance.Objects("images")),
+	}
+	want := map[string]int{"flavors": 3, "keypairs": 1, "networks": 2, "ports": 3, "security-groups": 3, "images": 6}
+	for k, v := range want {
+		if counts[k] != v {
+			t.Errorf("%s: %d, want %d", k, counts[k], v)
+		}
+	}
+	if q := nova.Quota(findProject(t, identity, "admin")); q["instances"] != float64(-1) {
+		t.Errorf("admin compute quota %v", q)
+	}
+
+	if n := strings.Count(logs.String(), `"changed":true`); n < len(Units()) {
+		t.Errorf("the first run changed %d units, want at least %d:\n%s", n, len(Units()), logs.String())
+	}
+	logs.Reset()
+	second := run()
+	t.Logf("whole registry with real set-up: first run %s, second run %s", first.Makespan().Round(time.Millisecond), second.Makespan().Round(time.Millisecond))
+	var changed []string
+	for line := range strings.SplitSeq(logs.String(), "\n") {
+		if strings.Contains(line, `"changed":true`) {
+			changed = append(changed, line)
+		}
+	}
+	if len(changed) > 0 {
+		t.Errorf("the second run changed:\n%s", strings.Join(changed, "\n"))
+	}
+	if !strings.Contains(logs.String(), `"unit":"octavia:setup"`) {
+		t.Errorf("no set-up was logged:\n%s", logs.String())
+	}
+
+	captured := logs.String() + strings.Join(errs, "\n")
+	for k, secret := range pw.made {
+		if strings.Contains(captured, secret) {
+			t.Errorf("the password of %s leaked", k)
+		}
+	}
+	if len(pw.made) < 12 {
+		t.Errorf("%d service passwords asked for, want every service user", len(pw.made))
+	}
+}
+
+func pointers(imgs []provision.Image) []*provision.Image {
+	out := make([]*provision.Image, len(imgs))
+	for i := range imgs {
+		out[i] = &imgs[i]
+	}
+	return out
+}
+
+// syncWriter serialises writes of concurrent loggers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func findProject(t *testing.T, client *gophercloud.ServiceClient, name string) string {
+	t.Helper()
+	pages, err := projects.List(client, projects.ListOpts{Name: name, DomainID: "default"}).AllPages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := projects.ExtractProjects(pages)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("project %s: %v %v", name, found, err)
+	}
+	return found[0].ID
+}
+
+// TestCloudClients makes each step set once, and names the region when a
+// service is not in the catalog (the test keystone's region has identity
+// only; other tests add services in regions of their own).
+func TestCloudClients(t *testing.T) {
+	ctx := context.Background()
+	ao, eo, _, err := clouds.Parse(clouds.WithCloudName(testenv.CloudName), clouds.WithLocations(testenv.KeystoneClouds(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test keystone's own region holds identity only.
+	cloud, err := openstack.Authenticate(ctx, ao, eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &CloudClients{Cloud: cloud}
+	a, err := c.Identity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := c.Identity(ctx); a != b {
+		t.Error("the identity steps were made twice")
+	}
+	if _, _, err := a.EnsureRole(ctx, "member"); err != nil {
+		t.Errorf("identity steps do not work: %v", err)
+	}
+	if _, err := c.Network(ctx); err == nil || !strings.Contains(err.Error(), eo.Region) {
+		t.Errorf("network in a region without it: %v", err)
+	}
+}

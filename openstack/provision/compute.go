@@ -1,0 +1,132 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+)
+
+// Flavor is a nova flavor to ensure.
+type Flavor struct {
+	Name   string
+	VCPUs  int
+	RAM    int // MiB
+	Disk   int // GiB
+	Public bool
+}
+
+// Flavors atmosphere creates for its own services (octavia's amphorae,
+// manila's share servers).
+var (
+	FlavorAmphora = Flavor{Name: "m1.amphora", VCPUs: 2, RAM: 2048, Disk: 0}
+	FlavorManila  = Flavor{Name: "m1.manila", VCPUs: 2, RAM: 2048, Disk: 20}
+)
+
+// Compute ensures nova objects. It is safe for concurrent use.
+type Compute struct {
+	client *gophercloud.ServiceClient
+	locks  keyedMutex
+}
+
+// NewCompute returns the compute steps over a compute v2 client.
+func NewCompute(client *gophercloud.ServiceClient) *Compute {
+	return &Compute{client: client}
+}
+
+func (c *Compute) findFlavor(ctx context.Context, name string) (*flavors.Flavor, error) {
+	found, err := all(ctx, flavors.ListDetail(c.client, flavors.ListOpts{AccessType: flavors.AllAccess}), flavors.ExtractFlavors)
+	if err != nil {
+		return nil, fmt.Errorf("list flavors: %w", err)
+	}
+	for _, f := range found {
+		if f.Name == name {
+			return &f, nil
+		}
+	}
+	return nil, nil
+}
+
+// EnsureFlavor ensures a flavor with these sizes. Nova flavors cannot be
+// changed: one with other sizes is deleted and created again (as Ansible's
+// compute_flavor module does). A flavor another process created first (409)
+// is taken as found.
+func (c *Compute) EnsureFlavor(ctx context.Context, want Flavor) (*flavors.Flavor, bool, error) {
+	defer c.locks.lock("flavor:" + want.Name)()
+	f, err := c.findFlavor(ctx, want.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	if f != nil {
+		if f.VCPUs == want.VCPUs && f.RAM == want.RAM && f.Disk == want.Disk && f.IsPublic == want.Public {
+			return f, false, nil
+		}
+		if err := flavors.Delete(ctx, c.client, f.ID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+			return nil, false, fmt.Errorf("replace flavor %s: delete: %w", want.Name, err)
+		}
+	}
+	disk, public := want.Disk, want.Public
+	created, err := flavors.Create(ctx, c.client, flavors.CreateOpts{Name: want.Name, VCPUs: want.VCPUs, RAM: want.RAM,
+		Disk: &disk, IsPublic: &public}).Extract()
+	if gophercloud.ResponseCodeIs(err, 409) {
+		f, ferr := c.findFlavor(ctx, want.Name)
+		if ferr == nil && f != nil {
+			return f, false, nil
+		}
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("create flavor %s: %w", want.Name, err)
+	}
+	return created, true, nil
+}
+
+// Keypair is a nova keypair to ensure. UserID, when set, owns it (an admin
+// may create keypairs for service users such as octavia's).
+type Keypair struct {
+	Name      string
+	PublicKey string
+	UserID    string
+}
+
+// EnsureKeypair ensures a keypair with this public key. A keypair cannot be
+// changed: one with another key is deleted and created again.
+func (c *Compute) EnsureKeypair(ctx context.Context, want Keypair) (*keypairs.KeyPair, bool, error) {
+	defer c.locks.lock("keypair:" + want.UserID + "/" + want.Name)()
+	client := c.client
+	if want.UserID != "" {
+		// Another user's keypairs need compute API 2.10.
+		v := *c.client
+		v.Microversion = "2.10"
+		client = &v
+	}
+	have, err := keypairs.Get(ctx, client, want.Name, keypairs.GetOpts{UserID: want.UserID}).Extract()
+	switch {
+	case err == nil && strings.TrimSpace(have.PublicKey) == strings.TrimSpace(want.PublicKey):
+		return have, false, nil
+	case err == nil:
+		if err := keypairs.Delete(ctx, client, want.Name, keypairs.DeleteOpts{UserID: want.UserID}).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+			return nil, false, fmt.Errorf("replace keypair %s: delete: %w", want.Name, err)
+		}
+	case !gophercloud.ResponseCodeIs(err, 404):
+		return nil, false, fmt.Errorf("read keypair %s: %w", want.Name, err)
+	}
+	created, err := keypairs.Create(ctx, client, keypairs.CreateOpts{Name: want.Name, PublicKey: want.PublicKey, UserID: want.UserID}).Extract()
+	if err != nil {
+		return nil, false, fmt.Errorf("create keypair %s: %w", want.Name, err)
+	}
+	return created, true, nil
+}
+
+// Volume ensures cinder objects. It is safe for concurrent use.
+type Volume struct {
+	client *gophercloud.ServiceClient
+	locks  keyedMutex
+}
+
+// NewVolume returns the volume steps over a block storage v3 client.
+func NewVolume(client *gophercloud.ServiceClient) *Volume {
+	return &Volume{client: client}
+}
