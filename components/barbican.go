@@ -1,10 +1,14 @@
 package components
 
-import "github.com/vexxhost/atmosphere-go/components/values"
+import (
+	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
+)
 
 // barbican declares barbican, with what it renders.
 func barbican() *Component {
 	c := withCatalog(split(release("barbican", "barbican", openstack, chart("barbican"), 183, needs("keystone", rabbitmq), kubeAPI), setup(8)))
+	c.services, c.endpoints = barbicanServices, barbicanEndpoints
 	c.values = barbicanValues
 	c.ingresses = []publicIngress{publicIngressOf("key_manager", "barbican-api", 9311, nil, "barbican")}
 	c.rabbitMQCluster = "barbican"
@@ -23,4 +27,14 @@ func barbicanValues(r *Render) values.Values {
 			"rabbitmq":                 map[string]any{"policies": rabbitPolicies("barbican")},
 		},
 	})
+}
+
+// barbicanServices are barbican's entry in the catalog and its service
+// user.
+var barbicanServices = []provision.Service{{Type: "key-manager", Name: "barbican", Description: "OpenStack Key Manager",
+	Host: "barbican-api", Port: 9311, Path: "/", Users: []provision.ServiceUser{serviceUser("barbican", "barbican", admin...)}}}
+
+// barbicanEndpoints are the chart endpoints barbican owns.
+var barbicanEndpoints = map[string]endpointFragment{
+	"key_manager": func(e *endpointRender) values.Values { return e.service("key_manager", "barbican", nil, true, false) },
 }

@@ -6,11 +6,11 @@
 // Each component's declaration sits in its own file (<component>.go; the
 // host components in hosts.go) with what it renders from atmosphere's
 // roles: the values it gives its chart, the objects it applies itself, its
-// public Ingresses and RabbitMQ cluster, what goes before a change of its
-// release. The rendering they share (Settings, Render, the endpoints,
-// storage and Ingress helpers) is in render.go and its neighbours;
-// Component.OwnValues and Component.Objects put a component's pieces
-// together.
+// public Ingresses and RabbitMQ cluster, its keystone catalog entries and
+// the chart endpoints it owns, what goes before a change of its release.
+// The rendering they share (Settings, Render, the endpoints, storage and
+// Ingress helpers) is in render.go and its neighbours; Component.OwnValues
+// and Component.Objects put a component's pieces together.
 //
 // A unit is one phase of one component, keyed "component:phase". A need
 // names a component (all its phases) or one phase of it ("nova:install").
@@ -19,6 +19,7 @@ package components
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // Kind says what does a phase's work.
@@ -139,6 +141,16 @@ type Component struct {
 	// databases are the databases and users the component needs in the
 	// cloud's MySQL, as its values name them; nil for none.
 	databases func(Settings) ([]DatabaseGrant, error)
+	// services are the component's entries in the keystone catalog, each
+	// with the service users its pods authenticate as, made by its
+	// OpenStack phase (its catalog phase; keystone's and
+	// rook-ceph-cluster's set-up); nil for none. Services gives them.
+	services []provision.Service
+	// endpoints are the chart endpoints the component owns, by name (a key
+	// of an openstack-helm chart's values' endpoints): the values every
+	// chart that declares the endpoint gets (endpointTable gathers them
+	// with the shared ones of endpoints.go); nil for none.
+	endpoints map[string]endpointFragment
 
 	// PrePull, when set, is an image pulled onto the nodes of the
 	// component's pods before its release changes.
@@ -189,6 +201,19 @@ func (c *Component) DatabaseGrants(s Settings) ([]DatabaseGrant, error) {
 		return nil, nil
 	}
 	return c.databases(s)
+}
+
+// Services returns the component's entries in the keystone catalog (none
+// for most), each with Component set to the component's name, the owner
+// of its users' passwords. The entries are copies: the caller may change
+// them.
+func (c *Component) Services() []provision.Service {
+	out := slices.Clone(c.services)
+	for i := range out {
+		out[i].Component = c.Name
+		out[i].Users = slices.Clone(out[i].Users)
+	}
+	return out
 }
 
 // Estimate is the sum of the phases' estimates.

@@ -2,19 +2,24 @@ package components
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/internal/publichosts"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // The endpoints values of openstack-helm charts, derived as atmosphere's
 // openstack_helm_endpoints role derives them: for each endpoint a chart
-// declares (the keys of its values' endpoints), the fragment below (a tree
-// of values), merged. A fragment names the service's public host (from the
-// table of public hosts, publichosts.All), its keystone users, and its
-// database and message-queue passwords, from the inventory's variables
+// declares (the keys of its values' endpoints), its fragment (a tree of
+// values), merged: the fragment of the component that owns the endpoint
+// (Component.endpoints, in its file) or a shared one below. A fragment
+// names the service's public host (from the table of public hosts,
+// publichosts.All), its keystone users, and its database and message-queue
+// passwords, from the inventory's variables
 // (openstack_helm_endpoints_<service>_*) and the secrets; the database root
 // password and each chart's RabbitMQ user come from the cluster, where the
 // Percona XtraDB and RabbitMQ operators keep them.
@@ -26,8 +31,15 @@ var ignoredEndpoints = []string{
 	"object_store", "oci_image_registry", "prometheus_rabbitmq_exporter", "volume", "volumev2", "share",
 }
 
-// endpointFragments are the fragments by endpoint, each a tree of values.
-var endpointFragments = map[string]func(e *endpointRender) values.Values{
+// endpointFragment is the values of one chart endpoint, a tree of values.
+type endpointFragment func(e *endpointRender) values.Values
+
+// sharedEndpoints are the fragments of the endpoints no one component owns:
+// the database, message queue and cache every service talks to, and the
+// endpoints of services no component of the registry deploys (ironic,
+// designate and its DNS servers) or that its charts take as they are. A
+// component's own endpoints are in its file (Component.endpoints).
+var sharedEndpoints = map[string]endpointFragment{
 	"oslo_db": func(e *endpointRender) values.Values {
 		return m{"oslo_db": m{
 			"auth":  m{"admin": m{"password": e.dbRoot()}},
@@ -48,39 +60,7 @@ var endpointFragments = map[string]func(e *endpointRender) values.Values{
 	"oslo_cache": func(e *endpointRender) values.Values {
 		return m{"oslo_cache": m{"auth": m{"memcache_secret_key": e.secret("memcached_secret_key")}}}
 	},
-	"identity": func(e *endpointRender) values.Values {
-		return merge(e.identityUsers(user{"admin", "keystone", "admin", "keystone_admin_password"}), m{"identity": m{
-			"hosts":              m{"default": "keystone-api"},
-			"scheme":             m{"public": "https"},
-			"host_fqdn_override": m{"public": m{"host": e.endpointHost("identity")}},
-			"path":               m{"default": "/"},
-			"port":               m{"api": m{"default": 5000, "public": 443}},
-		}}, e.db("keystone"), e.mq("keystone"))
-	},
-	"image":          func(e *endpointRender) values.Values { return e.service("image", "glance", nil, true, true) },
-	"volumev3":       func(e *endpointRender) values.Values { return e.service("volumev3", "cinder", nil, true, true) },
-	"placement":      func(e *endpointRender) values.Values { return e.service("placement", "placement", nil, true, false) },
-	"key_manager":    func(e *endpointRender) values.Values { return e.service("key_manager", "barbican", nil, true, false) },
-	"network":        func(e *endpointRender) values.Values { return e.service("network", "neutron", nil, true, true) },
-	"baremetal":      func(e *endpointRender) values.Values { return e.service("baremetal", "ironic", nil, true, true) },
-	"sharev2":        func(e *endpointRender) values.Values { return e.service("sharev2", "manila", nil, true, false) },
-	"cloudformation": func(e *endpointRender) values.Values { return e.public("cloudformation", "api") },
-	"compute": func(e *endpointRender) values.Values {
-		return e.service("compute", "nova", m{"path": m{"default": "/v2.1"}}, true, true)
-	},
-	"oslo_db_api":         func(e *endpointRender) values.Values { return e.extraDB("oslo_db_api", "nova") },
-	"oslo_db_cell0":       func(e *endpointRender) values.Values { return e.extraDB("oslo_db_cell0", "nova") },
-	"oslo_db_persistence": func(e *endpointRender) values.Values { return e.extraDB("oslo_db_persistence", "octavia") },
-	"compute_metadata": func(e *endpointRender) values.Values {
-		return m{"compute_metadata": m{
-			"secret": e.secret("neutron_metadata_secret"),
-			"hosts":  m{"public": "nova-metadata"},
-			"port":   m{"metadata": m{"public": 8775}},
-		}}
-	},
-	"compute_novnc_proxy": func(e *endpointRender) values.Values {
-		return merge(e.public("compute_novnc_proxy", "novnc_proxy"), m{"compute_novnc_proxy": m{"path": m{"default": "/vnc_lite.html"}}})
-	},
+	"baremetal": func(e *endpointRender) values.Values { return e.service("baremetal", "ironic", nil, true, true) },
 	"dns": func(e *endpointRender) values.Values {
 		// atmosphere's role spells the user "desigante-<region>": kept, so
 		// that an existing cloud's user is the one configured.
@@ -99,35 +79,70 @@ var endpointFragments = map[string]func(e *endpointRender) values.Values{
 	},
 	"powerdns": func(*endpointRender) values.Values { return nil },
 	"valkey":   func(*endpointRender) values.Values { return nil },
-	"load_balancer": func(e *endpointRender) values.Values {
-		return merge(e.service("load_balancer", "octavia", nil, true, true), m{
-			"valkey":              m{"hosts": m{"default": "valkey"}},
-			"oslo_db_persistence": m{"auth": m{"octavia": m{"password": e.secret("octavia_mariadb_password")}}},
-		})
-	},
-	"orchestration": func(e *endpointRender) values.Values {
-		return merge(e.identityUsers(user{"heat", "heat", "heat", ""},
-			user{"heat_trustee", "heat", "heat-trustee", "heat_trustee_keystone_password"},
-			user{"heat_stack_user", "heat", "heat-stack-user", "heat_stack_user_keystone_password"}),
-			m{"identity": m{"path": m{"public": "/v3"}}},
-			e.public("orchestration", "api"), e.db("heat"), e.mq("heat"))
-	},
-	"dashboard": func(e *endpointRender) values.Values {
-		return merge(e.public("dashboard", "api"), e.db("horizon"))
-	},
-	"container_infra": func(e *endpointRender) values.Values {
-		return merge(e.identityUsers(user{"magnum", "magnum", "magnum", ""},
-			user{"magnum_stack_user", "magnum", "magnum-domain", "magnum_keystone_password"}),
-			e.public("container_infra", "api"), e.public("container_infra_registry", "api"),
-			e.db("magnum"), e.mq("magnum"))
-	},
-	"rook_ceph_cluster": func(e *endpointRender) values.Values {
-		return merge(e.identityUsers(rgwUser), e.public("rook_ceph_cluster", "api"))
-	},
-	"staffeln": func(e *endpointRender) values.Values { return e.db("staffeln") },
-	"libvirt_exporter": func(*endpointRender) values.Values {
-		return m{"libvirt_exporter": m{"port": m{"metrics": m{"default": 9177}}}}
-	},
+}
+
+// designateService is designate's entry in the keystone catalog. No
+// component of the registry deploys designate: the one that does declares
+// it (Component.services), with the dns and mdns endpoints above. Only
+// made when the deployment enables it.
+var designateService = provision.Service{Type: "dns", Name: "designate", Description: "OpenStack DNS",
+	Host: "designate-api", Port: 9001, Path: "/", Optional: true,
+	// "desigante" is how atmosphere spells the user; existing clouds have it.
+	Users: []provision.ServiceUser{serviceUser("designate", "desigante", admin...)}}
+
+// serviceUser is a keystone user of a service in the catalog: its key in
+// the chart's endpoints.identity.auth and the secrets store, its name
+// before the "-<region>" suffix, and its roles on the service project.
+func serviceUser(key, name string, roles ...string) provision.ServiceUser {
+	return provision.ServiceUser{Key: key, Name: name, Roles: roles}
+}
+
+// The roles of the catalog's service users.
+var (
+	admin        = []string{"admin"}
+	adminService = []string{"admin", "service"}
+)
+
+// endpointTable is the fragment of every endpoint atmosphere gives values
+// for: the shared ones and those the default registry's components own,
+// gathered once (gatherEndpoints).
+func endpointTable() (map[string]endpointFragment, error) {
+	endpointTableOnce.Do(func() {
+		endpointTableOnce.table, endpointTableOnce.err = gatherEndpoints(defaultComponents())
+	})
+	return endpointTableOnce.table, endpointTableOnce.err
+}
+
+var endpointTableOnce struct {
+	sync.Once
+	table map[string]endpointFragment
+	err   error
+}
+
+// gatherEndpoints is sharedEndpoints with the endpoints each component
+// owns; an endpoint declared twice (by two components, or by one and the
+// shared table) is an error naming both.
+func gatherEndpoints(cs []*Component) (map[string]endpointFragment, error) {
+	table := maps.Clone(sharedEndpoints)
+	owner := map[string]string{}
+	var problems []string
+	for _, c := range cs {
+		for _, name := range slices.Sorted(maps.Keys(c.endpoints)) {
+			if _, dup := table[name]; dup {
+				by := owner[name]
+				if by == "" {
+					by = "the shared endpoints"
+				}
+				problems = append(problems, fmt.Sprintf("endpoint %s: declared by %s and %s", name, by, c.Name))
+				continue
+			}
+			table[name], owner[name] = c.endpoints[name], c.Name
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("chart endpoints: %s", strings.Join(problems, "; "))
+	}
+	return table, nil
 }
 
 // m is a map of values, short for the fragments above.
@@ -144,10 +159,6 @@ type endpointRender struct {
 // of its password (openstack_helm_endpoints_<service>_keystone_password
 // when empty).
 type user struct{ key, service, prefix, password string }
-
-// rgwUser is the RADOS gateway's keystone user: in its chart's endpoints
-// and in the credentials Secret its object store reads.
-var rgwUser = user{"rgw", "rgw", "rgw", ""}
 
 func (e *endpointRender) secret(name string) string {
 	return e.Render.secret("openstack_helm_endpoints_" + name)
@@ -327,10 +338,15 @@ func (r *Render) endpoints(chart string) map[string]any {
 		}
 	}
 	slices.Sort(names)
+	table, err := endpointTable()
+	if err != nil {
+		r.fail(err)
+		return nil
+	}
 	e := &endpointRender{Render: r, chart: chart}
 	out := values.Values{}
 	for _, n := range names {
-		f, ok := endpointFragments[n]
+		f, ok := table[n]
 		if !ok {
 			r.fail(fmt.Errorf("chart %s declares endpoint %s, which atmosphere has no values for", chart, n))
 			continue

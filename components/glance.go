@@ -1,10 +1,14 @@
 package components
 
-import "github.com/vexxhost/atmosphere-go/components/values"
+import (
+	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
+)
 
 // glance declares glance, with what it renders.
 func glance() *Component {
 	c := withCatalog(release("glance", "glance", openstack, chart("glance"), 316, needs("keystone", rabbitmq), kubeAPI))
+	c.services, c.endpoints = glanceServices, glanceEndpoints
 	c.values = glanceValues
 	c.ingresses = []publicIngress{publicIngressOf("image", "glance-api", 9292, bodyUnlimited, "glance")}
 	c.rabbitMQCluster = "glance"
@@ -19,4 +23,13 @@ func glanceValues(r *Render) values.Values {
 		values.Values{"conf": map[string]any{"rabbitmq": map[string]any{"policies": rabbitPolicies("glance")}}})
 	r.storage("glance")
 	return v
+}
+
+// glanceServices are glance's entry in the catalog and its service user.
+var glanceServices = []provision.Service{{Type: "image", Name: "glance", Description: "OpenStack Image",
+	Host: "glance-api", Port: 9292, Users: []provision.ServiceUser{serviceUser("glance", "glance", admin...)}}}
+
+// glanceEndpoints are the chart endpoints glance owns.
+var glanceEndpoints = map[string]endpointFragment{
+	"image": func(e *endpointRender) values.Values { return e.service("image", "glance", nil, true, true) },
 }

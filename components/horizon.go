@@ -7,6 +7,7 @@ import (
 // horizon declares horizon, with what it renders.
 func horizon() *Component {
 	c := release("horizon", "horizon", openstack, chart("horizon"), 44, needs("keystone"), kubeAPI)
+	c.endpoints = horizonEndpoints
 	c.values = horizonValues
 	c.ingresses = []publicIngress{publicIngressOf("dashboard", "horizon-int", 80, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "5000m", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
@@ -64,4 +65,11 @@ func horizonValues(r *Render) values.Values {
 			"openstack_cinder_features": map[string]any{"enable_backup": pyBool(backup)},
 		}}}},
 	})
+}
+
+// horizonEndpoints are the chart endpoints horizon owns.
+var horizonEndpoints = map[string]endpointFragment{
+	"dashboard": func(e *endpointRender) values.Values {
+		return merge(e.public("dashboard", "api"), e.db("horizon"))
+	},
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // keystone declares keystone, with what it renders.
@@ -11,6 +12,7 @@ func keystone() *Component {
 	c := withKinds(split(release("keystone", "keystone", openstack, chart("keystone"), 229,
 		needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached"), kubeAPI),
 		Phase{Name: "setup", Kind: OpenStack, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(29)}), Manifest)
+	c.services, c.endpoints = []provision.Service{keystoneIdentity}, keystoneEndpoints
 	c.values = keystoneValues
 	c.objects = keystoneOpenIDMetadata
 	c.ingresses = []publicIngress{publicIngressOf("identity", "keystone-api", 5000, map[string]any{
@@ -81,4 +83,26 @@ func keystoneOpenIDMetadata(s Settings) ([]Object, error) {
 	})
 	metadata.CreateOnly = true
 	return []Object{metadata}, nil
+}
+
+// keystoneIdentity is keystone's entry in the catalog: its admin endpoint
+// at the chart's keystone Service, its internal one at the API's, which is
+// also the chart's identity endpoint (atmosphere overrides the chart's
+// path, "/").
+var keystoneIdentity = provision.Service{Type: "identity", Name: "keystone", Description: "OpenStack Identity",
+	Host: "keystone", Port: 80, InternalHost: "keystone-api", InternalPort: 5000, Path: "/"}
+
+// keystoneEndpoints are the chart endpoints keystone owns: identity, with
+// the admin user, at the host, port and path of its catalog entry's
+// internal endpoint.
+var keystoneEndpoints = map[string]endpointFragment{
+	"identity": func(e *endpointRender) values.Values {
+		return merge(e.identityUsers(user{"admin", "keystone", "admin", "keystone_admin_password"}), m{"identity": m{
+			"hosts":              m{"default": keystoneIdentity.InternalHost},
+			"scheme":             m{"public": "https"},
+			"host_fqdn_override": m{"public": m{"host": e.endpointHost("identity")}},
+			"path":               m{"default": keystoneIdentity.Path},
+			"port":               m{"api": m{"default": keystoneIdentity.InternalPort, "public": 443}},
+		}}, e.db("keystone"), e.mq("keystone"))
+	},
 }

@@ -5,6 +5,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 // libvirt declares libvirt, with what it renders.
 func libvirt() *Component {
 	c := withKinds(release("libvirt", "libvirt", openstack, chart("libvirt"), 12, needs("cluster-issuer"), nil), Manifest)
+	c.endpoints = libvirtEndpoints
 	c.values = libvirtValues
 	c.objects = libvirtObjects
 	return c
@@ -25,4 +26,11 @@ func libvirtValues(r *Render) values.Values {
 func libvirtObjects(Settings) ([]Object, error) {
 	return append(caIssuer("libvirt-vnc", "libvirt", "libvirt-vnc-ca", "ECDSA", 256),
 		caIssuer("libvirt-api", "libvirt", "libvirt-api-ca", "ECDSA", 256)...), nil
+}
+
+// libvirtEndpoints are the chart endpoints libvirt owns.
+var libvirtEndpoints = map[string]endpointFragment{
+	"libvirt_exporter": func(*endpointRender) values.Values {
+		return m{"libvirt_exporter": m{"port": m{"metrics": m{"default": 9177}}}}
+	},
 }

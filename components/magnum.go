@@ -2,12 +2,14 @@ package components
 
 import (
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // magnum declares magnum, with what it renders.
 func magnum() *Component {
 	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum"), 290, needs("keystone", rabbitmq), kubeAPI),
 		setup(90, "glance")), Manifest))
+	c.services, c.endpoints = magnumServices, magnumEndpoints
 	c.values = magnumValues
 	c.objects = magnumObjects
 	c.ingresses = []publicIngress{
@@ -140,4 +142,21 @@ func magnumObjects(s Settings) ([]Object, error) {
 		return nil, r.err
 	}
 	return append(before, afterRelease(after)...), nil
+}
+
+// magnumServices are magnum's entry in the catalog and its users: its
+// service user and the admin of its clusters' stack-user domain.
+var magnumServices = []provision.Service{{Type: "container-infra", Name: "magnum", Description: "OpenStack Container Infrastructure",
+	Host: "magnum-api", Port: 9511, Path: "/v1", Users: []provision.ServiceUser{serviceUser("magnum", "magnum", admin...),
+		{Key: "magnum_stack_user", Name: "magnum-domain", Domain: "magnum"}}}}
+
+// magnumEndpoints are the chart endpoints magnum owns: its API and its
+// registry.
+var magnumEndpoints = map[string]endpointFragment{
+	"container_infra": func(e *endpointRender) values.Values {
+		return merge(e.identityUsers(user{"magnum", "magnum", "magnum", ""},
+			user{"magnum_stack_user", "magnum", "magnum-domain", "magnum_keystone_password"}),
+			e.public("container_infra", "api"), e.public("container_infra_registry", "api"),
+			e.db("magnum"), e.mq("magnum"))
+	},
 }

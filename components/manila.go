@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // manila declares manila, with what it renders. As octavia's, its set-up
@@ -12,6 +13,7 @@ import (
 func manila() *Component {
 	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila"), 258, needs("keystone", rabbitmq), kubeAPI), Manifest),
 		setup(58, "nova", "neutron", "cinder")))
+	c.services, c.endpoints = manilaServices, manilaEndpoints
 	c.values = manilaValues
 	c.objects = manilaObjects
 	c.ingresses = []publicIngress{publicIngressOf("sharev2", "manila-api", 8786, nil, "manila")}
@@ -63,4 +65,13 @@ func manilaObjects(s Settings) ([]Object, error) {
 		"metadata":   map[string]any{"name": release + "-ssh-keys"},
 		"stringData": map[string]any{"id_rsa": private, "id_rsa.pub": public + "\n"},
 	}), nil
+}
+
+// manilaServices are manila's entry in the catalog and its service user.
+var manilaServices = []provision.Service{{Type: "sharev2", Name: "manilav2", Description: "OpenStack Shared File Systems",
+	Host: "manila-api", Port: 8786, Path: "/v2", Users: []provision.ServiceUser{serviceUser("manila", "manila", admin...)}}}
+
+// manilaEndpoints are the chart endpoints manila owns.
+var manilaEndpoints = map[string]endpointFragment{
+	"sharev2": func(e *endpointRender) values.Values { return e.service("sharev2", "manila", nil, true, false) },
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // neutron declares neutron, with what it renders.
 func neutron() *Component {
 	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
 		setup(20, "nova")))
+	c.services, c.endpoints = neutronServices, neutronEndpoints
 	c.values = neutronValues
 	c.objects = neutronObjects
 	c.ingresses = []publicIngress{publicIngressOf("network", "neutron-server", 9696, nil, "neutron")}
@@ -116,4 +118,13 @@ func neutronObjects(s Settings) ([]Object, error) {
 	release, _ := r.knob("neutron_helm_release_name", "neutron").(string)
 	return objectList(map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
 		"metadata": map[string]any{"name": release + "-ssh-keys"}, "data": data}), nil
+}
+
+// neutronServices are neutron's entry in the catalog and its service user.
+var neutronServices = []provision.Service{{Type: "network", Name: "neutron", Description: "OpenStack Networking",
+	Host: "neutron-server", Port: 9696, Users: []provision.ServiceUser{serviceUser("neutron", "neutron", adminService...)}}}
+
+// neutronEndpoints are the chart endpoints neutron owns.
+var neutronEndpoints = map[string]endpointFragment{
+	"network": func(e *endpointRender) values.Values { return e.service("network", "neutron", nil, true, true) },
 }

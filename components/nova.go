@@ -9,11 +9,13 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // nova declares nova, with what it renders.
 func nova() *Component {
 	c := withCatalog(split(release("nova", "nova", openstack, chart("nova"), 231, needs("placement", "glance", "libvirt", rabbitmq), kubeAPI), setup(11)))
+	c.services, c.endpoints = []provision.Service{novaCompute}, novaEndpoints
 	c.values = novaValues
 	c.BeforeChange = novaBeforeChange
 	c.ingresses = []publicIngress{
@@ -68,4 +70,30 @@ func novaBeforeChange(ctx context.Context, client kubernetes.Interface, namespac
 		}
 	}
 	return nil
+}
+
+// novaCompute is nova's entry in the catalog and its service user; its path
+// is also the chart's compute endpoint's (atmosphere overrides the
+// chart's).
+var novaCompute = provision.Service{Type: "compute", Name: "nova", Description: "OpenStack Compute",
+	Host: "nova-api", Port: 8774, Path: "/v2.1", Users: []provision.ServiceUser{serviceUser("nova", "nova", adminService...)}}
+
+// novaEndpoints are the chart endpoints nova owns: its API, its API and
+// cell0 databases, its metadata service and its VNC console.
+var novaEndpoints = map[string]endpointFragment{
+	"compute": func(e *endpointRender) values.Values {
+		return e.service("compute", "nova", m{"path": m{"default": novaCompute.Path}}, true, true)
+	},
+	"oslo_db_api":   func(e *endpointRender) values.Values { return e.extraDB("oslo_db_api", "nova") },
+	"oslo_db_cell0": func(e *endpointRender) values.Values { return e.extraDB("oslo_db_cell0", "nova") },
+	"compute_metadata": func(e *endpointRender) values.Values {
+		return m{"compute_metadata": m{
+			"secret": e.secret("neutron_metadata_secret"),
+			"hosts":  m{"public": "nova-metadata"},
+			"port":   m{"metadata": m{"public": 8775}},
+		}}
+	},
+	"compute_novnc_proxy": func(e *endpointRender) values.Values {
+		return merge(e.public("compute_novnc_proxy", "novnc_proxy"), m{"compute_novnc_proxy": m{"path": m{"default": "/vnc_lite.html"}}})
+	},
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/internal/sshkey"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // octavia declares octavia, with what it renders. Octavia's and manila's
@@ -17,6 +18,7 @@ import (
 func octavia() *Component {
 	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
 		setup(89, "nova", "neutron", "glance")))
+	c.services, c.endpoints = octaviaServices, octaviaEndpoints
 	c.values = octaviaValues
 	c.objects = octaviaObjects
 	c.ingresses = []publicIngress{publicIngressOf("load_balancer", "octavia-api", 9876, nil, "octavia")}
@@ -194,4 +196,20 @@ func amphoraKey(r *Render) (private, public string, err error) {
 func AmphoraPublicKey(s Settings) (string, error) {
 	_, public, err := amphoraKey(&Render{Settings: s})
 	return public, err
+}
+
+// octaviaServices are octavia's entry in the catalog and its service user.
+var octaviaServices = []provision.Service{{Type: "load-balancer", Name: "octavia", Description: "OpenStack Load Balancer",
+	Host: "octavia-api", Port: 9876, Users: []provision.ServiceUser{serviceUser("octavia", "octavia", admin...)}}}
+
+// octaviaEndpoints are the chart endpoints octavia owns: its API, with its
+// jobboard's valkey and its persistence database, and that database.
+var octaviaEndpoints = map[string]endpointFragment{
+	"load_balancer": func(e *endpointRender) values.Values {
+		return merge(e.service("load_balancer", "octavia", nil, true, true), m{
+			"valkey":              m{"hosts": m{"default": "valkey"}},
+			"oslo_db_persistence": m{"auth": m{"octavia": m{"password": e.secret("octavia_mariadb_password")}}},
+		})
+	},
+	"oslo_db_persistence": func(e *endpointRender) values.Values { return e.extraDB("oslo_db_persistence", "octavia") },
 }

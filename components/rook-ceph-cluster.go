@@ -2,12 +2,14 @@ package components
 
 import (
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // rookCephCluster declares rook-ceph-cluster, with what it renders.
 func rookCephCluster() *Component {
 	c := withKinds(split(release("rook-ceph-cluster", "ceph", openstack, chart("rook-ceph-cluster"), 57,
 		needs("rook-ceph", "ceph", "keystone"), kubeAPI), setup(7)), Manifest)
+	c.services, c.endpoints = rookCephClusterServices, rookCephClusterEndpoints
 	c.values = rookCephClusterValues
 	c.objects = rookCephClusterObjects
 	c.ingresses = []publicIngress{publicIngressOf("rook_ceph_cluster", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw")}
@@ -54,4 +56,20 @@ func rookCephClusterObjects(s Settings) ([]Object, error) {
 		return nil, e.err
 	}
 	return objectList(doc), nil
+}
+
+// rgwUser is the RADOS gateway's keystone user: in its chart's endpoints
+// and in the credentials Secret its object store reads.
+var rgwUser = user{"rgw", "rgw", "rgw", ""}
+
+// rookCephClusterServices are the RADOS gateway's entry in the catalog,
+// the object store, and its service user.
+var rookCephClusterServices = []provision.Service{{Type: "object-store", Name: "swift", Description: "OpenStack Object Storage",
+	Host: "rook-ceph-rgw-ceph", Port: 80, Path: "/swift/v1/%(tenant_id)s", Users: []provision.ServiceUser{serviceUser("rgw", "rgw", admin...)}}}
+
+// rookCephClusterEndpoints are the chart endpoints rook-ceph-cluster owns.
+var rookCephClusterEndpoints = map[string]endpointFragment{
+	"rook_ceph_cluster": func(e *endpointRender) values.Values {
+		return merge(e.identityUsers(rgwUser), e.public("rook_ceph_cluster", "api"))
+	},
 }

@@ -6,6 +6,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 func staffeln() *Component {
 	c := enabledWhen(release("staffeln", "staffeln", openstack, chart("staffeln"), 30, needs("cinder"), nil),
 		func(c Config) bool { return c.Staffeln })
+	c.endpoints = staffelnEndpoints
 	c.values = staffelnValues
 	return c
 }
@@ -19,4 +20,9 @@ func staffelnValues(r *Render) values.Values {
 			"retention_metadata_key": r.secret("staffeln_retention_metadata_key"),
 		}}},
 	})
+}
+
+// staffelnEndpoints are the chart endpoints staffeln owns.
+var staffelnEndpoints = map[string]endpointFragment{
+	"staffeln": func(e *endpointRender) values.Values { return e.db("staffeln") },
 }

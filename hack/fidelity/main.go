@@ -32,24 +32,40 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/pyenv"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
-// Roles maps each Helm component of the default deployment to the role
-// that deploys it. cert-manager is not among them: its values come from a
-// role outside ../shared, and its reference is written by hand.
-var Roles = map[string]string{
-	"barbican": "barbican", "ceph-provisioners": "ceph_provisioners",
-	"cinder": "cinder", "coredns": "coredns", "csi": "ceph_csi_rbd", "glance": "glance", "goldpinger": "goldpinger",
-	"heat": "heat", "horizon": "horizon", "ingress-nginx": "ingress_nginx", "keycloak": "keycloak",
-	"keystone": "keystone", "kube-prometheus-stack": "kube_prometheus_stack", "libvirt": "libvirt", "loki": "loki",
-	"magnum": "magnum", "manila": "manila", "memcached": "memcached", "neutron": "neutron",
-	"node-feature-discovery": "node_feature_discovery", "nova": "nova", "octavia": "octavia",
-	"openvswitch": "openvswitch", "ovn": "ovn", "percona-xtradb-cluster-operator": "percona_xtradb_cluster_operator",
-	"placement": "placement", "prometheus-pushgateway": "prometheus_pushgateway",
-	"rabbitmq-cluster-operator": "rabbitmq_cluster_operator", "rook-ceph": "rook_ceph",
-	"rook-ceph-cluster": "rook_ceph_cluster", "staffeln": "staffeln", "valkey": "valkey", "vector": "vector",
+// roleExceptions are the components whose role is not named after them;
+// any other component's role is its name with '_' for '-' (role).
+var roleExceptions = map[string]string{"csi": "ceph_csi_rbd"}
+
+// handWritten are the components whose reference is not rendered:
+// cert-manager's values come from a role outside ../shared, and its
+// reference is written by hand.
+var handWritten = []string{"cert-manager"}
+
+// role is the role that deploys a component.
+func role(component string) string {
+	if r, ok := roleExceptions[component]; ok {
+		return r
+	}
+	return strings.ReplaceAll(component, "-", "_")
+}
+
+// referenced are the components whose reference is rendered, sorted: each
+// Helm component of the registry that gives its chart values of its own,
+// but the hand-written ones.
+func referenced() []string {
+	var names []string
+	for _, c := range components.Default().Components() {
+		if c.Chart != nil && c.HasOwnValues() && !slices.Contains(handWritten, c.Name) {
+			names = append(names, c.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 func main() {
@@ -61,17 +77,12 @@ func main() {
 	jobs := flag.Int("jobs", 2, "ansible-playbook runs at once")
 	backend := flag.String("network-backend", "", "atmosphere_network_backend of the run (openvswitch when empty, as the molecule inventory has it)")
 	flag.Parse()
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range Roles {
-			if !yield(n) {
-				return
-			}
-		}
-	})
+	names := referenced()
 	if *only != "" {
+		known := names
 		names = strings.Split(*only, ",")
 		for _, n := range names {
-			if _, ok := Roles[n]; !ok {
+			if !slices.Contains(known, n) {
 				fmt.Fprintf(os.Stderr, "fidelity: --components: unknown component %q\n", n)
 				os.Exit(2)
 			}
@@ -126,9 +137,9 @@ func run(ctx context.Context, shared, sharedCollections, inventory, out, backend
 				return err
 			}
 			objects := filepath.Join(filepath.Dir(dest), "objects", name+".jsonl")
-			if err := render(ctx, ansible, playbook, here, roles, Roles[name], dest, objects, backend, varFiles); err != nil {
+			if err := render(ctx, ansible, playbook, here, roles, role(name), dest, objects, backend, varFiles); err != nil {
 				mu.Lock()
-				failed = append(failed, fmt.Errorf("%s (role %s): %w", name, Roles[name], err))
+				failed = append(failed, fmt.Errorf("%s (role %s): %w", name, role(name), err))
 				mu.Unlock()
 				return nil
 			}

@@ -179,7 +179,7 @@ func (r *Runner) Deploy(ctx context.Context, c *components.Component, phase comp
 	if !ok {
 		return fmt.Errorf("no OpenStack set-up is known for %s", key)
 	}
-	changed, err := s(withComponent(ctx, c.Name), r)
+	changed, err := s(withComponent(ctx, c), r)
 	if err != nil {
 		return err
 	}
@@ -207,13 +207,17 @@ func Units() []string {
 
 type componentKey struct{}
 
-func withComponent(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, componentKey{}, name)
+func withComponent(ctx context.Context, c *components.Component) context.Context {
+	return context.WithValue(ctx, componentKey{}, c)
 }
 
-func componentOf(ctx context.Context) string {
-	name, _ := ctx.Value(componentKey{}).(string)
-	return name
+// componentOf is the component whose phase runs (an empty one outside a
+// phase).
+func componentOf(ctx context.Context) *components.Component {
+	if c, ok := ctx.Value(componentKey{}).(*components.Component); ok {
+		return c
+	}
+	return &components.Component{}
 }
 
 // tally folds the changed flags of steps.
@@ -232,7 +236,7 @@ func catalog(ctx context.Context, r *Runner) (bool, error) {
 		return false, err
 	}
 	var t tally
-	for _, s := range provision.ServicesOf(componentOf(ctx)) {
+	for _, s := range componentOf(ctx).Services() {
 		if err := t.add(id.EnsureCatalogService(ctx, r.Config.Endpoints, s, r.Passwords)); err != nil {
 			return t.changed, err
 		}

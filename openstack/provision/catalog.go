@@ -31,9 +31,12 @@ type Endpoints struct {
 }
 
 // Service is one entry of the catalog: the keystone service and its
-// endpoints, and the users its component runs as.
+// endpoints, and the users its component runs as. The entries are the
+// components' (components.Component.Services); this package makes a given
+// one, whichever service it is.
 type Service struct {
-	// Component is the registry component that owns it.
+	// Component is the registry component that owns it; its users'
+	// passwords are the component's (Passwords).
 	Component string
 	// Type, Name and Description make the keystone service.
 	Type, Name, Description string
@@ -73,67 +76,8 @@ const (
 	ServiceProject = "service"
 )
 
-func serviceUsers(u ...ServiceUser) []ServiceUser { return u }
-
-func user(key, name string, roles ...string) ServiceUser {
-	return ServiceUser{Key: key, Name: name, Roles: roles}
-}
-
-var (
-	admin        = []string{"admin"}
-	adminService = []string{"admin", "service"}
-)
-
-// Services is the catalog atmosphere deploys: every component with its
-// own catalog entry, with the hosts, ports and paths of atmosphere's charts
-// (identity's path is "/" and compute's "/v2.1", as atmosphere overrides
-// them).
-var Services = []Service{
-	{Component: "keystone", Type: "identity", Name: "keystone", Description: "OpenStack Identity",
-		Host: "keystone", Port: 80, InternalHost: "keystone-api", InternalPort: 5000, Path: "/"},
-	{Component: "glance", Type: "image", Name: "glance", Description: "OpenStack Image",
-		Host: "glance-api", Port: 9292, Users: serviceUsers(user("glance", "glance", admin...))},
-	{Component: "cinder", Type: "volumev3", Name: "cinderv3", Description: "OpenStack Block Storage",
-		Host: "cinder-api", Port: 8776, Path: "/v3/%(tenant_id)s", Users: serviceUsers(user("cinder", "cinder", adminService...))},
-	{Component: "nova", Type: "compute", Name: "nova", Description: "OpenStack Compute",
-		Host: "nova-api", Port: 8774, Path: "/v2.1", Users: serviceUsers(user("nova", "nova", adminService...))},
-	{Component: "placement", Type: "placement", Name: "placement", Description: "OpenStack Placement",
-		Host: "placement-api", Port: 8778, Path: "/", Users: serviceUsers(user("placement", "placement", adminService...))},
-	{Component: "neutron", Type: "network", Name: "neutron", Description: "OpenStack Networking",
-		Host: "neutron-server", Port: 9696, Users: serviceUsers(user("neutron", "neutron", adminService...))},
-	{Component: "heat", Type: "orchestration", Name: "heat", Description: "OpenStack Orchestration",
-		Host: "heat-api", Port: 8004, Path: "/v1/%(project_id)s", Users: serviceUsers(
-			user("heat", "heat", admin...), user("heat_trustee", "heat-trustee", admin...),
-			ServiceUser{Key: "heat_stack_user", Name: "heat-stack-user", Domain: "heat"})},
-	{Component: "heat", Type: "cloudformation", Name: "heat-cfn", Description: "OpenStack CloudFormation",
-		Host: "heat-cfn", Port: 8000, Path: "/v1"},
-	{Component: "barbican", Type: "key-manager", Name: "barbican", Description: "OpenStack Key Manager",
-		Host: "barbican-api", Port: 9311, Path: "/", Users: serviceUsers(user("barbican", "barbican", admin...))},
-	{Component: "octavia", Type: "load-balancer", Name: "octavia", Description: "OpenStack Load Balancer",
-		Host: "octavia-api", Port: 9876, Users: serviceUsers(user("octavia", "octavia", admin...))},
-	{Component: "magnum", Type: "container-infra", Name: "magnum", Description: "OpenStack Container Infrastructure",
-		Host: "magnum-api", Port: 9511, Path: "/v1", Users: serviceUsers(user("magnum", "magnum", admin...),
-			ServiceUser{Key: "magnum_stack_user", Name: "magnum-domain", Domain: "magnum"})},
-	{Component: "manila", Type: "sharev2", Name: "manilav2", Description: "OpenStack Shared File Systems",
-		Host: "manila-api", Port: 8786, Path: "/v2", Users: serviceUsers(user("manila", "manila", admin...))},
-	{Component: "rook-ceph-cluster", Type: "object-store", Name: "swift", Description: "OpenStack Object Storage",
-		Host: "rook-ceph-rgw-ceph", Port: 80, Path: "/swift/v1/%(tenant_id)s", Users: serviceUsers(user("rgw", "rgw", admin...))},
-	{Component: "designate", Type: "dns", Name: "designate", Description: "OpenStack DNS",
-		Host: "designate-api", Port: 9001, Path: "/", Optional: true,
-		// "desigante" is how atmosphere spells the user; existing clouds have it.
-		Users: serviceUsers(user("designate", "desigante", admin...))},
-}
-
-// ServicesOf returns the catalog entries a component owns.
-func ServicesOf(component string) []Service {
-	var out []Service
-	for _, s := range Services {
-		if s.Component == component {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// admin is the role a domain's admin user holds on its domain.
+var admin = []string{"admin"}
 
 // PublicHost is the public host of a service type: the override, else
 // its first label in the table of public hosts (publichosts.All) under
