@@ -291,6 +291,7 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 	settings := components.DefaultSettings()
 	settings.Config = s.Config
 	settings.Vars = inv.Vars
+	settings.Setup = components.SetupSettings{Flavors: s.Flavors, Networks: s.Networks, Images: s.Images}
 	// What the OpenStack set-up makes that the charts' values name.
 	facts := &openstackphase.Facts{}
 	settings.Facts = facts.Of
@@ -329,22 +330,18 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 		Timeouts:  map[string]time.Duration{},
 		Log:       c.log,
 	}
-	cfg := openstackphase.Defaults()
+	var cfg openstackphase.Config
 	region := s.Region
 	if region == "" {
 		region = "RegionOne"
 	}
 	cfg.Endpoints = provision.Endpoints{Region: region, Domain: s.Domain(), PublicHosts: s.PublicHosts,
 		Namespace: "openstack", ClusterDomain: "cluster.local"}
-	cfg.Flavors, cfg.Networks = s.Flavors, s.Networks
-	if s.Images != nil {
-		cfg.Images = s.Images
-	}
-	cfg.Octavia.PublicKeyFrom = func(context.Context) (string, error) { return c.stack.AmphoraPublicKey() }
 	c.runner = &openstackphase.Runner{
 		Config:    cfg,
 		Clients:   &openstackphase.CloudClients{Connect: c.cloud(s, region)},
 		Passwords: c.secrets,
+		Settings:  settings,
 		Facts:     facts,
 		Log:       c.log,
 	}

@@ -12,6 +12,7 @@ func barbican() *Component {
 	c.values = barbicanValues
 	c.ingresses = []publicIngress{publicIngressOf("key_manager", "barbican-api", 9311, nil, "barbican")}
 	c.rabbitMQCluster = "barbican"
+	c.setup = barbicanSetup
 	return c
 }
 
@@ -38,3 +39,7 @@ var barbicanServices = []provision.Service{{Type: "key-manager", Name: "barbican
 var barbicanEndpoints = map[string]endpointFragment{
 	"key_manager": func(e *endpointRender) values.Values { return e.service("key_manager", "barbican", nil, true, false) },
 }
+
+// barbicanSetup makes the creator role and has member imply it, as
+// atmosphere's barbican role does.
+var barbicanSetup = impliedRoles("creator", [2]string{"member", "creator"})

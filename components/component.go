@@ -7,10 +7,12 @@
 // host components in hosts.go) with what it renders from atmosphere's
 // roles: the values it gives its chart, the objects it applies itself, its
 // public Ingresses and RabbitMQ cluster, its keystone catalog entries and
-// the chart endpoints it owns, what goes before a change of its release.
-// The rendering they share (Settings, Render, the endpoints, storage and
-// Ingress helpers) is in render.go and its neighbours; Component.OwnValues
-// and Component.Objects put a component's pieces together.
+// the chart endpoints it owns, what goes before a change of its release,
+// the OpenStack set-up of its set-up phase. The rendering they share
+// (Settings, Render, the endpoints, storage and Ingress helpers) is in
+// render.go and its neighbours, the set-up's (Setup) in setup.go;
+// Component.OwnValues, Component.Objects and Component.Setup put a
+// component's pieces together.
 //
 // A unit is one phase of one component, keyed "component:phase". A need
 // names a component (all its phases) or one phase of it ("nova:install").
@@ -165,6 +167,11 @@ type Component struct {
 	// never upgrades them; atmosphere's roles apply them for these
 	// operators).
 	ChartCRDs bool
+
+	// setup, when set, is the component's OpenStack set-up: the work of
+	// its OpenStack phase other than the catalog (Setup), which reports
+	// whether it changed anything.
+	setup func(ctx context.Context, s *Setup) (changed bool, err error)
 }
 
 // PrePull is an image pulled onto every node that runs a component's pods

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
@@ -18,6 +19,7 @@ func keystone() *Component {
 	c.ingresses = []publicIngress{publicIngressOf("identity", "keystone-api", 5000, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone")}
 	c.rabbitMQCluster = "keystone"
+	c.setup = keystoneSetup
 	return c
 }
 
@@ -105,4 +107,21 @@ var keystoneEndpoints = map[string]endpointFragment{
 			"port":               m{"api": m{"default": keystoneIdentity.InternalPort, "public": 443}},
 		}}, e.db("keystone"), e.mq("keystone"))
 	},
+}
+
+// keystoneSetup sets up the federation of every keycloak domain given
+// (Settings.Setup.Federations), in order; keystone's own catalog entry is
+// made before it, by the engine, as keystone has no catalog phase.
+func keystoneSetup(ctx context.Context, s *Setup) (bool, error) {
+	id, err := s.Clients.Identity(ctx)
+	if err != nil {
+		return false, err
+	}
+	var t tally
+	for _, f := range s.Settings.Setup.Federations {
+		if err := t.add(id.EnsureFederation(ctx, f)); err != nil {
+			return t.changed, err
+		}
+	}
+	return t.changed, nil
 }

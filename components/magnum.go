@@ -1,6 +1,8 @@
 package components
 
 import (
+	"context"
+
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
@@ -17,6 +19,7 @@ func magnum() *Component {
 		publicIngressOf("container_infra_registry", "magnum-registry", 5000, nil, "magnum_registry"),
 	}
 	c.rabbitMQCluster = "magnum"
+	c.setup = magnumSetup
 	return c
 }
 
@@ -159,4 +162,26 @@ var magnumEndpoints = map[string]endpointFragment{
 			e.public("container_infra", "api"), e.public("container_infra_registry", "api"),
 			e.db("magnum"), e.mq("magnum"))
 	},
+}
+
+// magnumSetupImages are the images magnum's set-up uploads: the cluster
+// images of atmosphere's defaults (the role's _magnum_images).
+func magnumSetupImages(Settings) []provision.Image {
+	return []provision.Image{
+		magnumImage("ubuntu-2204-kube-v1.32.10", "ubuntu-22.04-v1.32.10"),
+		magnumImage("ubuntu-2204-kube-v1.33.7", "ubuntu-22.04-v1.33.7"),
+		magnumImage("ubuntu-2204-kube-v1.34.3", "ubuntu-22.04-v1.34.3"),
+	}
+}
+
+// magnumImage is a cluster image of capo-image-elements' release.
+func magnumImage(name, file string) provision.Image {
+	return provision.Image{Name: name, DiskFormat: "raw", Properties: map[string]string{"os_distro": "ubuntu"},
+		Source: "https://github.com/vexxhost/capo-image-elements/releases/download/2025.12-3/" + file + ".qcow2"}
+}
+
+// magnumSetup uploads magnum's cluster images, two at a time.
+func magnumSetup(ctx context.Context, s *Setup) (bool, error) {
+	_, changed, err := uploads(ctx, s, magnumSetupImages(s.Settings))
+	return changed, err
 }

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"context"
 	"strings"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
@@ -18,6 +19,7 @@ func manila() *Component {
 	c.objects = manilaObjects
 	c.ingresses = []publicIngress{publicIngressOf("sharev2", "manila-api", 8786, nil, "manila")}
 	c.rabbitMQCluster = "manila"
+	c.setup = manilaSetup
 	return c
 }
 
@@ -74,4 +76,60 @@ var manilaServices = []provision.Service{{Type: "sharev2", Name: "manilav2", Des
 // manilaEndpoints are the chart endpoints manila owns.
 var manilaEndpoints = map[string]endpointFragment{
 	"sharev2": func(e *endpointRender) values.Values { return e.service("sharev2", "manila", nil, true, false) },
+}
+
+// manilaSetupConfig is manila's set-up: the share servers' flavor and
+// image.
+type manilaSetupConfig struct {
+	Flavor provision.Flavor
+	Image  provision.Image
+}
+
+// manilaSetupOf is manila's set-up in s: atmosphere's defaults (the role's
+// defaults/main.yml).
+func manilaSetupOf(Settings) manilaSetupConfig {
+	return manilaSetupConfig{
+		Flavor: provision.FlavorManila,
+		Image: provision.Image{Name: "manila-service-image", DiskFormat: "qcow2",
+			Source: "https://github.com/vexxhost/manila-service-images/releases/download/2026.05-3/manila-service-image.qcow2"},
+	}
+}
+
+// manilaSetup makes manila's share-server flavor, security group and
+// image, and lifts the service project's quotas its share servers run
+// under; the flavor's ID and the security group's name are its facts.
+func manilaSetup(ctx context.Context, s *Setup) (bool, error) {
+	cfg := manilaSetupOf(s.Settings)
+	id, err := s.Clients.Identity(ctx)
+	if err != nil {
+		return false, err
+	}
+	service, err := serviceProject(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	var t tally
+	if err := t.add(unlimited(ctx, s, service)); err != nil {
+		return t.changed, err
+	}
+	compute, err := s.Clients.Compute(ctx)
+	if err != nil {
+		return t.changed, err
+	}
+	flavor, changed, err := compute.EnsureFlavor(ctx, cfg.Flavor)
+	if err := t.add(changed, err); err != nil {
+		return t.changed, err
+	}
+	s.Facts.Set("service_instance_flavor_id", flavor.ID)
+	network, err := s.Clients.Network(ctx)
+	if err != nil {
+		return t.changed, err
+	}
+	sg, changed, err := network.EnsureSecurityGroup(ctx, "manila-service", service, "manila share servers", provision.ManilaServiceRules)
+	if err := t.add(changed, err); err != nil {
+		return t.changed, err
+	}
+	s.Facts.Set("service_instance_security_group", sg.Name)
+	_, changed, err = uploads(ctx, s, []provision.Image{cfg.Image})
+	return t.changed || changed, err
 }

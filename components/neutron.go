@@ -1,6 +1,7 @@
 package components
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 
@@ -17,6 +18,7 @@ func neutron() *Component {
 	c.objects = neutronObjects
 	c.ingresses = []publicIngress{publicIngressOf("network", "neutron-server", 9696, nil, "neutron")}
 	c.rabbitMQCluster = "neutron"
+	c.setup = neutronSetup
 	return c
 }
 
@@ -127,4 +129,21 @@ var neutronServices = []provision.Service{{Type: "network", Name: "neutron", Des
 // neutronEndpoints are the chart endpoints neutron owns.
 var neutronEndpoints = map[string]endpointFragment{
 	"network": func(e *endpointRender) values.Values { return e.service("network", "neutron", nil, true, true) },
+}
+
+// neutronSetup makes the inventory's networks (neutron_networks) and
+// their subnets, in order.
+func neutronSetup(ctx context.Context, s *Setup) (bool, error) {
+	network, err := s.Clients.Network(ctx)
+	if err != nil {
+		return false, err
+	}
+	var t tally
+	for _, n := range s.Settings.Setup.Networks {
+		_, changed, err := network.EnsureNetwork(ctx, n)
+		if err := t.add(changed, err); err != nil {
+			return t.changed, err
+		}
+	}
+	return t.changed, nil
 }

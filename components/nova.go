@@ -24,6 +24,7 @@ func nova() *Component {
 			"nginx.ingress.kubernetes.io/proxy-read-timeout": "3600", "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600"}, "nova_novnc"),
 	}
 	c.rabbitMQCluster = "nova"
+	c.setup = novaSetup
 	return c
 }
 
@@ -96,4 +97,20 @@ var novaEndpoints = map[string]endpointFragment{
 	"compute_novnc_proxy": func(e *endpointRender) values.Values {
 		return merge(e.public("compute_novnc_proxy", "novnc_proxy"), m{"compute_novnc_proxy": m{"path": m{"default": "/vnc_lite.html"}}})
 	},
+}
+
+// novaSetup makes the inventory's flavors (nova_flavors), in order.
+func novaSetup(ctx context.Context, s *Setup) (bool, error) {
+	compute, err := s.Clients.Compute(ctx)
+	if err != nil {
+		return false, err
+	}
+	var t tally
+	for _, f := range s.Settings.Setup.Flavors {
+		_, changed, err := compute.EnsureFlavor(ctx, f)
+		if err := t.add(changed, err); err != nil {
+			return t.changed, err
+		}
+	}
+	return t.changed, nil
 }

@@ -1,9 +1,11 @@
 package components
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
@@ -23,6 +25,7 @@ func octavia() *Component {
 	c.objects = octaviaObjects
 	c.ingresses = []publicIngress{publicIngressOf("load_balancer", "octavia-api", 9876, nil, "octavia")}
 	c.rabbitMQCluster = "octavia"
+	c.setup = octaviaSetup
 	return c
 }
 
@@ -212,4 +215,133 @@ var octaviaEndpoints = map[string]endpointFragment{
 		})
 	},
 	"oslo_db_persistence": func(e *endpointRender) values.Values { return e.extraDB("oslo_db_persistence", "octavia") },
+}
+
+// octaviaSetupConfig is octavia's set-up: the management network its
+// amphorae and health managers meet on, one health-manager port per
+// controller, the amphora flavor, image and keypair, and the project its
+// unlimited quotas go to.
+type octaviaSetupConfig struct {
+	ManagementNetwork provision.NetworkSpec
+	// Controllers are the hosts running health managers.
+	Controllers []string
+	Flavor      provision.Flavor
+	Image       provision.Image
+	KeypairName string
+	// AdminProject is the project (of the Default domain) whose quotas
+	// are lifted.
+	AdminProject string
+}
+
+// octaviaSetupOf is octavia's set-up in s: atmosphere's defaults (the
+// role's defaults/main.yml) with the inventory's controllers.
+func octaviaSetupOf(s Settings) octaviaSetupConfig {
+	return octaviaSetupConfig{
+		ManagementNetwork: provision.NetworkSpec{Name: "lb-mgmt-net",
+			Subnets: []provision.SubnetSpec{{Name: "lb-mgmt-subnet", CIDR: "172.24.0.0/22"}}},
+		Controllers: s.Setup.OctaviaControllers,
+		Flavor:      provision.FlavorAmphora,
+		Image: provision.Image{Name: "amphora-x64-haproxy", DiskFormat: "raw", Tags: []string{"amphora"},
+			Source: "https://tarballs.opendev.org/openstack/octavia/test-images/test-only-amphora-x64-haproxy-ubuntu-focal.qcow2"},
+		KeypairName:  "octavia-ssh-key",
+		AdminProject: "admin",
+	}
+}
+
+// octaviaSetup makes what octavia's values name: the management network,
+// the amphora and health-manager security groups, a health-manager port
+// per controller, the amphora flavor, image and keypair (of the public
+// half of octavia_ssh_key, read when the set-up runs; none when the
+// inventory names a Secret of its own); it lifts the admin project's
+// quotas, makes the load-balancer roles implied by member and reader, and
+// records the IDs as facts.
+func octaviaSetup(ctx context.Context, s *Setup) (bool, error) {
+	cfg := octaviaSetupOf(s.Settings)
+	id, err := s.Clients.Identity(ctx)
+	if err != nil {
+		return false, err
+	}
+	var t tally
+	if err := t.add(impliedRoles("", [2]string{"member", "load-balancer_member"}, [2]string{"reader", "load-balancer_observer"})(ctx, s)); err != nil {
+		return t.changed, err
+	}
+	service, err := serviceProject(ctx, id)
+	if err != nil {
+		return t.changed, err
+	}
+	adminDomain, _, err := id.EnsureDomain(ctx, "Default")
+	if err != nil {
+		return t.changed, err
+	}
+	admin, _, err := id.EnsureProject(ctx, cfg.AdminProject, adminDomain.ID)
+	if err != nil {
+		return t.changed, err
+	}
+	if err := t.add(unlimited(ctx, s, admin.ID)); err != nil {
+		return t.changed, err
+	}
+	network, err := s.Clients.Network(ctx)
+	if err != nil {
+		return t.changed, err
+	}
+	spec := cfg.ManagementNetwork
+	spec.ProjectID = service
+	net, changed, err := network.EnsureNetwork(ctx, spec)
+	if err := t.add(changed, err); err != nil {
+		return t.changed, err
+	}
+	amphoraSG, changed, err := network.EnsureSecurityGroup(ctx, "lb-mgmt-sec-grp", service, "octavia amphorae", provision.LBManagementRules)
+	if err := t.add(changed, err); err != nil {
+		return t.changed, err
+	}
+	healthSG, changed, err := network.EnsureSecurityGroup(ctx, "lb-health-mgr-sec-grp", service, "octavia health managers", provision.LBHealthManagerRules)
+	if err := t.add(changed, err); err != nil {
+		return t.changed, err
+	}
+	var controllers []string
+	for _, host := range cfg.Controllers {
+		port, changed, err := network.EnsurePort(ctx, provision.Port{Name: "octavia-health-manager-port-" + host, NetworkID: net.ID,
+			ProjectID: service, HostID: host, DeviceOwner: "Octavia:health-mgr", DeviceID: host, SecurityGroups: []string{healthSG.ID}})
+		if err := t.add(changed, err); err != nil {
+			return t.changed, err
+		}
+		s.Facts.Set("health_manager_port_"+host, port.ID)
+		for _, ip := range port.FixedIPs {
+			controllers = append(controllers, ip.IPAddress+":5555")
+		}
+	}
+	sort.Strings(controllers)
+	compute, err := s.Clients.Compute(ctx)
+	if err != nil {
+		return t.changed, err
+	}
+	flavor, changed, err := compute.EnsureFlavor(ctx, cfg.Flavor)
+	if err := t.add(changed, err); err != nil {
+		return t.changed, err
+	}
+	imgs, changed, err := uploads(ctx, s, []provision.Image{cfg.Image})
+	if err := t.add(changed, err); err != nil {
+		return t.changed, err
+	}
+	publicKey, err := AmphoraPublicKey(s.Settings)
+	if err != nil {
+		return t.changed, fmt.Errorf("the amphorae's SSH key: %w", err)
+	}
+	if publicKey != "" {
+		_, changed, err := compute.EnsureKeypair(ctx, provision.Keypair{Name: cfg.KeypairName, PublicKey: publicKey})
+		if err := t.add(changed, err); err != nil {
+			return t.changed, err
+		}
+	}
+	for k, v := range map[string]string{
+		"amp_boot_network_list":   net.ID,
+		"amp_secgroup_list":       amphoraSG.ID,
+		"amp_flavor_id":           flavor.ID,
+		"amp_image_owner_id":      imgs[cfg.Image.Name].Owner,
+		"amp_ssh_key_name":        cfg.KeypairName,
+		"controller_ip_port_list": strings.Join(controllers, ","),
+	} {
+		s.Facts.Set(k, v)
+	}
+	return t.changed, nil
 }

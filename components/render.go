@@ -39,6 +39,9 @@ type Settings struct {
 	// that an operator made (the RabbitMQ clusters' default users, the
 	// Percona XtraDB cluster's root password).
 	ClusterSecret func(name, key string) (string, error)
+	// Setup is what the inventory says of the components' OpenStack
+	// set-up (nova_flavors, neutron_networks, glance_images, ...).
+	Setup SetupSettings
 }
 
 // DefaultSettings are atmosphere's defaults.

@@ -3,25 +3,32 @@ package openstackphase
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
-
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/internal/openstackfake"
+	"github.com/vexxhost/atmosphere-go/internal/sshkey"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 	"github.com/vexxhost/atmosphere-go/openstack"
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
@@ -31,26 +38,68 @@ func TestMain(m *testing.M) {
 	testenv.Main(m)
 }
 
-// TestEveryOpenStackPhaseHasWork: each OpenStack phase of the registry has
-// a step, and each catalog phase's component has catalog entries.
+// TestEveryOpenStackPhaseHasWork: each OpenStack phase of the registry
+// has work (a catalog phase catalog entries, another set-up steps or
+// catalog entries made in it), a component has at most one OpenStack
+// phase besides its catalog, and a component with set-up steps has one.
 func TestEveryOpenStackPhaseHasWork(t *testing.T) {
-	known := map[string]bool{}
-	for _, k := range Units() {
-		known[k] = true
-	}
 	for _, c := range components.Default().Components() {
+		var setups []string
 		for _, p := range c.Phases {
 			if p.Kind != components.OpenStack {
 				continue
 			}
 			key := components.UnitKey(c.Name, p.Name)
 			switch {
-			case p.Name == "catalog" && len(c.Services()) == 0:
+			case p.Name == catalogPhase && len(c.Services()) == 0:
 				t.Errorf("%s: a catalog phase, but no catalog entry", key)
-			case p.Name != "catalog" && !known[key]:
-				t.Errorf("%s: no set-up step", key)
+			case p.Name != catalogPhase:
+				setups = append(setups, key)
+				if !c.HasSetup() && !catalogInSetup(c) {
+					t.Errorf("%s: no set-up step", key)
+				}
 			}
 		}
+		switch {
+		case len(setups) > 1:
+			t.Errorf("%s: set-up phases %v, want at most one", c.Name, setups)
+		case len(setups) == 0 && c.HasSetup():
+			t.Errorf("%s: set-up steps, but no OpenStack phase to run them", c.Name)
+		}
+	}
+}
+
+// TestEngineNamesNoComponent: a component's set-up is declared with it in
+// package components; the engine names none of them.
+func TestEngineNamesNoComponent(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the engine's files: %v, %v", files, err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range components.Default().Components() {
+			if strings.Contains(string(raw), strconv.Quote(c.Name)) {
+				t.Errorf("%s names component %s", f, c.Name)
+			}
+		}
+	}
+}
+
+// TestDeployRefusesAPhaseWithoutWork: a phase the engine has no work for
+// is an error naming its unit, and changes nothing.
+func TestDeployRefusesAPhaseWithoutWork(t *testing.T) {
+	runner := &Runner{Clients: &testClients{}, Facts: &Facts{}}
+	c := &components.Component{Name: "no-such-component", Phases: []components.Phase{{Name: "setup", Kind: components.OpenStack}}}
+	err := runner.Deploy(context.Background(), c, c.Phases[0])
+	if err == nil || err.Error() != "no OpenStack set-up is known for no-such-component:setup" {
+		t.Errorf("got %v", err)
 	}
 }
 
@@ -117,28 +166,45 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 		io.WriteString(w, strings.Repeat(r.URL.Path, 1000))
 	}))
 	defer source.Close()
+	// Every image's source, wherever its URL points, is the local server.
+	clients.images = provision.NewImages(openstackfake.Client(t, glance, "v2/"), &http.Client{Transport: toServer(source.URL)})
 
 	suffix := fmt.Sprintf("%d", os.Getpid())
-	cfg := Defaults()
-	cfg.Endpoints = provision.Endpoints{Region: "RegionSetup-" + suffix, Domain: "cloud.example.com", Namespace: "openstack", ClusterDomain: "cluster.local"}
-	cfg.Federations = []provision.Federation{{Domain: "atmosphere-" + suffix, Issuer: "https://keycloak.cloud.example.com/realms/atmosphere"}}
-	cfg.Flavors = []provision.Flavor{{Name: "m1.small", VCPUs: 1, RAM: 2048, Disk: 20, Public: true}}
 	yes := true
-	cfg.Networks = []provision.NetworkSpec{{Name: "public", External: &yes, ProviderType: "flat", PhysicalNetwork: "external",
-		Subnets: []provision.SubnetSpec{{Name: "public-subnet", CIDR: "10.96.250.0/24"}}}}
-	cfg.Images = []provision.Image{{Name: "cirros", Source: source.URL + "/cirros.img", DiskFormat: "raw"}}
-	cfg.Octavia.Controllers = []string{"ctl1", "ctl2", "ctl3"}
-	// The amphorae's key as a deploy gives it: read when the set-up runs.
-	cfg.Octavia.PublicKeyFrom = func(context.Context) (string, error) {
-		return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOctaviaKeyOfTheTest octavia", nil
+	// The amphorae's key as a deploy gives it: octavia_ssh_key from the
+	// secrets store, read when the set-up runs.
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, img := range append([]*provision.Image{&cfg.Octavia.Image, &cfg.Manila.Image}, pointers(cfg.Magnum.Images)...) {
-		img.Source = source.URL + "/" + img.Name
+	block, err := ssh.MarshalPrivateKey(key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	amphoraKey := string(pem.EncodeToMemory(block))
+	facts := &Facts{}
+	settings := components.DefaultSettings()
+	settings.Facts = facts.Of
+	settings.Secret = func(name string) (string, error) {
+		if name != "octavia_ssh_key" {
+			return "", fmt.Errorf("no secret %s in this test", name)
+		}
+		return amphoraKey, nil
+	}
+	settings.Setup = components.SetupSettings{
+		Federations: []provision.Federation{{Domain: "atmosphere-" + suffix, Issuer: "https://keycloak.cloud.example.com/realms/atmosphere-" + suffix}},
+		Flavors:     []provision.Flavor{{Name: "m1.small", VCPUs: 1, RAM: 2048, Disk: 20, Public: true}},
+		Networks: []provision.NetworkSpec{{Name: "public", External: &yes, ProviderType: "flat", PhysicalNetwork: "external",
+			Subnets: []provision.SubnetSpec{{Name: "public-subnet", CIDR: "10.96.250.0/24"}}}},
+		Images:             []provision.Image{{Name: "cirros", Source: source.URL + "/cirros.img", DiskFormat: "raw"}},
+		OctaviaControllers: []string{"ctl1", "ctl2", "ctl3"},
 	}
 
 	var logs bytes.Buffer
 	pw := &passwords{}
-	runner := &Runner{Config: cfg, Clients: clients, Passwords: pw, Facts: &Facts{},
+	runner := &Runner{Clients: clients, Passwords: pw, Settings: settings, Facts: facts,
+		Config: Config{Endpoints: provision.Endpoints{Region: "RegionSetup-" + suffix, Domain: "cloud.example.com",
+			Namespace: "openstack", ClusterDomain: "cluster.local"}},
 		Log: slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil))}
 	noop := components.DeployerFunc(func(ctx context.Context, c *components.Component, p components.Phase) error {
 		time.Sleep(5 * time.Millisecond)
@@ -173,10 +239,11 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 	if node("octavia:install").Start.Before(node("octavia:setup").End) {
 		t.Errorf("octavia's chart started before its set-up was done")
 	}
-	facts := runner.Facts.Of("octavia")
-	if facts["amp_boot_network_list"] == "" || facts["amp_flavor_id"] == "" || facts["amp_image_owner_id"] == "" ||
-		strings.Count(facts["controller_ip_port_list"], ":5555") != 3 {
-		t.Errorf("octavia facts %v", facts)
+	octavia := runner.Facts.Of("octavia")
+	if octavia["amp_boot_network_list"] == "" || octavia["amp_flavor_id"] == "" || octavia["amp_image_owner_id"] == "" ||
+		octavia["amp_secgroup_list"] == "" || octavia["amp_ssh_key_name"] != "octavia-ssh-key" || octavia["health_manager_port_ctl1"] == "" ||
+		strings.Count(octavia["controller_ip_port_list"], ":5555") != 3 {
+		t.Errorf("octavia facts %v", octavia)
 	}
 	if m := runner.Facts.Of("manila"); m["service_instance_flavor_id"] == "" || m["service_instance_security_group"] != "manila-service" {
 		t.Errorf("manila facts %v", runner.Facts.Of("manila"))
@@ -195,9 +262,25 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 	if q := nova.Quota(findProject(t, identity, "admin")); q["instances"] != float64(-1) {
 		t.Errorf("admin compute quota %v", q)
 	}
+	public, err := sshkey.PublicKey(amphoraKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kp := nova.Objects("keypairs"); len(kp) != 1 || kp[0]["name"] != "octavia-ssh-key" || kp[0]["public_key"] != public {
+		t.Errorf("keypairs %v, want octavia-ssh-key of %s", kp, public)
+	}
 
-	if n := strings.Count(logs.String(), `"changed":true`); n < len(Units()) {
-		t.Errorf("the first run changed %d units, want at least %d:\n%s", n, len(Units()), logs.String())
+	// Every set-up phase changes something the first time.
+	setups := 0
+	for _, c := range reg.Components() {
+		for _, p := range c.Phases {
+			if p.Kind == components.OpenStack && p.Name != catalogPhase {
+				setups++
+			}
+		}
+	}
+	if n := strings.Count(logs.String(), `"changed":true`); n < setups {
+		t.Errorf("the first run changed %d units, want at least %d:\n%s", n, setups, logs.String())
 	}
 	logs.Reset()
 	second := run()
@@ -221,17 +304,25 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 			t.Errorf("the password of %s leaked", k)
 		}
 	}
+	if strings.Contains(captured, strings.TrimSpace(amphoraKey)) {
+		t.Error("the amphorae's private key leaked")
+	}
 	if len(pw.made) < 12 {
 		t.Errorf("%d service passwords asked for, want every service user", len(pw.made))
 	}
 }
 
-func pointers(imgs []provision.Image) []*provision.Image {
-	out := make([]*provision.Image, len(imgs))
-	for i := range imgs {
-		out[i] = &imgs[i]
+// toServer sends every request to the server at base, keeping its path.
+type toServer string
+
+func (base toServer) RoundTrip(r *http.Request) (*http.Response, error) {
+	u, err := url.Parse(string(base))
+	if err != nil {
+		return nil, err
 	}
-	return out
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, u.Host
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // syncWriter serialises writes of concurrent loggers.

@@ -1,0 +1,154 @@
+package components
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vexxhost/atmosphere-go/internal/openstackfake"
+	"github.com/vexxhost/atmosphere-go/openstack/provision"
+)
+
+// fakeClients are nova, neutron and glance fakes; identity and volume are
+// not served (the set-ups that need them are tested through the engine,
+// against the test keystone).
+type fakeClients struct {
+	compute *provision.Compute
+	network *provision.Network
+	images  *provision.Images
+}
+
+var errNotServed = errors.New("not served in this test")
+
+func (c *fakeClients) Identity(context.Context) (*provision.Identity, error) {
+	return nil, errNotServed
+}
+func (c *fakeClients) Volume(context.Context) (*provision.Volume, error)   { return nil, errNotServed }
+func (c *fakeClients) Compute(context.Context) (*provision.Compute, error) { return c.compute, nil }
+func (c *fakeClients) Network(context.Context) (*provision.Network, error) { return c.network, nil }
+func (c *fakeClients) Images(context.Context) (*provision.Images, error)   { return c.images, nil }
+
+// recordedFacts keeps the facts a set-up writes.
+type recordedFacts struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (f *recordedFacts) Set(key, value string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string]string{}
+	}
+	f.m[key] = value
+}
+
+// toServer sends every request to the server at base, keeping its path.
+type toServer string
+
+func (base toServer) RoundTrip(r *http.Request) (*http.Response, error) {
+	u, err := url.Parse(string(base))
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, u.Host
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestSetupOfComponents runs the set-up of the components that need only
+// nova, neutron and glance twice on fakes: the first run makes what the
+// settings and the component's defaults say, in order, the second changes
+// nothing, and neither records facts.
+func TestSetupOfComponents(t *testing.T) {
+	yes := true
+	cases := []struct {
+		name, component string
+		setup           SetupSettings
+		// want are the names of the objects made, by fake and collection.
+		want map[string][]string
+	}{
+		{name: "nova makes nova_flavors", component: "nova",
+			setup: SetupSettings{Flavors: []provision.Flavor{
+				{Name: "m1.small", VCPUs: 1, RAM: 2048, Disk: 20, Public: true},
+				{Name: "m1.large", VCPUs: 4, RAM: 8192, Disk: 80},
+			}},
+			want: map[string][]string{"nova flavors": {"m1.small", "m1.large"}}},
+		{name: "nova without flavors", component: "nova", want: map[string][]string{}},
+		{name: "neutron makes neutron_networks", component: "neutron",
+			setup: SetupSettings{Networks: []provision.NetworkSpec{{Name: "public", External: &yes, ProviderType: "flat",
+				PhysicalNetwork: "external", Subnets: []provision.SubnetSpec{{Name: "public-subnet", CIDR: "10.96.250.0/24"}}}}},
+			want: map[string][]string{"neutron networks": {"public"}, "neutron subnets": {"public-subnet"}}},
+		{name: "glance-images uploads glance_images", component: "glance-images",
+			setup: SetupSettings{Images: []provision.Image{{Name: "cirros", Source: "https://images.example/cirros.img", DiskFormat: "qcow2"}}},
+			want:  map[string][]string{"glance images": {"cirros"}}},
+		{name: "magnum uploads its cluster images", component: "magnum",
+			want: map[string][]string{"glance images": {"ubuntu-2204-kube-v1.32.10", "ubuntu-2204-kube-v1.33.7", "ubuntu-2204-kube-v1.34.3"}}},
+	}
+	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat(r.URL.Path, 100))
+	}))
+	defer source.Close()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := Default().Get(tc.component)
+			if !ok || !c.HasSetup() {
+				t.Fatalf("%s: no component with set-up steps", tc.component)
+			}
+			nova, neutron, glance := &openstackfake.Nova{}, &openstackfake.Neutron{}, &openstackfake.Glance{}
+			clients := &fakeClients{
+				compute: provision.NewCompute(openstackfake.Client(t, nova, "")),
+				network: provision.NewNetwork(openstackfake.Client(t, neutron, "v2.0/")),
+				images:  provision.NewImages(openstackfake.Client(t, glance, "v2/"), &http.Client{Transport: toServer(source.URL)}),
+			}
+			settings := DefaultSettings()
+			settings.Setup = tc.setup
+			facts := &recordedFacts{}
+			s := &Setup{Clients: clients, Settings: settings, Facts: facts}
+			ctx := context.Background()
+
+			changed, err := c.Setup(ctx, s)
+			if err != nil || changed != (len(tc.want) > 0) {
+				t.Fatalf("first run: changed %v, %v; want changed %v", changed, err, len(tc.want) > 0)
+			}
+			got := map[string][]string{}
+			for fake, store := range map[string]interface {
+				Objects(string) []map[string]any
+			}{"nova": nova, "neutron": neutron, "glance": glance} {
+				for _, collection := range []string{"flavors", "keypairs", "networks", "subnets", "ports", "security-groups", "images"} {
+					for _, o := range store.Objects(collection) {
+						name, _ := o["name"].(string)
+						got[fake+" "+collection] = append(got[fake+" "+collection], name)
+					}
+				}
+			}
+			for k, names := range got {
+				if k == "glance images" {
+					slices.Sort(names) // uploaded two at a time
+				}
+				if !slices.Equal(names, tc.want[k]) {
+					t.Errorf("%s: %v, want %v", k, names, tc.want[k])
+				}
+			}
+			for k, names := range tc.want {
+				if len(got[k]) == 0 {
+					t.Errorf("%s: none, want %v", k, names)
+				}
+			}
+
+			if changed, err := c.Setup(ctx, s); err != nil || changed {
+				t.Errorf("second run: changed %v, %v; want nothing changed", changed, err)
+			}
+			if len(facts.m) > 0 {
+				t.Errorf("facts %v, want none", facts.m)
+			}
+		})
+	}
+}
