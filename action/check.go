@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
 // Check finds every problem of the input that the units of the named
@@ -80,4 +81,20 @@ func (c *Configuration) check(ctx context.Context, keys []string) error {
 		return &UsageError{Err: fmt.Errorf("%d problems, nothing was changed:\n  %s", len(problems), strings.Join(problems, "\n  "))}
 	}
 	return nil
+}
+
+// knobProblems are the inventory's variables of the wrong type among the
+// knobs of the components its settings enable (atmosphere's default
+// components when the settings have problems of their own), each named by
+// its file and key: every verb refuses them before it starts.
+func (c *Configuration) knobProblems(inv *inventory.Inventory, s *inventory.Settings) inventory.Problems {
+	cfg := components.DefaultConfig()
+	if s != nil {
+		cfg = s.Config
+	}
+	var out inventory.Problems
+	for _, p := range c.registry.CheckKnobs(cfg, inv.Vars) {
+		out = append(out, inv.ProblemWith(p.Key, p.Message))
+	}
+	return out
 }

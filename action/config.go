@@ -154,7 +154,8 @@ func (c *Configuration) load(dir string) (*inventory.Inventory, *inventory.Setti
 		}
 		var s *inventory.Settings
 		s, err = inv.Settings()
-		if unknown := c.unknownComponents(inv); len(unknown) > 0 && (err == nil || errors.As(err, &problems)) {
+		unknown := append(c.unknownComponents(inv), c.knobProblems(inv, s)...)
+		if len(unknown) > 0 && (err == nil || errors.As(err, &problems)) {
 			err = append(problems, unknown...)
 		}
 		if err == nil {
@@ -292,6 +293,7 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 	settings.Config = s.Config
 	settings.Vars = inv.Vars
 	settings.Setup = components.SetupSettings{Flavors: s.Flavors, Networks: s.Networks, Images: s.Images}
+	settings.Sources = inv.Sources
 	// What the OpenStack set-up makes that the charts' values name.
 	facts := &openstackphase.Facts{}
 	settings.Facts = facts.Of

@@ -2,6 +2,17 @@ package components
 
 import "github.com/vexxhost/atmosphere-go/components/values"
 
+// The knobs ceph-provisioners reads (roles/ceph_provisioners/defaults/main.yml),
+// besides the shared Ceph facts (render.go).
+var (
+	cephProvisionersKnobs          = knobsOf("ceph-provisioners")
+	cephProvisionersPublicNetwork  = cephProvisionersKnobs.str("ceph_provisioners_ceph_public_network", "")  // ceph_mon_public_network
+	cephProvisionersClusterNetwork = cephProvisionersKnobs.str("ceph_provisioners_ceph_cluster_network", "") // ceph_mon_cluster_network
+	// The monitors' addresses the role registered (ip and port of each),
+	// given by the operator.
+	cephProvisionersMonitors = cephProvisionersKnobs.list("_ceph_provisioners_ceph_monitors")
+)
+
 // cephProvisioners declares ceph-provisioners, with what it renders.
 func cephProvisioners() *Component {
 	c := withKinds(release("ceph-provisioners", "ceph-provisioners", openstack, chart("ceph-provisioners"), 24, needs("ceph", "kubernetes"), kubeAPI), Manifest)
@@ -17,8 +28,8 @@ func cephProvisionersValues(r *Render) values.Values {
 	c := r.ceph()
 	v := merge(r.static("ceph-provisioners"), values.Values{
 		"network": map[string]any{
-			"public":  r.knob("ceph_provisioners_ceph_public_network", c.publicNetwork),
-			"cluster": r.knob("ceph_provisioners_ceph_cluster_network", c.clusterNetwork),
+			"public":  orFact(r, cephProvisionersPublicNetwork, c.publicNetwork),
+			"cluster": orFact(r, cephProvisionersClusterNetwork, c.clusterNetwork),
 		},
 		"conf": map[string]any{"ceph": map[string]any{"global": map[string]any{"fsid": c.fsid}}},
 	})
@@ -32,9 +43,9 @@ func cephProvisionersValues(r *Render) values.Values {
 func cephProvisionersObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	var addresses []any
-	if list, ok := r.knob("_ceph_provisioners_ceph_monitors", nil).([]any); ok {
+	if list, ok := cephProvisionersMonitors.lookup(r); ok {
 		addresses = list
-	} else if list, ok := r.knob("ceph_csi_rbd_monitors", nil).([]any); ok {
+	} else if list, ok := cephMonitors.lookup(r); ok {
 		for _, ip := range list {
 			addresses = append(addresses, map[string]any{"ip": ip})
 		}
@@ -74,5 +85,16 @@ func cephProvisionersObjects(s Settings) ([]Object, error) {
 			"stringData": map[string]any{"key": key},
 		})
 	}
+	if r.err != nil {
+		return nil, r.err
+	}
 	return objectList(docs...), nil
+}
+
+// orFact is a knob's value, else the fact it defaults to.
+func orFact(r *Render, k knob[string], fact any) any {
+	if v, ok := k.lookup(r); ok {
+		return v
+	}
+	return fact
 }

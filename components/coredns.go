@@ -2,6 +2,12 @@ package components
 
 import "github.com/vexxhost/atmosphere-go/components/values"
 
+// The knobs coredns reads (roles/coredns/defaults/main.yml).
+var (
+	corednsKnobs     = knobsOf("coredns")
+	corednsClusterIP = corednsKnobs.str("neutron_coredns_cluster_ip", "10.96.0.20")
+)
+
 // coredns declares coredns, with what it renders.
 func coredns() *Component {
 	c := enabledWhen(release("coredns", "neutron-coredns", openstack, chart("coredns"), 3, needs("kubernetes"), nil),
@@ -15,6 +21,6 @@ func coredns() *Component {
 func corednsValues(r *Render) values.Values {
 	return merge(r.static("coredns"), values.Values{
 		"image":   map[string]any{"repository": r.image("neutron_coredns").Name()},
-		"service": map[string]any{"clusterIP": r.knob("neutron_coredns_cluster_ip", "10.96.0.20")},
+		"service": map[string]any{"clusterIP": corednsClusterIP.get(r)},
 	})
 }

@@ -2,6 +2,13 @@ package components
 
 import "github.com/vexxhost/atmosphere-go/components/values"
 
+// The knobs csi reads (roles/csi/defaults/main.yml).
+var (
+	csiKnobs       = knobsOf("csi")
+	csiCephRBDPool = csiKnobs.str("ceph_csi_rbd_pool", "kube")
+	csiCephRBDID   = csiKnobs.str("ceph_csi_rbd_id", "kube")
+)
+
 // csi declares csi, with what it renders.
 func csi() *Component {
 	c := release("csi", "ceph-csi-rbd", "kube-system", chart("ceph-csi-rbd"), 7, needs("ceph", "kubernetes"), nil)
@@ -28,7 +35,7 @@ func csiValues(r *Render) values.Values {
 			"resizer":     image("csi_rbd_resizer"),
 			"snapshotter": image("csi_rbd_snapshotter"),
 		},
-		"storageClass": map[string]any{"clusterID": c.fsid, "pool": r.knob("ceph_csi_rbd_pool", "kube")},
-		"secret":       map[string]any{"userID": r.knob("ceph_csi_rbd_id", "kube"), "userKey": c.keyring},
+		"storageClass": map[string]any{"clusterID": c.fsid, "pool": csiCephRBDPool.get(r)},
+		"secret":       map[string]any{"userID": csiCephRBDID.get(r), "userKey": c.keyring},
 	})
 }

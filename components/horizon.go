@@ -4,6 +4,16 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
+// The knobs horizon reads (roles/horizon/defaults/main.yml), besides
+// keystone's domains' (keystone_domains, keystone_keycloak_realm{,_name};
+// keystonedomains.go).
+var (
+	horizonKnobs             = knobsOf("horizon")
+	horizonClusterIssuerType = horizonKnobs.str("cluster_issuer_type", "self-signed")
+	// cinder's Helm values say whether cinder runs backups.
+	horizonCinderHelmValues = horizonKnobs.mapping("cinder_helm_values", nil)
+)
+
 // horizon declares horizon, with what it renders.
 func horizon() *Component {
 	c := release("horizon", "horizon", openstack, chart("horizon"), 44, needs("keystone"), kubeAPI)
@@ -22,12 +32,12 @@ func horizon() *Component {
 func horizonValues(r *Render) values.Values {
 	e := &endpointRender{Render: r}
 	dashboard, identity := e.host("horizon_api_host"), e.host("keystone_api_host")
-	realm, _ := r.knob("keystone_keycloak_realm", "atmosphere").(string)
-	label, _ := r.knob("keystone_keycloak_realm_name", "Atmosphere").(string)
+	realm := keystoneKeycloakRealm.get(r)
+	label := keystoneKeycloakRealmName.get(r)
 	// One identity provider per keystone domain (keystone_domains), or
 	// the one realm.
 	idps := []any{map[string]any{"label": label, "name": realm, "idp": realm, "protocol": "openid"}}
-	if domains, ok := r.knob("keystone_domains", nil).([]any); ok && len(domains) > 0 {
+	if domains := keystoneDomainsList.get(r); len(domains) > 0 {
 		idps = nil
 		for i, d := range domains {
 			m, _ := d.(map[string]any)
@@ -45,9 +55,9 @@ func horizonValues(r *Render) values.Values {
 		}
 		return "False"
 	}
-	issuer, _ := r.knob("cluster_issuer_type", "self-signed").(string)
+	issuer := horizonClusterIssuerType.get(r)
 	backup := true
-	if v, ok := values.Get(r.mapKnob("cinder_helm_values"), "manifests.deployment_backup"); ok {
+	if v, ok := values.Get(r.copyOf(horizonCinderHelmValues), "manifests.deployment_backup"); ok {
 		backup, _ = v.(bool)
 	}
 	return merge(r.static("horizon"), r.openstackHelmValues("horizon"), values.Values{

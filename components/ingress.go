@@ -5,6 +5,16 @@ import (
 	"strings"
 )
 
+// The knobs of the public Ingresses (roles/openstack_helm_ingress); each
+// Ingress's own <knob>_ingress_annotations and <knob>_ingress_class_name
+// are its component's (Component.Knobs).
+var (
+	openstackHelmIngressClusterIssuer  = sharedKnobs.str("openstack_helm_ingress_cluster_issuer", "") // the cluster issuer
+	openstackHelmIngressSecretName     = sharedKnobs.str("openstack_helm_ingress_secret_name", "")
+	openstackHelmIngressWildcardDomain = sharedKnobs.str("openstack_helm_ingress_wildcard_domain", "")
+	atmosphereIngressAnnotations       = sharedKnobs.mapping("atmosphere_ingress_annotations", map[string]any{})
+)
+
 // publicIngress is an OpenStack service's public Ingress, as atmosphere's
 // openstack_helm_ingress role makes it after the service's chart: the
 // endpoint's public host to the service's API, TLS from the cluster issuer
@@ -29,11 +39,10 @@ func ingressObjects(s Settings, component string, list []publicIngress) ([]Objec
 	}
 	r := &Render{Settings: s}
 	e := &endpointRender{Render: r}
-	str := func(name, def string) string { v, _ := r.knob(name, def).(string); return v }
-	issuer := str("openstack_helm_ingress_cluster_issuer", r.ClusterIssuer)
-	secretName := str("openstack_helm_ingress_secret_name", "")
+	issuer := orDefault(r, openstackHelmIngressClusterIssuer, r.ClusterIssuer)
+	secretName := openstackHelmIngressSecretName.get(r)
 	var docs []map[string]any
-	if domain := str("openstack_helm_ingress_wildcard_domain", ""); domain != "" {
+	if domain := openstackHelmIngressWildcardDomain.get(r); domain != "" {
 		secretName = "atmosphere-wildcard"
 		docs = append(docs, map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
 			"metadata": map[string]any{"name": "atmosphere-wildcard"},
@@ -43,13 +52,13 @@ func ingressObjects(s Settings, component string, list []publicIngress) ([]Objec
 				"dnsNames":   []any{"*." + domain},
 			}})
 	}
-	global, _ := r.knob("atmosphere_ingress_annotations", map[string]any{}).(map[string]any)
+	global := atmosphereIngressAnnotations.get(r)
 	for _, in := range list {
 		host := e.host(in.hostVar)
 		// The ingress role's template names the host as the certificate's
 		// common name, under the annotations given.
 		annotations := map[string]any{"cert-manager.io/common-name": host}
-		for _, m := range []map[string]any{global, in.annotations, r.mapKnob(in.knob + "_ingress_annotations")} {
+		for _, m := range []map[string]any{global, in.annotations, ingressAnnotations(in).get(r)} {
 			for k, v := range m {
 				annotations[k] = v
 			}
@@ -62,7 +71,7 @@ func ingressObjects(s Settings, component string, list []publicIngress) ([]Objec
 		}
 		service := in.service
 		if component == "rook-ceph-cluster" {
-			service = "rook-ceph-rgw-" + str("rook_ceph_cluster_name", "ceph")
+			service = "rook-ceph-rgw-" + rookCephClusterName.get(r)
 		}
 		secret := secretName
 		if secret == "" {
@@ -72,7 +81,7 @@ func ingressObjects(s Settings, component string, list []publicIngress) ([]Objec
 			"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
 			"metadata": map[string]any{"name": strings.ReplaceAll(in.endpoint, "_", "-"), "annotations": annotations},
 			"spec": map[string]any{
-				"ingressClassName": str(in.knob+"_ingress_class_name", r.IngressClass),
+				"ingressClassName": orDefault(r, ingressClass(in), r.IngressClass),
 				"rules": []any{map[string]any{"host": host, "http": map[string]any{"paths": []any{map[string]any{
 					"path": "/", "pathType": "Prefix",
 					"backend": map[string]any{"service": map[string]any{"name": service, "port": map[string]any{"number": in.port}}},

@@ -7,6 +7,19 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
+// The knobs keycloak reads (roles/keycloak/defaults/main.yml), besides the
+// shared keycloak_host and atmosphere_ingress_annotations.
+var (
+	keycloakKnobs                = knobsOf("keycloak")
+	keycloakAdminUsername        = keycloakKnobs.str("keycloak_admin_username", "admin")
+	keycloakDatabaseName         = keycloakKnobs.str("keycloak_database_name", "keycloak")
+	keycloakDatabaseUsername     = keycloakKnobs.str("keycloak_database_username", "keycloak")
+	keycloakHostTLSSecretName    = keycloakKnobs.str("keycloak_host_tls_secret_name", "")   // <keycloak's host>-tls
+	keycloakIngressClassName     = keycloakKnobs.str("keycloak_ingress_class_name", "")     // atmosphere's
+	keycloakIngressClusterIssuer = keycloakKnobs.str("keycloak_ingress_cluster_issuer", "") // atmosphere's
+	keycloakIngressAnnotations   = keycloakKnobs.mapping("keycloak_ingress_annotations", nil)
+)
+
 // keycloak declares keycloak, with what it renders: its database and
 // user, made in Percona XtraDB Cluster
 // before its chart, with strict mode loosened for its migrations
@@ -29,8 +42,8 @@ func keycloak() *Component {
 // keycloakValues are keycloak's own values for its chart: its static
 // values with its environment, its admin, its database and its image.
 func keycloakValues(r *Render) values.Values {
-	database, _ := r.knob("keycloak_database_name", "keycloak").(string)
-	user, _ := r.knob("keycloak_database_username", "keycloak").(string)
+	database := keycloakDatabaseName.get(r)
+	user := keycloakDatabaseUsername.get(r)
 	return merge(r.static("keycloak"), values.Values{
 		// The chart has no MySQL vendor: the JDBC URL is given as well as
 		// externalDatabase.
@@ -45,7 +58,7 @@ func keycloakValues(r *Render) values.Values {
 		},
 		"auth": map[string]any{
 			"adminPassword": r.secret("keycloak_admin_password"),
-			"adminUser":     r.knob("keycloak_admin_username", "admin"),
+			"adminUser":     keycloakAdminUsername.get(r),
 		},
 		"externalDatabase": map[string]any{
 			"database": database,
@@ -60,30 +73,35 @@ func keycloakValues(r *Render) values.Values {
 // makes it: its host (keycloak_host, else keycloak.<the cloud's
 // domain>), TLS from the cluster issuer.
 func keycloakObjects(s Settings) ([]Object, error) {
-	host := (&Render{Settings: s}).keycloakHost()
+	r := &Render{Settings: s}
+	host := r.keycloakHost()
+	if r.err != nil {
+		return nil, r.err
+	}
 	if host == "" {
 		return nil, fmt.Errorf("keycloak_host is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)")
 	}
 	secret := host + "-tls"
-	if v, ok := s.Vars["keycloak_host_tls_secret_name"].(string); ok && v != "" {
+	if v := keycloakHostTLSSecretName.get(r); v != "" {
 		secret = v
 	}
 	class, issuer := s.IngressClass, s.ClusterIssuer
-	if v, ok := s.Vars["keycloak_ingress_class_name"].(string); ok && v != "" {
+	if v := keycloakIngressClassName.get(r); v != "" {
 		class = v
 	}
-	if v, ok := s.Vars["keycloak_ingress_cluster_issuer"].(string); ok && v != "" {
+	if v := keycloakIngressClusterIssuer.get(r); v != "" {
 		issuer = v
 	}
 	// The ingress role's template names the host as the certificate's
 	// common name.
 	annotations := map[string]any{"cert-manager.io/cluster-issuer": issuer, "cert-manager.io/common-name": host}
-	for _, key := range []string{"atmosphere_ingress_annotations", "keycloak_ingress_annotations"} {
-		if m, ok := s.Vars[key].(map[string]any); ok {
-			for k, v := range m {
-				annotations[k] = v
-			}
+	for _, m := range []map[string]any{atmosphereIngressAnnotations.get(r), keycloakIngressAnnotations.get(r)} {
+		for k, v := range m {
+			annotations[k] = v
 		}
+	}
+	if r.err != nil {
+		return nil, r.err
 	}
 	backend := map[string]any{"service": map[string]any{"name": "keycloak", "port": map[string]any{"number": 80}}}
 	return afterRelease(objectList(map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
@@ -101,8 +119,8 @@ func keycloakObjects(s Settings) ([]Object, error) {
 // keycloak_database_username, keycloak_database_password).
 func keycloakDatabases(s Settings) ([]DatabaseGrant, error) {
 	r := &Render{Settings: s}
-	name, _ := r.knob("keycloak_database_name", "keycloak").(string)
-	user, _ := r.knob("keycloak_database_username", "keycloak").(string)
+	name := keycloakDatabaseName.get(r)
+	user := keycloakDatabaseUsername.get(r)
 	g := DatabaseGrant{Database: name, User: user, Password: r.secret("keycloak_database_password")}
 	if r.err != nil {
 		return nil, r.err

@@ -8,6 +8,13 @@ import (
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
+// The knobs keystone reads (roles/keystone/defaults/main.yml; keystone's
+// domains' in keystonedomains.go).
+var (
+	keystoneKnobs          = knobsOf("keystone")
+	keystoneCACertificates = keystoneKnobs.str("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt")
+)
+
 // keystone declares keystone, with what it renders.
 func keystone() *Component {
 	c := withKinds(split(release("keystone", "keystone", openstack, chart("keystone"), 229,
@@ -32,7 +39,7 @@ func keystoneValues(r *Render) values.Values {
 	e := &endpointRender{Render: r}
 	identity, dashboard := e.host("keystone_api_host"), e.host("horizon_api_host")
 	domains := r.keystoneDomains()
-	caBundle, _ := r.knob("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt").(string)
+	caBundle := keystoneCACertificates.get(r)
 	return merge(r.static("keystone"), r.openstackHelmValues("keystone"), values.Values{
 		"pod": map[string]any{"mounts": map[string]any{"keystone_api": map[string]any{"keystone_api": map[string]any{
 			"volumeMounts": r.keystoneMounts(domains, caBundle),

@@ -5,6 +5,24 @@ import (
 	"strings"
 )
 
+// The knobs of keystone's domains and their sign-in through Keycloak
+// (roles/keystone/defaults/main.yml), which keystone's, horizon's,
+// keycloak's and the monitoring's rendering read.
+var (
+	keystoneDomainsList               = sharedKnobs.list("keystone_domains")
+	keystoneKeycloakRealm             = sharedKnobs.str("keystone_keycloak_realm", "atmosphere")
+	keystoneKeycloakRealmName         = sharedKnobs.str("keystone_keycloak_realm_name", "Atmosphere")
+	keystoneKeycloakServerURL         = sharedKnobs.str("keystone_keycloak_server_url", "") // https://<keycloak's host>
+	keystoneKeycloakServerInternalURL = sharedKnobs.str("keystone_keycloak_server_internal_url", "http://keycloak.auth-system.svc")
+	keystoneKeycloakClientID          = sharedKnobs.str("keystone_keycloak_client_id", "keystone")
+	keystoneKeycloakScopes            = sharedKnobs.str("keystone_keycloak_scopes", "openid email profile")
+	keycloakHostName                  = sharedKnobs.str("keycloak_host", "") // keycloak.<the cloud's domain>
+	clusterIssuerType                 = sharedKnobs.str("cluster_issuer_type", "self-signed")
+	keystoneOIDCSSLValidateServer     = sharedKnobs.str("keystone_oidc_ssl_validate_server", "") // Off with self-signed certificates, else On
+	keystoneOIDCRedirectURI           = sharedKnobs.str("keystone_oidc_redirect_uri", "")        // keystone's redirect endpoint
+	keystoneOIDCRedirectURLsAllowed   = sharedKnobs.list("keystone_oidc_redirect_urls_allowed")
+)
+
 // keystoneDomain is a keystone domain federated with a Keycloak realm
 // (keystone_domains; by default the one realm of the keystone_keycloak_*
 // variables).
@@ -18,11 +36,7 @@ type keystoneDomain struct {
 // keystoneDomains are the inventory's keystone_domains, or atmosphere's
 // default: one domain for the realm atmosphere makes in its Keycloak.
 func (r *Render) keystoneDomains() []keystoneDomain {
-	str := func(name, def string) string {
-		v, _ := r.knob(name, def).(string)
-		return v
-	}
-	if list, ok := r.knob("keystone_domains", nil).([]any); ok && len(list) > 0 {
+	if list := keystoneDomainsList.get(r); len(list) > 0 {
 		var out []keystoneDomain
 		for _, x := range list {
 			m, _ := x.(map[string]any)
@@ -35,21 +49,21 @@ func (r *Render) keystoneDomains() []keystoneDomain {
 		}
 		return out
 	}
-	realm := str("keystone_keycloak_realm", "atmosphere")
+	realm := keystoneKeycloakRealm.get(r)
 	return []keystoneDomain{{
-		name: realm, label: str("keystone_keycloak_realm_name", "Atmosphere"),
-		serverURL:   str("keystone_keycloak_server_url", "https://"+r.keycloakHost()),
-		internalURL: str("keystone_keycloak_server_internal_url", "http://keycloak.auth-system.svc"),
+		name: realm, label: keystoneKeycloakRealmName.get(r),
+		serverURL:   orDefault(r, keystoneKeycloakServerURL, "https://"+r.keycloakHost()),
+		internalURL: keystoneKeycloakServerInternalURL.get(r),
 		realm:       realm,
-		clientID:    str("keystone_keycloak_client_id", "keystone"), clientSecret: r.secret("keystone_keycloak_client_secret"),
-		scopes: str("keystone_keycloak_scopes", "openid email profile"),
+		clientID:    keystoneKeycloakClientID.get(r), clientSecret: r.secret("keystone_keycloak_client_secret"),
+		scopes: keystoneKeycloakScopes.get(r),
 	}}
 }
 
 // keycloakHost is keycloak's public host (keycloak_host, else keycloak.<the
 // cloud's domain>).
 func (r *Render) keycloakHost() string {
-	if h, _ := r.knob("keycloak_host", "").(string); h != "" {
+	if h := keycloakHostName.get(r); h != "" {
 		return h
 	}
 	return (&endpointRender{Render: r}).derivedHost("keycloak")
@@ -76,16 +90,16 @@ func (r *Render) keystoneMounts(domains []keystoneDomain, caBundle string) []any
 // each domain. Its whitespace is what atmosphere's template renders, so
 // that a cloud the role deployed keeps its ConfigMap unchanged.
 func (r *Render) keystoneWSGI(domains []keystoneDomain, identity, dashboard string) string {
-	issuer, _ := r.knob("cluster_issuer_type", "self-signed").(string)
+	issuer := clusterIssuerType.get(r)
 	validate := "On"
 	if issuer == "self-signed" {
 		validate = "Off"
 	}
-	if v, ok := r.knob("keystone_oidc_ssl_validate_server", nil).(string); ok {
+	if v, ok := keystoneOIDCSSLValidateServer.lookup(r); ok {
 		validate = v
 	}
 	redirect := "https://" + identity + "/v3/auth/OS-FEDERATION/identity_providers/redirect"
-	if v, ok := r.knob("keystone_oidc_redirect_uri", nil).(string); ok {
+	if v, ok := keystoneOIDCRedirectURI.lookup(r); ok {
 		redirect = v
 	}
 	var names []string
@@ -94,7 +108,7 @@ func (r *Render) keystoneWSGI(domains []keystoneDomain, identity, dashboard stri
 	}
 	allowed := "^https://" + identity + "/v3/auth/OS-FEDERATION/identity_providers/(" + strings.Join(names, "|") + ")/protocols/openid/websso" +
 		" ^https://" + dashboard + "/auth/logout/$"
-	if list, ok := r.knob("keystone_oidc_redirect_urls_allowed", nil).([]any); ok {
+	if list, ok := keystoneOIDCRedirectURLsAllowed.lookup(r); ok {
 		var parts []string
 		for _, x := range list {
 			s, _ := x.(string)

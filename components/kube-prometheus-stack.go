@@ -11,6 +11,38 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
+// The knobs kube-prometheus-stack reads
+// (roles/kube_prometheus_stack/defaults/main.yml), besides the shared
+// atmosphere_ingress_annotations, openstack_helm_ingress_secret_name,
+// keycloak_host and cluster_issuer_type.
+var (
+	kubePrometheusStackKnobs                = knobsOf("kube-prometheus-stack")
+	kubePrometheusStackHelmReleaseName      = kubePrometheusStackKnobs.str("kube_prometheus_stack_helm_release_name", "kube-prometheus-stack")
+	kubePrometheusStackIngressClassName     = kubePrometheusStackKnobs.str("kube_prometheus_stack_ingress_class_name", "")     // atmosphere's
+	kubePrometheusStackIngressClusterIssuer = kubePrometheusStackKnobs.str("kube_prometheus_stack_ingress_cluster_issuer", "") // atmosphere's
+	kubePrometheusStackKeycloakServerURL    = kubePrometheusStackKnobs.str("kube_prometheus_stack_keycloak_server_url", "")    // https://<keycloak's host>
+	kubePrometheusStackKeycloakRealm        = kubePrometheusStackKnobs.str("kube_prometheus_stack_keycloak_realm", "atmosphere")
+	kubePrometheusStackCACertificates       = kubePrometheusStackKnobs.str("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt")
+	kubePrometheusStackGrafanaAdminPassword = kubePrometheusStackKnobs.str("kube_prometheus_stack_grafana_admin_password", "") // generated
+	kubePrometheusStackNodeExporterConfig   = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_node_exporter_config", nil)
+	kubePrometheusStackKeycloakClients      = kubePrometheusStackKnobs.list("kube_prometheus_stack_keycloak_clients")
+	kubePrometheusStackClusterIssuerType    = kubePrometheusStackKnobs.str("cluster_issuer_type", "self-signed")
+	kubePrometheusStackAlertmanagerHost     = kubePrometheusStackKnobs.str("kube_prometheus_stack_alertmanager_host", "") // alertmanager.<the cloud's domain>
+	kubePrometheusStackGrafanaHost          = kubePrometheusStackKnobs.str("kube_prometheus_stack_grafana_host", "")      // grafana.<the cloud's domain>
+	kubePrometheusStackPrometheusHost       = kubePrometheusStackKnobs.str("kube_prometheus_stack_prometheus_host", "")   // prometheus.<the cloud's domain>
+	kubePrometheusStackAlertmanagerIngress  = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_alertmanager_ingress_annotations", nil)
+	kubePrometheusStackGrafanaIngress       = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_grafana_ingress_annotations", nil)
+	kubePrometheusStackPrometheusIngress    = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_prometheus_ingress_annotations", nil)
+)
+
+// The knobs of each monitoring UI, by UI.
+var (
+	monitoringHosts = map[string]knob[string]{"alertmanager": kubePrometheusStackAlertmanagerHost,
+		"grafana": kubePrometheusStackGrafanaHost, "prometheus": kubePrometheusStackPrometheusHost}
+	monitoringIngressAnnotations = map[string]knob[map[string]any]{"alertmanager": kubePrometheusStackAlertmanagerIngress,
+		"grafana": kubePrometheusStackGrafanaIngress, "prometheus": kubePrometheusStackPrometheusIngress}
+)
+
 // kubePrometheusStack declares kube-prometheus-stack, with what it renders.
 func kubePrometheusStack() *Component {
 	c := withKinds(&Component{
@@ -35,22 +67,21 @@ func kubePrometheusStack() *Component {
 // put in the static lists' items: the sidecars' images, the host's CA
 // bundle, the node exporter's web configuration.
 func kubePrometheusStackValues(r *Render) values.Values {
-	str := func(name, def string) string { s, _ := r.knob(name, def).(string); return s }
-	class := str("kube_prometheus_stack_ingress_class_name", r.IngressClass)
-	issuer := str("kube_prometheus_stack_ingress_cluster_issuer", r.ClusterIssuer)
-	keycloak := str("kube_prometheus_stack_keycloak_server_url", "https://"+r.keycloakHost())
-	realm := str("kube_prometheus_stack_keycloak_realm", "atmosphere")
-	caBundle := str("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt")
-	global, _ := r.knob("atmosphere_ingress_annotations", map[string]any{}).(map[string]any)
+	class := orDefault(r, kubePrometheusStackIngressClassName, r.IngressClass)
+	issuer := orDefault(r, kubePrometheusStackIngressClusterIssuer, r.ClusterIssuer)
+	keycloak := orDefault(r, kubePrometheusStackKeycloakServerURL, "https://"+r.keycloakHost())
+	realm := kubePrometheusStackKeycloakRealm.get(r)
+	caBundle := kubePrometheusStackCACertificates.get(r)
+	global := atmosphereIngressAnnotations.get(r)
 	hosts := map[string]string{}
 	ingresses := values.Values{}
 	for _, ui := range []string{"alertmanager", "grafana", "prometheus"} {
 		host := r.monitoringHost(ui)
 		hosts[ui] = host
 		annotations := values.Merge(values.Values{"cert-manager.io/cluster-issuer": issuer, "cert-manager.io/common-name": host},
-			r.mapKnob("kube_prometheus_stack_"+ui+"_ingress_annotations"))
+			r.copyOf(monitoringIngressAnnotations[ui]))
 		annotations = values.Merge(annotations, global)
-		secret := str("openstack_helm_ingress_secret_name", ui+"-tls")
+		secret := orDefault(r, openstackHelmIngressSecretName, ui+"-tls")
 		ingress := map[string]any{
 			"enabled": true, "ingressClassName": class, "annotations": annotations,
 			"hosts": []any{host}, "tls": []any{map[string]any{"secretName": secret, "hosts": []any{host}}},
@@ -61,7 +92,7 @@ func kubePrometheusStackValues(r *Render) values.Values {
 		}
 		ingresses[ui] = map[string]any{"ingress": ingress}
 	}
-	password, _ := r.knob("kube_prometheus_stack_grafana_admin_password", nil).(string)
+	password := kubePrometheusStackGrafanaAdminPassword.get(r)
 	if password == "" {
 		password = r.secret("kube_prometheus_stack_grafana_admin_password")
 	}
@@ -114,8 +145,8 @@ func kubePrometheusStackValues(r *Render) values.Values {
 // given). The role writes it with to_nice_yaml; ours is the same data in
 // YAML of our own layout.
 func (r *Render) nodeExporterConfig(v values.Values) {
-	config, ok := r.Vars["kube_prometheus_stack_node_exporter_config"]
-	if !ok || config == nil {
+	config, ok := kubePrometheusStackNodeExporterConfig.lookup(r)
+	if !ok {
 		return
 	}
 	found, _ := values.Get(v, "prometheus-node-exporter.extraManifests")
@@ -179,7 +210,7 @@ func (r *Render) set(v values.Values, path string, x any) {
 // monitoringHost is a monitoring UI's public host:
 // kube_prometheus_stack_<ui>_host, else <ui>.<the cloud's domain>.
 func (r *Render) monitoringHost(ui string) string {
-	if h, _ := r.knob("kube_prometheus_stack_"+ui+"_host", "").(string); h != "" {
+	if h := monitoringHosts[ui].get(r); h != "" {
 		return h
 	}
 	return (&endpointRender{Render: r}).derivedHost(ui)
@@ -199,7 +230,7 @@ type monitoringClient struct {
 // default (alertmanager and prometheus behind oauth2-proxy, grafana
 // signing in itself) when the inventory does not set them.
 func (r *Render) monitoringClients() []monitoringClient {
-	if raw, ok := r.Vars["kube_prometheus_stack_keycloak_clients"]; ok && raw != nil {
+	if raw, ok := kubePrometheusStackKeycloakClients.lookup(r); ok {
 		var out []monitoringClient
 		if err := convert(raw, &out); err != nil {
 			r.fail(fmt.Errorf("kube_prometheus_stack_keycloak_clients: %w", err))
@@ -227,12 +258,11 @@ func (r *Render) monitoringClients() []monitoringClient {
 // kube_prometheus_stack_<id>_cookie_secret) and writes the same Secrets.
 func kubePrometheusObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
-	str := func(name, def string) string { v, _ := r.knob(name, def).(string); return v }
-	release := str("kube_prometheus_stack_helm_release_name", "kube-prometheus-stack")
-	keycloak := str("kube_prometheus_stack_keycloak_server_url", "https://"+r.keycloakHost())
-	realm := str("kube_prometheus_stack_keycloak_realm", "atmosphere")
+	release := kubePrometheusStackHelmReleaseName.get(r)
+	keycloak := orDefault(r, kubePrometheusStackKeycloakServerURL, "https://"+r.keycloakHost())
+	realm := kubePrometheusStackKeycloakRealm.get(r)
 	insecure := "False"
-	if str("cluster_issuer_type", "self-signed") == "self-signed" {
+	if kubePrometheusStackClusterIssuerType.get(r) == "self-signed" {
 		insecure = "True"
 	}
 	docs := []map[string]any{

@@ -7,6 +7,17 @@ import (
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
+// The knobs magnum reads (roles/magnum/defaults/main.yml).
+var (
+	magnumKnobs                            = knobsOf("magnum")
+	magnumCACertificates                   = magnumKnobs.str("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt")
+	magnumHelmReleaseNamespace             = magnumKnobs.str("magnum_helm_release_namespace", "openstack")
+	magnumClusterAPIProxyPriorityClassName = magnumKnobs.str("magnum_cluster_api_proxy_priority_class_name", "")
+	magnumRegistryPriorityClassName        = magnumKnobs.str("magnum_registry_priority_class_name", "")
+	magnumClusterAPIProxyOVSNodeSelector   = magnumKnobs.mapping("magnum_cluster_api_proxy_ovs_node_selector", map[string]any{"openstack-control-plane": "enabled"})
+	magnumClusterAPIProxyOVNNodeSelector   = magnumKnobs.mapping("magnum_cluster_api_proxy_ovn_node_selector", map[string]any{"openvswitch": "enabled"})
+)
+
 // magnum declares magnum, with what it renders.
 func magnum() *Component {
 	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum"), 290, needs("keystone", rabbitmq), kubeAPI),
@@ -38,7 +49,7 @@ func magnumValues(r *Render) values.Values {
 	for _, service := range []string{"barbican", "cinder", "glance", "heat", "magnum", "manila", "neutron", "nova", "octavia"} {
 		conf[service+"_client"] = map[string]any{"region_name": e.region(service)}
 	}
-	caBundle, _ := r.knob("defaults_ca_certificates_path", "/etc/ssl/certs/ca-certificates.crt").(string)
+	caBundle := magnumCACertificates.get(r)
 	return merge(base, values.Values{
 		"conf": map[string]any{
 			"magnum":   conf,
@@ -66,19 +77,19 @@ magnum ALL = (root) NOPASSWD: /var/lib/openstack/bin/privsep-helper
 // priority class knobs are the role's.
 func magnumObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
-	namespace, _ := r.knob("magnum_helm_release_namespace", "openstack").(string)
+	namespace := magnumHelmReleaseNamespace.get(r)
 	labels := func(component string) map[string]any {
 		return map[string]any{"application": "magnum", "component": component}
 	}
-	withPriority := func(spec map[string]any, knob string) map[string]any {
-		if class, _ := r.knob(knob, "").(string); class != "" {
+	withPriority := func(spec map[string]any, class knob[string]) map[string]any {
+		if class := class.get(r); class != "" {
 			spec["priorityClassName"] = class
 		}
 		return spec
 	}
-	selector := r.knob("magnum_cluster_api_proxy_ovs_node_selector", map[string]any{"openstack-control-plane": "enabled"})
+	selector := magnumClusterAPIProxyOVSNodeSelector.get(r)
 	if s.Config.NetworkBackend == BackendOVN {
-		selector = r.knob("magnum_cluster_api_proxy_ovn_node_selector", map[string]any{"openvswitch": "enabled"})
+		selector = magnumClusterAPIProxyOVNNodeSelector.get(r)
 	}
 	proxy := withPriority(map[string]any{
 		"containers": []any{map[string]any{
@@ -103,7 +114,7 @@ func magnumObjects(s Settings) ([]Object, error) {
 			map[string]any{"name": "haproxy-state", "emptyDir": map[string]any{}},
 			map[string]any{"name": "host-run-netns", "hostPath": map[string]any{"path": "/run/netns"}},
 		},
-	}, "magnum_cluster_api_proxy_priority_class_name")
+	}, magnumClusterAPIProxyPriorityClassName)
 	probe := map[string]any{"httpGet": map[string]any{"path": "/", "port": 5000, "scheme": "HTTP"}}
 	registry := withPriority(map[string]any{
 		"containers": []any{map[string]any{
@@ -114,7 +125,7 @@ func magnumObjects(s Settings) ([]Object, error) {
 			"readinessProbe": probe,
 		}},
 		"nodeSelector": map[string]any{"openstack-control-plane": "enabled"},
-	}, "magnum_registry_priority_class_name")
+	}, magnumRegistryPriorityClassName)
 	workload := func(kind, name, component string, spec map[string]any, extra map[string]any) map[string]any {
 		body := map[string]any{
 			"selector": map[string]any{"matchLabels": labels(component)},

@@ -8,6 +8,13 @@ import (
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
+// The knobs manila reads (roles/manila/defaults/main.yml).
+var (
+	manilaKnobs           = knobsOf("manila")
+	manilaHelmReleaseName = manilaKnobs.str("manila_helm_release_name", "manila")
+	manilaImageName       = manilaKnobs.str("manila_image_name", "manila-service-image")
+)
+
 // manila declares manila, with what it renders. As octavia's, its set-up
 // comes before its chart (its values carry the IDs of what the set-up
 // makes) and starts as soon as nova, neutron and cinder are set up.
@@ -29,7 +36,7 @@ func manila() *Component {
 // the regions of nova and glance and the RabbitMQ policy.
 func manilaValues(r *Render) values.Values {
 	e := &endpointRender{Render: r}
-	release, _ := r.knob("manila_helm_release_name", "manila").(string)
+	release := manilaHelmReleaseName.get(r)
 	return merge(r.static("manila"), r.openstackHelmValues("manila"), values.Values{
 		"pod": map[string]any{"mounts": map[string]any{"manila_share": map[string]any{"manila_share": map[string]any{
 			"volumes": []any{map[string]any{"name": "ssh-keys", "secret": map[string]any{"secretName": release + "-ssh-keys"}}},
@@ -37,7 +44,7 @@ func manilaValues(r *Render) values.Values {
 		"conf": map[string]any{
 			"manila": map[string]any{
 				"generic": map[string]any{
-					"service_image_name":         r.knob("manila_image_name", "manila-service-image"),
+					"service_image_name":         manilaImageName.get(r),
 					"service_instance_flavor_id": r.fact("manila", "service_instance_flavor_id", "_manila_flavor.flavor.id"),
 				},
 				"nova":   map[string]any{"region_name": e.region("nova")},
@@ -58,10 +65,10 @@ func manilaObjects(s Settings) ([]Object, error) {
 		private += "\n"
 	}
 	public := r.sshPublicKey("_manila_ssh_publickey", private)
+	release := manilaHelmReleaseName.get(r)
 	if r.err != nil {
 		return nil, r.err
 	}
-	release, _ := r.knob("manila_helm_release_name", "manila").(string)
 	return objectList(map[string]any{
 		"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
 		"metadata":   map[string]any{"name": release + "-ssh-keys"},

@@ -2,6 +2,12 @@ package components
 
 import "github.com/vexxhost/atmosphere-go/components/values"
 
+// The knobs memcached reads (roles/memcached/defaults/main.yml).
+var (
+	memcachedKnobs           = knobsOf("memcached")
+	memcachedHelmReleaseName = memcachedKnobs.str("memcached_helm_release_name", "memcached")
+)
+
 // memcached declares memcached, with what it renders.
 func memcached() *Component {
 	c := withKinds(release("memcached", "memcached", openstack, chart("memcached"), 7, needs("kubernetes"), kubeAPI), Manifest)
@@ -19,7 +25,10 @@ func memcachedValues(r *Render) values.Values {
 // The Service Prometheus scrapes memcached's exporter through.
 func memcachedObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
-	release, _ := r.knob("memcached_helm_release_name", "memcached").(string)
+	release := memcachedHelmReleaseName.get(r)
+	if r.err != nil {
+		return nil, r.err
+	}
 	labels := map[string]any{"application": "memcached", "component": "server"}
 	return afterRelease(objectList(map[string]any{"apiVersion": "v1", "kind": "Service",
 		"metadata": map[string]any{"name": release + "-metrics", "labels": labels},

@@ -9,6 +9,17 @@ import (
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
+// The knobs neutron reads (roles/neutron/defaults/main.yml).
+var (
+	neutronKnobs                          = knobsOf("neutron")
+	neutronHelmReleaseName                = neutronKnobs.str("neutron_helm_release_name", "neutron")
+	neutronCorednsClusterIP               = neutronKnobs.str("neutron_coredns_cluster_ip", "10.96.0.20")
+	neutronDesignateIntegrationEnabled    = neutronKnobs.boolean("neutron_designate_integration_enabled", false)
+	neutronPolicyServerIntegrationEnabled = neutronKnobs.boolean("neutron_policy_server_integration_enabled", true)
+	// The SSH keys of networking-generic-switch: name and key of each.
+	neutronGenericswitchKeys = neutronKnobs.list("neutron_genericswitch_keys")
+)
+
 // neutron declares neutron, with what it renders.
 func neutron() *Component {
 	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
@@ -33,14 +44,14 @@ func neutronValues(r *Render) values.Values {
 	keystone := map[string]any{"region_name": region, "username": "neutron-" + region, "password": e.secret("neutron_keystone_password")}
 	metadataSecret := e.secret("neutron_metadata_secret")
 	defaults := map[string]any{}
-	if v, _ := r.knob("neutron_designate_integration_enabled", false).(bool); v {
+	if neutronDesignateIntegrationEnabled.get(r) {
 		defaults["external_dns_driver"] = "designate"
 	}
 	layers := []values.Values{r.openstackHelmValues("neutron"), {
 		"network": map[string]any{"backend": []any{r.Config.NetworkBackend}},
 		"conf": map[string]any{
 			"neutron":        map[string]any{"DEFAULT": defaults, "designate": keystone, "placement": keystone},
-			"dhcp_agent":     map[string]any{"DEFAULT": map[string]any{"dnsmasq_dns_servers": r.knob("neutron_coredns_cluster_ip", "10.96.0.20")}},
+			"dhcp_agent":     map[string]any{"DEFAULT": map[string]any{"dnsmasq_dns_servers": neutronCorednsClusterIP.get(r)}},
 			"metadata_agent": map[string]any{"DEFAULT": map[string]any{"metadata_proxy_shared_secret": metadataSecret}},
 			"rabbitmq":       map[string]any{"policies": rabbitPolicies("neutron")},
 		},
@@ -72,7 +83,7 @@ func neutronValues(r *Render) values.Values {
 			},
 		})
 	}
-	if v, _ := r.knob("neutron_policy_server_integration_enabled", true).(bool); v {
+	if neutronPolicyServerIntegrationEnabled.get(r) {
 		// Port changes go through neutron's policy server.
 		owner := "((rule:admin_only) or (role:member and rule:network_owner) or role:manager and project_id:%(project_id)s) or (role:member and project_id:%(project_id)s"
 		layers = append(layers, values.Values{"conf": map[string]any{"policy": map[string]any{
@@ -84,8 +95,8 @@ func neutronValues(r *Render) values.Values {
 			"update_port:allowed_address_pairs:mac_address": owner + ")",
 		}}})
 	}
-	if keys, _ := r.knob("neutron_genericswitch_keys", nil).([]any); len(keys) > 0 {
-		release, _ := r.knob("neutron_helm_release_name", "neutron").(string)
+	if keys := neutronGenericswitchKeys.get(r); len(keys) > 0 {
+		release := neutronHelmReleaseName.get(r)
 		layers = append(layers, values.Values{"pod": map[string]any{
 			"security_context": map[string]any{"neutron_server": map[string]any{"pod": map[string]any{"fsGroup": 42424}}},
 			"mounts": map[string]any{"neutron_server": map[string]any{"neutron_server": map[string]any{
@@ -103,7 +114,10 @@ func neutronValues(r *Render) values.Values {
 // /etc/neutron/ssh-keys; none without keys (pruned once they are gone).
 func neutronObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
-	keys, _ := r.knob("neutron_genericswitch_keys", nil).([]any)
+	keys := neutronGenericswitchKeys.get(r)
+	if r.err != nil {
+		return nil, r.err
+	}
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -117,7 +131,10 @@ func neutronObjects(s Settings) ([]Object, error) {
 		}
 		data[name] = base64.StdEncoding.EncodeToString([]byte(key))
 	}
-	release, _ := r.knob("neutron_helm_release_name", "neutron").(string)
+	release := neutronHelmReleaseName.get(r)
+	if r.err != nil {
+		return nil, r.err
+	}
 	return objectList(map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
 		"metadata": map[string]any{"name": release + "-ssh-keys"}, "data": data}), nil
 }

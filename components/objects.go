@@ -118,7 +118,7 @@ func rabbitmqCluster(s Settings, chart string) (Object, error) {
 	return object(map[string]any{
 		"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster",
 		"metadata": map[string]any{"name": "rabbitmq-" + chart},
-		"spec":     map[string]any(values.Merge(spec, r.mapKnob(chart+"_rabbitmq_spec"))),
+		"spec":     map[string]any(values.Merge(spec, r.copyOf(rabbitMQSpec(chart)))),
 	}), nil
 }
 

@@ -13,6 +13,22 @@ import (
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
+// The knobs octavia reads (roles/octavia/defaults/main.yml).
+var (
+	octaviaKnobs                        = knobsOf("octavia")
+	octaviaJobboardDefaultSecretName    = octaviaKnobs.str("octavia_jobboard_default_secret_name", "valkey-server-certs")
+	octaviaJobboardSentinelSecretName   = octaviaKnobs.str("octavia_jobboard_sentinel_secret_name", "valkey-server-certs")
+	octaviaTLSClientCommonName          = octaviaKnobs.str("octavia_tls_client_common_name", "octavia-client")
+	octaviaTLSClientPrivateKeyAlgorithm = octaviaKnobs.str("octavia_tls_client_private_key_algorithm", "ECDSA")
+	octaviaTLSClientPrivateKeySize      = octaviaKnobs.integer("octavia_tls_client_private_key_size", 256)
+	octaviaTLSServerCommonName          = octaviaKnobs.str("octavia_tls_server_common_name", "octavia-server")
+	octaviaTLSServerPrivateKeyAlgorithm = octaviaKnobs.str("octavia_tls_server_private_key_algorithm", "ECDSA")
+	octaviaTLSServerPrivateKeySize      = octaviaKnobs.integer("octavia_tls_server_private_key_size", 256)
+	// The health managers' addresses the role registered, given by the
+	// operator.
+	octaviaControllerIPPortList = octaviaKnobs.list("_octavia_controller_ip_port_list")
+)
+
 // octavia declares octavia, with what it renders. Octavia's and manila's
 // values carry the IDs of what their set-up makes (network, security
 // groups, ports, flavor, image), so their set-up comes before the chart,
@@ -39,8 +55,8 @@ func octaviaValues(r *Render) values.Values {
 	if sshKeySecret == "" {
 		sshKeySecret = "octavia-ssh-key"
 	}
-	jobboardDefault, _ := r.knob("octavia_jobboard_default_secret_name", "valkey-server-certs").(string)
-	jobboardSentinel, _ := r.knob("octavia_jobboard_sentinel_secret_name", "valkey-server-certs").(string)
+	jobboardDefault := octaviaJobboardDefaultSecretName.get(r)
+	jobboardSentinel := octaviaJobboardSentinelSecretName.get(r)
 	type mount struct{ name, path, secret string }
 	server := mount{"octavia-server-ca", "/etc/octavia/certs/server", "octavia-server-ca"}
 	client := mount{"octavia-client-certs", "/etc/octavia/certs/client", "octavia-client-certs"}
@@ -102,18 +118,8 @@ func octaviaValues(r *Render) values.Values {
 // role's octavia_tls_{server,client}_{common_name,private_key_*} knobs.
 func octaviaObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
-	tls := func(side string) (name, algorithm string, size int) {
-		name, _ = r.knob("octavia_tls_"+side+"_common_name", "octavia-"+side).(string)
-		algorithm, _ = r.knob("octavia_tls_"+side+"_private_key_algorithm", "ECDSA").(string)
-		knob := r.knob("octavia_tls_"+side+"_private_key_size", 256)
-		size, ok := wholeNumber(knob)
-		if !ok {
-			r.fail(fmt.Errorf("octavia_tls_%s_private_key_size: want a whole number, got %v", side, knob))
-		}
-		return name, algorithm, size
-	}
-	clientName, clientAlgorithm, clientSize := tls("client")
-	serverName, serverAlgorithm, serverSize := tls("server")
+	clientName, clientAlgorithm, clientSize := octaviaTLSClientCommonName.get(r), octaviaTLSClientPrivateKeyAlgorithm.get(r), octaviaTLSClientPrivateKeySize.get(r)
+	serverName, serverAlgorithm, serverSize := octaviaTLSServerCommonName.get(r), octaviaTLSServerPrivateKeyAlgorithm.get(r), octaviaTLSServerPrivateKeySize.get(r)
 	sshKey, err := octaviaSSHKey(r)
 	if err != nil || r.err != nil {
 		return nil, errors.Join(err, r.err)
@@ -148,7 +154,7 @@ func (r *Render) healthManagers() string {
 		}
 	}
 	var list []string
-	if xs, ok := r.knob("_octavia_controller_ip_port_list", nil).([]any); ok {
+	if xs := octaviaControllerIPPortList.get(r); xs != nil {
 		for _, x := range xs {
 			if s, ok := x.(string); ok {
 				list = append(list, s)

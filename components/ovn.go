@@ -12,6 +12,12 @@ import (
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 )
 
+// The knobs ovn reads (roles/ovn/defaults/main.yml).
+var (
+	ovnKnobs                       = knobsOf("ovn")
+	ovnNetworkLoggingParserEnabled = ovnKnobs.boolean("ovn_network_logging_parser_enabled", true)
+)
+
 // ovn declares ovn, with what it renders.
 func ovn() *Component {
 	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn"), 12, needs("openvswitch", "csi"), nil),
@@ -25,7 +31,7 @@ func ovn() *Component {
 // ovnValues are ovn's own values for its chart: its static values with
 // the images' tags, the logging sidecars and the BGP agent.
 func ovnValues(r *Render) values.Values {
-	logging := r.knob("ovn_network_logging_parser_enabled", true)
+	logging := ovnNetworkLoggingParserEnabled.get(r)
 	return merge(r.static("ovn"), values.Values{
 		"images":    map[string]any{"tags": r.imageTags()},
 		"pod":       map[string]any{"sidecars": map[string]any{"ovn_logging_parser": logging, "vector": logging}},

@@ -24,6 +24,9 @@ type Settings struct {
 	// (defaults/main.yml), and the facts an operator may give instead of
 	// letting a role read them from the live cluster (ceph_csi_rbd_ceph_fsid).
 	Vars map[string]any
+	// Sources gives the file each variable came from, relative to the
+	// inventory (group_vars/all/…yml), for the problems of a knob.
+	Sources map[string]string
 	// Secret returns the secret of an inventory variable
 	// (openstack_helm_endpoints_memcached_secret_key): the inventory's value,
 	// else the deployment's generated one.
@@ -42,6 +45,10 @@ type Settings struct {
 	// Setup is what the inventory says of the components' OpenStack
 	// set-up (nova_flavors, neutron_networks, glance_images, ...).
 	Setup SetupSettings
+
+	// knobRead, when set, is told the name of every knob read (the test
+	// that every knob read is declared).
+	knobRead func(name string)
 }
 
 // DefaultSettings are atmosphere's defaults.
@@ -72,7 +79,9 @@ type Render struct {
 }
 
 // knob returns an inventory variable, or def when the inventory does not
-// set it.
+// set it, untyped: the endpoints' reads that are still to become declared
+// knobs. Components read their knobs through their declarations
+// (knob.get).
 func (r *Render) knob(name string, def any) any {
 	if v, ok := r.Vars[name]; ok && v != nil {
 		return v
@@ -109,7 +118,7 @@ func (r *Render) fact(component, key, path string) any {
 		}
 	}
 	parts := strings.Split(path, ".")
-	v := r.knob(parts[0], nil)
+	v := r.Vars[parts[0]]
 	for _, p := range parts[1:] {
 		switch x := v.(type) {
 		case map[string]any:
@@ -147,10 +156,9 @@ func (r *Render) sshPublicKey(fact, private string) string {
 	return public
 }
 
-// mapKnob is an inventory variable that holds a mapping (empty when unset).
-func (r *Render) mapKnob(name string) values.Values {
-	m, _ := r.knob(name, nil).(map[string]any)
-	return values.Copy(m)
+// copyOf is a mapping knob's value, copied (empty when unset).
+func (r *Render) copyOf(k knob[map[string]any]) values.Values {
+	return values.Copy(k.get(r))
 }
 
 // parse parses a YAML fragment of a component's values.
@@ -172,12 +180,34 @@ type cephFacts struct {
 	monitors                                     any
 }
 
+// The Ceph facts' knobs; unset, a fact is null in the values (the roles'
+// lookups find nothing).
+var (
+	cephFSID           = sharedKnobs.str("ceph_csi_rbd_ceph_fsid", "")
+	cephMonitors       = sharedKnobs.list("ceph_csi_rbd_monitors")
+	cephKeyring        = sharedKnobs.str("ceph_csi_rbd_keyring", "")
+	cephPublicNetwork  = sharedKnobs.str("ceph_mon_public_network", "")
+	cephClusterNetwork = sharedKnobs.str("ceph_mon_cluster_network", "")
+)
+
 func (r *Render) ceph() cephFacts {
-	return cephFacts{
-		fsid: r.knob("ceph_csi_rbd_ceph_fsid", nil), monitors: r.knob("ceph_csi_rbd_monitors", []any{}),
-		keyring: r.knob("ceph_csi_rbd_keyring", nil), publicNetwork: r.knob("ceph_mon_public_network", nil),
-		clusterNetwork: r.knob("ceph_mon_cluster_network", r.knob("ceph_mon_public_network", nil)),
+	orNil := func(k knob[string]) any {
+		if v, ok := k.lookup(r); ok {
+			return v
+		}
+		return nil
 	}
+	c := cephFacts{fsid: orNil(cephFSID), keyring: orNil(cephKeyring), publicNetwork: orNil(cephPublicNetwork),
+		clusterNetwork: orNil(cephClusterNetwork)}
+	if c.clusterNetwork == nil {
+		c.clusterNetwork = c.publicNetwork
+	}
+	if m, ok := cephMonitors.lookup(r); ok {
+		c.monitors = m
+	} else {
+		c.monitors = []any{}
+	}
+	return c
 }
 
 // image returns the image of key from the table.

@@ -5,6 +5,14 @@ import (
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
+// The knobs rook-ceph-cluster reads (roles/rook_ceph_cluster/defaults/main.yml).
+var (
+	rookCephClusterKnobs       = knobsOf("rook-ceph-cluster")
+	rookCephClusterName        = rookCephClusterKnobs.str("rook_ceph_cluster_name", "ceph")
+	rookCephClusterRadosgwSpec = rookCephClusterKnobs.mapping("rook_ceph_cluster_radosgw_spec", nil)
+	rookCephClusterSpec        = rookCephClusterKnobs.mapping("rook_ceph_cluster_spec", nil)
+)
+
 // rookCephCluster declares rook-ceph-cluster, with what it renders.
 func rookCephCluster() *Component {
 	c := withKinds(split(release("rook-ceph-cluster", "ceph", openstack, chart("rook-ceph-cluster"), 57,
@@ -22,7 +30,7 @@ func rookCephCluster() *Component {
 // rook_ceph_cluster_spec and rook_ceph_cluster_radosgw_spec laid over the
 // cluster's and the gateway's specs.
 func rookCephClusterValues(r *Render) values.Values {
-	name, _ := r.knob("rook_ceph_cluster_name", "ceph").(string)
+	name := rookCephClusterName.get(r)
 	v := r.static("rook-ceph-cluster")
 	// The one object store of the static values, the RADOS gateway.
 	if stores, _ := v["cephObjectStores"].([]any); len(stores) == 1 {
@@ -30,20 +38,20 @@ func rookCephClusterValues(r *Render) values.Values {
 			spec, _ := store["spec"].(map[string]any)
 			store["name"] = name
 			store["spec"] = merge(spec, values.Values{"auth": map[string]any{"keystone": map[string]any{
-				"serviceUserSecretName": "rook-ceph-rgw-" + name + "-creds"}}}, r.mapKnob("rook_ceph_cluster_radosgw_spec"))
+				"serviceUserSecretName": "rook-ceph-rgw-" + name + "-creds"}}}, r.copyOf(rookCephClusterRadosgwSpec))
 		}
 	}
 	return merge(v, values.Values{
 		"clusterName":     name,
 		"cephClusterSpec": map[string]any{"cephVersion": map[string]any{"image": r.image("ceph").String()}},
-	}, values.Values{"cephClusterSpec": r.mapKnob("rook_ceph_cluster_spec")})
+	}, values.Values{"cephClusterSpec": r.copyOf(rookCephClusterSpec)})
 }
 
 // The keystone credentials of the RADOS gateway's service user (rgw),
 // which the CephObjectStore's keystone auth reads.
 func rookCephClusterObjects(s Settings) ([]Object, error) {
 	e := &endpointRender{Render: &Render{Settings: s}}
-	name, _ := e.knob("rook_ceph_cluster_name", "ceph").(string)
+	name := rookCephClusterName.get(e.Render)
 	_, username, password := e.keystoneUser(rgwUser)
 	doc := map[string]any{"apiVersion": "v1", "kind": "Secret",
 		"metadata": map[string]any{"name": "rook-ceph-rgw-" + name + "-creds"},

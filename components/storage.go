@@ -8,6 +8,10 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
+// atmosphereStorage is where the cloud keeps its images, volumes, backups
+// and ephemeral disks, laid over atmosphere's default.
+var atmosphereStorage = sharedKnobs.mapping("atmosphere_storage", nil)
+
 // Storage: where glance keeps images, cinder volumes and backups, and nova
 // ephemeral disks, as atmosphere_storage configures them (laid over
 // atmosphere's default: Ceph RBD pools, local ephemeral disks), turned into
@@ -33,7 +37,7 @@ func defaultStorage() values.Values {
 // storageConfig is the deployment's storage: the default with the
 // inventory's atmosphere_storage laid over it.
 func (r *Render) storageConfig() values.Values {
-	return values.Merge(defaultStorage(), r.mapKnob("atmosphere_storage"))
+	return values.Merge(defaultStorage(), r.copyOf(atmosphereStorage))
 }
 
 // storage adds the storage values of a chart (glance, cinder, nova,

@@ -2,6 +2,13 @@ package components
 
 import "github.com/vexxhost/atmosphere-go/components/values"
 
+// The knobs valkey reads (roles/valkey/defaults/main.yml).
+var (
+	valkeyKnobs                       = knobsOf("valkey")
+	valkeyHelmReleaseName             = valkeyKnobs.str("valkey_helm_release_name", "valkey")
+	valkeyServerCertificateSecretName = valkeyKnobs.str("valkey_server_certificate_secret_name", "") // <release>-server-certs
+)
+
 // valkey declares valkey, with what it renders.
 func valkey() *Component {
 	c := withKinds(release("valkey", "valkey", openstack, chart("valkey"), 8, needs("csi", "cluster-issuer"), kubeAPI), Manifest)
@@ -13,11 +20,11 @@ func valkey() *Component {
 // valkeyValues are valkey's own values for its chart: its static values
 // with the images and the server certificate's Secret.
 func valkeyValues(r *Render) values.Values {
-	release, _ := r.knob("valkey_helm_release_name", "valkey").(string)
+	release := valkeyHelmReleaseName.get(r)
 	return merge(r.static("valkey"), values.Values{
 		"image":    r.bitnamiImage("valkey"),
 		"sentinel": map[string]any{"image": r.bitnamiImage("valkey_sentinel")},
-		"tls":      map[string]any{"existingSecret": r.knob("valkey_server_certificate_secret_name", release+"-server-certs")},
+		"tls":      map[string]any{"existingSecret": orDefault(r, valkeyServerCertificateSecretName, release+"-server-certs")},
 		"metrics":  map[string]any{"image": r.bitnamiImage("redis_exporter")},
 	})
 }

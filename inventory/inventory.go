@@ -41,8 +41,10 @@ type Problem struct {
 
 func (p Problem) String() string {
 	switch {
-	case p.File == "":
+	case p.File == "" && p.Key == "":
 		return p.Message
+	case p.File == "":
+		return p.Key + ": " + p.Message
 	case p.Key == "":
 		return p.File + ": " + p.Message
 	}
@@ -58,6 +60,15 @@ func (ps Problems) Error() string {
 		lines[i] = "  " + p.String()
 	}
 	return fmt.Sprintf("inventory has %d problem(s):\n%s", len(ps), strings.Join(lines, "\n"))
+}
+
+// ProblemWith is a problem with the variable at key (a path, as
+// "nova_flavors[0].ram"), named by the file its top-level variable came
+// from.
+func (inv *Inventory) ProblemWith(key, message string) Problem {
+	top, _, _ := strings.Cut(key, "[")
+	top, _, _ = strings.Cut(top, ".")
+	return Problem{File: inv.Sources[top], Key: key, Message: message}
 }
 
 // Inventory is a loaded inventory.

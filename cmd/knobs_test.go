@@ -1,0 +1,76 @@
+package cmd
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vexxhost/atmosphere-go/action"
+	"github.com/vexxhost/atmosphere-go/internal/testenv"
+)
+
+// TestIllTypedKnobsRefusedUntouched: a knob of the wrong type, of a
+// component the run does not even select (octavia's key size) or of one
+// it does (memcached's release name, a list), is refused by every verb
+// before it starts — plan, deploy and Check — with exit 2 and every
+// problem named by its file and key; deploy leaves the cluster untouched
+// (no release, no state namespace).
+func TestIllTypedKnobsRefusedUntouched(t *testing.T) {
+	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 1)
+	inv := testenv.CopyDir(t, kwokInventory)
+	const file = "group_vars/all/zz-knobs.yml"
+	bad := "octavia_tls_client_private_key_size: abc\nmemcached_helm_release_name: [1]\n"
+	if err := os.WriteFile(filepath.Join(inv, file), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		file + `: octavia_tls_client_private_key_size: want a whole number, got the string "abc"`,
+		file + ": memcached_helm_release_name: want a string, got a list",
+	}
+	check := func(t *testing.T, code int, msg string) {
+		t.Helper()
+		if code != ExitUsage {
+			t.Errorf("exit %d, want %d:\n%s", code, ExitUsage, msg)
+		}
+		for _, w := range want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("the message lacks %q:\n%s", w, msg)
+			}
+		}
+	}
+	t.Run("plan", func(t *testing.T) {
+		_, stderr, code := cli(t, nil, "plan", "--inventory", inv)
+		check(t, code, stderr)
+	})
+	t.Run("deploy", func(t *testing.T) {
+		_, stderr, code := cli(t, nil, "deploy", "--kubeconfig", kubeconfig, "--inventory", inv,
+			"--tags", "memcached", "--charts", sharedCharts, "--report-dir", t.TempDir())
+		check(t, code, stderr)
+	})
+	t.Run("check", func(t *testing.T) {
+		err := (&action.Check{Config: action.New(action.Options{Kubeconfig: kubeconfig, Inventory: inv})}).Run(context.Background())
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		check(t, ExitCode(err), msg)
+	})
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	helm, err := cs.CoreV1().Secrets("").List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(helm.Items) != 0 {
+		t.Errorf("%d Helm release records written", len(helm.Items))
+	}
+	for _, ns := range []string{DefaultStateNamespace, "openstack"} {
+		if got, err := cs.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); err == nil {
+			t.Errorf("namespace %s created (%s): the refused run touched the cluster", ns, got.CreationTimestamp)
+		}
+	}
+}

@@ -1,0 +1,293 @@
+package components
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// A knob is an inventory variable a component reads — a role's operator
+// knob (roles/<role>/defaults/main.yml) or a fact the operator may give
+// instead of letting a role read it — with the role's default. Knobs are
+// declared at the top of the file of the component that reads them
+// (knobsOf), or in the shared rendering's file for those every component's
+// rendering may read (sharedKnobs), so that the knobs of a component are
+// known without rendering it: Registry.CheckKnobs checks their types
+// before anything starts.
+//
+// get reads a knob on a Render: the inventory's value when it sets one of
+// the knob's type, else the default; a value of another type is a problem
+// naming the file and the key, kept for OwnValues or the objects to return
+// (as Render.fail), and the default stands in.
+type knob[T any] struct {
+	name string
+	def  T
+	// want says what the knob takes ("a string").
+	want string
+	// conv types an inventory value; false when it is of another type.
+	conv func(any) (T, bool)
+}
+
+// knobDecl is what a knob declares, whatever its type.
+type knobDecl interface {
+	// key is the inventory variable.
+	key() string
+	// problem is what is wrong with the inventory's value v, "" when
+	// nothing is.
+	problem(v any) string
+}
+
+func (k knob[T]) key() string { return k.name }
+
+func (k knob[T]) problem(v any) string {
+	if v == nil {
+		return ""
+	}
+	if _, ok := k.conv(v); ok {
+		return ""
+	}
+	return "want " + k.want + ", got " + describe(k.name, v)
+}
+
+// get is the knob's value on r: the inventory's, else the default. A
+// value of the wrong type is kept as r's error and gives the default.
+func (k knob[T]) get(r *Render) T {
+	v, _ := k.lookup(r)
+	return v
+}
+
+// lookup is get that also says whether the inventory sets the knob (to a
+// value of its type): for a default that is not a constant.
+func (k knob[T]) lookup(r *Render) (T, bool) {
+	if r.knobRead != nil {
+		r.knobRead(k.name)
+	}
+	v, ok := r.Vars[k.name]
+	if !ok || v == nil {
+		return k.def, false
+	}
+	t, ok := k.conv(v)
+	if !ok {
+		r.fail(r.knobError(k.name, k.problem(v)))
+		return k.def, false
+	}
+	return t, true
+}
+
+// orDefault is a string knob's value, else def: for a knob whose default
+// is not a constant (atmosphere's ingress class, a host of the cloud's
+// domain).
+func orDefault(r *Render, k knob[string], def string) string {
+	if v, ok := k.lookup(r); ok {
+		return v
+	}
+	return def
+}
+
+// knobError is a knob's problem, named by its file (when known) and key.
+func (r *Render) knobError(key, msg string) error {
+	if file := r.Sources[key]; file != "" {
+		return fmt.Errorf("%s: %s: %s", file, key, msg)
+	}
+	return fmt.Errorf("%s: %s", key, msg)
+}
+
+// knobSet is the knobs of one component (or, with no component, those of
+// the shared rendering).
+type knobSet struct {
+	component string
+	knobs     []knobDecl
+}
+
+// declaredKnobs are the knob sets, by component ("" for the shared ones).
+var declaredKnobs = map[string]*knobSet{}
+
+// knobsOf starts the knob set of a component; its methods declare the
+// knobs.
+func knobsOf(component string) *knobSet {
+	if _, ok := declaredKnobs[component]; ok {
+		panic("knobs of " + component + " declared twice")
+	}
+	s := &knobSet{component: component}
+	declaredKnobs[component] = s
+	return s
+}
+
+// sharedKnobs are the knobs the shared rendering (endpoints, Ingresses,
+// Ceph facts, keystone's domains) reads for any component.
+var sharedKnobs = knobsOf("")
+
+func add[T any](s *knobSet, k knob[T]) knob[T] {
+	s.knobs = append(s.knobs, k)
+	return k
+}
+
+// str declares a knob that takes a string.
+func (s *knobSet) str(name, def string) knob[string] {
+	return add(s, knob[string]{name: name, def: def, want: "a string", conv: func(v any) (string, bool) {
+		x, ok := v.(string)
+		return x, ok
+	}})
+}
+
+// integer declares a knob that takes a whole number.
+func (s *knobSet) integer(name string, def int) knob[int] {
+	return add(s, knob[int]{name: name, def: def, want: "a whole number", conv: func(v any) (int, bool) {
+		n, ok := wholeNumber(v)
+		if f, isFloat := v.(float64); isFloat && f != float64(n) {
+			return 0, false
+		}
+		return n, ok
+	}})
+}
+
+// boolean declares a knob that takes true or false.
+func (s *knobSet) boolean(name string, def bool) knob[bool] {
+	return add(s, knob[bool]{name: name, def: def, want: "true or false", conv: func(v any) (bool, bool) {
+		x, ok := v.(bool)
+		return x, ok
+	}})
+}
+
+// list declares a knob that takes a list (nil by default).
+func (s *knobSet) list(name string) knob[[]any] {
+	return add(s, knob[[]any]{name: name, want: "a list", conv: func(v any) ([]any, bool) {
+		x, ok := v.([]any)
+		return x, ok
+	}})
+}
+
+// mapping declares a knob that takes a mapping (def by default).
+func (s *knobSet) mapping(name string, def map[string]any) knob[map[string]any] {
+	return add(s, mappingKnob(name, def))
+}
+
+func mappingKnob(name string, def map[string]any) knob[map[string]any] {
+	return knob[map[string]any]{name: name, def: def, want: "a mapping", conv: func(v any) (map[string]any, bool) {
+		x, ok := v.(map[string]any)
+		return x, ok
+	}}
+}
+
+// Knobs returns the inventory variables the component reads, sorted:
+// those declared in its file, the annotations and class of its public
+// Ingresses and the spec of its RabbitMQ cluster. The shared rendering's
+// are SharedKnobs.
+func (c *Component) Knobs() []string {
+	keys := map[string]bool{}
+	for _, k := range c.knobDecls() {
+		keys[k.key()] = true
+	}
+	return slices.Sorted(maps.Keys(keys))
+}
+
+// SharedKnobs returns the inventory variables the rendering shared by the
+// components reads (endpoints, Ingresses, Ceph facts), sorted.
+func SharedKnobs() []string {
+	var out []string
+	for _, k := range sharedKnobs.knobs {
+		out = append(out, k.key())
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// knobDecls are the component's knobs: its file's, its Ingresses' and its
+// RabbitMQ cluster's.
+func (c *Component) knobDecls() []knobDecl {
+	var out []knobDecl
+	if s, ok := declaredKnobs[c.Name]; ok {
+		out = append(out, s.knobs...)
+	}
+	for _, in := range c.ingresses {
+		out = append(out, ingressAnnotations(in), ingressClass(in))
+	}
+	if c.rabbitMQCluster != "" {
+		out = append(out, rabbitMQSpec(c.rabbitMQCluster))
+	}
+	return out
+}
+
+// KnobProblem is an inventory variable a component reads whose value has
+// the wrong type.
+type KnobProblem struct {
+	// Key is the variable.
+	Key string
+	// Message says what was wanted and what was given (a secret's value
+	// is not shown).
+	Message string
+}
+
+// CheckKnobs checks the types of the knobs that the components cfg
+// enables read, and of the shared rendering's, in vars (the inventory's
+// variables). It returns a problem for each variable of the wrong type,
+// sorted by key; none for a variable the inventory does not set.
+func (r *Registry) CheckKnobs(cfg Config, vars map[string]any) []KnobProblem {
+	decls := slices.Clone(sharedKnobs.knobs)
+	for _, c := range r.components {
+		if c.IsEnabled(cfg) {
+			decls = append(decls, c.knobDecls()...)
+		}
+	}
+	seen := map[string]bool{}
+	var out []KnobProblem
+	for _, k := range decls {
+		v, ok := vars[k.key()]
+		if !ok || seen[k.key()] {
+			continue
+		}
+		if msg := k.problem(v); msg != "" {
+			seen[k.key()] = true
+			out = append(out, KnobProblem{Key: k.key(), Message: msg})
+		}
+	}
+	slices.SortFunc(out, func(a, b KnobProblem) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
+// describe is what kind of value v is, for a problem with the knob key:
+// the value itself, except a secret's.
+func describe(key string, v any) string {
+	secret := false
+	for _, suffix := range []string{"password", "_secret", "_secret_key", "keyring", "_private_key"} {
+		secret = secret || strings.HasSuffix(key, suffix)
+	}
+	switch v := v.(type) {
+	case string:
+		if secret {
+			return "a string"
+		}
+		return fmt.Sprintf("the string %q", v)
+	case bool:
+		return fmt.Sprintf("the boolean %v", v)
+	case int, float64:
+		if secret {
+			return "a number"
+		}
+		return fmt.Sprintf("the number %v", v)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// The knobs whose names a component's declaration makes: the annotations
+// and class of each public Ingress, the spec of its RabbitMQ cluster.
+
+func ingressAnnotations(in publicIngress) knob[map[string]any] {
+	return mappingKnob(in.knob+"_ingress_annotations", nil)
+}
+
+func ingressClass(in publicIngress) knob[string] {
+	return knob[string]{name: in.knob + "_ingress_class_name", want: "a string", conv: func(v any) (string, bool) {
+		x, ok := v.(string)
+		return x, ok
+	}}
+}
+
+func rabbitMQSpec(chart string) knob[map[string]any] {
+	return mappingKnob(chart+"_rabbitmq_spec", nil)
+}
