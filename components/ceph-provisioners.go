@@ -33,7 +33,10 @@ func cephProvisionersValues(r *Render) values.Values {
 		},
 		"conf": map[string]any{"ceph": map[string]any{"global": map[string]any{"fsid": c.fsid}}},
 	})
-	r.storage("ceph-provisioners")
+	r.storage(func(cfg values.Values) (values.Values, error) {
+		_, err := backends(cfg, "volumes")
+		return nil, err
+	})
 	return v
 }
 

@@ -1,6 +1,10 @@
 package components
 
-import "github.com/vexxhost/atmosphere-go/components/values"
+import (
+	"strings"
+
+	"github.com/vexxhost/atmosphere-go/components/values"
+)
 
 // libvirt declares libvirt, with what it renders.
 func libvirt() *Component {
@@ -18,7 +22,7 @@ func libvirtValues(r *Render) values.Values {
 	v := merge(r.static("libvirt"), r.openstackHelmValues("libvirt"), values.Values{
 		"network": map[string]any{"backend": []any{r.Config.NetworkBackend}},
 	})
-	r.storage("libvirt")
+	r.storage(libvirtStorage)
 	return v
 }
 
@@ -33,4 +37,32 @@ var libvirtEndpoints = map[string]endpointFragment{
 	"libvirt_exporter": func(*endpointRender) values.Values {
 		return m{"libvirt_exporter": m{"port": m{"metrics": m{"default": 9177}}}}
 	},
+}
+
+// libvirtStorage are libvirt's storage values: the Ceph users of the
+// volumes backends (the default one as cinder's).
+func libvirtStorage(cfg values.Values) (values.Values, error) {
+	bs, err := backends(cfg, "volumes")
+	if err != nil {
+		return nil, err
+	}
+	eph, _ := cfg["ephemeral"].(map[string]any)
+	ceph := map[string]any{"enabled": eph["type"] == "rbd"}
+	section, _ := cfg["volumes"].(map[string]any)
+	var additional []any
+	for _, n := range sortedKeys(toAny(bs)) {
+		p := bs[n]
+		ceph["enabled"] = true
+		user := map[string]any{"user": p.user, "secret_uuid": p.secretUUID}
+		if n == section["default"] {
+			ceph["cinder"] = user
+		} else {
+			user["secret_name"] = "cinder-volume-rbd-keyring-" + strings.ReplaceAll(n, "_", "-")
+			additional = append(additional, user)
+		}
+	}
+	if len(additional) > 0 {
+		ceph["additional_users"] = additional
+	}
+	return values.Values{"conf": map[string]any{"ceph": ceph}}, nil
 }

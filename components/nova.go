@@ -2,6 +2,7 @@ package components
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,7 +54,7 @@ func novaValues(r *Render) values.Values {
 			"rabbitmq": map[string]any{"policies": rabbitPolicies("nova")},
 		},
 	})
-	r.storage("nova")
+	r.storage(novaStorage)
 	return v
 }
 
@@ -113,4 +114,34 @@ func novaSetup(ctx context.Context, s *Setup) (bool, error) {
 		}
 	}
 	return t.changed, nil
+}
+
+// novaStorage are nova's storage values: local (qcow2) or RBD ephemeral
+// disks, with Ceph enabled when there are RBD volumes.
+func novaStorage(cfg values.Values) (values.Values, error) {
+	bs, err := backends(cfg, "volumes")
+	if err != nil {
+		return nil, err
+	}
+	eph, _ := cfg["ephemeral"].(map[string]any)
+	switch eph["type"] {
+	case nil:
+		return values.Values{}, nil
+	case "local":
+		return values.Values{"conf": map[string]any{"ceph": map[string]any{"enabled": len(bs) > 0},
+			"nova": map[string]any{"libvirt": map[string]any{"images_type": "qcow2"}}}}, nil
+	case "rbd":
+		p, err := poolOf("ephemeral", eph)
+		if err != nil {
+			return nil, err
+		}
+		return values.Values{
+			"conf": map[string]any{"ceph": map[string]any{"enabled": true}, "nova": map[string]any{"libvirt": map[string]any{
+				"images_type": "rbd", "images_rbd_pool": p.pool, "images_rbd_ceph_conf": "/etc/ceph/ceph.conf",
+				"rbd_user": p.user, "rbd_secret_uuid": p.secretUUID}}},
+			"manifests": map[string]any{"job_storage_init": true},
+			"rbd_pool":  map[string]any{"app_name": "nova-vms", "replication": p.replication, "crush_rule": p.crushRule, "chunk_size": p.chunkSize},
+		}, nil
+	}
+	return nil, fmt.Errorf("ephemeral: type %q is not supported by this build (local or rbd are)", eph["type"])
 }
