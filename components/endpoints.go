@@ -12,6 +12,50 @@ import (
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
+// The endpoints' knobs: keystone's public host (which gives the cloud's
+// domain), the cloud's region, the MySQL root password, and the variable of
+// each public host (openstack_helm_endpoints_<host variable>). The region
+// of one service's clients is regionKnob.
+var (
+	keystoneAPIHost      = sharedKnobs.str("openstack_helm_endpoints_keystone_api_host", "")
+	regionName           = sharedKnobs.str("openstack_helm_endpoints_region_name", "")
+	mariadbAdminPassword = sharedKnobs.str("openstack_helm_endpoints_mariadb_admin_password", "")
+	publicHostKnobs      = func() map[string]knob[string] {
+		out := map[string]knob[string]{}
+		for _, h := range publichosts.All {
+			out[h.Var] = sharedKnobs.str("openstack_helm_endpoints_"+h.Var, "")
+		}
+		return out
+	}()
+)
+
+// regionKnob is the region of a service's clients
+// (openstack_helm_endpoints_<service>_region_name; "" for the cloud's). The
+// services are the components with catalog entries (regionKnobs).
+func regionKnob(service string) knob[string] {
+	return knob[string]{name: "openstack_helm_endpoints_" + service + "_region_name", want: "a string", conv: func(v any) (string, bool) {
+		x, ok := v.(string)
+		return x, ok
+	}}
+}
+
+// regionKnobs are the region knobs of the services of components: one per
+// component with catalog entries and per service user's key.
+func regionKnobs(components []*Component) []knobDecl {
+	var out []knobDecl
+	for _, c := range components {
+		if len(c.services) > 0 {
+			out = append(out, regionKnob(c.Name))
+		}
+		for _, s := range c.services {
+			for _, u := range s.Users {
+				out = append(out, regionKnob(u.Key))
+			}
+		}
+	}
+	return out
+}
+
 // The endpoints values of openstack-helm charts, derived as atmosphere's
 // openstack_helm_endpoints role derives them: for each endpoint a chart
 // declares (the keys of its values' endpoints), its fragment (a tree of
@@ -169,8 +213,10 @@ func (e *endpointRender) secret(name string) string {
 // (publichosts.All) under the cloud's domain (the keystone host
 // without its first label), as the catalog has it.
 func (e *endpointRender) host(name string) string {
-	if v, _ := e.knob("openstack_helm_endpoints_"+name, "").(string); v != "" {
-		return v
+	if k, ok := publicHostKnobs[name]; ok {
+		if v := k.get(e.Render); v != "" {
+			return v
+		}
 	}
 	h, known := publichosts.ByVar(name)
 	if !known {
@@ -208,7 +254,7 @@ func (e *endpointRender) endpointHost(endpoint string) string {
 // derivedHost is prefix under the cloud's domain (the keystone host without
 // its first label).
 func (e *endpointRender) derivedHost(prefix string) string {
-	keystone, _ := e.knob("openstack_helm_endpoints_keystone_api_host", "").(string)
+	keystone := keystoneAPIHost.get(e.Render)
 	_, domain, ok := strings.Cut(keystone, ".")
 	if !ok {
 		e.fail(fmt.Errorf("no public host for %s: openstack_helm_endpoints_keystone_api_host, which gives the cloud's domain, is not set", prefix))
@@ -220,10 +266,10 @@ func (e *endpointRender) derivedHost(prefix string) string {
 // region is a service's region (openstack_helm_endpoints_<service>_region_name,
 // else the deployment's).
 func (e *endpointRender) region(service string) string {
-	if v, ok := e.knob("openstack_helm_endpoints_"+service+"_region_name", nil).(string); ok && v != "" {
+	if v := regionKnob(service).get(e.Render); v != "" {
 		return v
 	}
-	v, _ := e.knob("openstack_helm_endpoints_region_name", "").(string)
+	v := regionName.get(e.Render)
 	if v == "" {
 		e.fail(fmt.Errorf("openstack_helm_endpoints_region_name is not set"))
 	}
@@ -302,7 +348,7 @@ func (e *endpointRender) extraDB(endpoint, name string) values.Values {
 // (openstack_helm_endpoints_mariadb_admin_password when the inventory sets
 // it, else the operator's Secret).
 func (e *endpointRender) dbRoot() string {
-	if v, ok := e.knob("openstack_helm_endpoints_mariadb_admin_password", nil).(string); ok && v != "" {
+	if v := mariadbAdminPassword.get(e.Render); v != "" {
 		return v
 	}
 	return e.clusterSecret("percona-xtradb", "root")

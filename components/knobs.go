@@ -183,10 +183,11 @@ func (c *Component) Knobs() []string {
 }
 
 // SharedKnobs returns the inventory variables the rendering shared by the
-// components reads (endpoints, Ingresses, Ceph facts), sorted.
+// components reads (endpoints, with the region of each service of the
+// default registry, Ingresses, Ceph facts), sorted.
 func SharedKnobs() []string {
 	var out []string
-	for _, k := range sharedKnobs.knobs {
+	for _, k := range append(slices.Clone(sharedKnobs.knobs), regionKnobs(Default().components)...) {
 		out = append(out, k.key())
 	}
 	slices.Sort(out)
@@ -224,7 +225,7 @@ type KnobProblem struct {
 // variables). It returns a problem for each variable of the wrong type,
 // sorted by key; none for a variable the inventory does not set.
 func (r *Registry) CheckKnobs(cfg Config, vars map[string]any) []KnobProblem {
-	decls := slices.Clone(sharedKnobs.knobs)
+	decls := append(slices.Clone(sharedKnobs.knobs), regionKnobs(r.components)...)
 	for _, c := range r.components {
 		if c.IsEnabled(cfg) {
 			decls = append(decls, c.knobDecls()...)

@@ -78,17 +78,6 @@ type Render struct {
 	extra []values.Values
 }
 
-// knob returns an inventory variable, or def when the inventory does not
-// set it, untyped: the endpoints' reads that are still to become declared
-// knobs. Components read their knobs through their declarations
-// (knob.get).
-func (r *Render) knob(name string, def any) any {
-	if v, ok := r.Vars[name]; ok && v != nil {
-		return v
-	}
-	return def
-}
-
 // secret returns the secret of an inventory variable; the first error is
 // kept for OwnValues to return.
 func (r *Render) secret(name string) string {
