@@ -75,11 +75,11 @@ func keycloakValues(r *Render) values.Values {
 func keycloakObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	host := r.keycloakHost()
-	if r.err != nil {
-		return nil, r.err
-	}
 	if host == "" {
 		return nil, fmt.Errorf("keycloak_host is not set, and no domain to derive it from (openstack_helm_endpoints_keystone_api_host)")
+	}
+	if r.err != nil {
+		return nil, r.err
 	}
 	secret := host + "-tls"
 	if v := keycloakHostTLSSecretName.get(r); v != "" {
