@@ -45,35 +45,22 @@ func (o *Check) Run(ctx context.Context) error {
 	return o.Config.check(ctx, keys)
 }
 
-// check is Check on the units keys, the cluster reached.
+// check is Check on the units keys, the cluster reached: each unit is
+// checked by the engine of its kind, and a problem several units meet is
+// listed once.
 func (c *Configuration) check(ctx context.Context, keys []string) error {
 	var problems []string
 	seen := map[string]bool{}
 	for _, k := range keys {
-		name, phase := components.SplitUnit(k)
-		comp, _ := c.registry.Get(name)
-		p, _ := comp.Phase(phase)
-		if (p.Kind == components.Helm || p.Kind == components.Manifest) && !seen["objects "+name] {
-			seen["objects "+name] = true
-			if err := c.stack.CheckObjects(comp); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
-			}
+		comp, p := c.unit(k)
+		e, err := c.engine(p.Kind)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", k, err)
 		}
-		switch {
-		case p.Kind == components.Helm && !seen[name]:
-			seen[name] = true
-			if _, err := c.stack.Release(ctx, comp); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
-			}
-		case p.Kind == components.Database && !seen["database "+name]:
-			seen["database "+name] = true
-			if err := c.stack.CheckGrants(name); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
-			}
-		case p.Kind == components.OpenStack && phase == "catalog" && c.runner.Config.Endpoints.Domain == "":
-			if !seen["domain"] {
-				seen["domain"] = true
-				problems = append(problems, fmt.Sprintf("%s: the service catalog needs the public domain: set openstack_helm_endpoints_keystone_api_host (identity.<domain>) in the inventory", k))
+		for _, problem := range e.Check(ctx, comp, p) {
+			if !seen[problem.About] {
+				seen[problem.About] = true
+				problems = append(problems, problem.Err.Error())
 			}
 		}
 	}

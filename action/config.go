@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -23,9 +22,8 @@ import (
 	"github.com/vexxhost/atmosphere-go/charts"
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/values"
-	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/deploy"
-	"github.com/vexxhost/atmosphere-go/internal/database"
+	"github.com/vexxhost/atmosphere-go/internal/engine"
 	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
 	"github.com/vexxhost/atmosphere-go/internal/kubephase"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
@@ -110,6 +108,8 @@ type Configuration struct {
 	runner        *openstackphase.Runner
 	secrets       *secrets.Store
 	durations     *deploy.Durations
+	// engines do each kind of work (engines.go).
+	engines map[components.Kind]engine.Engine
 }
 
 // New makes the Configuration of opts. Nothing is read or reached yet.
@@ -238,7 +238,11 @@ func (c *Configuration) connect(ctx context.Context) error {
 	}
 	// The values' secrets are read with the context of the verb running.
 	c.ctx = ctx
-	c.connectOnce.Do(func() { c.connectErr = c.connectTo(inv, s) })
+	c.connectOnce.Do(func() {
+		if c.connectErr = c.connectTo(inv, s); c.connectErr == nil {
+			c.engines = c.newEngines()
+		}
+	})
 	return c.connectErr
 }
 
@@ -401,36 +405,4 @@ func (c *Configuration) cloud(s *inventory.Settings, region string) func(context
 		return openstack.FromPassword(ctx, openstack.Password{AuthURL: "https://" + host + "/v3", Region: region,
 			Username: user, Password: password, UserDomainName: "Default", ProjectName: "admin", ProjectDomainName: "Default"})
 	}
-}
-
-// deployer hands each kind of work to its deployer. Ansible work (hosts,
-// the cluster, ceph) is provided by the environment; keycloak realms are
-// not managed by this build. Work on the cluster and OpenStack is done
-// again when it failed on a transient API error (an API server restart).
-func (c *Configuration) deployer() components.Deployer {
-	retrying := func(d components.Deployer) components.Deployer {
-		return components.Retrying{Deployer: d, Transient: kubeutil.IsUnavailable}
-	}
-	return components.ByKind{
-		components.Helm:      retrying(c.stack),
-		components.Manifest:  retrying(c.stack),
-		components.OpenStack: retrying(c.runner),
-		components.Database: retrying(&database.Deployer{
-			Connect: func(ctx context.Context, user, password, db string) (*sql.DB, error) {
-				return c.stack.ConnectDatabase(ctx, c.clientset, openstackNamespace, user, password, db)
-			},
-			Grants: c.stack.Grants,
-		}),
-		components.Ansible:  provided("provided by the environment"),
-		components.Keycloak: provided("keycloak realm left to keycloak's operator"),
-	}
-}
-
-// provided is the deployer of work done elsewhere: it says so and changes
-// nothing.
-func provided(why string) components.Deployer {
-	return components.DeployerFunc(func(ctx context.Context, _ *components.Component, _ components.Phase) error {
-		dag.Notify(ctx, dag.Note{Did: why, Unchanged: true})
-		return nil
-	})
 }

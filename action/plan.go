@@ -13,7 +13,6 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
-	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
 )
 
 // Plan shows what a deploy would do — when each unit would start and how
@@ -151,41 +150,21 @@ func (c *Configuration) plan(ctx context.Context, g *dag.Graph[string], backend 
 	return out, nil
 }
 
-// changes says what each unit would do to the cluster, touching nothing.
+// changes says what each unit would do to the cluster, as the engine of
+// its kind plans it, touching nothing.
 func (c *Configuration) changes(ctx context.Context, keys []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, k := range keys {
-		name, phase := components.SplitUnit(k)
-		comp, _ := c.registry.Get(name)
-		p, _ := comp.Phase(phase)
-		switch p.Kind {
-		case components.Helm:
-			rel, err := c.stack.Release(ctx, comp)
-			if err != nil {
-				return nil, fmt.Errorf("plan %s: %w", k, err)
-			}
-			dec, err := c.helm.Plan(ctx, rel)
-			if err != nil {
-				return nil, fmt.Errorf("plan %s: %w", k, err)
-			}
-			out[k] = string(dec.Action)
-			if len(dec.Reasons) > 0 && dec.Action != helmrelease.Unchanged {
-				out[k] += " (" + strings.Join(dec.Reasons, ", ") + ")"
-			}
-		case components.Manifest:
-			found, _, err := c.applier.Applied(ctx, comp.Name, comp.Namespace)
-			if err != nil {
-				return nil, fmt.Errorf("plan %s: %w", k, err)
-			}
-			out[k] = "apply (new)"
-			if found {
-				out[k] = "apply (server-side; unchanged objects stay)"
-			}
-		case components.OpenStack:
-			out[k] = "converge (creates only what is missing or different)"
-		default:
-			out[k] = "provided by the environment"
+		comp, p := c.unit(k)
+		e, err := c.engine(p.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("plan %s: %w", k, err)
 		}
+		change, err := e.Plan(ctx, comp, p)
+		if err != nil {
+			return nil, fmt.Errorf("plan %s: %w", k, err)
+		}
+		out[k] = change.String()
 	}
 	return out, nil
 }

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
-	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+	"github.com/vexxhost/atmosphere-go/internal/engine"
 )
 
 // ComponentStatus is a component's state in the cluster.
@@ -31,7 +30,7 @@ type ComponentStatus struct {
 // Healthy reports whether the state is one a deploy leaves: deployed,
 // applied, or untracked.
 func (s ComponentStatus) Healthy() bool {
-	return s.State == "deployed" || s.State == "applied" || s.State == "untracked"
+	return s.State == engine.Deployed || s.State == engine.Applied || s.State == engine.Untracked
 }
 
 // Status reads every component's state in the cluster. It changes nothing.
@@ -106,44 +105,27 @@ func (o *Status) Run(ctx context.Context) ([]ComponentStatus, error) {
 	return rows, nil
 }
 
-// componentStatus reads a component's state from the cluster: its Helm
-// release, or its manifest inventory; Ansible and OpenStack work leaves
-// nothing to read (untracked).
+// componentStatus reads a component's state from the cluster: that of the
+// first of its kinds of work (in the order of Component.Kinds: its release
+// before its own objects) whose engine finds something to read, else
+// untracked (Ansible and OpenStack work leaves nothing to read).
 func (c *Configuration) componentStatus(ctx context.Context, comp *components.Component) (ComponentStatus, error) {
-	row := ComponentStatus{Component: comp.Name, State: "untracked"}
-	switch {
-	case comp.Chart != nil && slices.Contains(comp.Kinds, components.Helm):
-		st, err := c.helm.Status(ctx, comp.Release, comp.Namespace)
+	row := ComponentStatus{Component: comp.Name, State: engine.Untracked}
+	for _, kind := range comp.Kinds {
+		e, err := c.engine(kind)
 		if err != nil {
 			return row, fmt.Errorf("status of %s: %w", comp.Name, err)
 		}
-		row.State, row.Revision, row.Chart, row.Updated = releaseState(st), st.Revision, st.Chart, st.Updated
-		if st.Found && row.State != "deployed" {
-			row.Detail = st.Status
-		}
-	case slices.Contains(comp.Kinds, components.Manifest):
-		found, n, err := c.applier.Applied(ctx, comp.Name, comp.Namespace)
+		st, err := e.Status(ctx, comp)
 		if err != nil {
 			return row, fmt.Errorf("status of %s: %w", comp.Name, err)
 		}
-		row.State = "absent"
-		if found {
-			row.State, row.Detail = "applied", strconv.Itoa(n)+" objects"
+		if st.State != engine.Untracked {
+			row.State, row.Detail, row.Revision, row.Chart, row.Updated = st.State, st.Detail, st.Revision, st.Chart, st.Updated
+			break
 		}
 	}
 	return row, nil
-}
-
-func releaseState(st helmrelease.ReleaseStatus) string {
-	switch {
-	case !st.Found || st.Status == "uninstalled":
-		return "absent"
-	case st.Status == "deployed":
-		return "deployed"
-	case strings.HasPrefix(st.Status, "pending"):
-		return "pending"
-	}
-	return "failed"
 }
 
 // notDeployed names the components outside keys that units of keys need

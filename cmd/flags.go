@@ -44,27 +44,18 @@ type configFlags struct {
 	osCloud   string
 }
 
-// The help of --state-namespace and --charts says what the verb uses them
-// for (cmd/testdata's help goldens pin each verb's wording).
-const (
-	stateAll       = "lease, secrets and measured durations"
-	stateDurations = "measured durations"
-	chartsDeploy   = "a directory of unpacked charts (<name>/Chart.yaml) to take pinned charts from before downloading (repeatable)"
-	chartsPlan     = "a directory of unpacked charts to take pinned charts from (repeatable)"
-)
-
 func (f *configFlags) addKube(fs *pflag.FlagSet) { f.kube.add(fs) }
 
 func (f *configFlags) addInventory(fs *pflag.FlagSet) {
 	fs.StringVar(&f.inventory, "inventory", "", "atmosphere inventory directory (group_vars/all and the hosts file); atmosphere's defaults when empty")
 }
 
-func (f *configFlags) addState(fs *pflag.FlagSet, holds string) {
-	fs.StringVar(&f.state, "state-namespace", DefaultStateNamespace, "namespace of atmosphere's "+holds)
+func (f *configFlags) addState(fs *pflag.FlagSet) {
+	fs.StringVar(&f.state, "state-namespace", DefaultStateNamespace, "namespace of atmosphere's lease, secrets and measured durations")
 }
 
-func (f *configFlags) addCharts(fs *pflag.FlagSet, help string) {
-	fs.StringArrayVar(&f.charts, "charts", nil, help)
+func (f *configFlags) addCharts(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.charts, "charts", nil, "a directory of unpacked charts (<name>/Chart.yaml) to take pinned charts from before downloading (repeatable)")
 }
 
 func (f *configFlags) addOSCloud(fs *pflag.FlagSet) {
@@ -80,16 +71,19 @@ func (a *app) config(f *configFlags) *action.Configuration {
 	})
 }
 
-// scheduleFlags are the scheduler's caps, shared by deploy, upgrade and
-// plan.
+// scheduleFlags are the scheduler's caps, shared by deploy, upgrade, plan
+// and simulate.
 type scheduleFlags struct {
 	concurrency int
 	resources   resourceFlag
 }
 
-func (s *scheduleFlags) add(fs *pflag.FlagSet) {
+// add declares --concurrency, whose default is the verb's (DefaultConcurrency
+// for a deploy and its plan, none for a replay of measured durations), and
+// --resource.
+func (s *scheduleFlags) add(fs *pflag.FlagSet, concurrency int) {
 	s.resources = resourceFlag{}
-	fs.IntVar(&s.concurrency, "concurrency", DefaultConcurrency, "cap on units in flight (0: no cap)")
+	fs.IntVar(&s.concurrency, "concurrency", concurrency, "cap on units in flight (0: no cap)")
 	fs.Var(s.resources, "resource", "cap a resource, name=N (repeatable; overrides the registry's caps)")
 }
 

@@ -37,8 +37,8 @@ func (a *app) newPlan() *cobra.Command {
 	config.addKube(fs)
 	tagsFlag(fs, &tags)
 	config.addInventory(fs)
-	schedule.add(fs)
-	config.addCharts(fs, chartsPlan)
-	config.addState(fs, stateDurations)
+	schedule.add(fs, DefaultConcurrency)
+	config.addCharts(fs)
+	config.addState(fs)
 	return c
 }

@@ -18,14 +18,13 @@ import (
 )
 
 type simulateOptions struct {
-	timings     string
-	phases      string
-	concurrency int
-	resources   resourceFlag
+	timings  string
+	phases   string
+	schedule scheduleFlags
 }
 
 func (a *app) newSimulate() *cobra.Command {
-	o := &simulateOptions{resources: resourceFlag{}}
+	o := &simulateOptions{}
 	c := &cobra.Command{
 		Use:   "simulate --timings FILE",
 		Short: "Replay measured durations through the scheduler on a virtual clock",
@@ -45,8 +44,7 @@ func (a *app) newSimulate() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&o.timings, "timings", "", "CSV of component,seconds (required)")
 	f.StringVar(&o.phases, "phases", "", "CSV of component:phase,seconds: simulate phases as separate units")
-	f.IntVar(&o.concurrency, "concurrency", 0, "cap on units in flight (0: no cap)")
-	f.Var(o.resources, "resource", "cap a resource, name=N (repeatable; overrides the registry's caps)")
+	o.schedule.add(f, 0)
 	return c
 }
 
@@ -67,8 +65,8 @@ func (a *app) simulate(o *simulateOptions) error {
 	if o.timings == "" {
 		return usagef("--timings FILE is required")
 	}
-	if o.concurrency < 0 {
-		return usagef("--concurrency %d: want 0 (no cap) or more", o.concurrency)
+	if o.schedule.concurrency < 0 {
+		return usagef("--concurrency %d: want 0 (no cap) or more", o.schedule.concurrency)
 	}
 	durations, err := a.readTimings(o.timings, false)
 	if err != nil {
@@ -97,8 +95,8 @@ func (a *app) simulate(o *simulateOptions) error {
 		return err
 	}
 	caps := components.DefaultCaps()
-	maps.Copy(caps, o.resources)
-	opts := dag.Options[string]{Concurrency: o.concurrency, Resources: caps}
+	maps.Copy(caps, o.schedule.resources)
+	opts := dag.Options[string]{Concurrency: o.schedule.concurrency, Resources: caps}
 	res, err := dag.Simulate(g, func(k string) (time.Duration, error) {
 		n, _ := g.Node(k)
 		return n.Cost, nil
@@ -113,7 +111,7 @@ func (a *app) simulate(o *simulateOptions) error {
 	w := a.streams.Out
 	fmt.Fprintf(w, "units: %d (%s); concurrency: %s; resources: %s\n",
 		g.Len(), map[bool]string{false: "one per component", true: "one per phase"}[split],
-		action.CapText(o.concurrency), resourceFlag(caps))
+		action.CapText(o.schedule.concurrency), resourceFlag(caps))
 	if len(untimed) > 0 {
 		fmt.Fprintf(w, "not in %s, taken as 0s: %s\n", o.timings, strings.Join(untimed, ", "))
 	}

@@ -47,7 +47,7 @@ func (a *app) newStatus() *cobra.Command {
 	config.addInventory(fs)
 	tagsFlag(fs, &tags)
 	fs.StringVarP(&output, "output", "o", "text", "text or json")
-	config.addState(fs, stateDurations)
+	config.addState(fs)
 	return c
 }
 

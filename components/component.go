@@ -58,7 +58,7 @@ const (
 	ResourceContainerd = "containerd"
 	// ResourceKubeAPI is the Kubernetes API server, shared by every Helm and
 	// manifest unit. A Helm unit holds it while Helm applies its release and
-	// gives it back when it only waits (dag.Release).
+	// gives it back when it only waits (dag.Reporter's Release).
 	ResourceKubeAPI = "k8s-api"
 	// ResourceKeycloakAdmin is keycloak's admin API, which does not take
 	// concurrent realm changes well.

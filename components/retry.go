@@ -51,7 +51,7 @@ func (r Retrying) Deploy(ctx context.Context, c *Component, phase Phase) error {
 			return err
 		}
 		first, _, _ := strings.Cut(err.Error(), "\n")
-		dag.Notify(ctx, dag.Note{Waiting: fmt.Sprintf("a retry (attempt %d of %d failed on a transient error: %s)", attempt, attempts, first)})
+		dag.ReporterFrom(ctx).Note(dag.Note{Waiting: fmt.Sprintf("a retry (attempt %d of %d failed on a transient error: %s)", attempt, attempts, first)})
 		select {
 		case <-ctx.Done():
 			return err

@@ -38,17 +38,13 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 	}
 	// Buffered so that a finishing node never waits for the loop.
 	finished := make(chan done, max(g.Len(), 1))
-	// Unbuffered: a node's note is taken before the node can finish, so
-	// that the observer sees it before the node's Finished.
-	var notes chan noted
-	// Unbuffered too: a node's release is taken before it can finish.
-	releases := make(chan released)
+	// Unbuffered: what a node reports (a note, a resource given back) is
+	// taken before the node can finish, so that the observer sees a note
+	// before the node's Finished.
+	reports := make(chan report)
 	over := make(chan struct{})
 	defer close(over)
 	noteObserver, _ := opts.Observer.(NoteObserver[K])
-	if noteObserver != nil {
-		notes = make(chan noted)
-	}
 	ctxDone, drain := ctx.Done(), opts.Drain
 	start := time.Now()
 	// now is the instant of the last event: a node admitted because another
@@ -66,10 +62,7 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 			s.stop(ErrDrained)
 		}
 		for _, i := range s.admit(now) {
-			nodeCtx := withReleases(ctx, i, releases, over)
-			if notes != nil {
-				nodeCtx = withNotes(nodeCtx, i, notes, over)
-			}
+			nodeCtx := withReporter(ctx, &reporter{node: i, to: reports, over: over, notes: noteObserver != nil})
 			go func() {
 				finished <- done{node: i, err: call(nodeCtx, fn, s.c.keys[i])}
 			}()
@@ -81,9 +74,11 @@ func Run[K cmp.Ordered](ctx context.Context, g *Graph[K], fn Func[K], opts Optio
 		case d := <-finished:
 			now = time.Now()
 			s.finish(d.node, d.err, now)
-		case n := <-notes:
-			noteObserver.Noted(s.c.keys[n.node], n.note, n.at)
-		case r := <-releases:
+		case r := <-reports:
+			if r.note != nil {
+				noteObserver.Noted(s.c.keys[r.node], *r.note, r.at)
+				break
+			}
 			now = time.Now()
 			s.release(r.node, r.resource)
 		case <-ctxDone:

@@ -25,11 +25,11 @@ func ExampleRun() {
 	g, _ := reg.Graph(components.Config{}, components.GraphOptions{})
 	deployer := components.DeployerFunc(func(ctx context.Context, c *components.Component, p components.Phase) error {
 		if c.Name == "memcached" {
-			dag.Notify(ctx, dag.Note{Did: "release unchanged", Unchanged: true})
+			dag.ReporterFrom(ctx).Note(dag.Note{Did: "release unchanged", Unchanged: true})
 			return nil
 		}
-		dag.Notify(ctx, dag.Note{Waiting: "Deployment openstack/keystone-api"})
-		dag.Notify(ctx, dag.Note{Did: "install (revision 1)"})
+		dag.ReporterFrom(ctx).Note(dag.Note{Waiting: "Deployment openstack/keystone-api"})
+		dag.ReporterFrom(ctx).Note(dag.Note{Did: "install (revision 1)"})
 		return nil
 	})
 	observer := deploy.ObserverFunc(func(e deploy.Event) {

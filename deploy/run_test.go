@@ -81,14 +81,14 @@ func TestRunReportsEveryUnit(t *testing.T) {
 			// the instant units.
 			time.Sleep(50 * time.Millisecond)
 		case "broken":
-			dag.Notify(ctx, dag.Note{Waiting: "Job openstack/broken-db-init"})
+			dag.ReporterFrom(ctx).Note(dag.Note{Waiting: "Job openstack/broken-db-init"})
 			return errors.New("install openstack/broken: Job openstack/broken-db-init: pod broken-db-init-x: ImagePullBackOff")
 		case "cache":
-			dag.Notify(ctx, dag.Note{Did: "3 objects unchanged", Unchanged: true})
+			dag.ReporterFrom(ctx).Note(dag.Note{Did: "3 objects unchanged", Unchanged: true})
 		case "db":
-			dag.Notify(ctx, dag.Note{Waiting: "StatefulSet openstack/db"})
-			dag.Notify(ctx, dag.Note{Waiting: "StatefulSet openstack/db"}) // same again: no new event
-			dag.Notify(ctx, dag.Note{Did: "install (revision 1)"})
+			dag.ReporterFrom(ctx).Note(dag.Note{Waiting: "StatefulSet openstack/db"})
+			dag.ReporterFrom(ctx).Note(dag.Note{Waiting: "StatefulSet openstack/db"}) // same again: no new event
+			dag.ReporterFrom(ctx).Note(dag.Note{Did: "install (revision 1)"})
 		}
 		return nil
 	})
@@ -150,7 +150,7 @@ func TestHeartbeat(t *testing.T) {
 	}
 	seen := &events{}
 	d := components.DeployerFunc(func(ctx context.Context, c *components.Component, p components.Phase) error {
-		dag.Notify(ctx, dag.Note{Waiting: "Deployment openstack/cache"})
+		dag.ReporterFrom(ctx).Note(dag.Note{Waiting: "Deployment openstack/cache"})
 		deadline := time.After(time.Minute)
 		for {
 			if n := len(seen.of("cache:install")); n >= 4 {

@@ -27,9 +27,15 @@ type Deployer struct {
 	Connect func(ctx context.Context, user, password, database string) (*sql.DB, error)
 	// Grants are the databases and users a component needs.
 	Grants func(component string) ([]Grant, error)
+	// CheckGrants, when set, finds what is wrong with a component's
+	// databases and users changing nothing (secrets only peeked at), for
+	// Check.
+	CheckGrants func(component string) error
 }
 
-// Deploy does one database phase of c.
+// Deploy does one database phase of c: the databases and users made when
+// missing or not usable with their passwords, then Percona's strict mode
+// set as the phase wants it.
 func (d *Deployer) Deploy(ctx context.Context, c *components.Component, p components.Phase) error {
 	if p.Name != PhaseDatabase && p.Name != PhaseStrictMode {
 		return fmt.Errorf("%s: phase %s is not a database phase", c.Name, p.Name)
@@ -79,7 +85,7 @@ func (d *Deployer) Deploy(ctx context.Context, c *components.Component, p compon
 	default:
 		did = append(did, "pxc_strict_mode already "+string(mode))
 	}
-	dag.Notify(ctx, dag.Note{Did: strings.Join(did, "; "), Unchanged: !changed})
+	dag.ReporterFrom(ctx).Note(dag.Note{Did: strings.Join(did, "; "), Unchanged: !changed})
 	return nil
 }
 

@@ -57,9 +57,10 @@ type Release struct {
 	// Rollback, when the last revision failed, rolls back to the last
 	// deployed revision instead of upgrading.
 	Rollback bool
-	// Yield are resources of the run's scheduler (dag.Release) the deploy
-	// gives back once Helm has applied the release and only waits for it:
-	// a cap on concurrent API work need not hold a slot through a wait.
+	// Yield are resources of the run's scheduler the deploy gives back
+	// (dag.Reporter's Release) once Helm has applied the release and only
+	// waits for it: a cap on concurrent API work need not hold a slot
+	// through a wait.
 	Yield []string
 	// BeforeChange, when set, runs once Deploy has decided to install,
 	// upgrade or roll back, before Helm acts (never when the release is
@@ -257,15 +258,16 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 	if err := kubeutil.EnsureNamespace(ctx, d.factory.Clientset(), r.Namespace); err != nil {
 		return Result{}, err
 	}
+	run := dag.ReporterFrom(ctx)
 	w := newWaiter(ctx, d.factory.Clientset(), func(object string) {
-		dag.Notify(ctx, dag.Note{Waiting: object})
+		run.Note(dag.Note{Waiting: object})
 		if d.Waiting != nil {
 			d.Waiting(r.Name, object)
 		}
 	})
 	w.applied = func() {
 		for _, res := range r.Yield {
-			dag.Release(ctx, res)
+			run.Release(res)
 		}
 	}
 	cfg, err := d.factory.ActionConfig(ctx, r.Namespace, w)

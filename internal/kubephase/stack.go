@@ -2,10 +2,11 @@
 // Helm phase it loads the pinned chart, layers the values (chart defaults,
 // the component's own values, the operator's overrides), deploys the
 // release in-process and then applies the component's extra objects; for a
-// manifest phase it applies the component's objects. It implements
-// components.Deployer for those two kinds of work. It names no component:
-// what each renders (values, objects, pre-pulls, what goes before a
-// change) is declared with it in package components.
+// manifest phase it applies the component's objects. HelmEngine and
+// ManifestEngine are its engines (internal/engine) of those two kinds of
+// work. It names no component: what each renders (values, objects,
+// pre-pulls, what goes before a change) is declared with it in package
+// components.
 package kubephase
 
 import (
@@ -186,7 +187,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	}
 	out := Outcome{Component: c.Name, Phase: phase.Name}
 	defer func() { s.record(out) }()
-	defer func() { dag.Notify(ctx, out.note()) }()
+	defer func() { dag.ReporterFrom(ctx).Note(out.note()) }()
 	var release helmrelease.Release
 	// A Secret an operator makes for the component's own objects (its
 	// RabbitMQ cluster's user) is not there before they are applied: the
@@ -329,13 +330,6 @@ func crdObjects(r helmrelease.Release) ([]manifest.Object, error) {
 		}
 	}
 	return out, nil
-}
-
-// AmphoraPublicKey is the public half of the key octavia's objects put in
-// the octavia-ssh-key Secret, which the set-up makes the amphorae's
-// keypair of; empty when the inventory names a Secret of its own.
-func (s *Stack) AmphoraPublicKey() (string, error) {
-	return components.AmphoraPublicKey(s.Config)
 }
 
 // objects are the objects a component applies itself, as the applier

@@ -331,14 +331,14 @@ func TestOctaviaSSHKeySecret(t *testing.T) {
 	if err != nil || data["ssh-authorizedkey"] != public+"\n" {
 		t.Errorf("authorized key %q, want the private key's %q (%v)", data["ssh-authorizedkey"], public, err)
 	}
-	if got, err := (&Stack{Config: s}).AmphoraPublicKey(); err != nil || got != public {
+	if got, err := components.AmphoraPublicKey(s); err != nil || got != public {
 		t.Errorf("the set-up's public key %q (%v), want the Secret's %q", got, err, public)
 	}
 	s.Vars["octavia_ssh_key_secret"] = map[string]any{"resources": []any{map[string]any{"metadata": map[string]any{"name": "operators-key"}}}}
 	if find(s) != nil {
 		t.Error("a Secret made although the inventory names its own")
 	}
-	if got, err := (&Stack{Config: s}).AmphoraPublicKey(); err != nil || got != "" {
+	if got, err := components.AmphoraPublicKey(s); err != nil || got != "" {
 		t.Errorf("the set-up's public key %q (%v) with the operator's own Secret, want none", got, err)
 	}
 }

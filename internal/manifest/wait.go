@@ -66,7 +66,7 @@ func (a *Applier) wait(ctx context.Context, objs []prepared, timeout time.Durati
 			return nil
 		}
 		pending = still
-		dag.Notify(ctx, dag.Note{Waiting: pending[0].ref.String()})
+		dag.ReporterFrom(ctx).Note(dag.Note{Waiting: pending[0].ref.String()})
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for %s: %w", pending[0].ref, ctx.Err())

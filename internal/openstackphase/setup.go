@@ -121,7 +121,7 @@ func (r *Runner) Deploy(ctx context.Context, c *components.Component, phase comp
 	if t.changed {
 		did = "OpenStack set-up changed"
 	}
-	dag.Notify(ctx, dag.Note{Did: did, Unchanged: !t.changed})
+	dag.ReporterFrom(ctx).Note(dag.Note{Did: did, Unchanged: !t.changed})
 	if r.Log != nil {
 		r.Log.InfoContext(ctx, "openstack set-up done", "unit", key, "changed", t.changed)
 	}

@@ -2,7 +2,9 @@ package dag
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,11 +32,11 @@ func TestNotesReachTheObserverInOrder(t *testing.T) {
 	must(t, g.AddNode("b", Spec[string]{Needs: []string{"a"}}))
 	obs := &noteRecorder{}
 	_, err := Run(context.Background(), g, func(ctx context.Context, k string) error {
-		Notify(ctx, Note{Waiting: "pods of " + k})
+		ReporterFrom(ctx).Note(Note{Waiting: "pods of " + k})
 		if k == "a" {
-			Notify(ctx, Note{Did: "install"})
+			ReporterFrom(ctx).Note(Note{Did: "install"})
 		} else {
-			Notify(ctx, Note{Unchanged: true})
+			ReporterFrom(ctx).Note(Note{Unchanged: true})
 		}
 		return nil
 	}, Options[string]{Observer: obs})
@@ -50,17 +52,18 @@ func TestNotesReachTheObserverInOrder(t *testing.T) {
 	}
 }
 
-// TestNotifyOutsideARunOrAfterIt: Notify with a context of no run, or of an
-// observer that takes no notes, or from a goroutine a node left behind after
-// the run ended, neither blocks nor panics.
-func TestNotifyOutsideARunOrAfterIt(t *testing.T) {
-	Notify(context.Background(), Note{Did: "nothing"})
+// TestNoteOutsideARunOrAfterIt: a note through the Reporter of a context
+// of no run, or of an observer that takes no notes, or from a goroutine a
+// node left behind after the run ended, neither blocks nor panics; nor does
+// a release after the run.
+func TestNoteOutsideARunOrAfterIt(t *testing.T) {
+	ReporterFrom(context.Background()).Note(Note{Did: "nothing"})
 	g := New[string]()
 	must(t, g.AddNode("a", Spec[string]{}))
 	late := make(chan context.Context, 1)
 	for _, obs := range []Observer[string]{&recorder{}, &noteRecorder{}} {
 		if _, err := Run(context.Background(), g, func(ctx context.Context, k string) error {
-			Notify(ctx, Note{Did: "x"})
+			ReporterFrom(ctx).Note(Note{Did: "x"})
 			select {
 			case late <- ctx:
 			default:
@@ -72,14 +75,62 @@ func TestNotifyOutsideARunOrAfterIt(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() {
-		Notify(<-late, Note{Did: "after the run"})
+		r := ReporterFrom(<-late)
+		r.Note(Note{Did: "after the run"})
+		r.Release("api")
 		close(done)
 	}()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("a note sent after the run blocked")
+		t.Fatal("a note or a release sent after the run blocked")
 	}
+}
+
+// TestReleaseLetsTheNextNodeIn: with a cap of one on "api", a node that
+// releases it while it still runs lets the next node start; a second
+// release, or one of a resource it does not hold, frees nothing more.
+func TestReleaseLetsTheNextNodeIn(t *testing.T) {
+	g := New[string]()
+	for _, k := range []string{"a", "b", "c"} {
+		must(t, g.AddNode(k, Spec[string]{Resources: []string{"api"}}))
+	}
+	bStarted := make(chan struct{})
+	var mu sync.Mutex
+	holders, most := 0, 0
+	hold := func(d int) {
+		mu.Lock()
+		defer mu.Unlock()
+		holders += d
+		most = max(most, holders)
+	}
+	_, err := Run(context.Background(), g, func(ctx context.Context, k string) error {
+		if k == "a" {
+			ReporterFrom(ctx).Release("api")
+			ReporterFrom(ctx).Release("api")
+			ReporterFrom(ctx).Release("disk")
+			select {
+			case <-bStarted: // b got the slot a gave back while a runs
+				return nil
+			case <-time.After(10 * time.Second):
+				return errors.New("b never started while a ran without the resource")
+			}
+		}
+		hold(1)
+		defer hold(-1)
+		if k == "b" {
+			close(bStarted)
+		}
+		time.Sleep(50 * time.Millisecond)
+		return nil
+	}, Options[string]{Resources: map[string]int{"api": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most != 1 {
+		t.Errorf("%d nodes held the resource at once, cap 1", most)
+	}
+	ReporterFrom(context.Background()).Release("api") // outside a run: nothing happens
 }
 
 // TestReadyAndWait: a node's Ready is when its last need ended, its Start

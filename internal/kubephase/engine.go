@@ -1,0 +1,133 @@
+package kubephase
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/internal/engine"
+	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+)
+
+// HelmEngine is the engine of the Helm phases (components.Helm): a
+// component's release, with its own objects before (and, some, after) it.
+type HelmEngine struct{ Stack *Stack }
+
+// ManifestEngine is the engine of the manifest phases (components.Manifest):
+// a component's own objects, server-side applied.
+type ManifestEngine struct{ Stack *Stack }
+
+var (
+	_ engine.Engine = HelmEngine{}
+	_ engine.Engine = ManifestEngine{}
+)
+
+// Deploy does the Helm phase (Stack.Deploy).
+func (e HelmEngine) Deploy(ctx context.Context, c *components.Component, p components.Phase) error {
+	return e.Stack.Deploy(ctx, c, p)
+}
+
+// Check renders the component's objects and its release (chart loaded and
+// verified, values layered), changing nothing.
+func (e HelmEngine) Check(ctx context.Context, c *components.Component, _ components.Phase) []engine.Problem {
+	problems := e.Stack.checkObjects(c)
+	if _, err := e.Stack.Release(ctx, c); err != nil {
+		problems = append(problems, engine.Problem{About: "release " + c.Name, Err: fmt.Errorf("%s: %w", c.Name, err)})
+	}
+	return problems
+}
+
+// Plan renders the release and decides, from the release in the cluster,
+// whether it would be installed, upgraded (and why: chart, values, images),
+// rolled back or left unchanged.
+func (e HelmEngine) Plan(ctx context.Context, c *components.Component, _ components.Phase) (engine.Change, error) {
+	rel, err := e.Stack.Release(ctx, c)
+	if err != nil {
+		return engine.Change{}, err
+	}
+	dec, err := e.Stack.Helm.Plan(ctx, rel)
+	if err != nil {
+		return engine.Change{}, err
+	}
+	change := engine.Change{Action: string(dec.Action)}
+	if dec.Action != helmrelease.Unchanged {
+		change.Why = dec.Reasons
+	}
+	return change, nil
+}
+
+// Status reads the last revision of the component's release: deployed,
+// failed, pending or absent. A component without a chart is Untracked.
+func (e HelmEngine) Status(ctx context.Context, c *components.Component) (engine.State, error) {
+	if c.Chart == nil {
+		return engine.State{State: engine.Untracked}, nil
+	}
+	st, err := e.Stack.Helm.Status(ctx, c.Release, c.Namespace)
+	if err != nil {
+		return engine.State{}, err
+	}
+	out := engine.State{State: releaseState(st), Revision: st.Revision, Chart: st.Chart, Updated: st.Updated}
+	if st.Found && out.State != engine.Deployed {
+		out.Detail = st.Status
+	}
+	return out, nil
+}
+
+// releaseState is the state of a release's last revision.
+func releaseState(st helmrelease.ReleaseStatus) string {
+	switch {
+	case !st.Found || st.Status == "uninstalled":
+		return engine.Absent
+	case st.Status == "deployed":
+		return engine.Deployed
+	case strings.HasPrefix(st.Status, "pending"):
+		return engine.Pending
+	}
+	return engine.Failed
+}
+
+// Deploy does the manifest phase (Stack.Deploy).
+func (e ManifestEngine) Deploy(ctx context.Context, c *components.Component, p components.Phase) error {
+	return e.Stack.Deploy(ctx, c, p)
+}
+
+// Check renders the component's objects, changing nothing.
+func (e ManifestEngine) Check(_ context.Context, c *components.Component, _ components.Phase) []engine.Problem {
+	return e.Stack.checkObjects(c)
+}
+
+// Plan says whether the objects would be applied for the first time or
+// again (server-side apply leaves unchanged objects as they are).
+func (e ManifestEngine) Plan(ctx context.Context, c *components.Component, _ components.Phase) (engine.Change, error) {
+	found, _, err := e.Stack.Manifests.Applied(ctx, c.Name, c.Namespace)
+	if err != nil {
+		return engine.Change{}, err
+	}
+	if found {
+		return engine.Change{Action: "apply", Why: []string{"server-side; unchanged objects stay"}}, nil
+	}
+	return engine.Change{Action: "apply", Why: []string{"new"}}, nil
+}
+
+// Status reads the component's inventory of applied objects: applied
+// (with how many) or absent.
+func (e ManifestEngine) Status(ctx context.Context, c *components.Component) (engine.State, error) {
+	found, n, err := e.Stack.Manifests.Applied(ctx, c.Name, c.Namespace)
+	if err != nil {
+		return engine.State{}, err
+	}
+	if !found {
+		return engine.State{State: engine.Absent}, nil
+	}
+	return engine.State{State: engine.Applied, Detail: strconv.Itoa(n) + " objects"}, nil
+}
+
+// checkObjects is CheckObjects as the engines report it.
+func (s *Stack) checkObjects(c *components.Component) []engine.Problem {
+	if err := s.CheckObjects(c); err != nil {
+		return []engine.Problem{{About: "objects " + c.Name, Err: fmt.Errorf("%s: %w", c.Name, err)}}
+	}
+	return nil
+}
