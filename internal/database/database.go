@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // Grant is a database and the user that owns it.
@@ -102,31 +100,4 @@ func Exists(ctx context.Context, db *sql.DB, g Grant) (bool, error) {
 		return false, fmt.Errorf("look for database %s and user %s: %w", g.Database, g.User, err)
 	}
 	return n == 2, nil
-}
-
-// Open connects to a MySQL server at addr (host:port) as user, to
-// database unless it is empty, checking that it answers.
-func Open(ctx context.Context, addr, user, password, database string) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", addr, user, password, database
-	// Passwords go into CREATE USER and ALTER USER, which take no
-	// placeholders: the driver quotes them itself.
-	cfg.InterpolateParams = true
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	db := sql.OpenDB(connector)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to MySQL at %s as %s: %w", addr, user, err)
-	}
-	return db, nil
-}
-
-// IsAccessDenied reports whether err is the server refusing a login
-// (MySQL error 1045) or a database to the user (1044).
-func IsAccessDenied(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1045 || me.Number == 1044)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vexxhost/atmosphere-go/internal/database"
+	"github.com/vexxhost/atmosphere-go/internal/mysqlconn"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestEnsureOnARealServer(t *testing.T) {
 	m := testenv.StartMariaDB(t)
 	ctx := context.Background()
-	root, err := database.Open(ctx, m.Addr, "root", m.RootPassword, "")
+	root, err := mysqlconn.Open(ctx, m.Addr, "root", m.RootPassword, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestEnsureOnARealServer(t *testing.T) {
 	if ok, err := database.Exists(ctx, root, database.Grant{Database: "keycloak", User: "nobody", Password: "x"}); ok || err != nil {
 		t.Errorf("Exists of a user never made: %v, %v", ok, err)
 	}
-	if _, err := database.Open(ctx, m.Addr, "keycloak", "wrong", "keycloak"); !database.IsAccessDenied(err) {
+	if _, err := mysqlconn.Open(ctx, m.Addr, "keycloak", "wrong", "keycloak"); !mysqlconn.IsAccessDenied(err) {
 		t.Errorf("a wrong password: %v, want access denied", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components"
 	mysqldb "github.com/vexxhost/atmosphere-go/internal/database"
+	"github.com/vexxhost/atmosphere-go/internal/mysqlconn"
 )
 
 // Grants are the databases and users a component needs in the cloud's
@@ -82,7 +83,7 @@ func (s *Stack) ConnectDatabase(ctx context.Context, client kubernetes.Interface
 		return nil, err
 	}
 	if user != "" {
-		return mysqldb.Open(ctx, addr, user, password, database)
+		return mysqlconn.Open(ctx, addr, user, password, database)
 	}
 	if s.Config.ClusterSecret == nil {
 		return nil, fmt.Errorf("MySQL's root password: no cluster Secrets")
@@ -97,8 +98,8 @@ func (s *Stack) ConnectDatabase(ctx context.Context, client kubernetes.Interface
 	ctx, cancel := context.WithTimeout(ctx, databaseWait)
 	defer cancel()
 	for {
-		db, err := mysqldb.Open(ctx, addr, "root", root, "")
-		if err == nil || mysqldb.IsAccessDenied(err) {
+		db, err := mysqlconn.Open(ctx, addr, "root", root, "")
+		if err == nil || mysqlconn.IsAccessDenied(err) {
 			return db, err
 		}
 		select {

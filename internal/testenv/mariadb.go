@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/vexxhost/atmosphere-go/internal/mysqlconn"
 )
 
 // mariadbServer is the server binary of Debian's mariadb-server.
@@ -140,7 +140,7 @@ func startMariaDB() (m *MariaDB, stop func() error, err error) {
 // waitUp connects as root without a password until the server answers.
 func (m *MariaDB) waitUp(ctx context.Context, exited <-chan struct{}, errorLog string) (*sql.DB, error) {
 	for {
-		db, err := openMySQL(ctx, m.Addr, "root", "", "")
+		db, err := mysqlconn.Open(ctx, m.Addr, "root", "", "")
 		if err == nil {
 			return db, nil
 		}
@@ -169,7 +169,7 @@ func (m *MariaDB) As(t testing.TB, user, password, database string) *sql.DB {
 
 // Open connects as user to database (none when empty).
 func (m *MariaDB) Open(user, password, database string) (*sql.DB, error) {
-	return openMySQL(context.Background(), m.Addr, user, password, database)
+	return mysqlconn.Open(context.Background(), m.Addr, user, password, database)
 }
 
 // TestDatabase is the cloud's MySQL of a test cluster.
@@ -215,23 +215,4 @@ func ProvideDatabase(t testing.TB, cfg *rest.Config, inventoryDir string) *TestD
 		t.Fatal(err)
 	}
 	return db
-}
-
-// openMySQL connects as internal/database.Open does. This package does not
-// import internal/database: its deployer imports components, which
-// imports openstack/provision, whose tests use this package.
-func openMySQL(ctx context.Context, addr, user, password, database string) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", addr, user, password, database
-	cfg.InterpolateParams = true
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	db := sql.OpenDB(connector)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to MySQL at %s as %s: %w", addr, user, err)
-	}
-	return db, nil
 }
