@@ -154,6 +154,11 @@ type Component struct {
 	// with the shared ones of endpoints.go); nil for none.
 	endpoints map[string]endpointFragment
 
+	// Ansible, when set, is what the component's Ansible phase runs (a
+	// host component's role, ceph's and kubernetes' collection playbooks,
+	// openvswitch's host checks), as atmosphere's playbooks run it.
+	Ansible *AnsibleWork
+
 	// PrePull, when set, is an image pulled onto the nodes of the
 	// component's pods before its release changes.
 	PrePull *PrePull
@@ -172,6 +177,24 @@ type Component struct {
 	// its OpenStack phase other than the catalog (Setup), which reports
 	// whether it changed anything.
 	setup func(ctx context.Context, s *Setup) (changed bool, err error)
+}
+
+// AnsibleWork is one ansible-playbook run of a component: a collection
+// playbook, else a play of one role, or of tasks of its own, on a host
+// pattern of the inventory.
+type AnsibleWork struct {
+	// Playbook is a collection playbook's FQCN
+	// ("vexxhost.atmosphere.ceph"); the play below is used when it is
+	// empty.
+	Playbook string
+	// Hosts is the play's host pattern ("controllers:computes").
+	Hosts string
+	// Role is the play's role, by FQCN ("vexxhost.atmosphere.lpfc").
+	Role        string
+	Become      bool
+	GatherFacts bool
+	// Tasks, when Role is empty, are the play's own tasks.
+	Tasks []map[string]any
 }
 
 // PrePull is an image pulled onto every node that runs a component's pods

@@ -1,44 +1,62 @@
 package components
 
-// The host components: Ansible roles run against the inventory's hosts,
-// with nothing of their own to render.
+// The host components: Ansible roles (or atmosphere's collection
+// playbooks, for ceph and kubernetes) run against the inventory's hosts,
+// as atmosphere's playbooks run them (playbooks/openstack.yml, ceph.yml,
+// kubernetes.yml), with nothing of their own to render.
 
 // ceph declares ceph.
 func ceph() *Component {
-	return ansible("ceph", 362, nil, hostLock)
+	c := ansible("ceph", 362, nil, hostLock)
+	c.Ansible = &AnsibleWork{Playbook: "vexxhost.atmosphere.ceph"}
+	return c
 }
 
 // kubernetesCluster declares kubernetes.
 func kubernetesCluster() *Component {
-	return ansible("kubernetes", 506, nil, hostLock)
+	c := ansible("kubernetes", 506, nil, hostLock)
+	c.Ansible = &AnsibleWork{Playbook: "vexxhost.atmosphere.kubernetes"}
+	return c
 }
 
 // lpfc declares lpfc.
 func lpfc() *Component {
-	return ansible("lpfc", 3, nil, nil)
+	c := ansible("lpfc", 3, nil, nil)
+	c.Ansible = &AnsibleWork{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.lpfc", Become: true, GatherFacts: true}
+	return c
 }
 
 // multipathd declares multipathd.
 func multipathd() *Component {
-	return ansible("multipathd", 24, nil, []string{ResourceApt})
+	c := ansible("multipathd", 24, nil, []string{ResourceApt})
+	c.Ansible = &AnsibleWork{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.multipathd", Become: true, GatherFacts: true}
+	return c
 }
 
 // iscsi declares iscsi.
 func iscsi() *Component {
-	return ansible("iscsi", 511, nil, []string{ResourceApt})
+	c := ansible("iscsi", 511, nil, []string{ResourceApt})
+	c.Ansible = &AnsibleWork{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.iscsi", Become: true, GatherFacts: true}
+	return c
 }
 
 // udev declares udev.
 func udev() *Component {
-	return ansible("udev", 4, nil, nil)
+	c := ansible("udev", 4, nil, nil)
+	c.Ansible = &AnsibleWork{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.udev", Become: true, GatherFacts: true}
+	return c
 }
 
 // imageWarmup declares image-warmup.
 func imageWarmup() *Component {
-	return ansible("image-warmup", 60, needs("kubernetes"), nil)
+	c := ansible("image-warmup", 60, needs("kubernetes"), nil)
+	c.Ansible = &AnsibleWork{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.image_warmup", Become: true, GatherFacts: true}
+	return c
 }
 
 // openstackCli declares openstack-cli.
 func openstackCli() *Component {
-	return ansible("openstack-cli", 16, needs("keystone"), nil)
+	c := ansible("openstack-cli", 16, needs("keystone"), nil)
+	c.Ansible = &AnsibleWork{Hosts: "controllers", Role: "vexxhost.atmosphere.openstack_cli", Become: true, GatherFacts: true}
+	return c
 }

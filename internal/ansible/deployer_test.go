@@ -273,7 +273,7 @@ func TestEveryAnsibleComponentHasAJob(t *testing.T) {
 			if p.Kind != components.Ansible {
 				continue
 			}
-			if _, ok := JobFor(c.Name); !ok {
+			if _, ok := JobFor(c); !ok {
 				t.Errorf("%s: phase %s is Ansible work without a job", c.Name, p.Name)
 			}
 		}

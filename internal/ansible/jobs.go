@@ -7,51 +7,26 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 )
 
-// jobs are the Ansible work of the components that stay Ansible, as
-// atmosphere's playbooks run it (playbooks/openstack.yml, ceph.yml,
-// kubernetes.yml).
-var jobs = map[string]Job{
-	"ceph":       {Playbook: "vexxhost.atmosphere.ceph"},
-	"kubernetes": {Playbook: "vexxhost.atmosphere.kubernetes"},
-	"lpfc":       {Play: &Play{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.lpfc", Become: true, GatherFacts: true}},
-	"multipathd": {Play: &Play{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.multipathd", Become: true, GatherFacts: true}},
-	"iscsi":      {Play: &Play{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.iscsi", Become: true, GatherFacts: true}},
-	"udev":       {Play: &Play{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.udev", Become: true, GatherFacts: true}},
-	"image-warmup": {Play: &Play{Hosts: "controllers:computes", Role: "vexxhost.atmosphere.image_warmup", Become: true,
-		GatherFacts: true}},
-	// openvswitch's role checks its hosts before the chart; the chart is
-	// our Helm work, the checks stay here.
-	"openvswitch": {Play: &Play{Hosts: "all", Become: true, Tasks: []map[string]any{
-		{
-			"name":                    "Get the LimitMEMLOCK of containerd",
-			"ansible.builtin.command": "systemctl show containerd --property LimitMEMLOCK",
-			"changed_when":            false,
-			"register":                "_openvswitch_memlock_value",
-		},
-		{
-			"name":                   "Assert that LimitMEMLOCK is infinity (Open vSwitch will not start otherwise)",
-			"ansible.builtin.assert": map[string]any{"that": []any{"'LimitMEMLOCK=infinity' in _openvswitch_memlock_value.stdout"}},
-		},
-	}}},
-	"openstack-cli": {Play: &Play{Hosts: "controllers", Role: "vexxhost.atmosphere.openstack_cli", Become: true, GatherFacts: true}},
-}
-
-// JobFor returns the Ansible job of a component.
-func JobFor(component string) (Job, bool) {
-	j, ok := jobs[component]
-	if !ok {
+// JobFor returns the Ansible job of a component: the work it declares
+// (components.Component.Ansible); false when it declares none.
+func JobFor(c *components.Component) (Job, bool) {
+	w := c.Ansible
+	if w == nil {
 		return Job{}, false
 	}
-	j.Component = component
+	j := Job{Component: c.Name, Playbook: w.Playbook}
+	if w.Playbook == "" {
+		j.Play = &Play{Hosts: w.Hosts, Role: w.Role, Become: w.Become, GatherFacts: w.GatherFacts, Tasks: w.Tasks}
+	}
 	return j, true
 }
 
 // HostsOf returns the hosts a component's play runs on ("all" for a
 // collection playbook).
-func HostsOf(inv *Inventory, component string) ([]string, error) {
-	j, ok := JobFor(component)
+func HostsOf(inv *Inventory, c *components.Component) ([]string, error) {
+	j, ok := JobFor(c)
 	if !ok {
-		return nil, fmt.Errorf("%s has no Ansible work", component)
+		return nil, fmt.Errorf("%s has no Ansible work", c.Name)
 	}
 	if j.Play == nil {
 		return inv.Hosts("all")
@@ -66,7 +41,7 @@ func UnitResources(inv *Inventory) func(c *components.Component, p components.Ph
 		if p.Kind != components.Ansible {
 			return p.Resources
 		}
-		hosts, err := HostsOf(inv, c.Name)
+		hosts, err := HostsOf(inv, c)
 		if err != nil {
 			return p.Resources // keep the global lock: safe, if slower
 		}
@@ -76,7 +51,7 @@ func UnitResources(inv *Inventory) func(c *components.Component, p components.Ph
 
 // Deploy runs a component's Ansible phase (components.Deployer).
 func (d *Deployer) Deploy(ctx context.Context, c *components.Component, p components.Phase) error {
-	j, ok := JobFor(c.Name)
+	j, ok := JobFor(c)
 	if !ok {
 		return fmt.Errorf("%s: phase %s: no Ansible job", c.Name, p.Name)
 	}

@@ -1,11 +1,6 @@
 package kubephase
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"testing"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/values"
@@ -39,25 +34,3 @@ func objectsOf(name string, s components.Settings) ([]manifest.Object, error) {
 	return objects(c, s)
 }
 
-// TestEngineNamesNoComponent: what a component renders is declared with it
-// in package components; the engine names none of them.
-func TestEngineNamesNoComponent(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("the engine's files: %v, %v", files, err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range components.Default().Components() {
-			if strings.Contains(string(raw), strconv.Quote(c.Name)) {
-				t.Errorf("%s names component %s", f, c.Name)
-			}
-		}
-	}
-}

@@ -13,8 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,29 +63,6 @@ func TestEveryOpenStackPhaseHasWork(t *testing.T) {
 			t.Errorf("%s: set-up phases %v, want at most one", c.Name, setups)
 		case len(setups) == 0 && c.HasSetup():
 			t.Errorf("%s: set-up steps, but no OpenStack phase to run them", c.Name)
-		}
-	}
-}
-
-// TestEngineNamesNoComponent: a component's set-up is declared with it in
-// package components; the engine names none of them.
-func TestEngineNamesNoComponent(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("the engine's files: %v, %v", files, err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range components.Default().Components() {
-			if strings.Contains(string(raw), strconv.Quote(c.Name)) {
-				t.Errorf("%s names component %s", f, c.Name)
-			}
 		}
 	}
 }
