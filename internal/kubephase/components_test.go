@@ -1,7 +1,6 @@
 package kubephase
 
 import (
-
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/internal/manifest"
@@ -33,4 +32,3 @@ func objectsOf(name string, s components.Settings) ([]manifest.Object, error) {
 	}
 	return objects(c, s)
 }
-
