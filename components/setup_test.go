@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -48,19 +47,6 @@ func (f *recordedFacts) Set(key, value string) {
 		f.m = map[string]string{}
 	}
 	f.m[key] = value
-}
-
-// toServer sends every request to the server at base, keeping its path.
-type toServer string
-
-func (base toServer) RoundTrip(r *http.Request) (*http.Response, error) {
-	u, err := url.Parse(string(base))
-	if err != nil {
-		return nil, err
-	}
-	r = r.Clone(r.Context())
-	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, u.Host
-	return http.DefaultTransport.RoundTrip(r)
 }
 
 // TestSetupOfComponents runs the set-up of the components that need only
@@ -106,7 +92,7 @@ func TestSetupOfComponents(t *testing.T) {
 			clients := &fakeClients{
 				compute: provision.NewCompute(openstackfake.Client(t, nova, "")),
 				network: provision.NewNetwork(openstackfake.Client(t, neutron, "v2.0/")),
-				images:  provision.NewImages(openstackfake.Client(t, glance, "v2/"), &http.Client{Transport: toServer(source.URL)}),
+				images:  provision.NewImages(openstackfake.Client(t, glance, "v2/"), &http.Client{Transport: openstackfake.ToServer(source.URL)}),
 			}
 			settings := DefaultSettings()
 			settings.Setup = tc.setup

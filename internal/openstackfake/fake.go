@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -141,4 +142,19 @@ func reply(w http.ResponseWriter, status int, body any) {
 	if body != nil {
 		json.NewEncoder(w).Encode(body)
 	}
+}
+
+// ToServer is a transport that sends every request to the server at base,
+// keeping its path: image uploads "from a URL" reach a test server.
+type ToServer string
+
+// RoundTrip sends r to the server at base.
+func (base ToServer) RoundTrip(r *http.Request) (*http.Response, error) {
+	u, err := url.Parse(string(base))
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, u.Host
+	return http.DefaultTransport.RoundTrip(r)
 }

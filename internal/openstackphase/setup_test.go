@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -142,7 +141,7 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 	}))
 	defer source.Close()
 	// Every image's source, wherever its URL points, is the local server.
-	clients.images = provision.NewImages(openstackfake.Client(t, glance, "v2/"), &http.Client{Transport: toServer(source.URL)})
+	clients.images = provision.NewImages(openstackfake.Client(t, glance, "v2/"), &http.Client{Transport: openstackfake.ToServer(source.URL)})
 
 	suffix := fmt.Sprintf("%d", os.Getpid())
 	yes := true
@@ -285,19 +284,6 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 	if len(pw.made) < 12 {
 		t.Errorf("%d service passwords asked for, want every service user", len(pw.made))
 	}
-}
-
-// toServer sends every request to the server at base, keeping its path.
-type toServer string
-
-func (base toServer) RoundTrip(r *http.Request) (*http.Response, error) {
-	u, err := url.Parse(string(base))
-	if err != nil {
-		return nil, err
-	}
-	r = r.Clone(r.Context())
-	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, u.Host
-	return http.DefaultTransport.RoundTrip(r)
 }
 
 // syncWriter serialises writes of concurrent loggers.
