@@ -9,10 +9,24 @@
 // to the union of old and new objects before anything is applied, and
 // narrowed once the prune is done, so a run cut short at any point leaves
 // an inventory from which the next run prunes correctly.
+//
+// The inventory also records, for each object, a digest of what was applied
+// and the object's generation (or, for kinds without one, its
+// resourceVersion) just after. An object whose rendering has the same digest
+// and whose live generation is the recorded one is not applied again: a
+// re-run reads it, and does not ask the API server for a server-side apply
+// that would change nothing (the CRDs of a chart are large, and applying
+// them is most of a no-op run's work). An object deleted, or edited so that
+// its generation moved (a spec change; any change of a kind without
+// generations), is applied again. An edit that leaves the generation where
+// it was (a label or an annotation of a Deployment, a CRD) is not put right
+// until the object's rendering changes.
 package manifest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,11 +93,12 @@ const DefaultTimeout = 5 * time.Minute
 
 // Result says what an apply did.
 type Result struct {
-	// Applied counts objects applied (SSA is idempotent: re-applying the
-	// same object does not change it), Created the create-only objects
-	// created, Pruned the objects deleted because they are no longer in the
-	// set.
-	Applied, Created, Pruned int
+	// Applied counts the set's objects (applied, or found as last applied:
+	// SSA is idempotent, re-applying the same object does not change it),
+	// Created the create-only objects created, Pruned the objects deleted
+	// because they are no longer in the set, Reused the objects found as
+	// last applied and so not applied again.
+	Applied, Created, Pruned, Reused int
 	// Changed lists the objects whose resourceVersion changed.
 	Changed []string
 }
@@ -111,13 +126,46 @@ func NewApplier(dyn dynamic.Interface, cs kubernetes.Interface, mapper meta.Rese
 	return &Applier{dynamic: dyn, clientset: cs, kinds: &kubeutil.KindResolver{Mapper: mapper, Dynamic: dyn}, log: log, Interval: time.Second}
 }
 
-// ref identifies an applied object in the inventory.
+// ref identifies an applied object in the inventory, and records what was
+// last applied to it.
 type ref struct {
 	Group     string `json:"group,omitempty"`
 	Version   string `json:"version"`
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
+	applied
+}
+
+// applied is what an object was when atmosphere last applied it: the digest
+// of what it applied, and the object's generation (its resourceVersion for a
+// kind without generations) in the API server's answer. Empty when not known
+// (an inventory written before these were recorded, a create-only object).
+type applied struct {
+	Digest          string `json:"digest,omitempty"`
+	Generation      int64  `json:"generation,omitempty"`
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+}
+
+// appliedAs records an object as the API server answered an apply of it.
+func appliedAs(digest string, live *unstructured.Unstructured) applied {
+	if g := live.GetGeneration(); g != 0 {
+		return applied{Digest: digest, Generation: g}
+	}
+	return applied{Digest: digest, ResourceVersion: live.GetResourceVersion()}
+}
+
+// unchangedSince reports whether live is as atmosphere left it when it
+// applied digest: the digest is the recorded one, and so is the live
+// generation (resourceVersion).
+func (a applied) unchangedSince(digest string, live *unstructured.Unstructured) bool {
+	if a.Digest == "" || a.Digest != digest {
+		return false
+	}
+	if a.Generation != 0 {
+		return live.GetGeneration() == a.Generation
+	}
+	return a.ResourceVersion != "" && live.GetResourceVersion() == a.ResourceVersion
 }
 
 func (r ref) String() string {
@@ -164,6 +212,8 @@ type prepared struct {
 	createOnly bool
 	mapping    *meta.RESTMapping
 	ref        ref
+	// digest identifies what is applied (the object as prepared).
+	digest string
 }
 
 // prepare resolves every object's kind and namespace, and checks the set,
@@ -211,7 +261,13 @@ func (a *Applier) prepare(ctx context.Context, set Set) ([]prepared, error) {
 			continue
 		}
 		seen[r.key()] = true
-		out = append(out, prepared{obj: obj, createOnly: o.CreateOnly, mapping: m, ref: r})
+		data, err := json.Marshal(obj.Object) // map keys sorted: the same object, the same bytes
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("object %d (%s): %v", i, r, err))
+			continue
+		}
+		sum := sha256.Sum256(data)
+		out = append(out, prepared{obj: obj, createOnly: o.CreateOnly, mapping: m, ref: r, digest: hex.EncodeToString(sum[:])})
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("component %s: %s", set.Component, strings.Join(problems, "; "))
@@ -230,28 +286,40 @@ func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 	if err := kubeutil.EnsureNamespace(ctx, a.clientset, set.Namespace); err != nil {
 		return res, err
 	}
-	old, err := a.readInventory(ctx, set)
+	old, stored, err := a.readInventory(ctx, set)
 	if err != nil {
 		return res, err
+	}
+	last := map[string]applied{}
+	for _, r := range old {
+		last[r.key()] = r.applied
 	}
 	want := make([]ref, 0, len(objs))
 	for _, p := range objs {
 		want = append(want, p.ref)
 	}
-	if err := a.writeInventory(ctx, set, union(old, want)); err != nil {
+	// The old records stay until the objects are applied: a run cut short
+	// leaves records that are still true of what it did not reach, and
+	// that no longer match what it did change.
+	if stored, err = a.writeInventory(ctx, set, union(old, want), stored); err != nil {
 		return res, err
 	}
-	for _, p := range objs {
-		changed, created, err := a.applyOne(ctx, p)
+	seen := make([]*unstructured.Unstructured, len(objs))
+	for i, p := range objs {
+		live, rec, how, err := a.applyOne(ctx, p, last[p.ref.key()])
 		if err != nil {
 			return res, fmt.Errorf("component %s: apply %s: %w", set.Component, p.ref, err)
 		}
+		seen[i], want[i].applied = live, rec
 		res.Applied++
-		if created {
+		switch how {
+		case created:
 			res.Created++
-		}
-		if changed {
 			res.Changed = append(res.Changed, p.ref.String())
+		case changed:
+			res.Changed = append(res.Changed, p.ref.String())
+		case reused:
+			res.Reused++
 		}
 	}
 	if !set.KeepDropped {
@@ -261,49 +329,72 @@ func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 			return res, fmt.Errorf("component %s: %w", set.Component, err)
 		}
 	}
-	if err := a.writeInventory(ctx, set, want); err != nil {
+	if _, err := a.writeInventory(ctx, set, want, stored); err != nil {
 		return res, err
 	}
 	timeout := set.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if err := a.wait(ctx, objs, timeout); err != nil {
+	if err := a.wait(ctx, objs, seen, timeout); err != nil {
 		return res, fmt.Errorf("component %s: %w", set.Component, err)
 	}
 	return res, nil
 }
 
-func (a *Applier) applyOne(ctx context.Context, p prepared) (changed, created bool, err error) {
+// outcome is what applyOne did to an object.
+type outcome int
+
+const (
+	unchanged outcome = iota // applied, and the API server changed nothing
+	changed                  // applied, and changed
+	created                  // a create-only object created
+	reused                   // found as last applied: not applied again
+)
+
+// applyOne applies an object unless it is as atmosphere last applied it.
+// It returns the object as the API server last gave it and the record to
+// keep of it.
+func (a *Applier) applyOne(ctx context.Context, p prepared, last applied) (*unstructured.Unstructured, applied, outcome, error) {
 	ri := a.resource(p.mapping, p.obj.GetNamespace())
 	current, err := ri.Get(ctx, p.obj.GetName(), metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return false, false, err
+		return nil, applied{}, unchanged, err
 	}
 	exists := err == nil
 	if p.createOnly {
 		if exists {
-			return false, false, nil
+			return current, applied{}, unchanged, nil
 		}
-		_, err := ri.Create(ctx, p.obj, metav1.CreateOptions{FieldManager: FieldManager})
+		made, err := ri.Create(ctx, p.obj, metav1.CreateOptions{FieldManager: FieldManager})
 		if apierrors.IsAlreadyExists(err) {
-			return false, false, nil
+			return nil, applied{}, unchanged, nil
 		}
-		return err == nil, err == nil, err
+		if err != nil {
+			return nil, applied{}, unchanged, err
+		}
+		return made, applied{}, created, nil
+	}
+	if exists && last.unchangedSince(p.digest, current) {
+		return current, last, reused, nil
 	}
 	data, err := json.Marshal(p.obj.Object)
 	if err != nil {
-		return false, false, err
+		return nil, applied{}, unchanged, err
 	}
 	force := true
-	applied, err := ri.Patch(ctx, p.obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	live, err := ri.Patch(ctx, p.obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
-		return false, false, err
+		return nil, applied{}, unchanged, err
 	}
-	if !exists {
-		return true, false, nil
+	rec := appliedAs(p.digest, live)
+	switch {
+	case !exists:
+		return live, rec, changed, nil
+	case live.GetResourceVersion() != current.GetResourceVersion():
+		return live, rec, changed, nil
 	}
-	return applied.GetResourceVersion() != current.GetResourceVersion(), false, nil
+	return live, rec, unchanged, nil
 }
 
 // prune deletes what the old inventory holds and the new set does not.
@@ -347,27 +438,34 @@ func union(a, b []ref) []ref {
 	return out
 }
 
-func (a *Applier) readInventory(ctx context.Context, set Set) ([]ref, error) {
+// readInventory returns the inventory's records and its stored bytes (nil
+// when there is none).
+func (a *Applier) readInventory(ctx context.Context, set Set) ([]ref, []byte, error) {
 	s, err := a.clientset.CoreV1().Secrets(set.Namespace).Get(ctx, inventoryName(set.Component), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read inventory of %s: %w", set.Component, err)
+		return nil, nil, fmt.Errorf("read inventory of %s: %w", set.Component, err)
 	}
 	var refs []ref
 	if err := json.Unmarshal(s.Data["objects"], &refs); err != nil {
-		return nil, fmt.Errorf("inventory %s/%s: %w", set.Namespace, s.Name, err)
+		return nil, nil, fmt.Errorf("inventory %s/%s: %w", set.Namespace, s.Name, err)
 	}
-	return refs, nil
+	return refs, s.Data["objects"], nil
 }
 
-func (a *Applier) writeInventory(ctx context.Context, set Set, refs []ref) error {
+// writeInventory stores refs, unless stored (what the inventory holds)
+// already says the same; it returns what the inventory now holds.
+func (a *Applier) writeInventory(ctx context.Context, set Set, refs []ref, stored []byte) ([]byte, error) {
 	sorted := slices.Clone(refs)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].key() < sorted[j].key() })
 	data, err := json.Marshal(sorted)
 	if err != nil {
-		return err
+		return stored, err
+	}
+	if stored != nil && string(stored) == string(data) {
+		return stored, nil
 	}
 	secret := map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
@@ -380,15 +478,15 @@ func (a *Applier) writeInventory(ctx context.Context, set Set, refs []ref) error
 	}
 	raw, err := json.Marshal(secret)
 	if err != nil {
-		return err
+		return stored, err
 	}
 	force := true
 	_, err = a.clientset.CoreV1().Secrets(set.Namespace).Patch(ctx, inventoryName(set.Component), types.ApplyPatchType, raw,
 		metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
-		return fmt.Errorf("write inventory of %s: %w", set.Component, err)
+		return stored, fmt.Errorf("write inventory of %s: %w", set.Component, err)
 	}
-	return nil
+	return data, nil
 }
 
 // NewApplierForConfig builds an Applier with its own clients from a REST

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -209,4 +210,107 @@ spec:
 	if !errors.As(err, &failed) || !strings.Contains(failed.Object, "Job.batch/"+ns+"/fails") {
 		t.Fatalf("err = %v, want a FailedError on the Job", err)
 	}
+}
+
+// TestRerunReusesWhatIsAsApplied re-runs a set: objects as atmosphere left
+// them are read, not applied again; objects deleted or edited since, and
+// objects whose rendering changed, are applied; an inventory without
+// records (written before they were kept) applies everything once.
+func TestRerunReusesWhatIsAsApplied(t *testing.T) {
+	a, cs, ns := newApplier(t)
+	ctx := context.Background()
+	name := "reuse-" + ns
+	config := obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}")
+	role := obj(t, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "+name+"}\nrules: []")
+	deploy := obj(t, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      nodeSelector: {openstack-control-plane: enabled}
+      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
+      containers: [{name: app, image: registry.invalid/app:1}]`)
+	t.Cleanup(func() { _ = cs.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	set := Set{Component: "reuse", Namespace: ns, Objects: []Object{config, role, deploy}, Timeout: 2 * time.Minute}
+	apply := func(step string, reused int, changed ...string) {
+		t.Helper()
+		res, err := a.Apply(ctx, set)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		var got []string
+		for _, c := range res.Changed {
+			got = append(got, c[:strings.IndexByte(c, '/')])
+		}
+		if res.Applied != len(set.Objects) || res.Reused != reused || strings.Join(got, ",") != strings.Join(changed, ",") {
+			t.Errorf("%s: %+v, want %d reused and changed %v", step, res, reused, changed)
+		}
+	}
+	apply("first", 0, "ConfigMap", "ClusterRole.rbac.authorization.k8s.io", "Deployment.apps")
+	// The Deployment's status moved since (its rollout): not an edit.
+	apply("re-run", 3)
+
+	// Edits and a deletion behind atmosphere's back are put right.
+	d, err := cs.AppsV1().Deployments(ns).Get(ctx, "app", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := int32(1)
+	d.Spec.Replicas = &one
+	if _, err := cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["a"] = "edited"
+	if _, err := cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.RbacV1().ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	apply("after edits", 0, "ConfigMap", "ClusterRole.rbac.authorization.k8s.io", "Deployment.apps")
+	d, err = cs.AppsV1().Deployments(ns).Get(ctx, "app", metav1.GetOptions{})
+	if err != nil || *d.Spec.Replicas != 2 {
+		t.Errorf("deployment not put right: %v", err)
+	}
+	cm, err = cs.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
+	if err != nil || cm.Data["a"] != "1" {
+		t.Errorf("configmap not put right: %v %v", err, cm.Data)
+	}
+
+	// A changed rendering is applied; the rest is reused.
+	set.Objects[0] = obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '2'}")
+	apply("changed rendering", 2, "ConfigMap")
+
+	// An inventory without records: everything is applied once (nothing
+	// changes), and the records are kept from then on.
+	inv, err := cs.CoreV1().Secrets(ns).Get(ctx, inventoryName("reuse"), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []ref
+	if err := json.Unmarshal(inv.Data["objects"], &refs); err != nil {
+		t.Fatal(err)
+	}
+	for i := range refs {
+		if refs[i].Digest == "" {
+			t.Errorf("%s: no record", refs[i])
+		}
+		refs[i].applied = applied{}
+	}
+	if inv.Data["objects"], err = json.Marshal(refs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Secrets(ns).Update(ctx, inv, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	apply("old inventory", 0)
+	apply("after the old inventory", 3)
 }

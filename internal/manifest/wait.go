@@ -34,16 +34,30 @@ func (e *FailedError) Error() string { return e.Object + ": " + e.Reason }
 
 // wait polls the objects until each is ready, one fails, ctx ends or the
 // timeout passes.
-func (a *Applier) wait(ctx context.Context, objs []prepared, timeout time.Duration) error {
+//
+// seen holds, for each object, how the API server last gave it (nil when
+// not known): the first look at an object reads it there rather than asking
+// again.
+func (a *Applier) wait(ctx context.Context, objs []prepared, seen []*unstructured.Unstructured, timeout time.Duration) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	pending := objs
+	first := map[*unstructured.Unstructured]*unstructured.Unstructured{}
+	for i, p := range objs {
+		if i < len(seen) && seen[i] != nil {
+			first[p.obj] = seen[i]
+		}
+	}
 	poll := kubeutil.NewBackoff(a.Interval)
 	for {
 		var still []prepared
 		var why []string
 		for _, p := range pending {
-			current, err := a.resource(p.mapping, p.obj.GetNamespace()).Get(ctx, p.obj.GetName(), metav1.GetOptions{})
+			current, err := first[p.obj], error(nil)
+			delete(first, p.obj)
+			if current == nil {
+				current, err = a.resource(p.mapping, p.obj.GetNamespace()).Get(ctx, p.obj.GetName(), metav1.GetOptions{})
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return fmt.Errorf("wait for %s: %w", p.ref, ctx.Err())
