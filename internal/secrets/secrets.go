@@ -211,13 +211,15 @@ func (s *Store) Password(ctx context.Context, _, user string) (string, error) {
 	return s.Get(ctx, "keystone."+user)
 }
 
-// sshKeys are the secrets that are SSH private keys (nova's, for
-// migrations between hypervisors; manila's, for its share servers).
-var sshKeys = []string{"nova_ssh_key", "manila_ssh_key", "octavia_ssh_key"}
+// SSHKeySuffix ends the key of every secret that is an SSH private key
+// (nova_ssh_key, for migrations between hypervisors; manila_ssh_key, for
+// its share servers; octavia_ssh_key, for the amphorae), as the roles name
+// them.
+const SSHKeySuffix = "_ssh_key"
 
 // generate makes a new secret of the kind key holds.
 func generate(key string) (string, error) {
-	if slices.Contains(sshKeys, key) {
+	if strings.HasSuffix(key, SSHKeySuffix) {
 		return GenerateSSHKey()
 	}
 	return Generate()
