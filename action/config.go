@@ -31,6 +31,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/internal/openstackphase"
 	"github.com/vexxhost/atmosphere-go/internal/secrets"
 	"github.com/vexxhost/atmosphere-go/internal/suggest"
+	"github.com/vexxhost/atmosphere-go/internal/vault"
 	"github.com/vexxhost/atmosphere-go/inventory"
 	"github.com/vexxhost/atmosphere-go/openstack"
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
@@ -56,9 +57,15 @@ type Options struct {
 	// Kubeconfig and Context locate the cluster as kubectl does
 	// ($KUBECONFIG, then ~/.kube/config; the current context).
 	Kubeconfig, Context string
-	// Inventory is an atmosphere inventory directory (group_vars/all and
-	// the hosts file); atmosphere's defaults when empty.
+	// Inventory is an atmosphere inventory directory (the hosts file,
+	// group_vars/, host_vars/); atmosphere's defaults when empty.
 	Inventory string
+	// VaultPasswordFile holds the ansible-vault password of the
+	// inventory's encrypted files and !vault values
+	// ($ANSIBLE_VAULT_PASSWORD_FILE when empty). It is a path, not the
+	// password, so that the Ansible units hand the same file to
+	// ansible-playbook (--vault-password-file).
+	VaultPasswordFile string
 	// StateNamespace holds the lease, secrets and measured durations;
 	// DefaultStateNamespace when empty.
 	StateNamespace string
@@ -146,7 +153,12 @@ func (c *Configuration) load(dir string) (*inventory.Inventory, *inventory.Setti
 		return &inventory.Inventory{Vars: map[string]any{}},
 			&inventory.Settings{Config: components.DefaultConfig(), HelmValues: map[string]map[string]any{}, PublicHosts: map[string]string{}}, nil
 	}
-	inv, err := inventory.Load(dir, nil)
+	if f := c.opts.VaultPasswordFile; f != "" {
+		if _, err := vault.ReadPassword(f); err != nil {
+			return nil, nil, usagef("--vault-password-file %s: %v", f, err)
+		}
+	}
+	inv, err := inventory.LoadWith(dir, inventory.Options{VaultPasswordFile: c.opts.VaultPasswordFile})
 	var problems inventory.Problems
 	if err == nil {
 		for _, w := range inv.Warnings {
@@ -296,7 +308,8 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 	settings := components.DefaultSettings()
 	settings.Config = s.Config
 	settings.Vars = inv.Vars
-	settings.Setup = components.SetupSettings{Flavors: s.Flavors, Networks: s.Networks, Images: s.Images}
+	settings.Setup = components.SetupSettings{Flavors: s.Flavors, Networks: s.Networks, Images: s.Images,
+		OctaviaControllers: inv.Groups["controllers"]}
 	settings.Sources = inv.Sources
 	// What the OpenStack set-up makes that the charts' values name.
 	facts := &openstackphase.Facts{}

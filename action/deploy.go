@@ -113,7 +113,14 @@ func (r *run) validate() error {
 	return nil
 }
 
+// run is runUnits whose error hides the values the inventory decrypted
+// from ansible-vault (a check or a unit that quotes a value).
 func (c *Configuration) run(ctx context.Context, r run) (*Result, error) {
+	res, err := c.runUnits(ctx, r)
+	return res, c.redactErr(err)
+}
+
+func (c *Configuration) runUnits(ctx context.Context, r run) (*Result, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
@@ -233,9 +240,9 @@ func (c *Configuration) act(ctx context.Context, g *dag.Graph[string], caps map[
 		drain = r.Drain()
 	}
 	start := time.Now()
-	report, runErr := deploy.Run(runCtx, c.registry, g, c.deployer(), deploy.Options{
+	report, runErr := deploy.Run(runCtx, c.registry, g, c.redacting(c.deployer()), deploy.Options{
 		Concurrency: r.Concurrency, Resources: caps, FailFast: r.FailFast,
-		Drain: drain, Observer: r.Observer,
+		Drain: drain, Observer: c.redactingObserver(r.Observer),
 	})
 	if report == nil {
 		return nil, runErr

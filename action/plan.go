@@ -164,7 +164,7 @@ func (c *Configuration) changes(ctx context.Context, keys []string) (map[string]
 		if err != nil {
 			return nil, fmt.Errorf("plan %s: %w", k, err)
 		}
-		out[k] = change.String()
+		out[k] = c.redact(change.String())
 	}
 	return out, nil
 }

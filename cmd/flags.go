@@ -39,6 +39,7 @@ func (k *kubeFlags) reach(ctx context.Context) (*rest.Config, error) {
 type configFlags struct {
 	kube      kubeFlags
 	inventory string
+	vaultPass string
 	state     string
 	charts    []string
 	osCloud   string
@@ -47,7 +48,8 @@ type configFlags struct {
 func (f *configFlags) addKube(fs *pflag.FlagSet) { f.kube.add(fs) }
 
 func (f *configFlags) addInventory(fs *pflag.FlagSet) {
-	fs.StringVar(&f.inventory, "inventory", "", "atmosphere inventory directory (group_vars/all and the hosts file); atmosphere's defaults when empty")
+	fs.StringVar(&f.inventory, "inventory", "", "atmosphere inventory directory (the hosts file, group_vars/, host_vars/); atmosphere's defaults when empty")
+	fs.StringVar(&f.vaultPass, "vault-password-file", "", "file holding the ansible-vault password of the inventory's encrypted files and !vault values ($ANSIBLE_VAULT_PASSWORD_FILE when empty)")
 }
 
 func (f *configFlags) addState(fs *pflag.FlagSet) {
@@ -65,7 +67,7 @@ func (f *configFlags) addOSCloud(fs *pflag.FlagSet) {
 // config makes the verb's Configuration.
 func (a *app) config(f *configFlags) *action.Configuration {
 	return action.New(action.Options{
-		Kubeconfig: f.kube.kubeconfig, Context: f.kube.context, Inventory: f.inventory,
+		Kubeconfig: f.kube.kubeconfig, Context: f.kube.context, Inventory: f.inventory, VaultPasswordFile: f.vaultPass,
 		StateNamespace: f.state, Charts: f.charts, OSCloud: f.osCloud,
 		Registry: a.registry, Log: a.log, Warnings: a.streams.Err,
 	})

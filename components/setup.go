@@ -61,8 +61,9 @@ type SetupSettings struct {
 	// Federations are the keycloak-backed keystone domains keystone's
 	// set-up federates; none unless given.
 	Federations []provision.Federation
-	// OctaviaControllers are the hosts running octavia's health managers,
-	// each given a port on the management network; none unless given.
+	// OctaviaControllers are the hosts running octavia's health managers
+	// (the inventory's controllers group, as the role loops over it), each
+	// given a port on the management network.
 	OctaviaControllers []string
 }
 

@@ -112,7 +112,7 @@ func (inv *Inventory) Settings() (*Settings, error) {
 		s.Networks = append(s.Networks, d.network(fmt.Sprintf("neutron_networks[%d]", i), x))
 	}
 	if len(d.problems) > 0 {
-		return nil, d.problems
+		return nil, inv.redact(d.problems)
 	}
 	return s, nil
 }
