@@ -6,6 +6,8 @@
 #                       unless they were already up)
 #   make bench          benchmarks beside helmfile, helm and ansible (docs/benchmarks.md)
 #   make tools          build the control-plane binaries (cached)
+#   make ansible        atmosphere's ansible-core and collection for the Ansible
+#                       units (a cached virtualenv; make test-env-up makes it too)
 #   make test-env-up    start the test environment (kwok cluster, keystone)
 #   make test-env-down  stop it and remove its state
 
@@ -43,7 +45,7 @@ TESTENV_FILE = $(ATMOSPHERE_STATE_DIR)/testenv.env
 NODES ?= 3
 BENCHTIME ?= 1s
 
-.PHONY: all build test unit lint bench bench-go fuzz fidelity-references tools test-env-up test-env-down demo clean
+.PHONY: all build test unit lint bench bench-go fuzz fidelity-references tools ansible test-env-up test-env-down demo clean
 
 # How long `make fuzz` runs each fuzz test, and `make test` (bounded, for CI).
 FUZZTIME ?= 2m
@@ -80,6 +82,19 @@ $(TOOLS_STAMP):
 	GOBIN=$(TOOLS_BIN) $(GO) install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION) sigs.k8s.io/kwok/cmd/kwokctl@$(KWOK_VERSION)
 	rm -f $(TOOLS_BIN)/.built-*
 	touch $@
+
+# The ansible that runs the Ansible units in the tests (and, with
+# --ansible-playbook and --collections-path, in a deploy from this clone):
+# the ansible-core and Python requirements atmosphere's collection names
+# (../shared/atmosphere/requirements.txt; ansible-core 2.15 to 2.18, Debian's
+# is 2.14), from PyPI, in a virtualenv under $(USER_CACHE_DIR)/ansible keyed
+# by those requirements, and ../shared/atmosphere as the collection
+# vexxhost.atmosphere (a symlink in $(USER_CACHE_DIR)/ansible/collections,
+# without its dependencies). It prints ATMOSPHERE_TEST_ANSIBLE (the
+# virtualenv's bin/) and ATMOSPHERE_TEST_COLLECTIONS, which test-env-up
+# writes into the env file too.
+ansible:
+	$(GO) run ./hack/testenv ansible
 
 test-env-up: tools
 	$(GO) run ./hack/testenv up --nodes $(NODES)
@@ -142,11 +157,14 @@ $(HELMFILE_STAMP):
 # and keystone. The test bed runs keystone but no nova, neutron, glance or
 # cinder API and no MySQL, so the set-up units that talk to those are left
 # out (the tests give keycloak's database units a MariaDB of their own);
-# the Ansible units (hosts, the cluster, ceph) are provided by the
-# environment.
+# the hosts, the cluster and Ceph are the test bed's, so the Ansible units
+# are reported provided (DEMO_HOSTS: --hosts-provided; the kwok inventory
+# says atmosphere_hosts_provided: true too) and the demo needs no ansible.
+# DEMO_HOSTS= with an inventory of real hosts runs them.
 DEMO_INVENTORY ?= testdata/inventories/kwok
 DEMO_SKIP ?= nova:setup,neutron:setup,glance-images:setup,octavia:setup,manila:setup,magnum:setup,keycloak:database,keycloak:strict-mode
 DEMO_FLAGS ?=
+DEMO_HOSTS ?= --hosts-provided
 SHARED_CHARTS ?= ../shared/atmosphere/charts
 
 demo: build tools
@@ -158,7 +176,7 @@ demo: build tools
 	start=$$(date +%s); \
 	OS_CLIENT_CONFIG_FILE=$$ATMOSPHERE_TEST_CLOUDS ./bin/atmosphere deploy \
 		--inventory $(DEMO_INVENTORY) --kubeconfig $$ATMOSPHERE_TEST_KUBECONFIG --os-cloud atmosphere-test \
-		--charts $(SHARED_CHARTS) --charts testdata/charts --skip-tags $(DEMO_SKIP) $(DEMO_FLAGS); \
+		--charts $(SHARED_CHARTS) --charts testdata/charts --skip-tags $(DEMO_SKIP) $(DEMO_HOSTS) $(DEMO_FLAGS); \
 	status=$$?; echo "make demo: the deploy took $$(( $$(date +%s) - start ))s"; exit $$status
 
 clean: test-env-down

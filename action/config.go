@@ -84,6 +84,22 @@ type Options struct {
 	// Warnings receives the warnings meant for the operator (the
 	// inventory's, a lease taken over), one line each; discarded when nil.
 	Warnings io.Writer
+
+	// AnsiblePlaybook is the ansible-playbook that runs the Ansible units
+	// (ansible-inventory and ansible-galaxy are taken from beside it);
+	// the one on PATH when empty.
+	AnsiblePlaybook string
+	// CollectionsPaths are where the Ansible units' collections
+	// (vexxhost.atmosphere, and those its playbooks import) are looked
+	// for, in order, in place of the paths ansible is configured with
+	// (ANSIBLE_COLLECTIONS_PATH, ansible.cfg, the defaults): each a
+	// directory holding ansible_collections/.
+	CollectionsPaths []string
+	// HostsProvided says the hosts, the Kubernetes cluster and Ceph exist
+	// already: the Ansible units are reported provided by the environment
+	// and run nothing, as the inventory's atmosphere_hosts_provided: true
+	// says too. Without either, the Ansible units run.
+	HostsProvided bool
 }
 
 // Configuration is what every verb works with, made once by New. The
@@ -101,6 +117,9 @@ type Configuration struct {
 	inventory *inventory.Inventory
 	settings  *inventory.Settings
 	loadErr   error
+	// hostsProvided is Options.HostsProvided or the inventory's
+	// atmosphere_hosts_provided.
+	hostsProvided bool
 
 	// ctx is that of the verb running, which the values' secret look-ups
 	// (that take none) use.
@@ -124,7 +143,7 @@ func New(opts Options) *Configuration {
 	if opts.StateNamespace == "" {
 		opts.StateNamespace = DefaultStateNamespace
 	}
-	c := &Configuration{opts: opts, registry: opts.Registry, log: opts.Log, warn: opts.Warnings}
+	c := &Configuration{opts: opts, registry: opts.Registry, log: opts.Log, warn: opts.Warnings, hostsProvided: opts.HostsProvided}
 	if c.registry == nil {
 		c.registry = components.Default()
 	}
@@ -167,6 +186,11 @@ func (c *Configuration) load(dir string) (*inventory.Inventory, *inventory.Setti
 		var s *inventory.Settings
 		s, err = inv.Settings()
 		unknown := append(c.unknownComponents(inv), c.knobProblems(inv, s)...)
+		if provided, problem := hostsProvidedOf(inv); problem != nil {
+			unknown = append(unknown, *problem)
+		} else if provided {
+			c.hostsProvided = true
+		}
 		if len(unknown) > 0 && (err == nil || errors.As(err, &problems)) {
 			err = append(problems, unknown...)
 		}

@@ -164,7 +164,13 @@ func (c *Configuration) runUnits(ctx context.Context, r run) (*Result, error) {
 		c.log.Warn("measured durations unreadable; using the estimates", "error", err)
 		measured = nil
 	}
-	g, err := c.registry.Graph(cfg, components.GraphOptions{Durations: measured})
+	caps := components.DefaultCaps()
+	maps.Copy(caps, r.Resources)
+	gopts, caps, err := c.hostGraph(ctx, keys, components.GraphOptions{Durations: measured}, caps)
+	if err != nil {
+		return nil, err
+	}
+	g, err := c.registry.Graph(cfg, gopts)
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +187,6 @@ func (c *Configuration) runUnits(ctx context.Context, r run) (*Result, error) {
 				strings.Join(names, ", "), strings.Join(missing, ", "))
 		}
 	}
-	caps := components.DefaultCaps()
-	maps.Copy(caps, r.Resources)
 	if r.DryRun {
 		plan, err := c.plan(ctx, g, cfg.NetworkBackend, r.Concurrency, caps, len(measured) > 0, true)
 		if err != nil {

@@ -4,18 +4,34 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/internal/ansible"
 	"github.com/vexxhost/atmosphere-go/internal/database"
 	"github.com/vexxhost/atmosphere-go/internal/engine"
 	"github.com/vexxhost/atmosphere-go/internal/kubephase"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
+	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
 // newEngines makes the engine of each kind of work, over the clients
-// connect made. Ansible work (hosts, the cluster, ceph) is provided by the
-// environment; keycloak realms are not managed by this build.
+// connect made. Ansible work (hosts, the cluster, ceph) is run by
+// ansible-playbook against the inventory's hosts, unless the hosts are
+// provided (Options.HostsProvided, atmosphere_hosts_provided); keycloak
+// realms are not managed by this build.
 func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
+	var hosts engine.Engine = engine.Provided{Why: engine.ProvidedByEnvironment}
+	if !c.hostsProvided {
+		hosts = &ansible.Engine{Deployer: &ansible.Deployer{
+			// The hosts file: group_vars/ beside it are read with it
+			// (ansible ignores a directory's .ini files).
+			Bin: c.opts.AnsiblePlaybook, Inventory: c.inventory.Hosts,
+			CollectionsPaths: c.opts.CollectionsPaths, VaultPasswordFile: c.opts.VaultPasswordFile,
+			Secrets: c.inventory.Secrets(),
+			Output:  func(line string) { c.log.Info(line) },
+		}}
+	}
 	return map[components.Kind]engine.Engine{
 		components.Helm:      kubephase.HelmEngine{Stack: c.stack},
 		components.Manifest:  kubephase.ManifestEngine{Stack: c.stack},
@@ -27,7 +43,7 @@ func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 			Grants:      c.stack.Grants,
 			CheckGrants: c.stack.CheckGrants,
 		},
-		components.Ansible:  engine.Provided{Why: engine.ProvidedByEnvironment},
+		components.Ansible:  hosts,
 		components.Keycloak: engine.Provided{Why: "keycloak realm left to keycloak's operator"},
 	}
 }
@@ -59,4 +75,43 @@ func (c *Configuration) deployer() components.Deployer {
 		byKind[kind] = components.Retrying{Deployer: e, Transient: kubeutil.IsUnavailable}
 	}
 	return byKind
+}
+
+// HostsProvidedKey is the inventory's way to say, once, that the hosts,
+// the Kubernetes cluster and Ceph exist already (Options.HostsProvided):
+// a fact of the site, kept with its inventory, so that every verb and
+// every operator reads it alike.
+const HostsProvidedKey = "atmosphere_hosts_provided"
+
+// hostsProvidedOf reads HostsProvidedKey: false when unset; anything but
+// a boolean is a problem naming the file and the key.
+func hostsProvidedOf(inv *inventory.Inventory) (bool, *inventory.Problem) {
+	v, ok := inv.Vars[HostsProvidedKey]
+	if !ok || v == nil {
+		return false, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		p := inv.ProblemWith(HostsProvidedKey, fmt.Sprintf("want true or false, got %v", v))
+		return false, &p
+	}
+	return b, nil
+}
+
+// hostGraph is how the units of keys are lowered when Ansible units run:
+// a host lock (apt, containerd) of an Ansible unit becomes one per host it
+// runs on, each with the lock's cap, so that plays on different hosts do
+// not wait for each other. Without Ansible units to run, or when the
+// hosts are provided, it changes nothing.
+func (c *Configuration) hostGraph(ctx context.Context, keys []string, opts components.GraphOptions, caps map[string]int) (components.GraphOptions, map[string]int, error) {
+	e, ok := c.engines[components.Ansible].(*ansible.Engine)
+	if !ok || !slices.ContainsFunc(keys, func(k string) bool { _, p := c.unit(k); return p.Kind == components.Ansible }) {
+		return opts, caps, nil
+	}
+	inv, err := e.Inventory(ctx)
+	if err != nil {
+		return opts, caps, err
+	}
+	opts.Resources = ansible.UnitResources(inv)
+	return opts, ansible.HostCaps(caps, inv), nil
 }

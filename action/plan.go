@@ -88,9 +88,21 @@ func (o *Plan) Run(ctx context.Context) (*PlanResult, error) {
 			return nil, fmt.Errorf("read the measured durations: %w", err)
 		}
 	}
-	full, err := c.registry.Graph(cfg, components.GraphOptions{Durations: measured})
+	caps := components.DefaultCaps()
+	maps.Copy(caps, o.Resources)
+	gopts := components.GraphOptions{Durations: measured}
+	full, err := c.registry.Graph(cfg, gopts)
 	if err != nil {
 		return nil, err
+	}
+	if o.Cluster {
+		// Ansible units hold their host locks per host.
+		if gopts, caps, err = c.hostGraph(ctx, full.Keys(), gopts, caps); err != nil {
+			return nil, err
+		}
+		if full, err = c.registry.Graph(cfg, gopts); err != nil {
+			return nil, err
+		}
 	}
 	g := full
 	if names != nil {
@@ -101,8 +113,6 @@ func (o *Plan) Run(ctx context.Context) (*PlanResult, error) {
 	if g.Len() == 0 {
 		return nil, fmt.Errorf("no units to plan")
 	}
-	caps := components.DefaultCaps()
-	maps.Copy(caps, o.Resources)
 	return c.plan(ctx, g, cfg.NetworkBackend, o.Concurrency, caps, len(measured) > 0, o.Cluster)
 }
 

@@ -35,6 +35,7 @@ func (o *runFlags) addFlags(c *cobra.Command) {
 	o.config.addState(fs)
 	o.config.addCharts(fs)
 	o.config.addOSCloud(fs)
+	o.config.addAnsible(fs)
 	o.schedule.add(fs, DefaultConcurrency)
 	fs.StringSliceVar(&o.skipTags, "skip-tags", nil, "leave out these components or units (component or component:phase, comma-separated); what needs them still runs")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "start nothing more after the first failure (units in flight finish)")
@@ -68,8 +69,15 @@ func (a *app) newDeploy() *cobra.Command {
 		Short: "Deploy the cloud, or the components of --tags, in parallel",
 		Long: "Deploy every component the inventory enables, each unit of work started the\n" +
 			"moment what it needs is done. A unit whose release, objects or OpenStack\n" +
-			"resources are already as wanted changes nothing. Ansible units (hosts, the\n" +
-			"Kubernetes cluster, ceph) are reported as provided by the environment.\n\n" +
+			"resources are already as wanted changes nothing.\n\n" +
+			"Ansible units (the host roles, the Kubernetes cluster, ceph) run\n" +
+			"ansible-playbook (--ansible-playbook, else from PATH; ansible-core 2.15 or\n" +
+			"later) with atmosphere's collection vexxhost.atmosphere, found where ansible\n" +
+			"finds collections or in --collections-path, on the hosts of the inventory\n" +
+			"that atmosphere's playbooks name; a missing one stops the deploy before\n" +
+			"anything starts. When the hosts, the cluster and Ceph exist already, say so\n" +
+			"once with atmosphere_hosts_provided: true in the inventory (or\n" +
+			"--hosts-provided): the Ansible units are then reported as provided.\n\n" +
 			"Ctrl-C once: start nothing more and let the units in flight finish.\n" +
 			"Ctrl-C twice: cancel them too. Either way the next run picks up from there.",
 		Example: "  atmosphere deploy --inventory inventory/\n" +

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,30 @@ type configFlags struct {
 	state     string
 	charts    []string
 	osCloud   string
+	ansible   ansibleFlags
+}
+
+// ansibleFlags say how the Ansible units run.
+type ansibleFlags struct {
+	playbook      string
+	collections   []string
+	hostsProvided bool
+}
+
+func (f *configFlags) addAnsible(fs *pflag.FlagSet) {
+	fs.StringVar(&f.ansible.playbook, "ansible-playbook", "", "the ansible-playbook (ansible-core 2.15 or later) that runs the Ansible units; ansible-inventory and ansible-galaxy are taken from beside it (the one on PATH when empty)")
+	fs.StringArrayVar(&f.ansible.collections, "collections-path", nil, "a directory holding ansible_collections/ with vexxhost.atmosphere and the collections its playbooks import, looked in in place of ansible's configured paths (repeatable, or DIR:DIR)")
+	fs.BoolVar(&f.ansible.hostsProvided, "hosts-provided", false, "the hosts, the Kubernetes cluster and Ceph exist: report the Ansible units provided and run no ansible (as the inventory's atmosphere_hosts_provided: true)")
+}
+
+// collectionsPaths are --collections-path's directories, each split as
+// ANSIBLE_COLLECTIONS_PATH is.
+func (f *ansibleFlags) collectionsPaths() []string {
+	var out []string
+	for _, p := range f.collections {
+		out = append(out, filepath.SplitList(p)...)
+	}
+	return out
 }
 
 func (f *configFlags) addKube(fs *pflag.FlagSet) { f.kube.add(fs) }
@@ -70,6 +95,7 @@ func (a *app) config(f *configFlags) *action.Configuration {
 		Kubeconfig: f.kube.kubeconfig, Context: f.kube.context, Inventory: f.inventory, VaultPasswordFile: f.vaultPass,
 		StateNamespace: f.state, Charts: f.charts, OSCloud: f.osCloud,
 		Registry: a.registry, Log: a.log, Warnings: a.streams.Err,
+		AnsiblePlaybook: f.ansible.playbook, CollectionsPaths: f.ansible.collectionsPaths(), HostsProvided: f.ansible.hostsProvided,
 	})
 }
 

@@ -20,8 +20,9 @@ func (a *app) newPlan() *cobra.Command {
 		Long: "Show when each unit of work would start and how long it is expected to take,\n" +
 			"the critical path and the ETA, by running the scheduler on a virtual clock.\n" +
 			"With a cluster (--kubeconfig, --context or $KUBECONFIG) it also shows what each\n" +
-			"unit would change (install, upgrade and why: chart, values, images; unchanged),\n" +
-			"and takes the durations the last deploy measured. Touches nothing.",
+			"unit would change (install, upgrade and why: chart, values, images; unchanged;\n" +
+			"an Ansible unit: what it runs on which hosts of the inventory), and takes the\n" +
+			"durations the last deploy measured. Touches nothing.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := &action.Plan{Config: a.config(&config), Tags: tags,
 				Concurrency: schedule.concurrency, Resources: schedule.resources,
@@ -40,5 +41,6 @@ func (a *app) newPlan() *cobra.Command {
 	schedule.add(fs, DefaultConcurrency)
 	config.addCharts(fs)
 	config.addState(fs)
+	config.addAnsible(fs)
 	return c
 }

@@ -211,6 +211,7 @@ var ownKeys = []string{
 	"atmosphere_image_mirror",     // a registry every image is pulled from
 	"atmosphere_database_address", // where the cloud's MySQL answers, when not at its Service's cluster IP
 	"neutron_coredns_cluster_ip",  // read by the coredns role, declared by none
+	"atmosphere_hosts_provided",   // the hosts, the cluster and Ceph exist: the Ansible units run nothing
 }
 
 // ownSecretKeys match the secrets atmosphere-go keeps where the roles have

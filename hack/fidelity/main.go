@@ -110,7 +110,7 @@ func run(ctx context.Context, shared, sharedCollections, inventory, out, backend
 	if err != nil || len(varFiles) == 0 {
 		return fmt.Errorf("inventory %s: no group_vars/all/*.yml", inventory)
 	}
-	venv, err := ensureVenv(ctx, filepath.Join(shared, "requirements.txt"))
+	venv, err := ensureVenv(ctx, shared)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,9 @@
 //	go run ./hack/testenv status           exit 0 when everything answers
 //	go run ./hack/testenv standins         play the operators kwok runs no pod of
 //	                                       (until interrupted)
+//	go run ./hack/testenv ansible          make (or reuse) the cached ansible-core
+//	                                       virtualenv and collections path, and
+//	                                       print their variables
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +49,8 @@ type env struct {
 	cluster  *testenv.Cluster
 	keystone *testenv.Keystone
 	envFile  string
+	// sharedAtmosphere is atmosphere's collection (../shared/atmosphere).
+	sharedAtmosphere string
 }
 
 func newEnv(nodes int) *env {
@@ -63,16 +69,25 @@ func newEnv(nodes int) *env {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("testenv", flag.ContinueOnError)
 	nodes := fs.Int("nodes", 3, "kwok nodes to create")
+	sharedAtmosphere := fs.String("shared-atmosphere", filepath.Join("..", "shared", "atmosphere"), "atmosphere's collection, installed as vexxhost.atmosphere")
 	if len(args) == 0 {
-		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins")}
+		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins | ansible")}
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
 	}
 	e := newEnv(*nodes)
+	e.sharedAtmosphere = *sharedAtmosphere
 	switch args[0] {
 	case "up":
 		return e.up(ctx, *nodes)
+	case "ansible":
+		a, err := e.ansible(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Print(ansibleVars(a))
+		return nil
 	case "down":
 		return e.down()
 	case "status":
@@ -80,7 +95,7 @@ func run(ctx context.Context, args []string) error {
 	case "standins":
 		return e.standIns(ctx)
 	}
-	return usageError{fmt.Errorf("unknown action %q: want up, down, status or standins", args[0])}
+	return usageError{fmt.Errorf("unknown action %q: want up, down, status, standins or ansible", args[0])}
 }
 
 func (e *env) kubeconfig() string {
@@ -114,10 +129,26 @@ func (e *env) up(ctx context.Context, nodes int) error {
 		if err != nil {
 			return err
 		}
-		return testenv.Prepare(ctx, cfg, nodes) // up to the asked node count
+		if err := testenv.Prepare(ctx, cfg, nodes); err != nil { // up to the asked node count
+			return err
+		}
+		// An env file of an older testenv lacks the ansible's variables.
+		raw, err := os.ReadFile(e.envFile)
+		if err != nil || strings.Contains(string(raw), testenv.EnvAnsible+"=") {
+			return err
+		}
+		a, err := e.ansible(ctx)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(e.envFile, append(raw, ansibleVars(a)...), 0o600)
 	}
 	start := time.Now()
 	if _, err := testenv.EnsureAnsible(ctx); err != nil {
+		return err
+	}
+	a, err := e.ansible(ctx)
+	if err != nil {
 		return err
 	}
 	if _, err := e.cluster.Start(ctx); err != nil {
@@ -129,8 +160,25 @@ func (e *env) up(ctx context.Context, nodes int) error {
 		return errors.Join(err, e.down())
 	}
 	fmt.Printf("keystone up in %s at %s, clouds %s\n", time.Since(t).Round(time.Millisecond), e.keystone.URL, e.keystone.Clouds)
-	content := fmt.Sprintf("%s=%s\n%s=%s\n", testenv.EnvKubeconfig, e.kubeconfig(), testenv.EnvClouds, e.keystone.Clouds)
+	content := fmt.Sprintf("%s=%s\n%s=%s\n", testenv.EnvKubeconfig, e.kubeconfig(), testenv.EnvClouds, e.keystone.Clouds) + ansibleVars(a)
 	return os.WriteFile(e.envFile, []byte(content), 0o600)
+}
+
+// ansible makes (or reuses) the test ansible: atmosphere's ansible-core in
+// a cached virtualenv, and vexxhost.atmosphere in a collections path.
+func (e *env) ansible(ctx context.Context) (testenv.AnsibleEnv, error) {
+	t := time.Now()
+	a, err := testenv.EnsureAnsibleEnv(ctx, e.sharedAtmosphere, os.Stderr)
+	if err != nil {
+		return a, fmt.Errorf("the test ansible: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "ansible ready in %s: %s, collections %s\n", time.Since(t).Round(time.Millisecond), a.Bin, a.Collections)
+	return a, nil
+}
+
+// ansibleVars are the env file's lines of the test ansible.
+func ansibleVars(a testenv.AnsibleEnv) string {
+	return fmt.Sprintf("%s=%s\n%s=%s\n", testenv.EnvAnsible, a.Bin, testenv.EnvCollections, a.Collections)
 }
 
 func (e *env) down() error {

@@ -22,7 +22,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -61,6 +63,26 @@ type Job struct {
 	ExtraVars map[string]any
 	// Limit restricts the run to hosts (--limit).
 	Limit string
+	// OnTask, when set, is called with each task's name as the play
+	// reaches it ("iscsi : Install iscsi package").
+	OnTask func(task string)
+}
+
+// Recap is what a play did on each host, from ansible's PLAY RECAP.
+type Recap map[string]HostRecap
+
+// HostRecap is one host's line of the PLAY RECAP.
+type HostRecap struct {
+	OK, Changed, Unreachable, Failed, Skipped int
+}
+
+// Changed is how many tasks changed something, over every host.
+func (r Recap) Changed() int {
+	n := 0
+	for _, h := range r {
+		n += h.Changed
+	}
+	return n
 }
 
 // Deployer runs jobs against an inventory.
@@ -74,6 +96,15 @@ type Deployer struct {
 	// CollectionsPaths are where collections are looked for, in
 	// ansible's order; the defaults when empty.
 	CollectionsPaths []string
+	// VaultPasswordFile, when set, is passed as --vault-password-file.
+	VaultPasswordFile string
+	// Secrets are values hidden from every line of output and every error,
+	// besides the secret-looking extra vars (the inventory's decrypted
+	// ansible-vault values, which ansible may print).
+	Secrets []string
+	// Args are added to every ansible-playbook command line, before the
+	// playbook ("--check", "--diff", "--syntax-check").
+	Args []string
 	// Output receives every line of output, prefixed "[component] ".
 	Output func(line string)
 	// Grace is how long a cancelled child gets between SIGTERM and
@@ -84,6 +115,10 @@ type Deployer struct {
 	PipeWait time.Duration
 	// KeepLines is how many last lines a failure reports; 20 when zero.
 	KeepLines int
+
+	// collectionsChecked says the collections were found already (by
+	// the Engine's Check), so Run does not look again.
+	collectionsChecked bool
 }
 
 // FailedError is a play that failed: the task, its message, and the last
@@ -119,7 +154,8 @@ type MissingCollectionError struct {
 }
 
 func (e *MissingCollectionError) Error() string {
-	return fmt.Sprintf("collection %s is not installed (looked in %s): install it with `ansible-galaxy collection install %s`",
+	return fmt.Sprintf("collection %s is not installed (looked in %s): install it with `ansible-galaxy collection install %s` "+
+		"(from a checkout of it: `ansible-galaxy collection install --no-deps DIR`), or name the directory that holds its ansible_collections/ with --collections-path or ANSIBLE_COLLECTIONS_PATH",
 		e.Collection, strings.Join(e.Searched, ", "), e.Collection)
 }
 
@@ -206,26 +242,41 @@ func renderPlay(dir string, p *Play) (string, error) {
 // Run runs the job. Output lines go to Output as they come; a failure is a
 // *FailedError; a cancel returns ctx's error once the child group is gone.
 func (d *Deployer) Run(ctx context.Context, job Job) error {
+	_, err := d.RunRecap(ctx, job)
+	return err
+}
+
+// RunRecap is Run that also returns the play's recap (what it did on each
+// host; empty when ansible printed none).
+func (d *Deployer) RunRecap(ctx context.Context, job Job) (Recap, error) {
 	if job.Component == "" {
-		return errors.New("ansible job without a component")
+		return nil, errors.New("ansible job without a component")
 	}
+	out, err := d.runJob(ctx, job)
+	if out == nil {
+		return nil, err
+	}
+	return out.recapOf(), err
+}
+
+func (d *Deployer) runJob(ctx context.Context, job Job) (*transcript, error) {
 	if job.Playbook == "" && job.Play == nil {
-		return fmt.Errorf("%s: no playbook and no play", job.Component)
+		return nil, fmt.Errorf("%s: no playbook and no play", job.Component)
 	}
-	if job.Playbook != "" {
+	if job.Playbook != "" && !d.collectionsChecked {
 		if err := d.checkCollection(job.Playbook); err != nil {
-			return fmt.Errorf("%s: %w", job.Component, err)
+			return nil, fmt.Errorf("%s: %w", job.Component, err)
 		}
 	}
 	dir, err := os.MkdirTemp("", "atmosphere-ansible-"+job.Component+"-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	playbook := job.Playbook
 	if playbook == "" {
 		if playbook, err = renderPlay(dir, job.Play); err != nil {
-			return fmt.Errorf("%s: %w", job.Component, err)
+			return nil, fmt.Errorf("%s: %w", job.Component, err)
 		}
 	}
 	args := []string{}
@@ -235,29 +286,32 @@ func (d *Deployer) Run(ctx context.Context, job Job) error {
 	if len(job.ExtraVars) > 0 {
 		raw, err := json.Marshal(job.ExtraVars)
 		if err != nil {
-			return fmt.Errorf("%s: extra vars: %w", job.Component, err)
+			return nil, fmt.Errorf("%s: extra vars: %w", job.Component, err)
 		}
 		path := filepath.Join(dir, "extra-vars.json")
 		if err := os.WriteFile(path, raw, 0o600); err != nil {
-			return err
+			return nil, err
 		}
 		args = append(args, "-e", "@"+path)
+	}
+	if d.VaultPasswordFile != "" {
+		args = append(args, "--vault-password-file", d.VaultPasswordFile)
 	}
 	if job.Limit != "" {
 		args = append(args, "--limit", job.Limit)
 	}
-	args = append(args, playbook)
+	args = append(append(args, d.Args...), playbook)
 	return d.run(ctx, job, dir, args)
 }
 
-func (d *Deployer) run(ctx context.Context, job Job, dir string, args []string) error {
+func (d *Deployer) run(ctx context.Context, job Job, dir string, args []string) (*transcript, error) {
 	bin := d.Bin
 	if bin == "" {
 		bin = "ansible-playbook"
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -265,17 +319,22 @@ func (d *Deployer) run(ctx context.Context, job Job, dir string, args []string) 
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.Env = append(append(os.Environ(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0", "ANSIBLE_RETRY_FILES_ENABLED=False",
 		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "tmp"), "PYTHONUNBUFFERED=1"), d.Env...)
+	if len(d.CollectionsPaths) > 0 {
+		// The play finds the collections where Run looked for them.
+		cmd.Env = append(cmd.Env, "ANSIBLE_COLLECTIONS_PATH="+strings.Join(d.CollectionsPaths, string(os.PathListSeparator)))
+	}
 	// Its own process group, and killed if we die first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
-		return fmt.Errorf("%s: start %s: %w", job.Component, bin, err)
+		return nil, fmt.Errorf("%s: start %s: %w", job.Component, bin, err)
 	}
 	pw.Close() // the child holds the write end now
 	pgid := cmd.Process.Pid
 
-	out := newTranscript(job.Component, d.keep(), secretsOf(job.ExtraVars), d.Output)
+	out := newTranscript(job.Component, d.keep(), append(secretsOf(job.ExtraVars), d.Secrets...), d.Output)
+	out.onTask = job.OnTask
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
@@ -310,7 +369,7 @@ func (d *Deployer) run(ctx context.Context, job Job, dir string, args []string) 
 	pr.Close()
 
 	if cancelled {
-		return fmt.Errorf("%s: ansible-playbook stopped: %w", job.Component, ctx.Err())
+		return out, fmt.Errorf("%s: ansible-playbook stopped: %w", job.Component, ctx.Err())
 	}
 	if waitErr != nil {
 		code := -1
@@ -318,9 +377,9 @@ func (d *Deployer) run(ctx context.Context, job Job, dir string, args []string) 
 		if errors.As(waitErr, &exit) {
 			code = exit.ExitCode()
 		}
-		return out.failure(code)
+		return out, out.failure(code)
 	}
-	return nil
+	return out, nil
 }
 
 // transcript reads the child's output: prefixes and forwards each line,
@@ -336,15 +395,25 @@ type transcript struct {
 	task                  string
 	failedTask, failedMsg string
 	failedHost            string
+	// onTask is told of each task as the play reaches it.
+	onTask func(task string)
+	recap  Recap
 }
 
+// newTranscript follows a run's output; secrets are hidden longest first,
+// so that a secret holding another is hidden whole.
 func newTranscript(component string, keep int, secrets []string, forward func(string)) *transcript {
+	secrets = slices.Clone(secrets)
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	return &transcript{component: component, keep: keep, secrets: secrets, forward: forward}
 }
 
 var (
-	taskLine  = regexp.MustCompile(`^TASK \[(.*)\] \**$`)
+	// taskLine starts a task or a handler.
+	taskLine  = regexp.MustCompile(`^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$`)
 	fatalLine = regexp.MustCompile(`^fatal: \[([^\]]+)\]: (?:FAILED|UNREACHABLE)! => (.*)$`)
+	// recapLine is a host's line of the PLAY RECAP.
+	recapLine = regexp.MustCompile(`^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)`)
 	// secretField finds "password": "...", token=..., and the like.
 	secretField = regexp.MustCompile(`(?i)("?[a-z0-9_\-]*(?:password|passwd|secret|token|private_key|api_key)[a-z0-9_\-]*"?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,}]+)`)
 )
@@ -360,8 +429,16 @@ func (t *transcript) read(r *os.File) {
 func (t *transcript) line(raw string) {
 	line := t.redact(raw)
 	t.mu.Lock()
+	task := ""
 	if m := taskLine.FindStringSubmatch(line); m != nil {
-		t.task = m[1]
+		t.task, task = m[1], m[1]
+	}
+	if m := recapLine.FindStringSubmatch(line); m != nil {
+		if t.recap == nil {
+			t.recap = Recap{}
+		}
+		n := func(i int) int { v, _ := strconv.Atoi(m[i]); return v }
+		t.recap[m[1]] = HostRecap{OK: n(2), Changed: n(3), Unreachable: n(4), Failed: n(5), Skipped: n(6)}
 	}
 	if m := fatalLine.FindStringSubmatch(line); m != nil && t.failedTask == "" {
 		t.failedTask, t.failedHost, t.failedMsg = t.task, m[1], messageOf(m[2])
@@ -371,6 +448,9 @@ func (t *transcript) line(raw string) {
 		t.last = t.last[len(t.last)-t.keep:]
 	}
 	t.mu.Unlock()
+	if task != "" && t.onTask != nil {
+		t.onTask(task)
+	}
 	if t.forward != nil {
 		t.forward("[" + t.component + "] " + line)
 	}
@@ -400,6 +480,12 @@ func messageOf(payload string) string {
 		}
 	}
 	return payload
+}
+
+func (t *transcript) recapOf() Recap {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.recap
 }
 
 func (t *transcript) failure(code int) *FailedError {

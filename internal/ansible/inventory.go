@@ -23,11 +23,12 @@ type Inventory struct {
 
 // LoadInventory reads an inventory with `ansible-inventory --list`, so every
 // format and plugin ansible knows is understood as ansible understands it.
-func LoadInventory(ctx context.Context, ansibleInventory, path string) (*Inventory, error) {
+// args are added to its command line (--vault-password-file FILE).
+func LoadInventory(ctx context.Context, ansibleInventory, path string, args ...string) (*Inventory, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, ansibleInventory, "-i", path, "--list")
+	cmd := exec.CommandContext(ctx, ansibleInventory, append([]string{"-i", path, "--list"}, args...)...)
 	// A source ansible cannot parse is an error, not a warning and an
 	// empty inventory.
 	cmd.Env = append(cmd.Environ(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_INVENTORY_UNPARSED_FAILED=True",
