@@ -323,6 +323,11 @@ func (c *Configuration) unitsToRun(g *dag.Graph[string], names []string, noDeps 
 			return nil, err
 		}
 		keys = sel.Keys()
+		if noDeps {
+			// Facts read from the hosts are kept by no run: what the units
+			// need of them is read again (ceph's for csi's upgrade).
+			keys = c.withFacts(g, keys)
+		}
 	}
 	drop := map[string]bool{}
 	var problems []string
@@ -357,6 +362,21 @@ func (c *Configuration) unitsToRun(g *dag.Graph[string], names []string, noDeps 
 		return nil, usagef("--skip-tags: %s", strings.Join(problems, "; "))
 	}
 	return slices.DeleteFunc(keys, func(k string) bool { return drop[k] }), nil
+}
+
+// withFacts adds to keys the units reading facts from the hosts
+// (components.AnsibleFacts) that one of keys needs directly: the facts of
+// its values, read again, as no run keeps them.
+func (c *Configuration) withFacts(g *dag.Graph[string], keys []string) []string {
+	for _, k := range slices.Clone(keys) {
+		n, _ := g.Node(k)
+		for _, need := range n.Needs {
+			if _, p := c.unit(need); p.Kind == components.AnsibleFacts && !slices.Contains(keys, need) {
+				keys = append(keys, need)
+			}
+		}
+	}
+	return keys
 }
 
 // writeReport writes the Markdown and SVG reports, named by the start.

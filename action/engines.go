@@ -43,8 +43,9 @@ func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 			Grants:      c.stack.Grants,
 			CheckGrants: c.stack.CheckGrants,
 		},
-		components.Ansible:  hosts,
-		components.Keycloak: engine.Provided{Why: "keycloak realm left to keycloak's operator"},
+		components.Ansible:      hosts,
+		components.AnsibleFacts: c.factsEngine(),
+		components.Keycloak:     engine.Provided{Why: "keycloak realm left to keycloak's operator"},
 	}
 }
 

@@ -42,14 +42,15 @@ func cephProvisionersValues(r *Render) values.Values {
 
 // The Ceph monitors as a headless Service with their addresses (the
 // ceph charts' clients find them by DNS), and the client.admin key the
-// provisioners' PVCs use, as the ceph_provisioners role makes them.
+// provisioners' PVCs use, as the ceph_provisioners role makes them: the
+// inventory's, else what ceph's facts phase read.
 func cephProvisionersObjects(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	var addresses []any
 	if list, ok := cephProvisionersMonitors.lookup(r); ok {
 		addresses = list
-	} else if list, ok := cephMonitors.lookup(r); ok {
-		for _, ip := range list {
+	} else {
+		for _, ip := range r.cephMonitors() {
 			addresses = append(addresses, map[string]any{"ip": ip})
 		}
 	}
@@ -81,7 +82,11 @@ func cephProvisionersObjects(s Settings) ([]Object, error) {
 			"subsets":  []any{map[string]any{"addresses": addresses, "ports": ports(true)}},
 		})
 	}
-	if key, _ := r.fact("ceph-provisioners", "admin_key", "_ceph_provisioners_keyring.key").(string); key != "" {
+	key, _ := r.fact("", "", "_ceph_provisioners_keyring.key").(string)
+	if key == "" {
+		key = r.cephFact("admin_key")
+	}
+	if key != "" {
 		docs = append(docs, map[string]any{
 			"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/rbd",
 			"metadata":   map[string]any{"name": "pvc-ceph-client-key", "labels": map[string]any{"application": "ceph"}},

@@ -47,6 +47,10 @@ const (
 	OpenStack Kind = "openstack"
 	// Database work makes databases and users in the cloud's MySQL.
 	Database Kind = "database"
+	// AnsibleFacts work runs a play that reads facts from the inventory's
+	// hosts for the charts' values (Component.Facts), unless the
+	// inventory gives them all.
+	AnsibleFacts Kind = "ansible-facts"
 )
 
 // Resource names a capped resource units hold while they run.
@@ -158,6 +162,11 @@ type Component struct {
 	// host component's role, ceph's and kubernetes' collection playbooks,
 	// openvswitch's host checks), as atmosphere's playbooks run it.
 	Ansible *AnsibleWork
+	// Facts, when set, is the play of the component's phase of kind
+	// AnsibleFacts: it reads from the hosts facts the charts' values
+	// need (its Yields), which Settings.Facts gives back by the
+	// component's name (ceph's fsid, monitors and keys).
+	Facts *AnsibleWork
 
 	// PrePull, when set, is an image pulled onto the nodes of the
 	// component's pods before its release changes.
@@ -195,6 +204,27 @@ type AnsibleWork struct {
 	GatherFacts bool
 	// Tasks, when Role is empty, are the play's own tasks.
 	Tasks []map[string]any
+	// Yields, for the play of a phase of kind AnsibleFacts
+	// (Component.Facts), are the facts the play hands back: its last task
+	// writes {"changed": bool, "facts": {key: value}} to the controller's
+	// file that the extra var atmosphere_facts_file names. A fact's value
+	// is a string, or any other JSON value, kept as its JSON text.
+	Yields []YieldedFact
+	// From, for the play of a phase of kind AnsibleFacts, returns the host
+	// patterns the play reads its facts from ("controllers[0]"): each must
+	// name a host of the inventory for the play to run.
+	From func(Settings) []string
+}
+
+// YieldedFact is a fact an Ansible play reads from the hosts for the
+// charts' values, and the inventory variable that gives it instead.
+type YieldedFact struct {
+	// Key names the fact in the play's facts ("fsid").
+	Key string
+	// Var is the inventory variable, or a path into one
+	// ("_ceph_provisioners_keyring.key"), that gives the fact: the
+	// inventory's value wins over the play's.
+	Var string
 }
 
 // PrePull is an image pulled onto every node that runs a component's pods
@@ -244,6 +274,31 @@ func (c *Component) Services() []provision.Service {
 		out[i].Users = slices.Clone(out[i].Users)
 	}
 	return out
+}
+
+// MissingFacts returns the inventory variables of the facts the
+// component's play yields that the inventory does not give, in the
+// play's order: none when the play need not run.
+func (c *Component) MissingFacts(s Settings) []string {
+	if c.Facts == nil {
+		return nil
+	}
+	var out []string
+	for _, y := range c.Facts.Yields {
+		if v, ok := lookupPath(s.Vars, y.Var); !ok || v == "" {
+			out = append(out, y.Var)
+		}
+	}
+	return out
+}
+
+// FactSources returns the host patterns the component's play reads its
+// facts from (none when it declares none).
+func (c *Component) FactSources(s Settings) []string {
+	if c.Facts == nil || c.Facts.From == nil {
+		return nil
+	}
+	return c.Facts.From(s)
 }
 
 // Estimate is the sum of the phases' estimates.

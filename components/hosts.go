@@ -1,16 +1,10 @@
 package components
 
 // The host components: Ansible roles (or atmosphere's collection
-// playbooks, for ceph and kubernetes) run against the inventory's hosts,
+// playbooks, for ceph (declared in ceph.go with its facts) and kubernetes)
+// run against the inventory's hosts,
 // as atmosphere's playbooks run them (playbooks/openstack.yml, ceph.yml,
 // kubernetes.yml), with nothing of their own to render.
-
-// ceph declares ceph.
-func ceph() *Component {
-	c := ansible("ceph", 362, nil, hostLock)
-	c.Ansible = &AnsibleWork{Playbook: "vexxhost.atmosphere.ceph"}
-	return c
-}
 
 // kubernetesCluster declares kubernetes.
 func kubernetesCluster() *Component {

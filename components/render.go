@@ -106,8 +106,18 @@ func (r *Render) fact(component, key, path string) any {
 			return v
 		}
 	}
+	if v, ok := lookupPath(r.Vars, path); ok {
+		return v
+	}
+	return ""
+}
+
+// lookupPath is the inventory variable at path ("_manila_flavor.flavor.id":
+// a variable, then keys of maps and indexes of lists); false when it is
+// missing or null.
+func lookupPath(vars map[string]any, path string) (any, bool) {
 	parts := strings.Split(path, ".")
-	v := r.Vars[parts[0]]
+	v := vars[parts[0]]
 	for _, p := range parts[1:] {
 		switch x := v.(type) {
 		case map[string]any:
@@ -115,17 +125,14 @@ func (r *Render) fact(component, key, path string) any {
 		case []any:
 			i, err := strconv.Atoi(p)
 			if err != nil || i < 0 || i >= len(x) {
-				return ""
+				return nil, false
 			}
 			v = x[i]
 		default:
-			return ""
+			return nil, false
 		}
 	}
-	if v == nil {
-		return ""
-	}
-	return v
+	return v, v != nil
 }
 
 // sshPublicKey is the public key of an SSH private key, in
@@ -163,14 +170,16 @@ func (r *Render) parse(doc string) values.Values {
 // and monitors (`ceph mon dump`), the networks of its monitors and the key
 // of the Kubernetes client. They are taken from the inventory variables an
 // operator can set instead (ceph_csi_rbd_ceph_fsid, ceph_csi_rbd_monitors,
-// ceph_csi_rbd_keyring, ceph_mon_public_network, ceph_mon_cluster_network).
+// ceph_csi_rbd_keyring, ceph_mon_public_network, ceph_mon_cluster_network),
+// else from what ceph's facts phase read from the live cluster (ceph.go).
 type cephFacts struct {
 	fsid, keyring, publicNetwork, clusterNetwork any
 	monitors                                     any
 }
 
-// The Ceph facts' knobs; unset, a fact is null in the values (the roles'
-// lookups find nothing).
+// The Ceph facts' knobs; unset and not read by ceph's facts phase, a fact
+// is null in the values (that phase's check refuses the run before that
+// when it cannot read them).
 var (
 	cephFSID           = sharedKnobs.str("ceph_csi_rbd_ceph_fsid", "")
 	cephMonitors       = sharedKnobs.list("ceph_csi_rbd_monitors")
@@ -186,17 +195,34 @@ func (r *Render) ceph() cephFacts {
 		}
 		return nil
 	}
-	c := cephFacts{fsid: orNil(cephFSID), keyring: orNil(cephKeyring), publicNetwork: orNil(cephPublicNetwork),
+	orFact := func(k knob[string], key string) any {
+		if v, ok := k.lookup(r); ok {
+			return v
+		}
+		if v := r.cephFact(key); v != "" {
+			return v
+		}
+		return nil
+	}
+	c := cephFacts{fsid: orFact(cephFSID, "fsid"), keyring: orFact(cephKeyring, "keyring"), publicNetwork: orNil(cephPublicNetwork),
 		clusterNetwork: orNil(cephClusterNetwork)}
 	if c.clusterNetwork == nil {
 		c.clusterNetwork = c.publicNetwork
 	}
-	if m, ok := cephMonitors.lookup(r); ok {
-		c.monitors = m
-	} else {
-		c.monitors = []any{}
-	}
+	c.monitors = r.cephMonitors()
 	return c
+}
+
+// cephMonitors are the monitors' addresses: the inventory's, else the ones
+// ceph's facts phase read, else none.
+func (r *Render) cephMonitors() []any {
+	if m, ok := cephMonitors.lookup(r); ok {
+		return m
+	}
+	if m := r.cephFactList("monitors"); m != nil {
+		return m
+	}
+	return []any{}
 }
 
 // image returns the image of key from the table.

@@ -212,6 +212,7 @@ var ownKeys = []string{
 	"atmosphere_database_address", // where the cloud's MySQL answers, when not at its Service's cluster IP
 	"neutron_coredns_cluster_ip",  // read by the coredns role, declared by none
 	"atmosphere_hosts_provided",   // the hosts, the cluster and Ceph exist: the Ansible units run nothing
+	"_ceph_provisioners_keyring",  // the role's fact of client.admin's key, given when ceph's facts phase cannot read it
 }
 
 // ownSecretKeys match the secrets atmosphere-go keeps where the roles have

@@ -86,6 +86,18 @@ func ParseInventory(data []byte) (*Inventory, error) {
 	return inv, nil
 }
 
+// NewInventory is an inventory of groups already read (each with its
+// hosts and those of its children, "all" among them), as
+// inventory.Inventory.Groups holds them.
+func NewInventory(groups map[string][]string) *Inventory {
+	inv := &Inventory{groups: map[string][]string{}}
+	for name, hosts := range groups {
+		inv.groups[name] = dedupe(slices.Clone(hosts))
+	}
+	inv.hosts = inv.groups["all"]
+	return inv
+}
+
 func dedupe(in []string) []string {
 	seen := map[string]bool{}
 	out := in[:0]
