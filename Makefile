@@ -8,7 +8,7 @@
 #   make tools          build the control-plane binaries (cached)
 #   make ansible        atmosphere's ansible-core and collection for the Ansible
 #                       units (a cached virtualenv; make test-env-up makes it too)
-#   make test-env-up    start the test environment (kwok cluster, keystone)
+#   make test-env-up    start the test environment (kwok cluster, keystone, the OpenStack APIs)
 #   make test-env-down  stop it and remove its state
 
 SHELL := /bin/bash
@@ -103,10 +103,12 @@ test-env-down:
 	$(GO) run ./hack/testenv down
 
 # The whole suite runs against the real parts. An environment that was
-# already up is reused and left up; one started here is stopped after.
+# already up is reused and left up; one started here is stopped after. The
+# OpenStack APIs are started by the first test that needs them (in
+# parallel with the packages that do not), not here.
 test: lint tools
 	@was_up=; $(GO) run ./hack/testenv status >/dev/null 2>&1 && was_up=1; \
-	$(GO) run ./hack/testenv up --nodes $(NODES) || exit 1; \
+	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false || exit 1; \
 	set -a; . $(TESTENV_FILE); set +a; \
 	export ATMOSPHERE_FAULTS_SUMMARY=$(CACHE_DIR)/faults-summary.txt; rm -f $$ATMOSPHERE_FAULTS_SUMMARY; \
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... && \
@@ -154,13 +156,15 @@ $(HELMFILE_STAMP):
 
 # The demo deploys every Helm, manifest and OpenStack set-up component of
 # the kwok inventory, with atmosphere's real charts, onto the test cluster
-# and keystone. The test bed runs keystone but no nova, neutron, glance or
-# cinder API and no MySQL, so the set-up units that talk to those are left
-# out (the tests give keycloak's database units a MariaDB of their own);
-# the hosts, the cluster and Ceph are the test bed's, so the Ansible units
-# are reported provided (DEMO_HOSTS: --hosts-provided; the kwok inventory
-# says atmosphere_hosts_provided: true too) and the demo needs no ansible.
-# DEMO_HOSTS= with an inventory of real hosts runs them.
+# and keystone. The test bed can run nova, neutron, glance and cinder APIs
+# (testenv up without --openstack=false), but the demo does not use them
+# yet (the set-up units download their images from the internet, and the
+# deploy's cloud is the keystone's region), so the set-up units that talk to
+# those are left out (the tests give keycloak's database units a MariaDB of
+# their own); the hosts, the cluster and Ceph are the test bed's, so the
+# Ansible units are reported provided (DEMO_HOSTS: --hosts-provided; the kwok
+# inventory says atmosphere_hosts_provided: true too) and the demo needs no
+# ansible. DEMO_HOSTS= with an inventory of real hosts runs them.
 DEMO_INVENTORY ?= testdata/inventories/kwok
 DEMO_SKIP ?= nova:setup,neutron:setup,glance-images:setup,octavia:setup,manila:setup,magnum:setup,keycloak:database,keycloak:strict-mode
 DEMO_FLAGS ?=
@@ -168,7 +172,7 @@ DEMO_HOSTS ?= --hosts-provided
 SHARED_CHARTS ?= ../shared/atmosphere/charts
 
 demo: build tools
-	$(GO) run ./hack/testenv up --nodes $(NODES)
+	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false
 	$(GO) build -o $(CACHE_DIR)/testenv ./hack/testenv
 	@set -a; . $(TESTENV_FILE); set +a; \
 	$(CACHE_DIR)/testenv standins >/dev/null & standins=$$!; \

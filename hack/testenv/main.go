@@ -1,9 +1,13 @@
 // Command testenv starts and stops the test environment of `make test`: a
-// kwok cluster on loopback, a keystone server, and the Debian ansible. Its
+// kwok cluster on loopback, a keystone server, the Debian ansible, and
+// Debian's nova, placement, neutron, glance and cinder APIs. Its
 // state lives under .cache/ (or $ATMOSPHERE_STATE_DIR), and it writes
 // an env file that points the tests at what it started.
 //
-//	go run ./hack/testenv up [--nodes N]   start, or reuse what runs
+//	go run ./hack/testenv up [--nodes N] [--openstack=false]
+//	                                       start, or reuse what runs; without
+//	                                       the APIs, the first test that needs
+//	                                       them starts them
 //	go run ./hack/testenv down             stop everything and remove the state
 //	go run ./hack/testenv status           exit 0 when everything answers
 //	go run ./hack/testenv standins         play the operators kwok runs no pod of
@@ -46,9 +50,10 @@ func main() {
 type usageError struct{ error }
 
 type env struct {
-	cluster  *testenv.Cluster
-	keystone *testenv.Keystone
-	envFile  string
+	cluster   *testenv.Cluster
+	keystone  *testenv.Keystone
+	openstack *testenv.OpenStack
+	envFile   string
 	// sharedAtmosphere is atmosphere's collection (../shared/atmosphere).
 	sharedAtmosphere string
 }
@@ -58,11 +63,16 @@ func newEnv(nodes int) *env {
 	// must not point testenv itself at another one.
 	os.Unsetenv(testenv.EnvKubeconfig)
 	os.Unsetenv(testenv.EnvClouds)
+	os.Unsetenv(testenv.EnvOpenStackClouds)
 	state := testenv.DefaultStateDir()
+	keystone := &testenv.Keystone{StateDir: filepath.Join(state, "keystone"), Timeout: 3 * time.Minute}
 	return &env{
 		cluster:  &testenv.Cluster{Name: "atmosphere", Nodes: nodes, WorkDir: filepath.Join(state, "kwok"), Timeout: 3 * time.Minute},
-		keystone: &testenv.Keystone{StateDir: filepath.Join(state, "keystone"), Timeout: 3 * time.Minute},
-		envFile:  filepath.Join(state, "testenv.env"),
+		keystone: keystone,
+		// The tests find these in the same directory when `up` did not
+		// start them (testenv.OpenStackAPIs).
+		openstack: &testenv.OpenStack{StateDir: filepath.Join(state, "openstack"), KeystoneClouds: filepath.Join(keystone.StateDir, "clouds.yaml")},
+		envFile:   filepath.Join(state, "testenv.env"),
 	}
 }
 
@@ -70,6 +80,7 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("testenv", flag.ContinueOnError)
 	nodes := fs.Int("nodes", 3, "kwok nodes to create")
 	sharedAtmosphere := fs.String("shared-atmosphere", filepath.Join("..", "shared", "atmosphere"), "atmosphere's collection, installed as vexxhost.atmosphere")
+	withAPIs := fs.Bool("openstack", true, "start the OpenStack APIs too (else the first test that needs them does)")
 	if len(args) == 0 {
 		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins | ansible")}
 	}
@@ -80,7 +91,7 @@ func run(ctx context.Context, args []string) error {
 	e.sharedAtmosphere = *sharedAtmosphere
 	switch args[0] {
 	case "up":
-		return e.up(ctx, *nodes)
+		return e.up(ctx, *nodes, *withAPIs)
 	case "ansible":
 		a, err := e.ansible(ctx)
 		if err != nil {
@@ -123,7 +134,7 @@ func (e *env) status(ctx context.Context) error {
 	return nil
 }
 
-func (e *env) up(ctx context.Context, nodes int) error {
+func (e *env) up(ctx context.Context, nodes int, withAPIs bool) error {
 	if e.status(ctx) == nil {
 		cfg, err := clientcmd.BuildConfigFromFlags("", e.kubeconfig())
 		if err != nil {
@@ -134,14 +145,22 @@ func (e *env) up(ctx context.Context, nodes int) error {
 		}
 		// An env file of an older testenv lacks the ansible's variables.
 		raw, err := os.ReadFile(e.envFile)
-		if err != nil || strings.Contains(string(raw), testenv.EnvAnsible+"=") {
-			return err
-		}
-		a, err := e.ansible(ctx)
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(e.envFile, append(raw, ansibleVars(a)...), 0o600)
+		if !strings.Contains(string(raw), testenv.EnvAnsible+"=") {
+			a, err := e.ansible(ctx)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(e.envFile, append(raw, ansibleVars(a)...), 0o600); err != nil {
+				return err
+			}
+		}
+		if !withAPIs {
+			return nil
+		}
+		return e.upAPIs(ctx)
 	}
 	start := time.Now()
 	if _, err := testenv.EnsureAnsible(ctx); err != nil {
@@ -161,7 +180,33 @@ func (e *env) up(ctx context.Context, nodes int) error {
 	}
 	fmt.Printf("keystone up in %s at %s, clouds %s\n", time.Since(t).Round(time.Millisecond), e.keystone.URL, e.keystone.Clouds)
 	content := fmt.Sprintf("%s=%s\n%s=%s\n", testenv.EnvKubeconfig, e.kubeconfig(), testenv.EnvClouds, e.keystone.Clouds) + ansibleVars(a)
-	return os.WriteFile(e.envFile, []byte(content), 0o600)
+	if err := os.WriteFile(e.envFile, []byte(content), 0o600); err != nil {
+		return err
+	}
+	if !withAPIs {
+		return nil
+	}
+	return e.upAPIs(ctx)
+}
+
+// upAPIs starts the OpenStack APIs (or finds them running) and adds their
+// clouds.yaml to the env file.
+func (e *env) upAPIs(ctx context.Context) error {
+	t := time.Now()
+	if err := e.openstack.Start(ctx); err != nil {
+		return fmt.Errorf("OpenStack APIs: %w (logs under %s)", err, e.openstack.StateDir)
+	}
+	fmt.Printf("OpenStack APIs up in %s in region %s, clouds %s, logs under %s\n", time.Since(t).Round(time.Millisecond),
+		testenv.OpenStackRegion, e.openstack.Clouds, e.openstack.StateDir)
+	raw, err := os.ReadFile(e.envFile)
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("%s=%s\n", testenv.EnvOpenStackClouds, e.openstack.Clouds)
+	if strings.Contains(string(raw), line) {
+		return nil
+	}
+	return os.WriteFile(e.envFile, append(raw, line...), 0o600)
 }
 
 // ansible makes (or reuses) the test ansible: atmosphere's ansible-core in
@@ -182,14 +227,14 @@ func ansibleVars(a testenv.AnsibleEnv) string {
 }
 
 func (e *env) down() error {
-	err := errors.Join(e.keystone.Stop(), e.cluster.Stop())
+	err := errors.Join(e.openstack.Stop(), e.keystone.Stop(), e.cluster.Stop())
 	// Stop only stops what this process started; a cluster started by an
 	// earlier `up` is deleted here by name.
 	if err == nil {
 		err = e.cluster.Delete()
 	}
 	err = errors.Join(err, testenv.DeleteStalePrivate(e.cluster.WorkDir))
-	return errors.Join(err, os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
+	return errors.Join(err, os.RemoveAll(e.openstack.StateDir), rmIfExists(e.openstack.StateDir+".lock"), os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
 }
 
 func rmIfExists(path string) error {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 )
@@ -77,7 +78,8 @@ func KeystoneClouds(t testing.TB) string {
 // Teardown stops what Kube and KeystoneClouds started. Call it from
 // TestMain after m.Run.
 func Teardown() error {
-	err := errors.Join(shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB())
+	// The APIs first: they talk to keystone.
+	err := errors.Join(stopSharedOpenStack(), shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB())
 	if shared.keystoneDir != "" {
 		err = errors.Join(err, os.RemoveAll(shared.keystoneDir))
 	}
@@ -201,4 +203,52 @@ func Main(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
+}
+
+var sharedOS struct {
+	once sync.Once
+	os   OpenStack
+	err  error
+	dir  string // a private state directory to remove at the end
+}
+
+// OpenStackAPIs returns the test bed's nova, placement, neutron, glance
+// and cinder APIs (their clouds.yaml names CloudName, keystone's admin in
+// OpenStackRegion): the ones $ATMOSPHERE_TEST_OPENSTACK_CLOUDS names; else,
+// with a shared keystone ($ATMOSPHERE_TEST_CLOUDS), the ones running from
+// the shared state directory, started there on first use by whichever test
+// process needs them first and left running for the others (`testenv
+// down` stops them); else ones of this process, beside its keystone,
+// stopped by Teardown. APIs that cannot start fail the test.
+func OpenStackAPIs(t testing.TB) *OpenStack {
+	t.Helper()
+	clouds := KeystoneClouds(t)
+	sharedOS.once.Do(func() {
+		sharedOS.os.KeystoneClouds = clouds
+		if !reusing(EnvOpenStackClouds) && !reusing(EnvClouds) {
+			dir, err := privateDir("openstack")
+			if err != nil {
+				sharedOS.err = err
+				return
+			}
+			sharedOS.os.StateDir, sharedOS.dir = dir, dir
+		}
+		start := time.Now()
+		sharedOS.err = sharedOS.os.Start(context.Background())
+		if time.Since(start) > 5*time.Second {
+			fmt.Fprintf(os.Stderr, "testenv: OpenStack APIs up in %s (%s)\n", time.Since(start).Round(time.Second), sharedOS.os.StateDir)
+		}
+	})
+	if sharedOS.err != nil {
+		t.Fatalf("test OpenStack APIs: %v", sharedOS.err)
+	}
+	return &sharedOS.os
+}
+
+// stopSharedOpenStack stops the APIs this process started for itself.
+func stopSharedOpenStack() error {
+	if sharedOS.dir == "" {
+		return nil
+	}
+	return errors.Join(sharedOS.os.Stop(), os.RemoveAll(sharedOS.dir), os.RemoveAll(sharedOS.dir+".lock"))
 }

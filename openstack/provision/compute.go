@@ -92,7 +92,8 @@ type Keypair struct {
 }
 
 // EnsureKeypair ensures a keypair with this public key. A keypair cannot be
-// changed: one with another key is deleted and created again.
+// changed: one with another key is deleted and created again. A keypair
+// with this key another process created first (409) is taken as found.
 func (c *Compute) EnsureKeypair(ctx context.Context, want Keypair) (*keypairs.KeyPair, bool, error) {
 	defer c.locks.lock("keypair:" + want.UserID + "/" + want.Name)()
 	client := c.client
@@ -114,6 +115,13 @@ func (c *Compute) EnsureKeypair(ctx context.Context, want Keypair) (*keypairs.Ke
 		return nil, false, fmt.Errorf("read keypair %s: %w", want.Name, err)
 	}
 	created, err := keypairs.Create(ctx, client, keypairs.CreateOpts{Name: want.Name, PublicKey: want.PublicKey, UserID: want.UserID}).Extract()
+	if gophercloud.ResponseCodeIs(err, 409) {
+		// Another process made it meanwhile: the same key is found.
+		have, gerr := keypairs.Get(ctx, client, want.Name, keypairs.GetOpts{UserID: want.UserID}).Extract()
+		if gerr == nil && strings.TrimSpace(have.PublicKey) == strings.TrimSpace(want.PublicKey) {
+			return have, false, nil
+		}
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("create keypair %s: %w", want.Name, err)
 	}

@@ -3,9 +3,12 @@ package provision
 import (
 	"context"
 	"errors"
-	"sync"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 
 	"github.com/vexxhost/atmosphere-go/internal/openstackfake"
 )
@@ -15,30 +18,75 @@ func newCompute(t *testing.T, nova *openstackfake.Nova) *Compute {
 	return NewCompute(openstackfake.Client(t, nova, ""))
 }
 
+// TestEnsureFlavor ensures flavors against the test bed's nova: the first
+// run creates, the same again changes nothing, other sizes replace the
+// flavor (nova flavors cannot change), and each name is there once.
 func TestEnsureFlavor(t *testing.T) {
-	nova := &openstackfake.Nova{}
-	c := newCompute(t, nova)
+	r := newReal(t)
 	ctx := context.Background()
+	amphora, manila := runName(t, "m1.amphora"), runName(t, "m1.manila")
+	t.Cleanup(func() { deleteFlavors(r.clients["compute"], amphora, manila) })
 	tests := []struct {
 		name    string
 		flavor  Flavor
 		changed bool
 	}{
-		{"create", FlavorAmphora, true},
-		{"again", FlavorAmphora, false},
-		{"other sizes replace it", Flavor{Name: "m1.amphora", VCPUs: 4, RAM: 4096}, true},
-		{"manila", FlavorManila, true},
+		{"create", Flavor{Name: amphora, VCPUs: FlavorAmphora.VCPUs, RAM: FlavorAmphora.RAM, Disk: FlavorAmphora.Disk}, true},
+		{"again", Flavor{Name: amphora, VCPUs: FlavorAmphora.VCPUs, RAM: FlavorAmphora.RAM, Disk: FlavorAmphora.Disk}, false},
+		{"other sizes replace it", Flavor{Name: amphora, VCPUs: 4, RAM: 4096}, true},
+		{"other sizes again", Flavor{Name: amphora, VCPUs: 4, RAM: 4096}, false},
+		{"manila", Flavor{Name: manila, VCPUs: FlavorManila.VCPUs, RAM: FlavorManila.RAM, Disk: FlavorManila.Disk, Public: FlavorManila.Public}, true},
 	}
 	for _, tt := range tests {
-		f, changed, err := c.EnsureFlavor(ctx, tt.flavor)
-		if err != nil || changed != tt.changed || f.Name != tt.flavor.Name || f.VCPUs != tt.flavor.VCPUs {
-			t.Errorf("%s: %+v changed %v err %v", tt.name, f, changed, err)
+		f, changed, err := r.compute.EnsureFlavor(ctx, tt.flavor)
+		if err != nil || changed != tt.changed || f.Name != tt.flavor.Name || f.VCPUs != tt.flavor.VCPUs || f.RAM != tt.flavor.RAM {
+			t.Errorf("%s: %+v changed %v (want %v) err %v", tt.name, f, changed, tt.changed, err)
 		}
 	}
-	if len(nova.Objects("flavors")) != 2 {
-		t.Errorf("%d flavors, want 2", len(nova.Objects("flavors")))
+	got := flavorsNamed(t, r.clients["compute"], amphora, manila)
+	if len(got[amphora]) != 1 || len(got[manila]) != 1 || got[amphora][0].VCPUs != 4 {
+		t.Errorf("flavors %+v, want one of each, %s with 4 VCPUs", got, amphora)
 	}
 }
+
+// flavorsNamed lists every flavor (public or not) and returns those of the
+// names.
+func flavorsNamed(t *testing.T, client *gophercloud.ServiceClient, names ...string) map[string][]flavors.Flavor {
+	t.Helper()
+	pages, err := flavors.ListDetail(client, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := flavors.ExtractFlavors(pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]flavors.Flavor{}
+	for _, f := range all {
+		if slices.Contains(names, f.Name) {
+			out[f.Name] = append(out[f.Name], f)
+		}
+	}
+	return out
+}
+
+// deleteFlavors removes a test's flavors from the shared nova.
+func deleteFlavors(client *gophercloud.ServiceClient, names ...string) {
+	ctx := context.Background()
+	pages, err := flavors.ListDetail(client, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(ctx)
+	if err != nil {
+		return
+	}
+	all, _ := flavors.ExtractFlavors(pages)
+	for _, f := range all {
+		if slices.Contains(names, f.Name) {
+			_ = flavors.Delete(ctx, client, f.ID).ExtractErr()
+		}
+	}
+}
+
+// The fault tests below keep the fake nova: a real one answers no 500 on
+// demand.
 
 func TestEnsureFlavorRetries500(t *testing.T) {
 	nova := &openstackfake.Nova{}
@@ -49,25 +97,6 @@ func TestEnsureFlavorRetries500(t *testing.T) {
 	}
 	if got := nova.Requests.Load(); got != 3 {
 		t.Errorf("%d requests, want 3 (a failed list, the list again, the create)", got)
-	}
-}
-
-func TestEnsureFlavorTakesAConflictAsFound(t *testing.T) {
-	nova := &openstackfake.Nova{}
-	// Two steps in two processes: separate Compute values, no shared lock.
-	a, b := newCompute(t, nova), newCompute(t, nova)
-	nova.Delay = 20 * time.Millisecond
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, c := range []*Compute{a, b} {
-		wg.Go(func() { _, _, errs[i] = c.EnsureFlavor(context.Background(), FlavorManila) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	if len(nova.Objects("flavors")) != 1 {
-		t.Errorf("%d flavors", len(nova.Objects("flavors")))
 	}
 }
 

@@ -6,29 +6,43 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/vexxhost/atmosphere-go/internal/openstackfake"
 )
 
+// newNetwork is the network steps over a fake neutron, for the fault
+// tests (faults_test.go): a real neutron answers no 500 on demand.
 func newNetwork(t *testing.T, neutron http.Handler) *Network {
 	t.Helper()
 	return NewNetwork(openstackfake.Client(t, neutron, "v2.0/"))
 }
 
+// TestOctaviaNetworkTwice makes octavia's management network, subnet and
+// security groups in the test bed's neutron, in a project of the run's
+// own: the first run makes each, the second changes nothing, each exists
+// once with every rule asked for; a subnet of the name with another CIDR
+// is an error naming the CIDR it has.
 func TestOctaviaNetworkTwice(t *testing.T) {
-	neutron := &openstackfake.Neutron{}
-	n := newNetwork(t, neutron)
+	r := newReal(t)
 	ctx := context.Background()
+	project := runName(t, "project")
+	netName, subName := runName(t, "lb-mgmt-net"), runName(t, "lb-mgmt-subnet")
+	groupRules := map[string][]Rule{runName(t, "lb-health-mgr-sec-grp"): LBHealthManagerRules, runName(t, "lb-mgmt-sec-grp"): LBManagementRules}
+	t.Cleanup(func() { deleteProjectNetworking(r.clients["network"], project) })
 	run := func() (changes int) {
-		_, ch, err := n.EnsureNetwork(ctx, NetworkSpec{Name: "lb-mgmt-net", ProjectID: "service",
-			Subnets: []SubnetSpec{{Name: "lb-mgmt-subnet", CIDR: "172.24.0.0/22"}}})
+		_, ch, err := r.network.EnsureNetwork(ctx, NetworkSpec{Name: netName, ProjectID: project,
+			Subnets: []SubnetSpec{{Name: subName, CIDR: "172.24.0.0/22"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		changes += b2i(ch)
-		for name, rs := range map[string][]Rule{"lb-health-mgr-sec-grp": LBHealthManagerRules, "lb-mgmt-sec-grp": LBManagementRules} {
-			_, ch, err := n.EnsureSecurityGroup(ctx, name, "service", "octavia", rs)
+		for name, rs := range groupRules {
+			_, ch, err := r.network.EnsureSecurityGroup(ctx, name, project, "octavia", rs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,13 +56,28 @@ func TestOctaviaNetworkTwice(t *testing.T) {
 	if second := run(); second != 0 {
 		t.Errorf("second run: %d changes", second)
 	}
-	want := map[string]int{"networks": 1, "subnets": 1, "security-groups": 2, "security-group-rules": 7}
-	for k, v := range want {
-		if got := len(neutron.Objects(k)); got != v {
-			t.Errorf("%s: %d, want %d", k, got, v)
+	client := r.clients["network"]
+	nets := listNetworks(t, client, networks.ListOpts{Name: netName, ProjectID: project})
+	if len(nets) != 1 {
+		t.Fatalf("%d networks %s, want 1", len(nets), netName)
+	}
+	if subs := listSubnets(t, client, subnets.ListOpts{Name: subName, NetworkID: nets[0].ID}); len(subs) != 1 || subs[0].CIDR != "172.24.0.0/22" {
+		t.Errorf("subnets %+v, want one 172.24.0.0/22", subs)
+	}
+	for name, want := range groupRules {
+		sgs := listGroups(t, client, groups.ListOpts{Name: name, ProjectID: project})
+		if len(sgs) != 1 {
+			t.Errorf("%d security groups %s, want 1", len(sgs), name)
+			continue
+		}
+		have := listRules(t, client, sgs[0].ID)
+		for _, w := range want {
+			if !hasRule(have, w) {
+				t.Errorf("%s has no rule %+v: %+v", name, w, have)
+			}
 		}
 	}
-	if _, _, err := n.EnsureSubnet(ctx, neutron.Objects("networks")[0]["id"].(string), SubnetSpec{Name: "lb-mgmt-subnet", CIDR: "10.0.0.0/24"}); err == nil ||
+	if _, _, err := r.network.EnsureSubnet(ctx, nets[0].ID, SubnetSpec{Name: subName, CIDR: "10.0.0.0/24"}); err == nil ||
 		!strings.Contains(err.Error(), "172.24.0.0/22") {
 		t.Errorf("a subnet with another CIDR: %v", err)
 	}
@@ -61,16 +90,23 @@ func b2i(b bool) int {
 	return 0
 }
 
-// TestProviderNetwork ensures a neutron_networks entry: an external flat
-// network with a subnet; sharing it later is an update in place, and
-// another provider type is refused with the attributes named.
+// TestProviderNetwork ensures a neutron_networks entry in the test bed's
+// neutron: an external flat network (on a physical network of the run's
+// own: neutron allows one flat network per physical network) with a
+// subnet; sharing it later is an update in place, and another provider
+// type is refused with the attributes named.
 func TestProviderNetwork(t *testing.T) {
-	neutron := &openstackfake.Neutron{}
-	n := newNetwork(t, neutron)
+	r := newReal(t)
 	ctx := context.Background()
 	yes, no := true, false
-	spec := NetworkSpec{Name: "public", External: &yes, Shared: &no, ProviderType: "flat", PhysicalNetwork: "external",
-		Subnets: []SubnetSpec{{Name: "public-subnet", CIDR: "10.96.250.0/24", GatewayIP: "10.96.250.10", EnableDHCP: &no,
+	name, physnet := runName(t, "public"), runName(t, "ext")
+	if len(physnet) > 64 {
+		physnet = physnet[len(physnet)-64:]
+	}
+	project := runName(t, "project")
+	t.Cleanup(func() { deleteProjectNetworking(r.clients["network"], project) })
+	spec := NetworkSpec{Name: name, ProjectID: project, External: &yes, Shared: &no, ProviderType: "flat", PhysicalNetwork: physnet,
+		Subnets: []SubnetSpec{{Name: name + "-subnet", CIDR: "10.96.250.0/24", GatewayIP: "10.96.250.10", EnableDHCP: &no,
 			AllocationPools: []subnets.AllocationPool{{Start: "10.96.250.200", End: "10.96.250.220"}}}}}
 	tests := []struct {
 		name    string
@@ -87,19 +123,60 @@ func TestProviderNetwork(t *testing.T) {
 	}
 	for _, tt := range tests {
 		tt.edit(&spec)
-		net, changed, err := n.EnsureNetwork(ctx, spec)
+		net, changed, err := r.network.EnsureNetwork(ctx, spec)
 		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), "public") {
+			if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), name) {
 				t.Errorf("%s: err %v, want one naming the network and %q", tt.name, err, tt.err)
 			}
 			continue
 		}
-		if err != nil || changed != tt.changed || !net.External || net.NetworkType != "flat" {
-			t.Errorf("%s: %+v changed %v err %v", tt.name, net, changed, err)
+		if err != nil || changed != tt.changed || !net.External || net.NetworkType != "flat" || net.PhysicalNetwork != physnet {
+			t.Errorf("%s: %+v changed %v (want %v) err %v", tt.name, net, changed, tt.changed, err)
 		}
 	}
-	nets, subs := neutron.Objects("networks"), neutron.Objects("subnets")
-	if len(nets) != 1 || nets[0]["shared"] != true || len(subs) != 1 || subs[0]["gateway_ip"] != "10.96.250.10" {
-		t.Errorf("networks %v subnets %v", nets, subs)
+	client := r.clients["network"]
+	nets := listNetworks(t, client, networks.ListOpts{Name: name, ProjectID: project})
+	if len(nets) != 1 || !nets[0].Shared {
+		t.Fatalf("networks %+v, want one, shared", nets)
 	}
+	subs := listSubnets(t, client, subnets.ListOpts{NetworkID: nets[0].ID})
+	if len(subs) != 1 || subs[0].GatewayIP != "10.96.250.10" || subs[0].EnableDHCP || len(subs[0].DNSNameservers) != 1 {
+		t.Errorf("subnets %+v, want one with gateway 10.96.250.10, no DHCP, one DNS server", subs)
+	}
+}
+
+func listNetworks(t *testing.T, client *gophercloud.ServiceClient, opts networks.ListOpts) []networks.Network {
+	t.Helper()
+	got, err := all(context.Background(), networks.List(client, opts), networks.ExtractNetworks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func listSubnets(t *testing.T, client *gophercloud.ServiceClient, opts subnets.ListOpts) []subnets.Subnet {
+	t.Helper()
+	got, err := all(context.Background(), subnets.List(client, opts), subnets.ExtractSubnets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func listGroups(t *testing.T, client *gophercloud.ServiceClient, opts groups.ListOpts) []groups.SecGroup {
+	t.Helper()
+	got, err := all(context.Background(), groups.List(client, opts), groups.ExtractGroups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func listRules(t *testing.T, client *gophercloud.ServiceClient, group string) []rules.SecGroupRule {
+	t.Helper()
+	got, err := all(context.Background(), rules.List(client, rules.ListOpts{SecGroupID: group}), rules.ExtractRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
