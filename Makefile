@@ -141,6 +141,7 @@ bench: tools $(HELMFILE_STAMP)
 fidelity-references:
 	$(GO) run ./hack/fidelity
 	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,magnum,neutron,nova,ovn
+	$(GO) run ./hack/fidelity --issuers testdata/fidelity/issuers
 
 # Only the Go benchmarks (the scheduler, the registry).
 bench-go:

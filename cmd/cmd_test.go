@@ -178,13 +178,15 @@ func badInventory(t *testing.T) string {
 	return inventoryWith(t, "atmosphere_network_backend: linuxbridge\nnova_flavors:\n  - {name: m1.small, vcpus: 1}\n")
 }
 
-// inventoryWith writes an inventory whose group_vars/all.yml is vars.
+// inventoryWith writes an inventory whose group_vars/all.yml is vars,
+// after the cluster issuer's type that an inventory names (the role's
+// default, acme, wants cluster_issuer_acme_email).
 func inventoryWith(t *testing.T, vars string) string {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte(vars), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte("cluster_issuer_type: self-signed\n"+vars), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -206,7 +208,7 @@ func TestPlanOfAnInventory(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755)
-	os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte("nova_flavours: []\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte("cluster_issuer_type: self-signed\nnova_flavours: []\n"), 0o600)
 	_, stderr, err = run(t, "graph", "--inventory", dir)
 	if err != nil || !strings.Contains(stderr, `warning: group_vars/all.yml: nova_flavours: not a variable atmosphere knows`) {
 		t.Errorf("graph: err %v stderr %q", err, stderr)

@@ -74,3 +74,67 @@ func TestIllTypedKnobsRefusedUntouched(t *testing.T) {
 		}
 	}
 }
+
+// TestUnimplementedKnobValuesRefused: a knob value the roles take and
+// atmosphere-go does not implement (a CSI driver but rbd, the webhook
+// ACME solvers), a value no role takes, a setting atmosphere's playbooks
+// refuse and a credential an issuer type requires and the inventory lacks
+// are refused by plan and deploy before they start (exit 2), each naming
+// the file, the knob, its value and what is supported; the credential
+// given is not shown, and deploy leaves the cluster untouched.
+func TestUnimplementedKnobValuesRefused(t *testing.T) {
+	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 1)
+	inv := testenv.CopyDir(t, kwokInventory)
+	const file = "group_vars/all/zz-knobs.yml"
+	bad := "csi_driver: powerstore\ncluster_issuer_type: acme\ncluster_issuer_acme_email: ops@example.com\n" +
+		"cluster_issuer_acme_solver: godaddy\ncluster_issuer_acme_godaddy_api_key: godaddy-k3y-value\n" +
+		"atmosphere_ceph_enabled: true\n"
+	if err := os.WriteFile(filepath.Join(inv, file), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		file + `: csi_driver: want one of "rbd" (atmosphere's role also takes "local-path-provisioner", "powerstore"`,
+		`got the string "powerstore"`,
+		file + `: cluster_issuer_acme_solver: want one of "http01", "rfc2136", "route53", "cloudflare", "azuredns" (atmosphere's role also takes "godaddy", "infoblox", which atmosphere-go does not implement), got the string "godaddy"`,
+		file + ": atmosphere_ceph_enabled: no longer supported",
+	}
+	check := func(t *testing.T, code int, msg string) {
+		t.Helper()
+		if code != ExitUsage {
+			t.Errorf("exit %d, want %d:\n%s", code, ExitUsage, msg)
+		}
+		for _, w := range want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("the message lacks %q:\n%s", w, msg)
+			}
+		}
+		if strings.Contains(msg, "godaddy-k3y-value") {
+			t.Errorf("the message shows a credential:\n%s", msg)
+		}
+	}
+	t.Run("plan", func(t *testing.T) {
+		_, stderr, code := cli(t, nil, "plan", "--inventory", inv)
+		check(t, code, stderr)
+	})
+	t.Run("deploy", func(t *testing.T) {
+		_, stderr, code := cli(t, nil, "deploy", "--kubeconfig", kubeconfig, "--inventory", inv,
+			"--tags", "cluster-issuer", "--charts", sharedCharts, "--report-dir", t.TempDir())
+		check(t, code, stderr)
+	})
+	t.Run("a credential missing", func(t *testing.T) {
+		missing := "cluster_issuer_type: ca\ncluster_issuer_ca_certificate: x\n"
+		if err := os.WriteFile(filepath.Join(inv, file), []byte(missing), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := cli(t, nil, "plan", "--inventory", inv)
+		if w := "cluster_issuer_ca_private_key: required with cluster_issuer_type ca, and not set"; code != ExitUsage || !strings.Contains(stderr, w) {
+			t.Errorf("exit %d, want %d and %q:\n%s", code, ExitUsage, w, stderr)
+		}
+	})
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	for _, ns := range []string{DefaultStateNamespace, "cert-manager"} {
+		if got, err := cs.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); err == nil {
+			t.Errorf("namespace %s created (%s): the refused run touched the cluster", ns, got.CreationTimestamp)
+		}
+	}
+}

@@ -7,6 +7,10 @@ var (
 	csiKnobs       = knobsOf("csi")
 	csiCephRBDPool = csiKnobs.str("ceph_csi_rbd_pool", "kube")
 	csiCephRBDID   = csiKnobs.str("ceph_csi_rbd_id", "kube")
+	// csi_driver: atmosphere-go deploys ceph-csi-rbd only; the role's
+	// other drivers are refused before the run.
+	csiDriver = csiKnobs.choice("csi_driver", "rbd", []string{"rbd"},
+		[]string{"local-path-provisioner", "powerstore", "portworx", "storpool", "ibm-block", "hpe-nimble"}, nil)
 )
 
 // csi declares csi, with what it renders.
@@ -19,6 +23,7 @@ func csi() *Component {
 // csiValues are csi's own values for its chart: its static values with
 // the Ceph cluster (fsid, monitors, key), the images, the pool and the user.
 func csiValues(r *Render) values.Values {
+	csiDriver.get(r) // rbd: another driver is a problem
 	c := r.ceph()
 	image := func(key string) map[string]any {
 		return map[string]any{"image": map[string]any{"repository": r.image(key).Name()}}

@@ -9,7 +9,7 @@ import (
 // keystonedomains.go).
 var (
 	horizonKnobs             = knobsOf("horizon")
-	horizonClusterIssuerType = horizonKnobs.str("cluster_issuer_type", "self-signed")
+	horizonClusterIssuerType = horizonKnobs.str("cluster_issuer_type", "acme") // the cluster_issuer role's default
 	// cinder's Helm values say whether cinder runs backups.
 	horizonCinderHelmValues = horizonKnobs.mapping("cinder_helm_values", nil)
 )

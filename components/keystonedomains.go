@@ -16,8 +16,8 @@ var (
 	keystoneKeycloakServerInternalURL = sharedKnobs.str("keystone_keycloak_server_internal_url", "http://keycloak.auth-system.svc")
 	keystoneKeycloakClientID          = sharedKnobs.str("keystone_keycloak_client_id", "keystone")
 	keystoneKeycloakScopes            = sharedKnobs.str("keystone_keycloak_scopes", "openid email profile")
-	keycloakHostName                  = sharedKnobs.str("keycloak_host", "") // keycloak.<the cloud's domain>
-	clusterIssuerType                 = sharedKnobs.str("cluster_issuer_type", "self-signed")
+	keycloakHostName                  = sharedKnobs.str("keycloak_host", "")                     // keycloak.<the cloud's domain>
+	clusterIssuerType                 = sharedKnobs.str("cluster_issuer_type", "acme")           // the cluster_issuer role's default
 	keystoneOIDCSSLValidateServer     = sharedKnobs.str("keystone_oidc_ssl_validate_server", "") // Off with self-signed certificates, else On
 	keystoneOIDCRedirectURI           = sharedKnobs.str("keystone_oidc_redirect_uri", "")        // keystone's redirect endpoint
 	keystoneOIDCRedirectURLsAllowed   = sharedKnobs.list("keystone_oidc_redirect_urls_allowed")

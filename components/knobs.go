@@ -25,8 +25,12 @@ type knob[T any] struct {
 	def  T
 	// want says what the knob takes ("a string").
 	want string
-	// conv types an inventory value; false when it is of another type.
+	// conv types an inventory value; false when it is of another type
+	// (or, for a choice, not one of its values).
 	conv func(any) (T, bool)
+	// when, if not nil, says whether the knob is read at all for the
+	// inventory's variables; its value is checked only then.
+	when func(vars map[string]any) bool
 }
 
 // knobDecl is what a knob declares, whatever its type.
@@ -36,9 +40,13 @@ type knobDecl interface {
 	// problem is what is wrong with the inventory's value v, "" when
 	// nothing is.
 	problem(v any) string
+	// read says whether the knob is read for the inventory's variables.
+	read(vars map[string]any) bool
 }
 
 func (k knob[T]) key() string { return k.name }
+
+func (k knob[T]) read(vars map[string]any) bool { return k.when == nil || k.when(vars) }
 
 func (k knob[T]) problem(v any) string {
 	if v == nil {
@@ -98,6 +106,9 @@ func (r *Render) knobError(key, msg string) error {
 type knobSet struct {
 	component string
 	knobs     []knobDecl
+	// checks are the set's checks of knobs taken together (what one
+	// requires when another has some value), run by CheckKnobs.
+	checks []func(vars map[string]any) []KnobProblem
 }
 
 // declaredKnobs are the knob sets, by component ("" for the shared ones).
@@ -148,6 +159,54 @@ func (s *knobSet) boolean(name string, def bool) knob[bool] {
 		x, ok := v.(bool)
 		return x, ok
 	}})
+}
+
+// choice declares a knob that takes one of supported (def by default).
+// unimplemented are the values the role takes that atmosphere-go does not
+// implement: any value but supported is a problem naming the value and
+// what is supported, so that an inventory asking for what is not
+// implemented is refused before the run, never deployed as something else.
+// when, if not nil, says whether the knob is read for the inventory's
+// variables (a solver only for its issuer type): otherwise its value is
+// not checked.
+func (s *knobSet) choice(name, def string, supported, unimplemented []string, when func(vars map[string]any) bool) knob[string] {
+	want := "one of " + quoted(supported)
+	if len(unimplemented) > 0 {
+		want += " (atmosphere's role also takes " + quoted(unimplemented) + ", which atmosphere-go does not implement)"
+	}
+	return add(s, knob[string]{name: name, def: def, want: want, when: when, conv: func(v any) (string, bool) {
+		x, ok := v.(string)
+		return x, ok && slices.Contains(supported, x)
+	}})
+}
+
+// quoted is the strings, quoted and separated by commas.
+func quoted(list []string) string {
+	var b strings.Builder
+	for i, x := range list {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", x)
+	}
+	return b.String()
+}
+
+// check adds a check of the set's knobs taken together.
+func (s *knobSet) check(f func(vars map[string]any) []KnobProblem) {
+	s.checks = append(s.checks, f)
+}
+
+// in is the knob's value among the inventory's variables vars: the value
+// when it is of the knob's type, else the default (for checks, which
+// leave a value of the wrong type to the knob's own problem).
+func (k knob[T]) in(vars map[string]any) T {
+	if v, ok := vars[k.name]; ok && v != nil {
+		if t, ok := k.conv(v); ok {
+			return t
+		}
+	}
+	return k.def
 }
 
 // list declares a knob that takes a list (nil by default).
@@ -222,20 +281,27 @@ type KnobProblem struct {
 
 // CheckKnobs checks the types of the knobs that the components cfg
 // enables read, and of the shared rendering's, in vars (the inventory's
-// variables). It returns a problem for each variable of the wrong type,
-// sorted by key; none for a variable the inventory does not set.
+// variables), and runs their knob sets' checks (a knob another one
+// requires). It returns a problem for each variable of the wrong type (or
+// not among a choice's values) and each the checks find, one per key,
+// sorted by key; none for a variable the inventory does not set and no
+// check requires.
 func (r *Registry) CheckKnobs(cfg Config, vars map[string]any) []KnobProblem {
 	decls := append(slices.Clone(sharedKnobs.knobs), regionKnobs(r.components)...)
+	var checks []func(map[string]any) []KnobProblem
 	for _, c := range r.components {
 		if c.IsEnabled(cfg) {
 			decls = append(decls, c.knobDecls()...)
+			if s, ok := declaredKnobs[c.Name]; ok {
+				checks = append(checks, s.checks...)
+			}
 		}
 	}
 	seen := map[string]bool{}
 	var out []KnobProblem
 	for _, k := range decls {
 		v, ok := vars[k.key()]
-		if !ok || seen[k.key()] {
+		if !ok || seen[k.key()] || !k.read(vars) {
 			continue
 		}
 		if msg := k.problem(v); msg != "" {
@@ -243,15 +309,35 @@ func (r *Registry) CheckKnobs(cfg Config, vars map[string]any) []KnobProblem {
 			out = append(out, KnobProblem{Key: k.key(), Message: msg})
 		}
 	}
+	for _, check := range checks {
+		for _, p := range check(vars) {
+			if !seen[p.Key] {
+				seen[p.Key] = true
+				out = append(out, p)
+			}
+		}
+	}
 	slices.SortFunc(out, func(a, b KnobProblem) int { return strings.Compare(a.Key, b.Key) })
 	return out
+}
+
+// secretSuffixes end the names of the knobs that hold a secret (or a
+// credential: an API token, an access key): a problem with one never
+// shows its value.
+var secretSuffixes = []string{"password", "_secret", "_secret_key", "keyring", "_private_key", "_token", "_api_key",
+	"_secret_access_key"}
+
+// IsSecretKnob reports whether the knob key holds a secret, whose value no
+// message shows.
+func IsSecretKnob(key string) bool {
+	return slices.ContainsFunc(secretSuffixes, func(s string) bool { return strings.HasSuffix(key, s) })
 }
 
 // describe is what kind of value v is, for a problem with the knob key:
 // the value itself, except a secret's.
 func describe(key string, v any) string {
 	secret := false
-	for _, suffix := range []string{"password", "_secret", "_secret_key", "keyring", "_private_key"} {
+	for _, suffix := range secretSuffixes {
 		secret = secret || strings.HasSuffix(key, suffix)
 	}
 	switch v := v.(type) {

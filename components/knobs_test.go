@@ -121,6 +121,7 @@ func TestCheckKnobs(t *testing.T) {
 		"octavia_tls_server_common_name":      "octavia-server",         // of its type
 		"octavia_tls_server_private_key_size": 384.0,                    // of its type
 		"keystone_domains":                    []any{map[string]any{}},  // of its type
+		"cluster_issuer_type":                 "self-signed",            // of its values
 	}
 	got := Default().CheckKnobs(DefaultConfig(), vars)
 	var keys []string
@@ -159,7 +160,7 @@ func TestEveryKnobReadIsDeclared(t *testing.T) {
 		}
 	}
 	domain := map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
-		"openstack_helm_endpoints_region_name": "RegionOne"}
+		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_acme_email": "ops@example.com"}
 	sshKey := testSSHKey(t)
 	variants := []struct {
 		name string

@@ -26,7 +26,7 @@ var (
 	kubePrometheusStackGrafanaAdminPassword = kubePrometheusStackKnobs.str("kube_prometheus_stack_grafana_admin_password", "") // generated
 	kubePrometheusStackNodeExporterConfig   = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_node_exporter_config", nil)
 	kubePrometheusStackKeycloakClients      = kubePrometheusStackKnobs.list("kube_prometheus_stack_keycloak_clients")
-	kubePrometheusStackClusterIssuerType    = kubePrometheusStackKnobs.str("cluster_issuer_type", "self-signed")
+	kubePrometheusStackClusterIssuerType    = kubePrometheusStackKnobs.str("cluster_issuer_type", "acme")                 // the cluster_issuer role's default
 	kubePrometheusStackAlertmanagerHost     = kubePrometheusStackKnobs.str("kube_prometheus_stack_alertmanager_host", "") // alertmanager.<the cloud's domain>
 	kubePrometheusStackGrafanaHost          = kubePrometheusStackKnobs.str("kube_prometheus_stack_grafana_host", "")      // grafana.<the cloud's domain>
 	kubePrometheusStackPrometheusHost       = kubePrometheusStackKnobs.str("kube_prometheus_stack_prometheus_host", "")   // prometheus.<the cloud's domain>

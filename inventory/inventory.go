@@ -23,6 +23,9 @@ import (
 	"strconv"
 	"strings"
 
+	"sigs.k8s.io/yaml"
+
+	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/suggest"
 )
 
@@ -220,7 +223,41 @@ var ownKeys = []string{
 // oauth2-proxy cookie secrets, by client id.
 var ownSecretKeys = regexp.MustCompile(`^kube_prometheus_stack_[a-z0-9_]+_(client|cookie)_secret$`)
 
-// knownKeys are the variables atmosphere's roles declare, and ownKeys.
+// playbookKeysFile are the variables atmosphere's playbooks read that no
+// role declares, each with what reads it.
+//
+//go:embed playbook-keys.yaml
+var playbookKeysFile []byte
+
+// unusedKeysFile are the variables of the roles' defaults atmosphere-go
+// does not read, each with the reason (TestRoleDefaultsReadOrListed).
+//
+//go:embed unused-keys.yaml
+var unusedKeysFile []byte
+
+// notHonouredPrefix starts the reason of an unused variable that an
+// operator may expect to take effect and that atmosphere-go leaves at the
+// role's default: setting one is warned of.
+const notHonouredPrefix = "NOT HONOURED YET (issue 24, to do): "
+
+// notHonoured are the unused variables whose reason starts with
+// notHonouredPrefix, with the rest of the reason.
+var notHonoured = func() map[string]string {
+	var unused map[string]string
+	if err := yaml.Unmarshal(unusedKeysFile, &unused); err != nil {
+		panic("inventory/unused-keys.yaml: " + err.Error())
+	}
+	out := map[string]string{}
+	for k, reason := range unused {
+		if rest, ok := strings.CutPrefix(reason, notHonouredPrefix); ok {
+			out[k] = rest
+		}
+	}
+	return out
+}()
+
+// knownKeys are the variables atmosphere's roles declare, those its
+// playbooks read, the knobs the components read, and ownKeys, sorted.
 var knownKeys = func() []string {
 	keys := slices.Clone(ownKeys)
 	for _, line := range strings.Split(keysFile, "\n") {
@@ -228,7 +265,17 @@ var knownKeys = func() []string {
 			keys = append(keys, line)
 		}
 	}
-	return keys
+	var playbooks map[string]string
+	if err := yaml.Unmarshal(playbookKeysFile, &playbooks); err != nil {
+		panic("inventory/playbook-keys.yaml: " + err.Error())
+	}
+	keys = slices.AppendSeq(keys, maps.Keys(playbooks))
+	for _, c := range components.Default().Components() {
+		keys = append(keys, c.Knobs()...)
+	}
+	keys = append(keys, components.SharedKnobs()...)
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }()
 
 // Declared reports whether one of atmosphere's roles declares the variable
@@ -366,7 +413,8 @@ func resolve(file, key string, v any, env func(string) (string, bool)) (any, Pro
 }
 
 // unknownKeys warns of variables no role declares, with the likely
-// intended one, once for each place that sets one.
+// intended one, and of those atmosphere-go does not honour yet
+// (notHonoured), once for each place that sets one.
 func unknownKeys(layers []layer) []Problem {
 	var warnings []Problem
 	seen := map[Problem]bool{}
@@ -377,12 +425,16 @@ func unknownKeys(layers []layer) []Problem {
 			if strings.HasSuffix(k, "_helm_values") {
 				continue
 			}
-			if Declared(k) || slices.ContainsFunc(ansiblePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			var msg string
+			if reason, ok := notHonoured[k]; ok {
+				msg = "not honoured by atmosphere-go yet, the role's default stands: " + reason
+			} else if Declared(k) || slices.ContainsFunc(ansiblePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 				continue
-			}
-			msg := "not a variable atmosphere knows; it is passed to the Ansible parts as is"
-			if near := suggest.Nearest(k, knownKeys); near != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", near)
+			} else {
+				msg = "not a variable atmosphere knows; it is passed to the Ansible parts as is"
+				if near := suggest.Nearest(k, knownKeys); near != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", near)
+				}
 			}
 			w := Problem{File: l.sources[k], Key: k, Message: msg}
 			if !seen[w] {

@@ -53,7 +53,7 @@ func (s *Settings) Domain() string {
 // Settings types the variables atmosphere acts on; every value of the
 // wrong type or shape is a problem naming its file and key.
 func (inv *Inventory) Settings() (*Settings, error) {
-	d := &decoder{inv: inv}
+	d := &decoder{inv: inv, read: settingsRead}
 	s := &Settings{Config: components.DefaultConfig(), HelmValues: map[string]map[string]any{}}
 	if v, ok := d.str("atmosphere_network_backend"); ok {
 		if v != components.BackendOpenvswitch && v != components.BackendOVN {
@@ -61,6 +61,11 @@ func (inv *Inventory) Settings() (*Settings, error) {
 		} else {
 			s.Config.NetworkBackend = v
 		}
+	}
+	// atmosphere's playbooks fail when it is set (playbooks/openstack.yml,
+	// ceph.yml): storage is atmosphere_storage's.
+	if _, ok := d.get("atmosphere_ceph_enabled"); ok {
+		d.fail("atmosphere_ceph_enabled", "no longer supported (atmosphere's playbooks refuse it): configure storage with atmosphere_storage")
 	}
 	d.boolInto("ovn_bgp_agent_enabled", &s.Config.BGPAgent)
 	d.boolInto("atmosphere_staffeln_enabled", &s.Config.Staffeln)
@@ -145,6 +150,21 @@ func shape(v any) string {
 type decoder struct {
 	inv      *Inventory
 	problems Problems
+	// read, when set, is told every variable the settings read.
+	read func(key string)
+}
+
+// settingsRead, when set, is given to every decoder as its read (the test
+// that every role default is read or listed as not used).
+var settingsRead func(key string)
+
+// get is the variable key, recorded as read.
+func (d *decoder) get(key string) (any, bool) {
+	if d.read != nil {
+		d.read(key)
+	}
+	v, ok := d.inv.Vars[key]
+	return v, ok
 }
 
 func (d *decoder) fail(key, msg string) {
@@ -172,7 +192,7 @@ func kind(v any) string {
 }
 
 func (d *decoder) str(key string) (string, bool) {
-	v, ok := d.inv.Vars[key]
+	v, ok := d.get(key)
 	if !ok {
 		return "", false
 	}
@@ -184,7 +204,7 @@ func (d *decoder) str(key string) (string, bool) {
 }
 
 func (d *decoder) boolInto(key string, dst *bool) {
-	v, ok := d.inv.Vars[key]
+	v, ok := d.get(key)
 	if !ok {
 		return
 	}
@@ -212,7 +232,7 @@ func asBool(v any) (bool, bool) {
 }
 
 func (d *decoder) list(key string) []any {
-	v, ok := d.inv.Vars[key]
+	v, ok := d.get(key)
 	if !ok || v == nil {
 		return nil
 	}
@@ -392,7 +412,7 @@ func (d *decoder) imageTable() imagetable.Table {
 	o.Prefix, _ = d.str("atmosphere_image_prefix")
 	o.Mirror, _ = d.str("atmosphere_image_mirror")
 	o.KubernetesVersion, _ = d.str("atmosphere_kubernetes_version")
-	if v, ok := d.inv.Vars["atmosphere_image_overrides"]; ok && v != nil {
+	if v, ok := d.get("atmosphere_image_overrides"); ok && v != nil {
 		m, ok := v.(map[string]any)
 		if !ok {
 			d.fail("atmosphere_image_overrides", "want a mapping of image keys to references, got "+kind(v))

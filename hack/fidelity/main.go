@@ -76,7 +76,18 @@ func main() {
 	only := flag.String("components", "", "render only these components, comma-separated")
 	jobs := flag.Int("jobs", 2, "ansible-playbook runs at once")
 	backend := flag.String("network-backend", "", "atmosphere_network_backend of the run (openvswitch when empty, as the molecule inventory has it)")
+	issuers := flag.String("issuers", "", "render cluster-issuer's references instead, for the cases of DIR/cases.yaml, into DIR")
+	playbook := flag.String("ansible-playbook", "ansible-playbook", "the ansible-playbook --issuers runs (with the kubernetes.core collection)")
 	flag.Parse()
+	if *issuers != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := renderIssuers(ctx, *playbook, filepath.Join(*shared, "roles"), "hack/fidelity/standins", *issuers); err != nil {
+			fmt.Fprintf(os.Stderr, "fidelity: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	names := referenced()
 	if *only != "" {
 		known := names

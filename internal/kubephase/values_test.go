@@ -18,11 +18,12 @@ import (
 )
 
 // testSettings are the defaults with what a deploy adds: an inventory's
-// public host and secrets.
+// public host, its cluster issuer (the role's default, acme, needs an
+// e-mail address) and secrets.
 func testSettings() components.Settings {
 	s := components.DefaultSettings()
 	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
-		"openstack_helm_endpoints_region_name": "RegionOne"}
+		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_type": "self-signed"}
 	sshKey, err := secrets.GenerateSSHKey()
 	if err != nil {
 		panic(err)
