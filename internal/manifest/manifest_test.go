@@ -95,13 +95,9 @@ func newApplier(t *testing.T) (*Applier, kubernetes.Interface, string) {
 	return a, a.clientset, testenv.Namespace(t, cfg)
 }
 
-func TestApplyRerunPrune(t *testing.T) {
-	a, cs, ns := newApplier(t)
-	ctx := context.Background()
-	name := "test-" + ns // cluster-scoped names must not collide between tests
-	config := obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}")
-	role := obj(t, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "+name+"}\nrules: []")
-	deploy := obj(t, `apiVersion: apps/v1
+// appDeployment is a Deployment of 2 replicas that kwok's nodes run.
+func appDeployment(t testing.TB) Object {
+	return obj(t, `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: app}
 spec:
@@ -113,6 +109,15 @@ spec:
       nodeSelector: {openstack-control-plane: enabled}
       tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
       containers: [{name: app, image: registry.invalid/app:1}]`)
+}
+
+func TestApplyRerunPrune(t *testing.T) {
+	a, cs, ns := newApplier(t)
+	ctx := context.Background()
+	name := "test-" + ns // cluster-scoped names must not collide between tests
+	config := obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}")
+	role := obj(t, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "+name+"}\nrules: []")
+	deploy := appDeployment(t)
 	secret := obj(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: passwords}\nstringData: {root: first}")
 	secret.CreateOnly = true
 
@@ -222,18 +227,7 @@ func TestRerunReusesWhatIsAsApplied(t *testing.T) {
 	name := "reuse-" + ns
 	config := obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}")
 	role := obj(t, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "+name+"}\nrules: []")
-	deploy := obj(t, `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      nodeSelector: {openstack-control-plane: enabled}
-      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
-      containers: [{name: app, image: registry.invalid/app:1}]`)
+	deploy := appDeployment(t)
 	t.Cleanup(func() { _ = cs.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{}) })
 	set := Set{Component: "reuse", Namespace: ns, Objects: []Object{config, role, deploy}, Timeout: 2 * time.Minute}
 	apply := func(step string, reused int, changed ...string) {

@@ -266,15 +266,7 @@ func (k *Keystone) stopPID(pid int) error {
 	if err != nil {
 		return nil // already gone
 	}
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	deadline := time.Now().Add(10 * time.Second)
-	for Alive(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			deadline = time.Now().Add(5 * time.Second)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	stopGroup(pgid, pid)
 	_ = os.Remove(filepath.Join(k.StateDir, "uwsgi.pid"))
 	return nil
 }

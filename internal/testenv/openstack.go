@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -145,15 +144,11 @@ func (o *OpenStack) Start(ctx context.Context) error {
 		return err
 	}
 	// One process starts them; the others wait here and then reuse them.
-	lock, err := os.OpenFile(o.StateDir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := lockFile(o.StateDir + ".lock")
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 	if st, err := readOpenStackState(filepath.Join(o.StateDir, "state.yaml")); err == nil {
 		if st.Keystone == keystoneURL && st.alive() && probeAll(ctx, st.Endpoints, 5*time.Second) == nil {
 			o.Endpoints = st.Endpoints
@@ -389,24 +384,9 @@ func (st *openStackState) alive() bool {
 func (st *openStackState) stop() {
 	var wg sync.WaitGroup
 	for _, pid := range st.PIDs {
-		wg.Go(func() { stopGroup(pid) })
+		wg.Go(func() { stopGroup(pid, pid) }) // each leads its session
 	}
 	wg.Wait()
-}
-
-func stopGroup(pid int) {
-	if !Alive(pid) {
-		return
-	}
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	deadline := time.Now().Add(10 * time.Second)
-	for Alive(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-			deadline = time.Now().Add(5 * time.Second)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // probeAll waits until each URL answers with a status below 500 (the

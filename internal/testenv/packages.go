@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 var aptUpdate sync.Once
@@ -24,15 +23,11 @@ func EnsurePackages(ctx context.Context, probe string, packages ...string) error
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("%s is missing and installing it needs root: run `%s`", probe, hint)
 	}
-	lock, err := os.OpenFile("/tmp/atmosphere-apt.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := lockFile("/tmp/atmosphere-apt.lock")
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 	if _, err := os.Stat(probe); err == nil {
 		return nil // another process installed it while we waited
 	}
