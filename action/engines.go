@@ -23,14 +23,7 @@ import (
 func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 	var hosts engine.Engine = engine.Provided{Why: engine.ProvidedByEnvironment}
 	if !c.hostsProvided {
-		hosts = &ansible.Engine{Deployer: &ansible.Deployer{
-			// The hosts file: group_vars/ beside it are read with it
-			// (ansible ignores a directory's .ini files).
-			Bin: c.opts.AnsiblePlaybook, Inventory: c.inventory.Hosts,
-			CollectionsPaths: c.opts.CollectionsPaths, VaultPasswordFile: c.opts.VaultPasswordFile,
-			Secrets: c.inventory.Secrets(),
-			Output:  func(line string) { c.log.Info(line) },
-		}}
+		hosts = &ansible.Engine{Deployer: c.ansibleDeployer(c.opts.AnsiblePlaybook)}
 	}
 	return map[components.Kind]engine.Engine{
 		components.Helm:      kubephase.HelmEngine{Stack: c.stack},
@@ -115,4 +108,17 @@ func (c *Configuration) hostGraph(ctx context.Context, keys []string, opts compo
 	}
 	opts.Resources = ansible.UnitResources(inv)
 	return opts, ansible.HostCaps(caps, inv), nil
+}
+
+// ansibleDeployer runs ansible-playbook bin (the one on PATH when empty)
+// against the inventory's hosts file, with the options' collections and
+// vault password, the inventory's decrypted values hidden from its output,
+// which goes to the log. The hosts file, not the directory: the
+// group_vars/ and host_vars/ beside it are read with it, and ansible
+// ignores a directory's .ini files.
+func (c *Configuration) ansibleDeployer(bin string) *ansible.Deployer {
+	return &ansible.Deployer{Bin: bin, Inventory: c.inventory.Hosts,
+		CollectionsPaths: c.opts.CollectionsPaths, VaultPasswordFile: c.opts.VaultPasswordFile,
+		Secrets: c.inventory.Secrets(),
+		Output:  func(line string) { c.log.Info(line) }}
 }

@@ -20,18 +20,12 @@ func (c *Configuration) factsEngine() engine.Engine {
 	if c.inventory == nil || c.inventory.Hosts == "" {
 		return e
 	}
-	// The hosts file, not the directory: ansible ignores a directory's
-	// .ini files.
-	hostsFile := c.inventory.Hosts
 	bin := c.opts.AnsiblePlaybook
 	if bin == "" {
 		bin, _ = exec.LookPath("ansible-playbook")
 	}
 	if bin != "" {
-		e.Runner = &ansible.Deployer{Bin: bin, Inventory: hostsFile,
-			CollectionsPaths: c.opts.CollectionsPaths, VaultPasswordFile: c.opts.VaultPasswordFile,
-			Secrets: c.inventory.Secrets(),
-			Output:  func(line string) { c.log.Info(line) }}
+		e.Runner = c.ansibleDeployer(bin)
 	}
 	// The hosts as the inventory's hosts file says (read in Go, vault
 	// and all: inventory.Inventory.Groups).

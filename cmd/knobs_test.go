@@ -34,14 +34,7 @@ func TestIllTypedKnobsRefusedUntouched(t *testing.T) {
 	}
 	check := func(t *testing.T, code int, msg string) {
 		t.Helper()
-		if code != ExitUsage {
-			t.Errorf("exit %d, want %d:\n%s", code, ExitUsage, msg)
-		}
-		for _, w := range want {
-			if !strings.Contains(msg, w) {
-				t.Errorf("the message lacks %q:\n%s", w, msg)
-			}
-		}
+		refusedNaming(t, code, msg, want)
 	}
 	t.Run("plan", func(t *testing.T) {
 		_, stderr, code := cli(t, nil, "plan", "--inventory", inv)
@@ -100,14 +93,7 @@ func TestUnimplementedKnobValuesRefused(t *testing.T) {
 	}
 	check := func(t *testing.T, code int, msg string) {
 		t.Helper()
-		if code != ExitUsage {
-			t.Errorf("exit %d, want %d:\n%s", code, ExitUsage, msg)
-		}
-		for _, w := range want {
-			if !strings.Contains(msg, w) {
-				t.Errorf("the message lacks %q:\n%s", w, msg)
-			}
-		}
+		refusedNaming(t, code, msg, want)
 		if strings.Contains(msg, "godaddy-k3y-value") {
 			t.Errorf("the message shows a credential:\n%s", msg)
 		}
@@ -135,6 +121,20 @@ func TestUnimplementedKnobValuesRefused(t *testing.T) {
 	for _, ns := range []string{DefaultStateNamespace, "cert-manager"} {
 		if got, err := cs.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); err == nil {
 			t.Errorf("namespace %s created (%s): the refused run touched the cluster", ns, got.CreationTimestamp)
+		}
+	}
+}
+
+// refusedNaming checks a run was refused as bad input (ExitUsage) with a
+// message holding each of want.
+func refusedNaming(t *testing.T, code int, msg string, want []string) {
+	t.Helper()
+	if code != ExitUsage {
+		t.Errorf("exit %d, want %d:\n%s", code, ExitUsage, msg)
+	}
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("the message lacks %q:\n%s", w, msg)
 		}
 	}
 }

@@ -41,22 +41,20 @@ func ini(sections ...[]string) string {
 // authtoken is keystonemiddleware's section: the API checks tokens as its
 // service user, caching them in process.
 func (c osConfig) authtoken() []string {
-	return []string{"[keystone_authtoken]",
-		"www_authenticate_uri = " + c.keystone,
-		"auth_url = " + c.keystone,
-		"auth_type = password",
-		"username = " + c.user,
-		"password = " + c.password,
-		"project_name = admin",
-		"user_domain_name = Default",
-		"project_domain_name = Default",
-		"service_token_roles_required = true",
-	}
+	lines := append([]string{"[keystone_authtoken]", "www_authenticate_uri = " + c.keystone}, c.credentials()...)
+	return append(lines, "service_token_roles_required = true")
 }
 
 // serviceAuth is a [section] of the credentials one API uses to call another.
 func (c osConfig) serviceAuth(section string) []string {
-	return []string{"[" + section + "]",
+	lines := append([]string{"[" + section + "]"}, c.credentials()...)
+	return append(lines, "region_name = "+OpenStackRegion)
+}
+
+// credentials are the options of the API's service user, as keystoneauth's
+// password plugin reads them.
+func (c osConfig) credentials() []string {
+	return []string{
 		"auth_url = " + c.keystone,
 		"auth_type = password",
 		"username = " + c.user,
@@ -64,7 +62,6 @@ func (c osConfig) serviceAuth(section string) []string {
 		"project_name = admin",
 		"user_domain_name = Default",
 		"project_domain_name = Default",
-		"region_name = " + OpenStackRegion,
 	}
 }
 
