@@ -3,6 +3,7 @@ package components
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
@@ -17,9 +18,12 @@ var (
 
 // keystone declares keystone, with what it renders.
 func keystone() *Component {
-	c := withKinds(split(release("keystone", "keystone", openstack, chart("keystone"), 229,
+	// Keystone's chart does not wait for Keycloak: its realms and client
+	// (sso) are made after the release, before the federation (setup).
+	c := withKinds(split(split(release("keystone", "keystone", openstack, chart("keystone"), 229,
 		needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached"), kubeAPI),
-		Phase{Name: "setup", Kind: OpenStack, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(29)}), Manifest)
+		Phase{Name: "sso", Kind: Keycloak, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(9)}),
+		Phase{Name: "setup", Kind: OpenStack, Estimate: s(20)}), Manifest)
 	c.services, c.endpoints = []provision.Service{keystoneIdentity}, keystoneEndpoints
 	c.values = keystoneValues
 	c.objects = keystoneOpenIDMetadata
@@ -27,7 +31,65 @@ func keystone() *Component {
 		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone")}
 	c.rabbitMQCluster = "keystone"
 	c.setup = keystoneSetup
+	c.keycloak = keystoneKeycloak
 	return c
+}
+
+// keystoneKeycloak is keystone's Keycloak work, as the keystone role makes
+// it for each domain of keystone_domains: the realm (its display name the
+// domain's label, the role's password policy and brute-force settings),
+// the "Configure OTP" required action, keystone's confidential client
+// with its secret, service account and redirect URIs (keystone's OIDC
+// redirect endpoint and horizon's logout page), and realm-management's
+// view-users role for that service account (keystone's keycloak identity
+// driver lists the realm's users with it).
+func keystoneKeycloak(s Settings) ([]KeycloakWork, error) {
+	r := &Render{Settings: s}
+	e := &endpointRender{Render: r}
+	redirect := r.keystoneRedirectURI(e.host("keystone_api_host"))
+	logout := "https://" + e.host("horizon_api_host") + "/auth/logout/"
+	var out []KeycloakWork
+	for _, d := range r.keystoneDomains() {
+		attributes := map[string]any{"id": d.realm, "displayName": d.label, "enabled": true}
+		for k, v := range d.realmSettings {
+			attributes[k] = v
+		}
+		out = append(out, KeycloakWork{Server: d.admin, Realms: []KeycloakRealm{{
+			Name:       d.realm,
+			Attributes: attributes,
+			RequiredActions: []KeycloakRequiredAction{{Alias: "CONFIGURE_TOTP", Name: "Configure OTP", ProviderID: "CONFIGURE_TOTP",
+				Enabled: true, DefaultAction: d.totp}},
+			Clients: []KeycloakClient{{
+				ClientID: d.clientID, Secret: d.clientSecret,
+				Attributes: map[string]any{"protocol": oidc, "clientAuthenticatorType": "client-secret", "publicClient": false,
+					"serviceAccountsEnabled": true, "directAccessGrantsEnabled": false,
+					"redirectUris": []any{redirect, logout}},
+				ServiceAccountRoles: map[string][]string{"realm-management": {"view-users"}},
+			}},
+		}}})
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return out, nil
+}
+
+// keystoneFederations are the federations keystone's set-up makes: those
+// of Settings.Setup.Federations when given, else one per domain of
+// keystone_domains, trusting its realm's issuer.
+func keystoneFederations(s Settings) ([]provision.Federation, error) {
+	if len(s.Setup.Federations) > 0 {
+		return s.Setup.Federations, nil
+	}
+	r := &Render{Settings: s}
+	var out []provision.Federation
+	for _, d := range r.keystoneDomains() {
+		out = append(out, provision.Federation{Domain: d.name, Issuer: d.issuer()})
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return out, nil
 }
 
 // keystoneValues are keystone's own values for its chart: its static
@@ -63,9 +125,10 @@ func keystoneValues(r *Render) values.Values {
 // keystoneOpenIDMetadata is the ConfigMap keystone's pods mount
 // mod_auth_openidc's metadata from, one set of files per domain: the client
 // and its scopes. The provider's metadata (the realm's discovery document)
-// and its signing key are Keycloak's to give; until keystone's set-up
-// writes them, the provider file is empty, so that the pods can start. It
-// is created once and not overwritten, so that what the set-up wrote stays.
+// and its signing key are Keycloak's to give, from the realm keystone's sso
+// phase makes after this ConfigMap is applied: nothing writes them yet (the
+// provider file is empty, so that the pods can start). It is created once
+// and not overwritten, so that what an operator wrote stays.
 func keystoneOpenIDMetadata(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	data := map[string]any{}
@@ -116,16 +179,22 @@ var keystoneEndpoints = map[string]endpointFragment{
 	},
 }
 
-// keystoneSetup sets up the federation of every keycloak domain given
-// (Settings.Setup.Federations), in order; keystone's own catalog entry is
-// made before it, by the engine, as keystone has no catalog phase.
+// keystoneSetup sets up the federation of every keycloak domain
+// (keystoneFederations), in order: the domain, its identity provider, the
+// <domain>-openid mapping and the openid protocol, as the keystone role
+// does; keystone's own catalog entry is made before it, by the engine, as
+// keystone has no catalog phase.
 func keystoneSetup(ctx context.Context, s *Setup) (bool, error) {
+	federations, err := keystoneFederations(s.Settings)
+	if err != nil {
+		return false, fmt.Errorf("keystone's federations: %w", err)
+	}
 	id, err := s.Clients.Identity(ctx)
 	if err != nil {
 		return false, err
 	}
 	var t tally
-	for _, f := range s.Settings.Setup.Federations {
+	for _, f := range federations {
 		if err := t.add(id.EnsureFederation(ctx, f)); err != nil {
 			return t.changed, err
 		}

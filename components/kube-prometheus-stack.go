@@ -33,6 +33,11 @@ var (
 	kubePrometheusStackAlertmanagerIngress  = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_alertmanager_ingress_annotations", nil)
 	kubePrometheusStackGrafanaIngress       = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_grafana_ingress_annotations", nil)
 	kubePrometheusStackPrometheusIngress    = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_prometheus_ingress_annotations", nil)
+	kubePrometheusStackKeycloakRealmName    = kubePrometheusStackKnobs.str("kube_prometheus_stack_keycloak_realm_name", "Atmosphere")
+	kubePrometheusStackKeycloakAdminRealm   = kubePrometheusStackKnobs.str("kube_prometheus_stack_keycloak_admin_realm_name", "master")
+	kubePrometheusStackKeycloakAdminClient  = kubePrometheusStackKnobs.str("kube_prometheus_stack_keycloak_admin_client_id", "admin-cli")
+	kubePrometheusStackKeycloakAdminUser    = kubePrometheusStackKnobs.str("kube_prometheus_stack_keycloak_admin_user", "admin")
+	kubePrometheusStackKeycloakAdminPass    = kubePrometheusStackKnobs.str("kube_prometheus_stack_keycloak_admin_password", "") // keycloak_admin_password
 )
 
 // The knobs of each monitoring UI, by UI.
@@ -56,8 +61,69 @@ func kubePrometheusStack() *Component {
 	})
 	c.values = kubePrometheusStackValues
 	c.objects = kubePrometheusObjects
+	c.keycloak = kubePrometheusStackKeycloak
 	c.ChartCRDs = true
 	return c
+}
+
+// kubePrometheusStackKeycloak is the monitoring's Keycloak work (its sso
+// phase), as the kube_prometheus_stack role makes it: the realm
+// (kube_prometheus_stack_keycloak_realm, its display name
+// kube_prometheus_stack_keycloak_realm_name), the "client roles" mapper of
+// the realm's "roles" client scope putting the client roles in the ID
+// token too, and each of kube_prometheus_stack_keycloak_clients with its
+// redirect URIs, its audience mapper and its roles. The clients are public
+// with direct access grants, as the role's keycloak_client task leaves
+// them (it sets neither: testdata/fidelity/keycloak/atmosphere.json), so
+// Keycloak keeps no secret of theirs: the secret of a client's Secret
+// (kube_prometheus_stack_<id>_client_secret, kubePrometheusObjects) that
+// its oauth2-proxy or grafana sends is not checked. The admin is the role's kube_prometheus_stack_keycloak_admin_*
+// (the password else keycloak_admin_password, in the secrets store).
+func kubePrometheusStackKeycloak(s Settings) ([]KeycloakWork, error) {
+	r := &Render{Settings: s}
+	password := kubePrometheusStackKeycloakAdminPass.get(r)
+	if password == "" {
+		password = r.secret("keycloak_admin_password")
+	}
+	server := KeycloakServer{
+		URL:        orDefault(r, kubePrometheusStackKeycloakServerURL, "https://"+r.keycloakHost()),
+		AdminRealm: kubePrometheusStackKeycloakAdminRealm.get(r), AdminClientID: kubePrometheusStackKeycloakAdminClient.get(r),
+		User: kubePrometheusStackKeycloakAdminUser.get(r), Password: password,
+		Insecure: kubePrometheusStackClusterIssuerType.get(r) == "self-signed",
+	}
+	name := kubePrometheusStackKeycloakRealm.get(r)
+	realm := KeycloakRealm{
+		Name:       name,
+		Attributes: map[string]any{"id": name, "displayName": kubePrometheusStackKeycloakRealmName.get(r), "enabled": true},
+		ClientScopes: []KeycloakClientScope{{Name: "roles", Mappers: []KeycloakMapper{{
+			Name: "client roles", Protocol: oidc, Mapper: "oidc-usermodel-client-role-mapper",
+			Config: map[string]string{"claim.name": "resource_access.${client_id}.roles", "access.token.claim": "true",
+				"id.token.claim": "true", "multivalued": "true"},
+		}}}},
+	}
+	for _, c := range r.monitoringClients() {
+		realm.Clients = append(realm.Clients, KeycloakClient{
+			ClientID: c.ID,
+			Attributes: map[string]any{"protocol": oidc, "publicClient": true, "directAccessGrantsEnabled": true,
+				"redirectUris": stringsAny(c.RedirectURIs)},
+			Mappers: []KeycloakMapper{{Name: "aud-mapper-" + c.ID, Protocol: oidc, Mapper: "oidc-audience-mapper",
+				Config: map[string]string{"included.client.audience": c.ID, "access.token.claim": "true"}}},
+			Roles: c.Roles,
+		})
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return []KeycloakWork{{Server: server, Realms: []KeycloakRealm{realm}}}, nil
+}
+
+// stringsAny is a list of strings as a list of values.
+func stringsAny(list []string) []any {
+	out := make([]any, len(list))
+	for i, x := range list {
+		out[i] = x
+	}
+	return out
 }
 
 // kubePrometheusStackValues are kube-prometheus-stack's own values for its
