@@ -82,11 +82,7 @@ func cephProvisionersObjects(s Settings) ([]Object, error) {
 			"subsets":  []any{map[string]any{"addresses": addresses, "ports": ports(true)}},
 		})
 	}
-	key, _ := r.fact("", "", "_ceph_provisioners_keyring.key").(string)
-	if key == "" {
-		key = r.cephFact("admin_key")
-	}
-	if key != "" {
+	if key := r.cephAdminKey(); key != "" {
 		docs = append(docs, map[string]any{
 			"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/rbd",
 			"metadata":   map[string]any{"name": "pvc-ceph-client-key", "labels": map[string]any{"application": "ceph"}},
@@ -97,6 +93,17 @@ func cephProvisionersObjects(s Settings) ([]Object, error) {
 		return nil, r.err
 	}
 	return objectList(docs...), nil
+}
+
+// cephAdminKey is the client.admin key: the inventory's
+// _ceph_provisioners_keyring.key, else what ceph's facts phase read; ""
+// when neither has it.
+func (r *Render) cephAdminKey() string {
+	key, _ := r.fact("", "", "_ceph_provisioners_keyring.key").(string)
+	if key == "" {
+		key = r.cephFact("admin_key")
+	}
+	return key
 }
 
 // orFact is a knob's value, else the fact it defaults to.

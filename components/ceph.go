@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"sigs.k8s.io/yaml"
 )
@@ -21,22 +22,25 @@ func ceph() *Component {
 // ceph_csi_rbd and ceph_provisioners roles do before their charts on the
 // first host of the monitors' group: the fsid and monitors (`ceph mon
 // dump`), the `kube` pool and its client.kube key (made when missing), and
-// the client.admin key. Its play (ceph.facts.yaml) runs through
-// Ansible and hands them back as ceph's facts, which csi and
-// ceph-provisioners (both need ceph) read (Render.ceph,
-// cephProvisionersObjects). What the inventory gives wins: when it gives
+// the client.admin key; and, as the rook_ceph_cluster role does, the
+// quorum's leader and the monitors' key. Its play (ceph.facts.yaml) runs through
+// Ansible and hands them back as ceph's facts, which csi,
+// ceph-provisioners and rook-ceph-cluster (all need ceph) read
+// (Render.ceph, cephProvisionersObjects, rookCephClusterObjects). What the inventory gives wins: when it gives
 // every fact, the play is not run.
 
 // cephFactsName is the component whose facts the Ceph charts read.
 const cephFactsName = "ceph"
 
 // The knobs ceph's facts phase reads (roles/ceph_csi_rbd/defaults/main.yml,
-// roles/ceph_provisioners/defaults/main.yml): the groups of the monitors
+// roles/ceph_provisioners/defaults/main.yml,
+// roles/rook_ceph_cluster/defaults/main.yml): the groups of the monitors
 // the roles delegate to.
 var (
 	cephFactsKnobs           = knobsOf(cephFactsName)
 	cephFactsCSIMonsGroup    = cephFactsKnobs.str("ceph_csi_rbd_mons_group", "controllers")
 	cephFactsProvisionersMon = cephFactsKnobs.str("ceph_provisioners_ceph_mon_group", "controllers")
+	cephFactsRookMon         = cephFactsKnobs.str("rook_ceph_cluster_mon_group", "controllers")
 )
 
 // The facts the play yields, each with the inventory variable that gives
@@ -48,6 +52,11 @@ var cephFactsYields = []YieldedFact{
 	{Key: "monitors", Var: "ceph_csi_rbd_monitors"},
 	{Key: "keyring", Var: "ceph_csi_rbd_keyring"},
 	{Key: "admin_key", Var: "_ceph_provisioners_keyring.key"},
+	// rook_ceph_cluster's: the monitors' key and the quorum leader's
+	// "name=address", read whenever the play runs (rookCephClusterObjects
+	// falls back on the inventory's monitors without them).
+	{Key: "mon_key", Optional: true},
+	{Key: "mon_endpoints", Optional: true},
 }
 
 //go:embed ceph.facts.yaml
@@ -78,9 +87,11 @@ func cephFactsTasks() []map[string]any {
 // each role's monitors' group.
 func cephFactsFrom(s Settings) []string {
 	r := &Render{Settings: s}
-	out := []string{cephFactsCSIMonsGroup.get(r) + "[0]"}
-	if g := cephFactsProvisionersMon.get(r) + "[0]"; g != out[0] {
-		out = append(out, g)
+	var out []string
+	for _, k := range []knob[string]{cephFactsCSIMonsGroup, cephFactsProvisionersMon, cephFactsRookMon} {
+		if g := k.get(r) + "[0]"; !slices.Contains(out, g) {
+			out = append(out, g)
+		}
 	}
 	return out
 }

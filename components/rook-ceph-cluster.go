@@ -1,6 +1,9 @@
 package components
 
 import (
+	"fmt"
+	"net"
+
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
@@ -47,8 +50,24 @@ func rookCephClusterValues(r *Render) values.Values {
 	}, values.Values{"cephClusterSpec": r.copyOf(rookCephClusterSpec)})
 }
 
-// The keystone credentials of the RADOS gateway's service user (rgw),
-// which the CephObjectStore's keystone auth reads.
+// rookExternalMonSecret is the monitors' secret rook's own import of an
+// external cluster writes when it is not given
+// (deploy/examples/import-external-cluster.sh): rook does not use it for
+// an external cluster.
+const rookExternalMonSecret = "mon-secret"
+
+// rookCephClusterObjects are, as the rook_ceph_cluster role makes them:
+// the keystone credentials of the RADOS gateway's service user (rgw),
+// which the CephObjectStore's keystone auth reads; and, once the Ceph
+// cluster's fsid and client.admin key are known (the inventory's, else
+// what ceph's facts phase read, as the Ceph charts take them), the
+// rook-ceph-mon Secret (cluster name, fsid, admin and monitors' keys) and
+// the rook-ceph-mon-endpoints ConfigMap (the quorum leader's
+// "name=address") through which rook's external CephCluster reaches the
+// cluster. The monitors' key and the leader are read by the facts phase
+// whenever it runs; when it did not (the inventory gives every Ceph fact),
+// the key is rook's placeholder and the endpoint the inventory's first
+// monitor, named "a".
 func rookCephClusterObjects(s Settings) ([]Object, error) {
 	e := &endpointRender{Render: &Render{Settings: s}}
 	name := rookCephClusterName.get(e.Render)
@@ -60,10 +79,43 @@ func rookCephClusterObjects(s Settings) ([]Object, error) {
 			"OS_USERNAME": username, "OS_PASSWORD": password,
 			"OS_PROJECT_DOMAIN_NAME": "service", "OS_PROJECT_NAME": "service", "OS_USER_DOMAIN_NAME": "service",
 		}}
+	docs := append([]map[string]any{doc}, rookCephMonObjects(e.Render, name)...)
 	if e.err != nil {
 		return nil, e.err
 	}
-	return objectList(doc), nil
+	return objectList(docs...), nil
+}
+
+// rookCephMonObjects are the rook-ceph-mon Secret and the
+// rook-ceph-mon-endpoints ConfigMap (rookCephClusterObjects); none while
+// the fsid or the client.admin key is not known.
+func rookCephMonObjects(r *Render, name string) []map[string]any {
+	fsid, _ := r.ceph().fsid.(string)
+	admin := r.cephAdminKey()
+	if fsid == "" || admin == "" {
+		return nil
+	}
+	monKey := r.cephFact("mon_key")
+	if monKey == "" {
+		monKey = rookExternalMonSecret
+	}
+	docs := []map[string]any{{"apiVersion": "v1", "kind": "Secret",
+		"metadata":   map[string]any{"name": "rook-ceph-mon"},
+		"stringData": map[string]any{"cluster-name": name, "fsid": fsid, "admin-secret": admin, "mon-secret": monKey}}}
+	endpoints := r.cephFact("mon_endpoints")
+	if mons := r.cephMonitors(); endpoints == "" && len(mons) > 0 {
+		addr := fmt.Sprint(mons[0])
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			addr = net.JoinHostPort(addr, "6789")
+		}
+		endpoints = "a=" + addr
+	}
+	if endpoints != "" {
+		docs = append(docs, map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": "rook-ceph-mon-endpoints"},
+			"data":     map[string]any{"data": endpoints, "maxMonId": "0", "mapping": "{}"}})
+	}
+	return docs
 }
 
 // rgwUser is the RADOS gateway's keystone user: in its chart's endpoints

@@ -5,11 +5,14 @@
 // Each run gets a private directory (mode 0700) holding the extra vars
 // (mode 0600, passed as -e @file, never on the argv) and, for a role, a
 // one-play playbook rendered for it; the directory is removed afterwards.
-// The child leads its own process group: a cancel sends SIGTERM to the
-// group, then SIGKILL after a grace period, and the group is killed once
-// the play ends too, so nothing it spawned lingers. The output pipe is
-// closed by force a short while after the child exits, so a grandchild
-// that escaped the group with our pipe cannot hang us.
+// ansible-playbook runs under a guard, a re-execution of the running
+// binary (guard.go states its contract): nothing the play starts — its
+// per-host workers, the modules, a daemon that left the play's process
+// group — outlives the run, nor outlives atmosphere when atmosphere is
+// killed (SIGKILL included). A cancel sends SIGTERM to the play, then,
+// after a grace period, has the guard SIGKILL all of it. The output pipe
+// is closed by force a short while after the guard exits, so a process
+// that escaped even the guard with our pipe cannot hang us.
 package ansible
 
 import (
@@ -309,29 +312,48 @@ func (d *Deployer) run(ctx context.Context, job Job, dir string, args []string) 
 	if bin == "" {
 		bin = "ansible-playbook"
 	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return nil, fmt.Errorf("%s: start %s: %w", job.Component, bin, err)
+	}
+	if path, err = filepath.Abs(path); err != nil {
+		return nil, fmt.Errorf("%s: start %s: %w", job.Component, bin, err)
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdin = nil
-	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.Env = append(append(os.Environ(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0", "ANSIBLE_RETRY_FILES_ENABLED=False",
+	// The control pipe: its write end is ours alone (close-on-exec); the
+	// guard kills the whole play when it closes, so it closes when we die.
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, err
+	}
+	env := append(append(os.Environ(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0", "ANSIBLE_RETRY_FILES_ENABLED=False",
 		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "tmp"), "PYTHONUNBUFFERED=1"), d.Env...)
 	if len(d.CollectionsPaths) > 0 {
 		// The play finds the collections where Run looked for them.
-		cmd.Env = append(cmd.Env, "ANSIBLE_COLLECTIONS_PATH="+strings.Join(d.CollectionsPaths, string(os.PathListSeparator)))
+		env = append(env, "ANSIBLE_COLLECTIONS_PATH="+strings.Join(d.CollectionsPaths, string(os.PathListSeparator)))
 	}
-	// Its own process group, and killed if we die first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd := guardCommand(append([]string{path}, args...), env, ctlR)
+	cmd.Dir = dir
+	cmd.Stdin = nil
+	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
-		return nil, fmt.Errorf("%s: start %s: %w", job.Component, bin, err)
+		ctlR.Close()
+		ctlW.Close()
+		return nil, fmt.Errorf("%s: start the guard of %s: %w", job.Component, bin, err)
 	}
-	pw.Close() // the child holds the write end now
-	pgid := cmd.Process.Pid
+	pw.Close()   // the guard holds the write end now
+	ctlR.Close() // and the control pipe's read end
+	var closeCtl sync.Once
+	stopAll := func() { closeCtl.Do(func() { ctlW.Close() }) }
+	defer stopAll()
+	guardPID := cmd.Process.Pid
 
 	out := newTranscript(job.Component, d.keep(), append(secretsOf(job.ExtraVars), d.Secrets...), d.Output)
 	out.onTask = job.OnTask
@@ -350,20 +372,24 @@ func (d *Deployer) run(ctx context.Context, job Job, dir string, args []string) 
 	case waitErr = <-waitDone:
 	case <-ctx.Done():
 		cancelled = true
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		_ = syscall.Kill(guardPID, syscall.SIGTERM) // the guard passes it on to the play
 		select {
 		case waitErr = <-waitDone:
 		case <-time.After(d.grace()):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			waitErr = <-waitDone
+			stopAll() // the guard kills the play and everything it started
+			select {
+			case waitErr = <-waitDone:
+			case <-time.After(d.grace()):
+				_ = syscall.Kill(-guardPID, syscall.SIGKILL) // a guard that does not answer
+				waitErr = <-waitDone
+			}
 		}
 	}
-	// Whatever the play left in its group (`sleep 600 &`) goes with it.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	stopAll() // the guard has killed what the play left already; this only closes the pipe
 	select {
 	case <-readDone:
 	case <-time.After(d.pipeWait()):
-		pr.Close() // a process outside the group holds the pipe
+		pr.Close() // a process that escaped the guard holds the pipe
 		<-readDone
 	}
 	pr.Close()

@@ -10,12 +10,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/internal/deploytest"
 	"github.com/vexxhost/atmosphere-go/internal/engine"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
@@ -107,35 +107,11 @@ func component(t *testing.T, name string) (*components.Component, components.Pha
 	return c, c.Phases[0]
 }
 
-// noteRecorder keeps the notes of a run.
-type noteRecorder struct {
-	dag.NopObserver[string]
-	mu  sync.Mutex
-	got []dag.Note
-}
-
-func (n *noteRecorder) Noted(_ string, note dag.Note, _ time.Time) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.got = append(n.got, note)
-}
-
 // deployUnit deploys one unit through a run of the scheduler, and returns
 // its notes and error.
 func deployUnit(t *testing.T, e *Engine, c *components.Component, p components.Phase) ([]dag.Note, error) {
 	t.Helper()
-	g := dag.New[string]()
-	key := components.UnitKey(c.Name, p.Name)
-	if err := g.AddNode(key, dag.Spec[string]{}); err != nil {
-		t.Fatal(err)
-	}
-	obs := &noteRecorder{}
-	var unitErr error
-	_, _ = dag.Run(context.Background(), g, func(ctx context.Context, _ string) error {
-		unitErr = e.Deploy(ctx, c, p)
-		return unitErr
-	}, dag.Options[string]{Observer: obs})
-	return obs.got, unitErr
+	return deploytest.RunUnit(context.Background(), components.UnitKey(c.Name, p.Name), func(ctx context.Context) error { return e.Deploy(ctx, c, p) })
 }
 
 func waits(notes []dag.Note) []string {

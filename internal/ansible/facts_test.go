@@ -121,8 +121,8 @@ func TestCephFactsFromTheLiveCeph(t *testing.T) {
 		}
 		t.Logf("run %d: the facts phase took %s", i+1, time.Since(start).Round(10*time.Millisecond))
 		last := notes[len(notes)-1]
-		if last.Unchanged == wantChanged || !strings.HasPrefix(last.Did, "read 4 facts from controllers[0]") {
-			t.Errorf("run %d: note %+v, want changed=%v, read 4 facts", i+1, last, wantChanged)
+		if last.Unchanged == wantChanged || !strings.HasPrefix(last.Did, "read 6 facts from controllers[0]") {
+			t.Errorf("run %d: note %+v, want changed=%v, read 6 facts", i+1, last, wantChanged)
 		}
 		key, err := ceph.Ceph(ctx, "auth", "print-key", "client.kube")
 		if err != nil {
@@ -189,9 +189,43 @@ func TestCephFactsFromTheLiveCeph(t *testing.T) {
 		t.Errorf("ceph-provisioners' objects: client.admin key in the Secret %v, monitor in the Endpoints %v; want both", sawKey, sawMonitor)
 	}
 
+	// rook-ceph-cluster's external cluster: the rook-ceph-mon Secret and
+	// the rook-ceph-mon-endpoints ConfigMap, as the rook_ceph_cluster role
+	// makes them from the monitor.
+	monKey, err := ceph.Ceph(ctx, "auth", "print-key", "mon.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rook, _ := registry.Get("rook-ceph-cluster")
+	// The gateway's keystone user and public Ingress need these.
+	settings.Vars["openstack_helm_endpoints_region_name"] = "RegionOne"
+	settings.Vars["openstack_helm_endpoints_keystone_api_host"] = "identity.example.com"
+	settings.Secret = func(name string) (string, error) { return "secret-of-" + name, nil }
+	if objs, err = rook.Objects(settings); err != nil {
+		t.Fatal(err)
+	}
+	var monSecret map[string]any
+	var monEndpoints string
+	for _, o := range objs {
+		switch o.GetKind() + "/" + o.GetName() {
+		case "Secret/rook-ceph-mon":
+			monSecret = o.Object["stringData"].(map[string]any)
+		case "ConfigMap/rook-ceph-mon-endpoints":
+			monEndpoints, _ = o.Object["data"].(map[string]any)["data"].(string)
+		}
+	}
+	if monSecret == nil || monSecret["fsid"] != ceph.FSID || monSecret["admin-secret"] != strings.TrimSpace(string(admin)) ||
+		monSecret["mon-secret"] != strings.TrimSpace(string(monKey)) {
+		t.Errorf("rook-ceph-mon: fsid %v, the admin key %v, the monitors' key %v; want %s and both keys", monSecret["fsid"],
+			monSecret["admin-secret"] == strings.TrimSpace(string(admin)), monSecret["mon-secret"] == strings.TrimSpace(string(monKey)), ceph.FSID)
+	}
+	if name, addr, _ := strings.Cut(monEndpoints, "="); name == "" || !strings.HasPrefix(addr, ceph.IP+":") {
+		t.Errorf("rook-ceph-mon-endpoints data %q, want the leader's name=%s:port", monEndpoints, ceph.IP)
+	}
+
 	// No key reached the output.
 	for _, line := range out.get() {
-		for _, secret := range []string{keys[0], strings.TrimSpace(string(admin))} {
+		for _, secret := range []string{keys[0], strings.TrimSpace(string(admin)), strings.TrimSpace(string(monKey))} {
 			if strings.Contains(line, secret) {
 				t.Fatalf("a Ceph key reached the output: %q", strings.ReplaceAll(line, secret, "[KEY]"))
 			}
