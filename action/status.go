@@ -10,6 +10,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/internal/engine"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
 )
 
 // ComponentStatus is a component's state in the cluster.
@@ -25,6 +26,9 @@ type ComponentStatus struct {
 	// LastDuration is how long the component's units took the last time a
 	// deploy changed them, in seconds (0 when never measured).
 	LastDuration float64 `json:"last_duration,omitempty"`
+	// Drift are the component's objects whose live state is not what was
+	// applied, with the fields that differ (Status.Drift only).
+	Drift []manifest.Drift `json:"drift,omitempty"`
 }
 
 // Healthy reports whether the state is one a deploy leaves: deployed,
@@ -39,6 +43,24 @@ type Status struct {
 	// Tags narrows the status to these components; all the inventory
 	// enables when empty.
 	Tags []string
+	// Drift also compares the live objects of every release and set of
+	// own objects with what was applied (engine.Drifter; manifest.Compare
+	// says which fields count), and fails with a *DriftError when any
+	// differ or are gone.
+	Drift bool
+}
+
+// DriftError is Status's error when objects drifted from what was applied
+// (and every component is healthy).
+type DriftError struct {
+	// Objects counts the drifted objects, Components the components they
+	// are of.
+	Objects    int
+	Components []string
+}
+
+func (e *DriftError) Error() string {
+	return fmt.Sprintf("%d objects of %d components drifted from what was applied: %s", e.Objects, len(e.Components), strings.Join(e.Components, ", "))
 }
 
 // UnhealthyError is Status's error when some components are not healthy.
@@ -88,6 +110,11 @@ func (o *Status) Run(ctx context.Context) ([]ComponentStatus, error) {
 		if err != nil {
 			return nil, err
 		}
+		if o.Drift {
+			if row.Drift, err = c.componentDrift(ctx, comp); err != nil {
+				return nil, err
+			}
+		}
 		for _, p := range comp.Phases {
 			row.LastDuration += measured[components.UnitKey(comp.Name, p.Name)].Round(time.Millisecond).Seconds()
 		}
@@ -102,7 +129,46 @@ func (o *Status) Run(ctx context.Context) ([]ComponentStatus, error) {
 	if len(unhealthy) > 0 {
 		return rows, &UnhealthyError{Unhealthy: unhealthy, Total: len(rows)}
 	}
+	drift := &DriftError{}
+	for _, r := range rows {
+		if len(r.Drift) > 0 {
+			drift.Objects += len(r.Drift)
+			drift.Components = append(drift.Components, r.Component)
+		}
+	}
+	if drift.Objects > 0 {
+		return rows, drift
+	}
 	return rows, nil
+}
+
+// componentDrift asks the engine of each of the component's kinds of work
+// that leaves objects (engine.Drifter) what drifted; an object two engines
+// compare is named once.
+func (c *Configuration) componentDrift(ctx context.Context, comp *components.Component) ([]manifest.Drift, error) {
+	var out []manifest.Drift
+	seen := map[string]bool{}
+	for _, kind := range comp.Kinds {
+		e, err := c.engine(kind)
+		if err != nil {
+			return nil, fmt.Errorf("drift of %s: %w", comp.Name, err)
+		}
+		d, ok := e.(engine.Drifter)
+		if !ok {
+			continue
+		}
+		found, err := d.Drift(ctx, comp)
+		if err != nil {
+			return nil, fmt.Errorf("drift of %s: %w", comp.Name, err)
+		}
+		for _, f := range found {
+			if !seen[f.Object] {
+				seen[f.Object] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
 }
 
 // componentStatus reads a component's state from the cluster: that of the

@@ -21,22 +21,32 @@ func (a *app) newStatus() *cobra.Command {
 		config configFlags
 		tags   []string
 		output string
+		drift  bool
 	)
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show every component's state in the cluster; exit 1 unless all are healthy",
 		Long: "Show, for every component the inventory enables, the state of its Helm release\n" +
 			"(deployed, failed, pending, absent; revision, chart, last deployed) or of its own\n" +
-			"objects (applied, absent). Touches nothing. Exits 0 when all are healthy, 1 when not.",
+			"objects (applied, absent). Touches nothing. Exits 0 when all are healthy, 1 when not.\n\n" +
+			"--drift compares instead the live objects of each release (its deployed manifest)\n" +
+			"and each component's own objects (as last applied) with what was applied, field by\n" +
+			"field, for the fields atmosphere set (not those the server defaults, nor status),\n" +
+			"and names each object and field that differs or is gone (a Secret's keys, never\n" +
+			"its values). Exits 1 when anything drifted; the next deploy puts it back.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
 				return usagef("--output %q: want text or json", output)
 			}
-			rows, err := (&action.Status{Config: a.config(&config), Tags: tags}).Run(cmd.Context())
+			rows, err := (&action.Status{Config: a.config(&config), Tags: tags, Drift: drift}).Run(cmd.Context())
 			if rows == nil {
 				return err
 			}
-			if werr := a.writeStatus(rows, output); werr != nil {
+			write := a.writeStatus
+			if drift {
+				write = a.writeDrift
+			}
+			if werr := write(rows, output); werr != nil {
 				return werr
 			}
 			return err
@@ -47,6 +57,7 @@ func (a *app) newStatus() *cobra.Command {
 	config.addInventory(fs)
 	tagsFlag(fs, &tags)
 	fs.StringVarP(&output, "output", "o", "text", "text or json")
+	fs.BoolVar(&drift, "drift", false, "compare the live objects with what was applied; exit 1 when any drifted")
 	config.addState(fs)
 	return c
 }
@@ -78,6 +89,35 @@ func (a *app) writeStatus(rows []ComponentStatus, output string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, r.State, rev, dash(r.Chart), updated, took, dash(r.Detail))
 	}
 	return tw.Flush()
+}
+
+// writeDrift writes, for --drift, one line per drifted object ("<component>:
+// <Kind> <ns>/<name>: <path> <applied> → <live>; ...") and a last line that
+// sums up, or as JSON the rows (each with its drift).
+func (a *app) writeDrift(rows []ComponentStatus, output string) error {
+	if output == "json" {
+		return a.writeStatus(rows, output)
+	}
+	w := a.streams.Out
+	objects, comps := 0, 0
+	for _, r := range rows {
+		if len(r.Drift) > 0 {
+			comps++
+		}
+		for _, d := range r.Drift {
+			objects++
+			if _, err := fmt.Fprintf(w, "%s: %s\n", r.Component, d); err != nil {
+				return err
+			}
+		}
+	}
+	var err error
+	if objects == 0 {
+		_, err = fmt.Fprintf(w, "no drift in %d components\n", len(rows))
+	} else {
+		_, err = fmt.Fprintf(w, "%d objects of %d components drifted\n", objects, comps)
+	}
+	return err
 }
 
 func dash(s string) string {

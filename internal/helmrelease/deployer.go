@@ -67,6 +67,14 @@ type Release struct {
 	// unchanged): it removes what the change cannot update in place, such
 	// as a Job whose template changes.
 	BeforeChange func(ctx context.Context, client kubernetes.Interface) error
+	// Drifted, when set, names what of the live objects is not as the
+	// deployed revision applied them (kubephase reads it). A deployed
+	// release whose chart, values and images are unchanged is then
+	// upgraded all the same, with these as its reasons: Helm's three-way
+	// merge puts the fields of its manifest back on the live objects, and
+	// re-creates those that are gone. An upgrade of an unchanged release
+	// would change nothing otherwise: nothing is asked when this is empty.
+	Drifted []string
 }
 
 // Action is what a deploy did, or (from Plan) would do.
@@ -222,6 +230,9 @@ func (d *Deployer) decide(cfg *action.Configuration, r Release, want map[string]
 			if last.Labels[k] != want[k] {
 				dec.Reasons = append(dec.Reasons, strings.TrimPrefix(k, "atmosphere.vexxhost.com/"))
 			}
+		}
+		if len(dec.Reasons) == 0 && len(r.Drifted) > 0 {
+			dec.Reasons = append(dec.Reasons, "drift: "+strings.Join(r.Drifted, ", "))
 		}
 		if len(dec.Reasons) == 0 {
 			dec.Action = Unchanged

@@ -87,9 +87,16 @@ func TestInstallNoOpUpgrade(t *testing.T) {
 		{"a value changes", func(r *Release) { r.Values = map[string]any{"message": "two"} }, Upgrade, []string{"values"}, 2},
 		{"an image changes", func(r *Release) { r.Images = map[string]string{"probe": "registry.invalid/probe:1.1"} }, Upgrade, []string{"images"}, 3},
 		{"and then nothing", nil, Unchanged, nil, 3},
+		{"drifted: upgraded all the same", func(r *Release) { r.Drifted = []string{"Deployment x/probe: spec.replicas 1 → 3"} }, Upgrade,
+			[]string{"drift: Deployment x/probe: spec.replicas 1 → 3"}, 4},
+		{"drift with a change: the change says why", func(r *Release) { r.Values = map[string]any{"message": "three"} }, Upgrade, []string{"values"}, 5},
+		{"no drift: nothing", func(r *Release) { r.Drifted = nil }, Unchanged, nil, 5},
 	}
 	if st, err := d.Status(ctx, "probe", ns); err != nil || st.Found {
 		t.Fatalf("status before the install: %+v err %v", st, err)
+	}
+	if _, found, err := d.Manifest(ctx, "probe", ns); err != nil || found {
+		t.Fatalf("manifest before the install: found %v err %v", found, err)
 	}
 	for _, s := range steps {
 		if s.change != nil {
@@ -110,11 +117,14 @@ func TestInstallNoOpUpgrade(t *testing.T) {
 		}
 	}
 	rel := lastRelease(t, d, ns, "probe")
-	if rel.Info.Status != release.StatusDeployed || rel.Version != 3 {
+	if text, found, err := d.Manifest(ctx, "probe", ns); err != nil || !found || text != rel.Manifest {
+		t.Errorf("manifest of the deployed revision: found %v err %v", found, err)
+	}
+	if rel.Info.Status != release.StatusDeployed || rel.Version != 5 {
 		t.Errorf("last revision %d is %s", rel.Version, rel.Info.Status)
 	}
 	st, err := d.Status(ctx, "probe", ns)
-	if err != nil || !st.Found || st.Status != "deployed" || st.Revision != 3 || !strings.HasPrefix(st.Chart, "probe-") || st.Updated.IsZero() {
+	if err != nil || !st.Found || st.Status != "deployed" || st.Revision != 5 || !strings.HasPrefix(st.Chart, "probe-") || st.Updated.IsZero() {
 		t.Errorf("status %+v err %v", st, err)
 	}
 }

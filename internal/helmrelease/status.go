@@ -44,3 +44,24 @@ func (d *Deployer) Status(ctx context.Context, name, namespace string) (ReleaseS
 	}
 	return s, nil
 }
+
+// Manifest returns the manifest of the release's last deployed revision
+// (the objects Helm applied, without its hooks); found is false when no
+// revision is deployed. It touches nothing.
+func (d *Deployer) Manifest(ctx context.Context, name, namespace string) (manifest string, found bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", false, err
+	}
+	cfg, err := d.factory.ActionConfig(ctx, namespace, nil)
+	if err != nil {
+		return "", false, err
+	}
+	rel, err := cfg.Releases.Deployed(name)
+	if errors.Is(err, driver.ErrReleaseNotFound) || errors.Is(err, driver.ErrNoDeployedReleases) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read release %s/%s: %w", namespace, name, err)
+	}
+	return rel.Manifest, true, nil
+}

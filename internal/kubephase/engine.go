@@ -41,7 +41,8 @@ func (e HelmEngine) Check(ctx context.Context, c *components.Component, _ compon
 
 // Plan renders the release and decides, from the release in the cluster,
 // whether it would be installed, upgraded (and why: chart, values, images),
-// rolled back or left unchanged.
+// rolled back or left unchanged, and which upgrade guards its objects
+// would run (an object changing version).
 func (e HelmEngine) Plan(ctx context.Context, c *components.Component, _ components.Phase) (engine.Change, error) {
 	rel, err := e.Stack.Release(ctx, c)
 	if err != nil {
@@ -55,6 +56,11 @@ func (e HelmEngine) Plan(ctx context.Context, c *components.Component, _ compone
 	if dec.Action != helmrelease.Unchanged {
 		change.Why = dec.Reasons
 	}
+	guards, err := e.Stack.plannedGuards(ctx, c)
+	if err != nil {
+		return engine.Change{}, err
+	}
+	change.Why = append(change.Why, guards...)
 	return change, nil
 }
 
@@ -99,16 +105,21 @@ func (e ManifestEngine) Check(_ context.Context, c *components.Component, _ comp
 }
 
 // Plan says whether the objects would be applied for the first time or
-// again (server-side apply leaves unchanged objects as they are).
+// again (server-side apply leaves unchanged objects as they are), and
+// which upgrade guards would run (an object changing version).
 func (e ManifestEngine) Plan(ctx context.Context, c *components.Component, _ components.Phase) (engine.Change, error) {
 	found, _, err := e.Stack.Manifests.Applied(ctx, c.Name, c.Namespace)
 	if err != nil {
 		return engine.Change{}, err
 	}
-	if found {
-		return engine.Change{Action: "apply", Why: []string{"server-side; unchanged objects stay"}}, nil
+	if !found {
+		return engine.Change{Action: "apply", Why: []string{"new"}}, nil
 	}
-	return engine.Change{Action: "apply", Why: []string{"new"}}, nil
+	guards, err := e.Stack.plannedGuards(ctx, c)
+	if err != nil {
+		return engine.Change{}, err
+	}
+	return engine.Change{Action: "apply", Why: append([]string{"server-side; unchanged objects stay"}, guards...)}, nil
 }
 
 // Status reads the component's inventory of applied objects: applied
@@ -130,4 +141,22 @@ func (s *Stack) checkObjects(c *components.Component) []engine.Problem {
 		return []engine.Problem{{About: "objects " + c.Name, Err: fmt.Errorf("%s: %w", c.Name, err)}}
 	}
 	return nil
+}
+
+var _ engine.Differ = HelmEngine{}
+
+// Diff renders the release (as Plan does) and returns the diff of its
+// values, then of its objects, from the release's last revision to what a
+// deploy would apply; empty when nothing would change. The component's
+// own objects are not in it.
+func (e HelmEngine) Diff(ctx context.Context, c *components.Component, _ components.Phase) (string, error) {
+	rel, err := e.Stack.Release(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	d, err := e.Stack.Helm.Diff(ctx, rel)
+	if err != nil {
+		return "", err
+	}
+	return d.Values + d.Manifest, nil
 }

@@ -58,7 +58,18 @@ type Stack struct {
 	// Atomic rolls a release whose upgrade failed back to its last
 	// deployed revision (the upgrade's error is still returned).
 	Atomic bool
-	Log    *slog.Logger
+	// RepairDrift upgrades a release Helm would leave as it is when its
+	// live objects drifted from its manifest (manifest.Compare): Helm's
+	// three-way merge puts the fields back and re-creates what is gone.
+	// Off, an unchanged release costs no read of its objects, and a field
+	// the cluster fills in after the chart (a webhook's caBundle) never
+	// makes a deploy upgrade.
+	RepairDrift bool
+	// Cluster is how the components' upgrade guards reach the cluster
+	// (components.UpgradeGuard); a component with guards fails without
+	// it.
+	Cluster *components.Kube
+	Log     *slog.Logger
 
 	mu       sync.Mutex
 	outcomes []Outcome
@@ -237,10 +248,22 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 			return err
 		}
 	}
+	// The roles' upgrade guards: an object whose version changes is
+	// checked (and prepared) before anything is applied.
+	guards, err := s.observeGuards(ctx, c, objs)
+	if err != nil {
+		return err
+	}
+	if err := s.runGuards(ctx, c, guards, true); err != nil {
+		return err
+	}
 	if len(before) > 0 || phase.Kind == components.Manifest {
 		if err := apply(c.Name, before); err != nil {
 			return err
 		}
+	}
+	if err := s.runGuards(ctx, c, guards, false); err != nil {
+		return err
 	}
 	if phase.Kind == components.Helm {
 		if *missing {
@@ -249,6 +272,19 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 				return err
 			}
 			release.Values = v
+		}
+		// A release Helm would leave as it is is upgraded all the same
+		// when its live objects drifted from its manifest (RepairDrift).
+		if s.RepairDrift {
+			if dec, err := s.Helm.Plan(ctx, release); err == nil && dec.Action == helmrelease.Unchanged {
+				drift, err := s.releaseDrift(ctx, c)
+				if err != nil {
+					return err
+				}
+				for _, d := range drift {
+					release.Drifted = append(release.Drifted, d.String())
+				}
+			}
 		}
 		res, err := s.Helm.Deploy(ctx, release)
 		out.Helm = &res
@@ -344,4 +380,27 @@ func objects(c *components.Component, cfg components.Settings) ([]manifest.Objec
 		out = append(out, manifest.Object(o))
 	}
 	return out, nil
+}
+
+// Rollback rolls a Helm component's release back to revision (0: the last
+// deployed before the current one), with the component's timeout and what
+// it removes before a change (BeforeChange), and tells the run what it did
+// as Deploy does ("rollback: to revision 1 (revision 3)"). Its own objects
+// are left as they are: they are not part of the release's history.
+func (s *Stack) Rollback(ctx context.Context, c *components.Component, phase components.Phase, revision int) error {
+	if phase.Kind != components.Helm || c.Chart == nil {
+		return fmt.Errorf("%s: phase %s: no Helm release to roll back", c.Name, phase.Name)
+	}
+	out := Outcome{Component: c.Name, Phase: phase.Name}
+	defer func() { s.record(out) }()
+	defer func() { dag.ReporterFrom(ctx).Note(out.note()) }()
+	req := helmrelease.RollbackRequest{Name: c.Release, Namespace: c.Namespace, Revision: revision, Timeout: s.timeout(c)}
+	if remove := c.BeforeChange; remove != nil {
+		req.BeforeChange = func(ctx context.Context, client kubernetes.Interface) error { return remove(ctx, client, c.Namespace) }
+	}
+	res, err := s.Helm.Rollback(ctx, req)
+	if res.Action != "" {
+		out.Helm = &res
+	}
+	return err
 }

@@ -106,7 +106,15 @@ func newStack(t testing.TB, cfg *rest.Config, overrides map[string]values.Values
 		}
 		return string(sec.Data[key]), nil
 	}
+	// kwok's pods run nothing to exec into: the guards' commands are
+	// recorded (testenv.RecordedExec).
+	guarded, err := NewKube(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guarded.Exec = &testenv.RecordedExec{}
 	return &Stack{
+		Cluster:   guarded,
 		Charts:    chartLoader(),
 		Helm:      helmrelease.New(f, nil),
 		Manifests: applier,
