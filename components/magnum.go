@@ -2,6 +2,7 @@ package components
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
@@ -16,6 +17,8 @@ var (
 	magnumRegistryPriorityClassName        = magnumKnobs.str("magnum_registry_priority_class_name", "")
 	magnumClusterAPIProxyOVSNodeSelector   = magnumKnobs.mapping("magnum_cluster_api_proxy_ovs_node_selector", map[string]any{"openstack-control-plane": "enabled"})
 	magnumClusterAPIProxyOVNNodeSelector   = magnumKnobs.mapping("magnum_cluster_api_proxy_ovn_node_selector", map[string]any{"openvswitch": "enabled"})
+	// magnumImages is magnum_images: the role's _magnum_images when unset.
+	magnumImages = magnumKnobs.list("magnum_images")
 )
 
 // magnum declares magnum, with what it renders.
@@ -175,21 +178,62 @@ var magnumEndpoints = map[string]endpointFragment{
 	},
 }
 
-// magnumSetupImages are the images magnum's set-up uploads: the cluster
-// images of atmosphere's defaults (the role's _magnum_images).
-func magnumSetupImages(Settings) []provision.Image {
-	return []provision.Image{
-		magnumImage("ubuntu-2204-kube-v1.32.10", "ubuntu-22.04-v1.32.10"),
-		magnumImage("ubuntu-2204-kube-v1.33.7", "ubuntu-22.04-v1.33.7"),
-		magnumImage("ubuntu-2204-kube-v1.34.3", "ubuntu-22.04-v1.34.3"),
+// magnumSetupImages are the images magnum's set-up uploads: the
+// inventory's magnum_images (each a name, a url and a distro, as the
+// role's loop reads them), else the cluster images of atmosphere's
+// defaults (the role's _magnum_images). An entry of the wrong shape is
+// checkMagnumImages' problem, refused before the run.
+func magnumSetupImages(s Settings) []provision.Image {
+	list := magnumImages.in(s.Vars)
+	if list == nil {
+		return []provision.Image{
+			magnumImage("ubuntu-2204-kube-v1.32.10", capoRelease+"ubuntu-22.04-v1.32.10.qcow2", "ubuntu"),
+			magnumImage("ubuntu-2204-kube-v1.33.7", capoRelease+"ubuntu-22.04-v1.33.7.qcow2", "ubuntu"),
+			magnumImage("ubuntu-2204-kube-v1.34.3", capoRelease+"ubuntu-22.04-v1.34.3.qcow2", "ubuntu"),
+		}
 	}
+	var out []provision.Image
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		name, _ := m["name"].(string)
+		url, _ := m["url"].(string)
+		distro, _ := m["distro"].(string)
+		out = append(out, magnumImage(name, url, distro))
+	}
+	return out
 }
 
-// magnumImage is a cluster image of capo-image-elements' release.
-func magnumImage(name, file string) provision.Image {
-	return provision.Image{Name: name, DiskFormat: "raw", Properties: map[string]string{"os_distro": "ubuntu"},
-		Source: "https://github.com/vexxhost/capo-image-elements/releases/download/2025.12-3/" + file + ".qcow2"}
+// capoRelease is where the default cluster images are: capo-image-elements' release.
+const capoRelease = "https://github.com/vexxhost/capo-image-elements/releases/download/2025.12-3/"
+
+// magnumImage is a cluster image as the role uploads it: raw, bare, with
+// its distro as os_distro.
+func magnumImage(name, url, distro string) provision.Image {
+	return provision.Image{Name: name, DiskFormat: "raw", Properties: map[string]string{"os_distro": distro}, Source: url}
 }
+
+// checkMagnumImages refuses a magnum_images entry that is not a mapping
+// with a name, a url and a distro, each a non-empty string.
+func checkMagnumImages(vars map[string]any) []KnobProblem {
+	list, ok := vars["magnum_images"].([]any)
+	if !ok {
+		return nil // unset, or not a list: the knob's own problem
+	}
+	for i, x := range list {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return []KnobProblem{{Key: "magnum_images", Message: fmt.Sprintf("[%d]: want a mapping of name, url and distro, got %s", i, describe("magnum_images", x))}}
+		}
+		for _, f := range []string{"name", "url", "distro"} {
+			if v, ok := m[f].(string); !ok || v == "" {
+				return []KnobProblem{{Key: "magnum_images", Message: fmt.Sprintf("[%d].%s: required, a string", i, f)}}
+			}
+		}
+	}
+	return nil
+}
+
+func init() { magnumKnobs.check(checkMagnumImages) }
 
 // magnumSetup uploads magnum's cluster images, two at a time.
 func magnumSetup(ctx context.Context, s *Setup) (bool, error) {

@@ -13,6 +13,8 @@ var (
 	manilaKnobs           = knobsOf("manila")
 	manilaHelmReleaseName = manilaKnobs.str("manila_helm_release_name", "manila")
 	manilaImageName       = manilaKnobs.str("manila_image_name", "manila-service-image")
+	manilaImageURL        = manilaKnobs.str("manila_image_url",
+		"https://github.com/vexxhost/manila-service-images/releases/download/2026.05-3/manila-service-image.qcow2")
 )
 
 // manila declares manila, with what it renders. As octavia's, its set-up
@@ -93,12 +95,12 @@ type manilaSetupConfig struct {
 }
 
 // manilaSetupOf is manila's set-up in s: atmosphere's defaults (the role's
-// defaults/main.yml).
-func manilaSetupOf(Settings) manilaSetupConfig {
+// defaults/main.yml) with the inventory's image URL (manila_image_url).
+func manilaSetupOf(s Settings) manilaSetupConfig {
 	return manilaSetupConfig{
 		Flavor: provision.FlavorManila,
 		Image: provision.Image{Name: "manila-service-image", DiskFormat: "qcow2",
-			Source: "https://github.com/vexxhost/manila-service-images/releases/download/2026.05-3/manila-service-image.qcow2"},
+			Source: manilaImageURL.in(s.Vars)},
 	}
 }
 

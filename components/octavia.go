@@ -24,6 +24,8 @@ var (
 	octaviaTLSServerCommonName          = octaviaKnobs.str("octavia_tls_server_common_name", "octavia-server")
 	octaviaTLSServerPrivateKeyAlgorithm = octaviaKnobs.str("octavia_tls_server_private_key_algorithm", "ECDSA")
 	octaviaTLSServerPrivateKeySize      = octaviaKnobs.integer("octavia_tls_server_private_key_size", 256)
+	octaviaAmphoraImageURL              = octaviaKnobs.str("octavia_amphora_image_url",
+		"https://tarballs.opendev.org/openstack/octavia/test-images/test-only-amphora-x64-haproxy-ubuntu-focal.qcow2")
 	// The health managers' addresses the role registered, given by the
 	// operator.
 	octaviaControllerIPPortList = octaviaKnobs.list("_octavia_controller_ip_port_list")
@@ -240,7 +242,8 @@ type octaviaSetupConfig struct {
 }
 
 // octaviaSetupOf is octavia's set-up in s: atmosphere's defaults (the
-// role's defaults/main.yml) with the inventory's controllers.
+// role's defaults/main.yml) with the inventory's controllers and amphora
+// image URL (octavia_amphora_image_url).
 func octaviaSetupOf(s Settings) octaviaSetupConfig {
 	return octaviaSetupConfig{
 		ManagementNetwork: provision.NetworkSpec{Name: "lb-mgmt-net",
@@ -248,7 +251,7 @@ func octaviaSetupOf(s Settings) octaviaSetupConfig {
 		Controllers: s.Setup.OctaviaControllers,
 		Flavor:      provision.FlavorAmphora,
 		Image: provision.Image{Name: "amphora-x64-haproxy", DiskFormat: "raw", Tags: []string{"amphora"},
-			Source: "https://tarballs.opendev.org/openstack/octavia/test-images/test-only-amphora-x64-haproxy-ubuntu-focal.qcow2"},
+			Source: octaviaAmphoraImageURL.in(s.Vars)},
 		KeypairName:  "octavia-ssh-key",
 		AdminProject: "admin",
 	}

@@ -188,3 +188,20 @@ func unlimited(ctx context.Context, s *Setup, projectID string) (bool, error) {
 	err = t.add(network.EnsureQuota(ctx, projectID, provision.Quota{"security_group": -1, "security_group_rule": -1}))
 	return t.changed, err
 }
+
+// SetupImages returns, by component, the images its set-up uploads with
+// the settings s: glance-images' glance_images, octavia's amphora,
+// manila's service image and magnum's cluster images. A client that checks
+// a deployed cloud (internal/cloudcheck) asks for these.
+func SetupImages(s Settings) map[string][]provision.Image {
+	return map[string][]provision.Image{"glance-images": s.Setup.Images, "octavia": {octaviaSetupOf(s).Image},
+		"manila": {manilaSetupOf(s).Image}, "magnum": magnumSetupImages(s)}
+}
+
+// SetupFlavors returns, by component, the flavors its set-up makes with
+// the settings s: nova's nova_flavors, octavia's amphora flavor and
+// manila's share-server flavor.
+func SetupFlavors(s Settings) map[string][]provision.Flavor {
+	return map[string][]provision.Flavor{"nova": s.Setup.Flavors, "octavia": {octaviaSetupOf(s).Flavor},
+		"manila": {manilaSetupOf(s).Flavor}}
+}

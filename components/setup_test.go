@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -136,5 +137,62 @@ func TestSetupOfComponents(t *testing.T) {
 				t.Errorf("facts %v, want none", facts.m)
 			}
 		})
+	}
+}
+
+// TestSetupImageSources checks that the set-ups of octavia, manila and
+// magnum upload from the URLs the inventory names (octavia_amphora_image_url,
+// manila_image_url, magnum_images), and from the roles' defaults when it
+// names none; and that a magnum_images entry without a url is refused
+// before the run.
+func TestSetupImageSources(t *testing.T) {
+	sources := func(s Settings, component string) map[string]string {
+		out := map[string]string{}
+		switch component {
+		case "octavia":
+			img := octaviaSetupOf(s).Image
+			out[img.Name] = img.Source
+		case "manila":
+			img := manilaSetupOf(s).Image
+			out[img.Name] = img.Source
+		case "magnum":
+			for _, img := range magnumSetupImages(s) {
+				out[img.Name] = img.Source + " " + img.Properties["os_distro"]
+			}
+		}
+		return out
+	}
+	cases := []struct {
+		name, component string
+		vars            map[string]any
+		want            map[string]string
+	}{
+		{"octavia's default", "octavia", nil, map[string]string{"amphora-x64-haproxy": "https://tarballs.opendev.org/openstack/octavia/test-images/test-only-amphora-x64-haproxy-ubuntu-focal.qcow2"}},
+		{"octavia_amphora_image_url", "octavia", map[string]any{"octavia_amphora_image_url": "http://127.0.0.1:1/a.raw"},
+			map[string]string{"amphora-x64-haproxy": "http://127.0.0.1:1/a.raw"}},
+		{"manila's default", "manila", nil, map[string]string{"manila-service-image": "https://github.com/vexxhost/manila-service-images/releases/download/2026.05-3/manila-service-image.qcow2"}},
+		{"manila_image_url", "manila", map[string]any{"manila_image_url": "http://127.0.0.1:1/m.qcow2"},
+			map[string]string{"manila-service-image": "http://127.0.0.1:1/m.qcow2"}},
+		{"magnum's defaults", "magnum", nil, map[string]string{
+			"ubuntu-2204-kube-v1.32.10": capoRelease + "ubuntu-22.04-v1.32.10.qcow2 ubuntu",
+			"ubuntu-2204-kube-v1.33.7":  capoRelease + "ubuntu-22.04-v1.33.7.qcow2 ubuntu",
+			"ubuntu-2204-kube-v1.34.3":  capoRelease + "ubuntu-22.04-v1.34.3.qcow2 ubuntu"}},
+		{"magnum_images", "magnum", map[string]any{"magnum_images": []any{
+			map[string]any{"name": "k8s", "url": "http://127.0.0.1:1/k.raw", "distro": "ubuntu"}}},
+			map[string]string{"k8s": "http://127.0.0.1:1/k.raw ubuntu"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := DefaultSettings()
+			s.Vars = tc.vars
+			if got := sources(s, tc.component); !maps.Equal(got, tc.want) {
+				t.Errorf("images %v, want %v", got, tc.want)
+			}
+		})
+	}
+	problems := Default().CheckKnobs(DefaultConfig(), map[string]any{"cluster_issuer_type": "self-signed",
+		"magnum_images": []any{map[string]any{"name": "k8s", "distro": "ubuntu"}}})
+	if len(problems) != 1 || problems[0].Key != "magnum_images" || !strings.Contains(problems[0].Message, "[0].url: required") {
+		t.Errorf("problems %v, want magnum_images [0].url required", problems)
 	}
 }
