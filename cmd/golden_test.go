@@ -3,40 +3,18 @@ package cmd
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// golden compares got with testdata/name, or writes it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd -run %s -update writes it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (check, then go test ./cmd -run %s -update):\n%s", t.Name(), path, t.Name(), got)
-	}
-}
 
 func TestHelpGolden(t *testing.T) {
 	for _, args := range [][]string{
-		{"--help"}, {"deploy", "--help"}, {"upgrade", "--help"}, {"status", "--help"}, {"plan", "--help"},
+		{"--help"}, {"deploy", "--help"}, {"upgrade", "--help"}, {"rollback", "--help"}, {"status", "--help"}, {"plan", "--help"},
 		{"graph", "--help"}, {"simulate", "--help"},
 	} {
 		name := "help-" + strings.TrimPrefix(args[0], "--") + ".txt"
@@ -45,7 +23,7 @@ func TestHelpGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name, out)
+			golden.Check(t, name, out)
 		})
 	}
 }
@@ -63,7 +41,7 @@ func TestPlanGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name, out)
+			golden.Check(t, name, out)
 		})
 	}
 }

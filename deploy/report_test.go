@@ -4,37 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/internal/golden"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from its golden file (run with -update after checking):\n%s", name, got)
-	}
-}
 
 // sampleReport is a small run with every result: a chain of three, a unit
 // that waited for a slot, an unchanged one, a failure and what it skipped.
@@ -69,7 +47,7 @@ func TestReportGolden(t *testing.T) {
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.md", md.Bytes())
+	golden.Check(t, "report.md", md.String())
 	if err := r.WriteSVG(&svg); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +61,7 @@ func TestReportGolden(t *testing.T) {
 			break
 		}
 	}
-	golden(t, "report.svg", svg.Bytes())
+	golden.Check(t, "report.svg", svg.String())
 }
 
 // TestDurationsOnTheCluster keeps measured durations in a ConfigMap of the

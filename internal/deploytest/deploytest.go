@@ -4,9 +4,14 @@
 package deploytest
 
 import (
+	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/deploy"
 )
 
@@ -48,4 +53,42 @@ func (u Units) Count(kind deploy.Kind) int {
 		}
 	}
 	return n
+}
+
+// RunUnit runs one unit of work, named key, through the scheduler as a
+// deploy runs it, and returns the notes it reported (what it waits on,
+// what it did), in order, and its own error.
+func RunUnit(ctx context.Context, key string, work func(context.Context) error) ([]dag.Note, error) {
+	g := dag.New[string]()
+	if err := g.AddNode(key, dag.Spec[string]{}); err != nil {
+		return nil, err
+	}
+	var obs notes
+	var unitErr error
+	if _, err := dag.Run(ctx, g, func(ctx context.Context, _ string) error {
+		unitErr = work(ctx)
+		return unitErr
+	}, dag.Options[string]{Observer: &obs}); err != nil && unitErr == nil {
+		return obs.all(), err
+	}
+	return obs.all(), unitErr
+}
+
+// notes is a scheduler observer keeping the notes of the units.
+type notes struct {
+	dag.NopObserver[string]
+	mu  sync.Mutex
+	got []dag.Note
+}
+
+func (n *notes) Noted(_ string, note dag.Note, _ time.Time) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.got = append(n.got, note)
+}
+
+func (n *notes) all() []dag.Note {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.got)
 }

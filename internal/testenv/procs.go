@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vexxhost/atmosphere-go/internal/procfs"
 )
 
 // Process is a live process as /proc shows it.
@@ -21,26 +23,11 @@ type Process struct {
 // Processes reads /proc: every live process (zombies left out), its
 // process group and command line.
 func Processes() []Process {
-	entries, _ := os.ReadDir("/proc")
 	var out []Process
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	for _, p := range procfs.List() {
+		if !p.Zombie() {
+			out = append(out, Process{PID: p.PID, PGID: p.PGID, Cmd: procfs.Cmdline(p.PID)})
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...: comm may hold spaces.
-		s := string(stat)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(fields) < 3 || fields[0] == "Z" || fields[0] == "X" {
-			continue
-		}
-		pgid, _ := strconv.Atoi(fields[2])
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		out = append(out, Process{PID: pid, PGID: pgid, Cmd: strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))})
 	}
 	return out
 }
