@@ -8,7 +8,7 @@
 #   make tools          build the control-plane binaries (cached)
 #   make ansible        atmosphere's ansible-core and collection for the Ansible
 #                       units (a cached virtualenv; make test-env-up makes it too)
-#   make test-env-up    start the test environment (kwok cluster, keystone, the OpenStack APIs)
+#   make test-env-up    start the test environment (kwok cluster, keystone, the OpenStack APIs, Keycloak)
 #   make test-env-down  stop it and remove its state
 
 SHELL := /bin/bash
@@ -45,7 +45,7 @@ TESTENV_FILE = $(ATMOSPHERE_STATE_DIR)/testenv.env
 NODES ?= 3
 BENCHTIME ?= 1s
 
-.PHONY: all build test unit lint bench bench-go fuzz fidelity-references tools ansible test-env-up test-env-down demo clean
+.PHONY: all build test unit lint bench bench-go fuzz fidelity-references fidelity-keycloak tools ansible test-env-up test-env-down demo clean
 
 # How long `make fuzz` runs each fuzz test, and `make test` (bounded, for CI).
 FUZZTIME ?= 2m
@@ -104,11 +104,15 @@ test-env-down:
 
 # The whole suite runs against the real parts. An environment that was
 # already up is reused and left up; one started here is stopped after. The
-# OpenStack APIs are started by the first test that needs them (in
-# parallel with the packages that do not), not here.
+# OpenStack APIs and Keycloak are started by the first test that needs them
+# (in parallel with the packages that do not), not here. Keycloak
+# (org.keycloak:keycloak-quarkus-dist from Maven Central, unzipped once
+# under $(USER_CACHE_DIR)/keycloak) needs Java 21 or later: JAVA_HOME when
+# it is one, else the newest JDK under /usr/lib/jvm (a JAVA_HOME of Java
+# 17, Debian's default, is passed over).
 test: lint tools
 	@was_up=; $(GO) run ./hack/testenv status >/dev/null 2>&1 && was_up=1; \
-	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false || exit 1; \
+	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false --keycloak=false || exit 1; \
 	set -a; . $(TESTENV_FILE); set +a; \
 	export ATMOSPHERE_FAULTS_SUMMARY=$(CACHE_DIR)/faults-summary.txt; rm -f $$ATMOSPHERE_FAULTS_SUMMARY; \
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... && \
@@ -143,6 +147,15 @@ fidelity-references:
 	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,magnum,neutron,nova,ovn
 	$(GO) run ./hack/fidelity --issuers testdata/fidelity/issuers
 
+# What atmosphere's roles make in Keycloak: their community.general.keycloak_*
+# tasks (keystone's and kube_prometheus_stack's, read from
+# ../shared/atmosphere at run time) run by the test ansible against a fresh
+# Keycloak of the test bed, read back through the admin API and normalized
+# (internal/keycloakdump) into testdata/fidelity/keycloak/<realm>.json
+# (hack/keycloakref/README.md).
+fidelity-keycloak:
+	$(GO) run ./hack/keycloakref --inventory testdata/inventories/kwok --out testdata/fidelity/keycloak
+
 # Only the Go benchmarks (the scheduler, the registry).
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./dag/... ./components/...
@@ -155,34 +168,51 @@ $(HELMFILE_STAMP):
 	rm -f $(TOOLS_BIN)/.helmfile-*
 	touch $@
 
-# The demo deploys every Helm, manifest and OpenStack set-up component of
-# the kwok inventory, with atmosphere's real charts, onto the test cluster
-# and keystone. The test bed can run nova, neutron, glance and cinder APIs
-# (testenv up without --openstack=false), but the demo does not use them
-# yet (the set-up units download their images from the internet, and the
-# deploy's cloud is the keystone's region), so the set-up units that talk to
-# those are left out (the tests give keycloak's database units a MariaDB of
-# their own); the hosts, the cluster and Ceph are the test bed's, so the
-# Ansible units are reported provided (DEMO_HOSTS: --hosts-provided; the kwok
-# inventory says atmosphere_hosts_provided: true too) and the demo needs no
-# ansible. DEMO_HOSTS= with an inventory of real hosts runs them.
-DEMO_INVENTORY ?= testdata/inventories/kwok
-DEMO_SKIP ?= nova:setup,neutron:setup,glance-images:setup,octavia:setup,manila:setup,magnum:setup,keycloak:database,keycloak:strict-mode
+# The demo deploys every component of the kwok inventory that needs no
+# real host, with atmosphere's real charts, onto the test cluster, and runs
+# every OpenStack set-up unit against the test bed's keystone and its
+# Debian nova, placement, neutron, glance and cinder APIs (testenv up
+# starts them): the deploy's cloud is their clouds.yaml, whose region
+# (atmosphere-testbed) is where they are registered. Its inventory,
+# testdata/inventories/demo, is the kwok one with flavors and a provider
+# network for nova and neutron to make, and every image URL
+# (glance_images, octavia_amphora_image_url, manila_image_url,
+# magnum_images) on a loopback server that `testenv images` starts for
+# the deploy, serving tiny raw and qcow2 images made by qemu-img (no
+# internet here). Only keycloak's database units are left out (DEMO_SKIP):
+# they connect to the Percona XtraDB cluster's Service, which on kwok has
+# no pod behind it (the tests give them a MariaDB of their own). The
+# hosts, the cluster and Ceph are the test bed's, so the Ansible units are
+# reported provided (DEMO_HOSTS: --hosts-provided; the kwok inventory says
+# atmosphere_hosts_provided: true too) and the demo needs no ansible.
+# DEMO_HOSTS= with an inventory of real hosts runs them. After the deploy,
+# hack/democheck lists the cloud with Debian's openstack command and the
+# same clouds.yaml, checks each listing against the inventory, and writes
+# them to docs/demo/openstack-*.txt. The test bed's Keycloak is started
+# too (testenv up; ATMOSPHERE_TEST_KEYCLOAK_* in the env file) for the
+# single sign-on set-up.
+DEMO_INVENTORY ?= testdata/inventories/demo
+DEMO_SKIP ?= keycloak:database,keycloak:strict-mode
 DEMO_FLAGS ?=
 DEMO_HOSTS ?= --hosts-provided
+DEMO_CHECK_OUT ?= docs/demo
 SHARED_CHARTS ?= ../shared/atmosphere/charts
 
 demo: build tools
-	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false
+	$(GO) run ./hack/testenv up --nodes $(NODES)
 	$(GO) build -o $(CACHE_DIR)/testenv ./hack/testenv
+	$(GO) build -o $(CACHE_DIR)/democheck ./hack/democheck
 	@set -a; . $(TESTENV_FILE); set +a; \
 	$(CACHE_DIR)/testenv standins >/dev/null & standins=$$!; \
 	trap 'kill $$standins 2>/dev/null' EXIT; \
 	start=$$(date +%s); \
-	OS_CLIENT_CONFIG_FILE=$$ATMOSPHERE_TEST_CLOUDS ./bin/atmosphere deploy \
+	OS_CLIENT_CONFIG_FILE=$$ATMOSPHERE_TEST_OPENSTACK_CLOUDS $(CACHE_DIR)/testenv images -- ./bin/atmosphere deploy \
 		--inventory $(DEMO_INVENTORY) --kubeconfig $$ATMOSPHERE_TEST_KUBECONFIG --os-cloud atmosphere-test \
 		--charts $(SHARED_CHARTS) --charts testdata/charts --skip-tags $(DEMO_SKIP) $(DEMO_HOSTS) $(DEMO_FLAGS); \
-	status=$$?; echo "make demo: the deploy took $$(( $$(date +%s) - start ))s"; exit $$status
+	status=$$?; echo "make demo: the deploy took $$(( $$(date +%s) - start ))s"; \
+	if [ $$status -eq 0 ]; then \
+		$(CACHE_DIR)/democheck --clouds $$ATMOSPHERE_TEST_OPENSTACK_CLOUDS --inventory $(DEMO_INVENTORY) --out $(DEMO_CHECK_OUT); status=$$?; \
+	fi; exit $$status
 
 clean: test-env-down
 	rm -rf bin

@@ -4,9 +4,10 @@
 // first use by a verb that needs the cluster — the cluster's clients (Helm,
 // the manifest applier), atmosphere's state in the cluster (secrets,
 // measured durations, the deploy lease) and the OpenStack set-up. Each verb
-// (Deploy, Upgrade, Plan, Status, Check, Graph) is an options struct with a
-// Run(ctx) method; deploys report what happens to a deploy.Observer the
-// caller passes (the views of deploy/view are observers).
+// (Deploy, Upgrade, Rollback, Plan, Status, Check, Graph) is an options
+// struct with a Run(ctx) method; deploys and rollbacks report what happens
+// to a deploy.Observer the caller passes (the views of deploy/view are
+// observers).
 //
 // The package writes nothing to the process's standard streams: warnings
 // for the operator go to Options.Warnings, logs to Options.Log.

@@ -312,6 +312,10 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 	if err != nil {
 		return fmt.Errorf("connect to the cluster: %w", err)
 	}
+	guarded, err := kubephase.NewKube(rc)
+	if err != nil {
+		return fmt.Errorf("connect to the cluster: %w", err)
+	}
 	var sources []charts.Source
 	for _, d := range c.opts.Charts {
 		sources = append(sources, charts.DirSource{Dir: d})
@@ -371,6 +375,7 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 		Config:    settings,
 		Registry:  c.registry,
 		Timeouts:  map[string]time.Duration{},
+		Cluster:   guarded,
 		Log:       c.log,
 	}
 	var cfg openstackphase.Config

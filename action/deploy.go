@@ -33,6 +33,11 @@ type RunOptions struct {
 	// DryRun observes the cluster and decides what each unit would do,
 	// and changes nothing: Run returns the Plan and no Report.
 	DryRun bool
+	// Diff, with DryRun, adds to each unit of the Plan the unified diff of
+	// what it would apply (PlanUnit.Diff): a Helm unit's values and
+	// objects, from its release's last revision; a Secret's data is never
+	// shown, only which keys change.
+	Diff bool
 	// Timeout bounds the whole run (0: none); units still running then
 	// are cancelled.
 	Timeout time.Duration
@@ -77,6 +82,11 @@ type Deploy struct {
 	// Atomic rolls a release whose upgrade fails back to its last
 	// deployed revision.
 	Atomic bool
+	// RepairDrift upgrades a release whose chart, values and images are
+	// unchanged when its live objects drifted from what it applied
+	// (status --drift names them); a component's own objects are applied
+	// again after an edit whatever this says.
+	RepairDrift bool
 }
 
 // Run deploys. Every problem of the input is found before the cluster is
@@ -88,17 +98,19 @@ func (o *Deploy) Run(ctx context.Context) (*Result, error) {
 	if o.NoDeps && len(o.Tags) == 0 {
 		return nil, usagef("--no-deps needs --tags: a whole deploy has no dependencies outside it")
 	}
-	return o.Config.run(ctx, run{RunOptions: o.RunOptions, tags: o.Tags, noDeps: o.NoDeps, atomic: o.Atomic})
+	return o.Config.run(ctx, run{RunOptions: o.RunOptions, tags: o.Tags, noDeps: o.NoDeps, atomic: o.Atomic, repairDrift: o.RepairDrift})
 }
 
 // run is a deploy of the units of tags (all when none), with what they
 // need unless noDeps.
 type run struct {
 	RunOptions
-	tags    []string
-	noDeps  bool
-	atomic  bool
-	upgrade bool
+	tags   []string
+	noDeps bool
+	atomic bool
+	// repairDrift: Deploy.RepairDrift.
+	repairDrift bool
+	upgrade     bool
 }
 
 func (r *run) validate() error {
@@ -109,6 +121,8 @@ func (r *run) validate() error {
 		return usagef("--timeout %s: want 0 (none) or more", r.Timeout)
 	case r.UnitTimeout < 0:
 		return usagef("--unit-timeout %s: want 0 or more", r.UnitTimeout)
+	case r.Diff && !r.DryRun:
+		return usagef("--diff needs --dry-run: it shows what a deploy would change, and changes nothing")
 	}
 	return nil
 }
@@ -188,24 +202,38 @@ func (c *Configuration) runUnits(ctx context.Context, r run) (*Result, error) {
 		}
 	}
 	if r.DryRun {
-		plan, err := c.plan(ctx, g, cfg.NetworkBackend, r.Concurrency, caps, len(measured) > 0, true)
+		plan, err := c.plan(ctx, g, cfg.NetworkBackend, r.Concurrency, caps, len(measured) > 0, true, r.Diff)
 		if err != nil {
 			return nil, err
 		}
 		return &Result{Plan: plan}, nil
 	}
 	c.stack.Atomic = r.atomic
+	c.stack.RepairDrift = r.repairDrift
 	if r.UnitTimeout > 0 {
 		for _, comp := range c.registry.Components() {
 			c.stack.Timeouts[comp.Name] = r.UnitTimeout
 		}
 	}
-	return c.act(ctx, g, caps, r.RunOptions)
+	return c.act(ctx, g, caps, r.RunOptions, acting{verb: "deploy", deployer: c.deployer(), keepDurations: true})
+}
+
+// acting is how act does the units: what does each, and what the run is
+// called and keeps.
+type acting struct {
+	// verb names the run in its error ("deploy failed") and its timing
+	// report's files ("deploy-<start>.md").
+	verb string
+	// deployer does each unit.
+	deployer components.Deployer
+	// keepDurations saves the units' measured durations, which the next
+	// plans and runs rank units by: a deploy's, not a rollback's.
+	keepDurations bool
 }
 
 // act runs the units of g under the deploy lease: the part of a deploy
-// that changes the cluster.
-func (c *Configuration) act(ctx context.Context, g *dag.Graph[string], caps map[string]int, r RunOptions) (*Result, error) {
+// (or a rollback) that changes the cluster.
+func (c *Configuration) act(ctx context.Context, g *dag.Graph[string], caps map[string]int, r RunOptions, how acting) (*Result, error) {
 	held, err := lease.Acquire(ctx, c.clientset, lease.Options{Namespace: c.opts.StateNamespace})
 	if err != nil {
 		var h *lease.HeldError
@@ -244,7 +272,7 @@ func (c *Configuration) act(ctx context.Context, g *dag.Graph[string], caps map[
 		drain = r.Drain()
 	}
 	start := time.Now()
-	report, runErr := deploy.Run(runCtx, c.registry, g, c.redacting(c.deployer()), deploy.Options{
+	report, runErr := deploy.Run(runCtx, c.registry, g, c.redacting(how.deployer), deploy.Options{
 		Concurrency: r.Concurrency, Resources: caps, FailFast: r.FailFast,
 		Drain: drain, Observer: c.redactingObserver(r.Observer),
 	})
@@ -254,26 +282,28 @@ func (c *Configuration) act(ctx context.Context, g *dag.Graph[string], caps map[
 	if cause := context.Cause(runCtx); runErr != nil && cause != nil && !errors.Is(cause, context.Canceled) {
 		runErr = fmt.Errorf("%w (%v)", runErr, cause)
 	}
-	saveCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer stop()
-	if err := c.durations.Save(saveCtx, report.Measured()); err != nil {
-		c.log.Warn("keep measured durations", "error", err)
+	if how.keepDurations {
+		saveCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer stop()
+		if err := c.durations.Save(saveCtx, report.Measured()); err != nil {
+			c.log.Warn("keep measured durations", "error", err)
+		}
 	}
 	res := &Result{Report: report}
 	if r.ReportDir != "" {
-		if res.ReportFiles, err = writeReport(r.ReportDir, start, report); err != nil {
+		if res.ReportFiles, err = writeReport(r.ReportDir, how.verb, start, report); err != nil {
 			c.log.Warn("write the timing report", "error", err)
 		}
 	}
 	if runErr != nil {
-		return res, deployError(report, runErr)
+		return res, deployError(how.verb, report, runErr)
 	}
 	return res, nil
 }
 
-// deployError says what failed, first the root causes, then what they
-// held back.
-func deployError(r *deploy.Report, err error) error {
+// deployError says what failed in a run of verb ("deploy failed"), first
+// the root causes, then what they held back.
+func deployError(verb string, r *deploy.Report, err error) error {
 	var lines []string
 	for _, u := range r.Units {
 		if u.Result == deploy.Failed {
@@ -291,9 +321,9 @@ func deployError(r *deploy.Report, err error) error {
 	if len(lines) == 0 && len(tail) == 0 {
 		return err
 	}
-	msg := "deploy failed"
+	msg := verb + " failed"
 	if len(lines) == 0 {
-		msg = "deploy stopped"
+		msg = verb + " stopped"
 	}
 	if len(tail) > 0 {
 		msg += " (" + strings.Join(tail, ", ") + ")"
@@ -379,12 +409,13 @@ func (c *Configuration) withFacts(g *dag.Graph[string], keys []string) []string 
 	return keys
 }
 
-// writeReport writes the Markdown and SVG reports, named by the start.
-func writeReport(dir string, start time.Time, r *deploy.Report) ([]string, error) {
+// writeReport writes the Markdown and SVG reports, named by the verb and
+// the start ("deploy-20260101T000000Z.md").
+func writeReport(dir, verb string, start time.Time, r *deploy.Report) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	base := filepath.Join(dir, "deploy-"+start.UTC().Format("20060102T150405Z"))
+	base := filepath.Join(dir, verb+"-"+start.UTC().Format("20060102T150405Z"))
 	var paths []string
 	for _, f := range []struct {
 		ext   string

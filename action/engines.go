@@ -10,6 +10,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/internal/ansible"
 	"github.com/vexxhost/atmosphere-go/internal/database"
 	"github.com/vexxhost/atmosphere-go/internal/engine"
+	"github.com/vexxhost/atmosphere-go/internal/keycloak"
 	"github.com/vexxhost/atmosphere-go/internal/kubephase"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 	"github.com/vexxhost/atmosphere-go/inventory"
@@ -18,8 +19,9 @@ import (
 // newEngines makes the engine of each kind of work, over the clients
 // connect made. Ansible work (hosts, the cluster, ceph) is run by
 // ansible-playbook against the inventory's hosts, unless the hosts are
-// provided (Options.HostsProvided, atmosphere_hosts_provided); keycloak
-// realms are not managed by this build.
+// provided (Options.HostsProvided, atmosphere_hosts_provided); Keycloak
+// realms and clients are made through Keycloak's admin API
+// (internal/keycloak), with the deployment's settings and secrets.
 func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 	var hosts engine.Engine = engine.Provided{Why: engine.ProvidedByEnvironment}
 	if !c.hostsProvided {
@@ -38,7 +40,7 @@ func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 		},
 		components.Ansible:      hosts,
 		components.AnsibleFacts: c.factsEngine(),
-		components.Keycloak:     engine.Provided{Why: "keycloak realm left to keycloak's operator"},
+		components.Keycloak:     &keycloak.Engine{Settings: c.stack.Config},
 	}
 }
 
@@ -96,7 +98,9 @@ func hostsProvidedOf(inv *inventory.Inventory) (bool, *inventory.Problem) {
 // a host lock (apt, containerd) of an Ansible unit becomes one per host it
 // runs on, each with the lock's cap, so that plays on different hosts do
 // not wait for each other. Without Ansible units to run, or when the
-// hosts are provided, it changes nothing.
+// hosts are provided, it changes nothing. When the hosts cannot be read
+// (no ansible-playbook, an ansible-core too old, a hosts file ansible
+// refuses) it is a UsageError naming what is missing.
 func (c *Configuration) hostGraph(ctx context.Context, keys []string, opts components.GraphOptions, caps map[string]int) (components.GraphOptions, map[string]int, error) {
 	e, ok := c.engines[components.Ansible].(*ansible.Engine)
 	if !ok || !slices.ContainsFunc(keys, func(k string) bool { _, p := c.unit(k); return p.Kind == components.Ansible }) {
@@ -104,7 +108,12 @@ func (c *Configuration) hostGraph(ctx context.Context, keys []string, opts compo
 	}
 	inv, err := e.Inventory(ctx)
 	if err != nil {
-		return opts, caps, err
+		if ctx.Err() != nil {
+			return opts, caps, err
+		}
+		// No ansible, one too old, a hosts file ansible refuses: the
+		// environment or the input, before anything starts.
+		return opts, caps, &UsageError{Err: fmt.Errorf("the Ansible units need their hosts: %w", err)}
 	}
 	opts.Resources = ansible.UnitResources(inv)
 	return opts, ansible.HostCaps(caps, inv), nil

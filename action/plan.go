@@ -13,6 +13,8 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/internal/engine"
+	"github.com/vexxhost/atmosphere-go/internal/manifestdiff"
 )
 
 // Plan shows what a deploy would do — when each unit would start and how
@@ -35,14 +37,18 @@ type Plan struct {
 
 // PlanUnit is one unit of a plan.
 type PlanUnit struct {
-	Unit string
+	Unit string `json:"unit"`
 	// Start is when it would start, from the start of the run.
-	Start, Estimate time.Duration
-	Kind            components.Kind
+	Start    time.Duration   `json:"start"`
+	Estimate time.Duration   `json:"estimate"`
+	Kind     components.Kind `json:"kind"`
 	// Change is what it would do to the cluster (install, upgrade and
 	// why, unchanged); empty without the cluster.
-	Change string
-	Needs  []string
+	Change string `json:"change,omitempty"`
+	// Diff is the unified diff of what it would apply (RunOptions.Diff),
+	// empty when nothing would change or its work shows no diff.
+	Diff  string   `json:"diff,omitempty"`
+	Needs []string `json:"needs,omitempty"`
 }
 
 // PlanResult is a plan: its units in the order they would start.
@@ -113,12 +119,13 @@ func (o *Plan) Run(ctx context.Context) (*PlanResult, error) {
 	if g.Len() == 0 {
 		return nil, fmt.Errorf("no units to plan")
 	}
-	return c.plan(ctx, g, cfg.NetworkBackend, o.Concurrency, caps, len(measured) > 0, o.Cluster)
+	return c.plan(ctx, g, cfg.NetworkBackend, o.Concurrency, caps, len(measured) > 0, o.Cluster, false)
 }
 
 // plan simulates g's units and, when withChanges (the cluster reached),
-// decides what each would change, touching nothing.
-func (c *Configuration) plan(ctx context.Context, g *dag.Graph[string], backend string, concurrency int, caps map[string]int, measured, withChanges bool) (*PlanResult, error) {
+// decides what each would change, and with withDiff shows it as a diff,
+// touching nothing.
+func (c *Configuration) plan(ctx context.Context, g *dag.Graph[string], backend string, concurrency int, caps map[string]int, measured, withChanges, withDiff bool) (*PlanResult, error) {
 	opts := dag.Options[string]{Concurrency: concurrency, Resources: caps}
 	res, err := dag.Simulate(g, func(k string) (time.Duration, error) {
 		n, _ := g.Node(k)
@@ -138,9 +145,14 @@ func (c *Configuration) plan(ctx context.Context, g *dag.Graph[string], backend 
 		}
 		return strings.Compare(x.Key, y.Key)
 	})
-	var changes map[string]string
+	var changes, diffs map[string]string
 	if withChanges {
 		if changes, err = c.changes(ctx, g.Keys()); err != nil {
+			return nil, err
+		}
+	}
+	if withDiff {
+		if diffs, err = c.diffs(ctx, g.Keys(), changes); err != nil {
 			return nil, err
 		}
 	}
@@ -154,7 +166,7 @@ func (c *Configuration) plan(ctx context.Context, g *dag.Graph[string], backend 
 		comp, _ := c.registry.Get(name)
 		p, _ := comp.Phase(phase)
 		out.Units = append(out.Units, PlanUnit{Unit: n.Key, Start: n.Start.Sub(res.Start), Estimate: n.Duration(),
-			Kind: p.Kind, Change: changes[n.Key], Needs: node.Needs})
+			Kind: p.Kind, Change: changes[n.Key], Diff: diffs[n.Key], Needs: node.Needs})
 	}
 	out.Components = len(names)
 	return out, nil
@@ -177,6 +189,72 @@ func (c *Configuration) changes(ctx context.Context, keys []string) (map[string]
 		out[k] = c.redact(change.String())
 	}
 	return out, nil
+}
+
+// diffs shows, for each unit whose engine is an engine.Differ and whose
+// change is not "unchanged", what it would apply as a diff, with the
+// inventory's decrypted values hidden.
+func (c *Configuration) diffs(ctx context.Context, keys []string, changes map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, k := range keys {
+		comp, p := c.unit(k)
+		e, err := c.engine(p.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("diff %s: %w", k, err)
+		}
+		d, ok := e.(engine.Differ)
+		if !ok || changes[k] == "unchanged" {
+			continue
+		}
+		text, err := d.Diff(ctx, comp, p)
+		if err != nil {
+			return nil, fmt.Errorf("diff %s: %w", k, err)
+		}
+		if text != "" {
+			out[k] = c.hideSecretValues(c.redact(text))
+		}
+	}
+	return out, nil
+}
+
+// hideSecretValues hides in a diff every secret the secrets store handed
+// out or read and the inventory's own (secrets.Store.Values), wherever it
+// stands: the diff hides Secret data and values keys named like a secret,
+// but a password can also sit inside a longer string (a connection URL).
+// Values shorter than minHiddenSecret are left: none is generated that
+// short, and hiding them would hide common words.
+func (c *Configuration) hideSecretValues(text string) string {
+	if c.secrets == nil {
+		return text
+	}
+	for _, v := range c.secrets.Values() {
+		if len(v) >= minHiddenSecret {
+			text = strings.ReplaceAll(text, v, "(hidden)")
+		}
+	}
+	return text
+}
+
+// minHiddenSecret is the length from which hideSecretValues hides a value.
+const minHiddenSecret = 8
+
+// WriteDiffs writes each unit's diff under a line naming the unit, in the
+// plan's order, coloured for a terminal when colour (manifestdiff.Colour);
+// nothing when no unit has one.
+func (p *PlanResult) WriteDiffs(w io.Writer, colour bool) error {
+	for _, u := range p.Units {
+		if u.Diff == "" {
+			continue
+		}
+		d := u.Diff
+		if colour {
+			d = manifestdiff.Colour(d)
+		}
+		if _, err := fmt.Fprintf(w, "\n%s: %s\n%s", u.Unit, u.Change, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // WriteText writes the plan as `atmosphere plan` shows it: a table of the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/internal/secrets"
 )
 
 // TestRedactVaultValues: what a unit's error and the events say hides the
@@ -52,5 +53,23 @@ func TestRedactVaultValues(t *testing.T) {
 	}
 	if strings.Contains(c.redact(plaintext), plaintext) {
 		t.Errorf("redact leaves the value")
+	}
+}
+
+// TestDiffHidesSecretValues: a diff hides every secret the store knows,
+// also inside a longer string, and leaves short values and other text.
+func TestDiffHidesSecretValues(t *testing.T) {
+	c := &Configuration{secrets: &secrets.Store{Overrides: map[string]string{
+		"keystone_database_password": "s3cret-Db-pass-9Qx",
+		"short":                      "abc",
+	}}}
+	for _, tc := range []struct{ in, want string }{
+		{"+  connection: mysql+pymysql://keystone:s3cret-Db-pass-9Qx@db/keystone", "+  connection: mysql+pymysql://keystone:(hidden)@db/keystone"},
+		{"-  password: s3cret-Db-pass-9Qx", "-  password: (hidden)"},
+		{"+  name: abc", "+  name: abc"},
+	} {
+		if got := c.hideSecretValues(tc.in); got != tc.want {
+			t.Errorf("hideSecretValues(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

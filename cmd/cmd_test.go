@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,7 +133,7 @@ func TestBadInput(t *testing.T) {
 		{"malformed line", []string{"simulate", "--timings", malformed}, []string{"malformed.csv: line 1", "unit,seconds"}},
 		{"negative seconds", []string{"simulate", "--timings", negative}, []string{"line 1: keystone", "not a non-negative number"}},
 		{"unit twice", []string{"simulate", "--timings", twice}, []string{"line 3: keystone given again (first on line 1)"}},
-		{"unknown phase", []string{"simulate", "--timings", timings, "--phases", badPhase}, []string{`keystone has no phase "teardown" (it has install, setup)`}},
+		{"unknown phase", []string{"simulate", "--timings", timings, "--phases", badPhase}, []string{`keystone has no phase "teardown" (it has install, sso, setup)`}},
 		{"phase in a timings file", []string{"simulate", "--timings", badPhase}, []string{"want a component name"}},
 		{"bad resource", []string{"simulate", "--timings", timings, "--resource", "apt"}, []string{"--resource", `"apt": want name=N`}},
 		{"zero resource", []string{"simulate", "--timings", timings, "--resource", "apt=0"}, []string{"--resource", "1 or more"}},
@@ -153,6 +154,16 @@ func TestBadInput(t *testing.T) {
 		{"deploy bad inventory", []string{"deploy", "--inventory", badInventory(t)}, []string{"2 problem(s)", "nova_flavors[0].ram: required"}},
 		{"upgrade nothing", []string{"upgrade"}, []string{"requires at least 1 arg"}},
 		{"upgrade unknown", []string{"upgrade", "novaa"}, []string{`unknown component "novaa" (did you mean "nova"?)`}},
+		{"deploy diff without dry run", []string{"deploy", "--diff"}, []string{"--diff needs --dry-run"}},
+		{"upgrade diff without dry run", []string{"upgrade", "glance", "--diff"}, []string{"--diff needs --dry-run"}},
+		{"rollback nothing", []string{"rollback"}, []string{"accepts 1 arg(s), received 0"}},
+		{"rollback unknown", []string{"rollback", "glanse"}, []string{"rollback", `unknown component "glanse" (did you mean "glance"?)`}},
+		{"rollback disabled", []string{"rollback", "ovn"}, []string{"rollback", `"ovn" is disabled`}},
+		{"rollback manifest work", []string{"rollback", "cluster-issuer"},
+			[]string{"rollback: cluster-issuer has no Helm release to roll back (its work is manifest: deploy it again instead)"}},
+		{"rollback ansible work", []string{"rollback", "kubernetes"}, []string{"kubernetes has no Helm release", "its work is ansible"}},
+		{"rollback negative revision", []string{"rollback", "glance", "--revision", "-1"}, []string{"--revision -1: want 1 or more"}},
+		{"rollback output", []string{"rollback", "glance", "--output", "yaml"}, []string{`--output "yaml": want text or json`}},
 		{"values of an unknown component", []string{"plan", "--inventory", inventoryWith(t, "novaa_helm_values: {}\nfrobnicator_helm_values: {}\nkeepalived_enabled: maybe\n")},
 			[]string{"3 problem(s)", "novaa_helm_values: no component is called novaa (did you mean nova_helm_values?)",
 				"frobnicator_helm_values: no component is called frobnicator", "keepalived_enabled"}},
@@ -248,7 +259,7 @@ func TestGraphFormats(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{[]string{"graph"}, []string{"keystone:setup", "needs keycloak:strict-mode, keystone:install"}, nil},
+		{[]string{"graph"}, []string{"keystone:sso", "needs keycloak:strict-mode, keystone:install", "keystone:setup"}, nil},
 		{[]string{"graph", "--format", "dot"}, []string{"digraph atmosphere", `"nova:setup" -> "neutron:setup";`}, nil},
 		{[]string{"graph", "--format", "mermaid"}, []string{"flowchart LR", "nova__setup --> neutron__setup"}, nil},
 		{[]string{"graph", "--whole-components"}, []string{"neutron  ", "nova"}, []string{"nova:install"}},
@@ -291,5 +302,38 @@ func TestPlan(t *testing.T) {
 	if strings.Index(out, "kubernetes:install") > strings.Index(out, "nova:install") ||
 		strings.Index(out, "nova:install") > strings.Index(out, "nova:setup") {
 		t.Errorf("plan out of order:\n%s", out)
+	}
+}
+
+// TestPlanWithoutAnsible: plan against a cluster, for an inventory whose
+// hosts the Ansible units run on, without ansible-playbook (none on PATH,
+// or --ansible-playbook naming none) is refused before anything starts,
+// exit 2, naming what is missing and how to install it.
+func TestPlanWithoutAnsible(t *testing.T) {
+	kubeconfig := testenv.Kubeconfig(t)
+	noAnsible := t.TempDir() // a PATH with nothing on it
+	plan := []string{"plan", "--inventory", "../testdata/inventories/molecule", "--kubeconfig", kubeconfig,
+		"--charts", sharedCharts, "--tags", "lpfc"}
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"none on PATH", plan, []string{`ansible-playbook not found (exec: "ansible-playbook": executable file not found in $PATH)`}},
+		{"--ansible-playbook names none", append(slices.Clone(plan), "--ansible-playbook", "/nonexistent/ansible-playbook"),
+			[]string{"ansible-playbook not found", "/nonexistent/ansible-playbook"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := cli(t, []string{"PATH=" + noAnsible}, tt.args...)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, stdout, stderr)
+			}
+			for _, w := range append(tt.want, "the Ansible units need their hosts", "install ansible-core 2.15 or later", "pip install") {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
 	}
 }

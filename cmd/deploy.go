@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -22,6 +23,7 @@ type runFlags struct {
 	skipTags    []string
 	failFast    bool
 	dryRun      bool
+	diff        bool
 	timeout     time.Duration
 	unitTimeout time.Duration
 	output      string
@@ -40,6 +42,7 @@ func (o *runFlags) addFlags(c *cobra.Command) {
 	fs.StringSliceVar(&o.skipTags, "skip-tags", nil, "leave out these components or units (component or component:phase, comma-separated); what needs them still runs")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "start nothing more after the first failure (units in flight finish)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "show what each unit would do (install, upgrade and why, unchanged) and touch nothing")
+	fs.BoolVar(&o.diff, "diff", false, "with --dry-run: show each unit's diff of what it would apply (a release's values and objects; a Secret's keys named, never its data)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "bound the whole run (0: none); units still running then are cancelled")
 	fs.DurationVar(&o.unitTimeout, "unit-timeout", 0, "bound each Helm and manifest unit's wait (0: each component's own)")
 	fs.StringVarP(&o.output, "output", "o", "text", "text (a live view on a terminal, timestamped lines otherwise) or json (one event per line)")
@@ -55,7 +58,7 @@ func (a *app) options(o *runFlags) (opts action.RunOptions, finish func(), err e
 	observer, finish := a.progress(o.output)
 	return action.RunOptions{
 		SkipTags: o.skipTags, Concurrency: o.schedule.concurrency, Resources: o.schedule.resources,
-		FailFast: o.failFast, DryRun: o.dryRun, Timeout: o.timeout, UnitTimeout: o.unitTimeout,
+		FailFast: o.failFast, DryRun: o.dryRun, Diff: o.diff, Timeout: o.timeout, UnitTimeout: o.unitTimeout,
 		ReportDir: o.reportDir, Drain: a.interrupts.deploying, Observer: observer,
 	}, finish, nil
 }
@@ -63,7 +66,7 @@ func (a *app) options(o *runFlags) (opts action.RunOptions, finish func(), err e
 func (a *app) newDeploy() *cobra.Command {
 	o := &runFlags{}
 	var tags []string
-	var noDeps, atomic bool
+	var noDeps, atomic, repairDrift bool
 	c := &cobra.Command{
 		Use:   "deploy",
 		Short: "Deploy the cloud, or the components of --tags, in parallel",
@@ -88,16 +91,17 @@ func (a *app) newDeploy() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := &action.Deploy{Config: a.config(&o.config), RunOptions: opts, Tags: tags, NoDeps: noDeps, Atomic: atomic}
+			d := &action.Deploy{Config: a.config(&o.config), RunOptions: opts, Tags: tags, NoDeps: noDeps, Atomic: atomic, RepairDrift: repairDrift}
 			res, err := d.Run(cmd.Context())
 			finish()
-			return a.result(o, res, err)
+			return a.result(o.output, res, err)
 		},
 	}
 	o.addFlags(c)
 	tagsFlag(c.Flags(), &tags)
 	c.Flags().BoolVar(&noDeps, "no-deps", false, "with --tags: do not deploy what they need; check it is deployed instead")
 	c.Flags().BoolVar(&atomic, "atomic", false, "roll a release whose upgrade fails back to its last deployed revision")
+	c.Flags().BoolVar(&repairDrift, "repair-drift", false, "upgrade a release whose live objects drifted from it (status --drift) even when its chart, values and images are unchanged")
 	return c
 }
 
@@ -122,7 +126,7 @@ func (a *app) newUpgrade() *cobra.Command {
 			u := &action.Upgrade{Config: a.config(&o.config), RunOptions: opts, Components: args, Rollback: rollback}
 			res, err := u.Run(cmd.Context())
 			finish()
-			return a.result(o, res, err)
+			return a.result(o.output, res, err)
 		},
 	}
 	o.addFlags(c)
@@ -130,25 +134,45 @@ func (a *app) newUpgrade() *cobra.Command {
 	return c
 }
 
-// result shows what a deploy or an upgrade did: the plan of a dry run, or
-// the summary and the timing report's files after the view's events.
-func (a *app) result(o *runFlags, res *action.Result, err error) error {
+// result shows what a deploy, an upgrade or a rollback did (output is
+// --output): the plan of a dry run (as text with the units' diffs, or as
+// one JSON object per unit, its diff a field), or the summary and the
+// timing report's files after the view's events.
+func (a *app) result(output string, res *action.Result, err error) error {
 	if res == nil {
 		return err
 	}
 	if res.Plan != nil {
+		if output == "json" {
+			enc := json.NewEncoder(a.streams.Out)
+			for _, u := range res.Plan.Units {
+				if werr := enc.Encode(u); werr != nil {
+					return werr
+				}
+			}
+			return err
+		}
 		if werr := res.Plan.WriteText(a.streams.Out); werr != nil {
+			return werr
+		}
+		if werr := res.Plan.WriteDiffs(a.streams.Out, a.outIsTerminal()); werr != nil {
 			return werr
 		}
 		return err
 	}
-	if o.output == "text" && res.Report != nil {
+	if output == "text" && res.Report != nil {
 		fmt.Fprintf(a.streams.Out, "\n%s\n", res.Report.Summary())
 		if len(res.ReportFiles) > 0 {
 			fmt.Fprintf(a.streams.Out, "timing report: %s\n", strings.Join(res.ReportFiles, ", "))
 		}
 	}
 	return err
+}
+
+// outIsTerminal says whether the command's output is a terminal.
+func (a *app) outIsTerminal() bool {
+	f, ok := a.streams.Out.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // progress picks the view of the run's events: JSON lines, a live view on

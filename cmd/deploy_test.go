@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/deploy"
 	"github.com/vexxhost/atmosphere-go/internal/deploytest"
+	"github.com/vexxhost/atmosphere-go/internal/golden"
 	"github.com/vexxhost/atmosphere-go/internal/secrets"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
@@ -70,8 +73,25 @@ func newKwokBed(t *testing.T) kwokBed {
 		t.Fatal(err)
 	}
 	inv := testenv.CopyDir(t, kwokInventory)
+	useKeycloak(t, inv)
 	return kwokBed{cfg: cfg, kubeconfig: kubeconfig, inventory: inv, db: testenv.ProvideDatabase(t, cfg, inv),
 		env: []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=atmosphere-test"}}
+}
+
+// useKeycloak points the inventory's Keycloak work (keystone's and the
+// monitoring's sso phases) at the test Keycloak, with its admin, in realms
+// of this test's own.
+func useKeycloak(t *testing.T, inv string) {
+	t.Helper()
+	kc := testenv.Keycloak(t)
+	realm := fmt.Sprintf("kwok-%d", time.Now().UnixNano()%1e12)
+	vars := fmt.Sprintf("keystone_keycloak_server_url: %q\nkube_prometheus_stack_keycloak_server_url: %q\n"+
+		"keystone_keycloak_admin_user: %q\nkube_prometheus_stack_keycloak_admin_user: %q\nkeycloak_admin_password: %q\n"+
+		"keystone_keycloak_realm: %q\nkube_prometheus_stack_keycloak_realm: %q\n",
+		kc.URL, kc.URL, kc.AdminUser, kc.AdminUser, kc.AdminPassword, realm, realm)
+	if err := os.WriteFile(filepath.Join(inv, "group_vars", "all", "keycloak.yml"), []byte(vars), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestDeployStatusUpgrade runs `atmosphere deploy` as a process against a
@@ -93,7 +113,7 @@ func TestDeployStatusUpgrade(t *testing.T) {
 		t.Fatalf("deploy: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	first := deploytest.Events(t, stdout)
-	for _, unit := range []string{"memcached:install", "keystone:install", "keystone:setup", "glance:catalog", "glance:install",
+	for _, unit := range []string{"memcached:install", "keystone:install", "keystone:sso", "keystone:setup", "glance:catalog", "glance:install",
 		"percona-xtradb-cluster:install", "cert-manager:install"} {
 		evs := first[unit]
 		done := evs[len(evs)-1].Kind
@@ -164,7 +184,7 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	golden(t, "status-deployed.jsonl", normalStatus(stdout))
+	golden.Check(t, "status-deployed.jsonl", normalStatus(stdout))
 	var rows []ComponentStatus
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	for dec.More() {
@@ -203,7 +223,7 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("upgrade: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	golden(t, "events-upgrade-glance.jsonl", normalEvents(t, stdout))
+	golden.Check(t, "events-upgrade-glance.jsonl", normalEvents(t, stdout))
 	up := deploytest.Events(t, stdout)
 	if units := slices.Sorted(maps.Keys(up)); !slices.Equal(units, []string{"glance:catalog", "glance:install"}) {
 		t.Errorf("upgrade glance ran %v, want glance's two units alone", units)

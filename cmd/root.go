@@ -175,7 +175,7 @@ func newRoot(streams Streams, it *interrupts) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &UsageError{Err: fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())}
 	})
-	root.AddCommand(a.newDeploy(), a.newUpgrade(), a.newGraph(), a.newPlan(), a.newSimulate(), a.newStatus())
+	root.AddCommand(a.newDeploy(), a.newUpgrade(), a.newRollback(), a.newGraph(), a.newPlan(), a.newSimulate(), a.newStatus())
 	// Unknown subcommands and wrong argument counts are usage errors too.
 	for _, c := range append(root.Commands(), root) {
 		wrapArgs(c)

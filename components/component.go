@@ -25,6 +25,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/charts"
@@ -51,6 +53,9 @@ const (
 	// hosts for the charts' values (Component.Facts), unless the
 	// inventory gives them all.
 	AnsibleFacts Kind = "ansible-facts"
+	// Keycloak work makes realms, clients and their roles through
+	// Keycloak's admin API (Component.Keycloak).
+	Keycloak Kind = "keycloak"
 )
 
 // Resource names a capped resource units hold while they run.
@@ -176,6 +181,10 @@ type Component struct {
 	// place, as the roles do before their Helm task. It is not called when
 	// the release is unchanged.
 	BeforeChange func(ctx context.Context, client kubernetes.Interface, namespace string) error
+	// guards are the steps the component's role takes around a version
+	// upgrade of one of its own objects (the Percona XtraDB cluster);
+	// UpgradeGuards adds its RabbitMQ cluster's.
+	guards []UpgradeGuard
 	// ChartCRDs says the CRDs of the component's chart are applied before
 	// every install and upgrade (Helm installs a chart's crds/ once and
 	// never upgrades them; atmosphere's roles apply them for these
@@ -186,6 +195,51 @@ type Component struct {
 	// its OpenStack phase other than the catalog (Setup), which reports
 	// whether it changed anything.
 	setup func(ctx context.Context, s *Setup) (changed bool, err error)
+
+	// keycloak, when set, is the component's Keycloak work: what its
+	// phase of kind Keycloak makes in Keycloak (sso.go; Keycloak gives
+	// it).
+	keycloak func(Settings) ([]KeycloakWork, error)
+}
+
+// UpgradeGuard is what a role does around a version upgrade of one of a
+// component's objects, as observe, decide, act: the engine reads the
+// object of Kind and Name in the cluster (observe); when it is there and
+// Version gives it another version than the rendered object's (decide),
+// Before runs before the component's objects are applied, and After once
+// they are applied and ready (act). An object not in the cluster yet, or
+// whose version is unchanged, gets no guard work.
+type UpgradeGuard struct {
+	// What names the guard in the progress and in errors ("the version
+	// upgrade of the Percona XtraDB cluster").
+	What string
+	// APIVersion, Kind and Name say which of the component's objects it
+	// guards.
+	APIVersion, Kind, Name string
+	// Version is the version an object runs or is to run (its image), ""
+	// when it says none.
+	Version func(u *unstructured.Unstructured) string
+	// Before checks that the upgrade may start and prepares it; its error
+	// stops the component before anything is changed, and names the
+	// object and what is wrong.
+	Before func(ctx context.Context, k Kube, live, want *unstructured.Unstructured) error
+	// After, when set, waits for the upgrade to be done (bounded by ctx).
+	After func(ctx context.Context, k Kube, live, want *unstructured.Unstructured) error
+}
+
+// Kube is the cluster as the upgrade guards reach it.
+type Kube struct {
+	Client  kubernetes.Interface
+	Dynamic dynamic.Interface
+	// Exec runs commands in the pods.
+	Exec PodExec
+}
+
+// PodExec runs a command in a container of a pod, as kubectl exec does
+// (the Kubernetes API's exec subresource), and returns what it wrote to
+// stdout and stderr; a command that exits non-zero is an error.
+type PodExec interface {
+	Exec(ctx context.Context, namespace, pod, container string, command []string) (stdout, stderr string, err error)
 }
 
 // AnsibleWork is one ansible-playbook run of a component: a collection
@@ -223,8 +277,13 @@ type YieldedFact struct {
 	Key string
 	// Var is the inventory variable, or a path into one
 	// ("_ceph_provisioners_keyring.key"), that gives the fact: the
-	// inventory's value wins over the play's.
+	// inventory's value wins over the play's. Empty for an Optional fact.
 	Var string
+	// Optional marks a fact the play reads when it runs that the values
+	// can do without (they fall back on what the inventory gives): the
+	// play is not run for it alone, and a play that does not yield it is
+	// no error.
+	Optional bool
 }
 
 // PrePull is an image pulled onto every node that runs a component's pods
@@ -244,6 +303,18 @@ type PrePull struct {
 type DatabaseGrant struct {
 	// Database and User are names; Password is the user's.
 	Database, User, Password string
+}
+
+// UpgradeGuards returns the steps the component's roles take around a
+// version upgrade of its objects (its RabbitMQ cluster's first, then its
+// own; none for most): the engine runs them only when the guarded object
+// is in the cluster and its version changes.
+func (c *Component) UpgradeGuards() []UpgradeGuard {
+	var out []UpgradeGuard
+	if c.rabbitMQCluster != "" {
+		out = append(out, rabbitmqClusterGuard(c.rabbitMQCluster))
+	}
+	return append(out, c.guards...)
 }
 
 // HasOwnValues reports whether the component gives its chart values of
@@ -278,13 +349,16 @@ func (c *Component) Services() []provision.Service {
 
 // MissingFacts returns the inventory variables of the facts the
 // component's play yields that the inventory does not give, in the
-// play's order: none when the play need not run.
+// play's order (Optional facts aside): none when the play need not run.
 func (c *Component) MissingFacts(s Settings) []string {
 	if c.Facts == nil {
 		return nil
 	}
 	var out []string
 	for _, y := range c.Facts.Yields {
+		if y.Optional {
+			continue
+		}
 		if v, ok := lookupPath(s.Vars, y.Var); !ok || v == "" {
 			out = append(out, y.Var)
 		}

@@ -2,17 +2,20 @@ package components
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/dag"
 )
 
 // objectFiles are the components' static objects, <component>.objects.yaml:
@@ -120,6 +123,105 @@ func rabbitmqCluster(s Settings, chart string) (Object, error) {
 		"metadata": map[string]any{"name": "rabbitmq-" + chart},
 		"spec":     map[string]any(values.Merge(spec, r.copyOf(rabbitMQSpec(chart)))),
 	}), nil
+}
+
+// rabbitmqClusterGuard is the rabbitmq role's step before an upgrade of
+// the image of a chart's RabbitMQ cluster: every feature flag of the
+// running cluster is enabled (rabbitmqctl enable_feature_flag all in its
+// first pod), which the next RabbitMQ version may require. The cluster
+// must be healthy first (its operator's AllReplicasReady and
+// ClusterAvailable conditions), or nothing is touched.
+func rabbitmqClusterGuard(chart string) UpgradeGuard {
+	return UpgradeGuard{
+		What:       "the image upgrade of RabbitMQ cluster rabbitmq-" + chart,
+		APIVersion: "rabbitmq.com/v1beta1", Kind: "RabbitmqCluster", Name: "rabbitmq-" + chart,
+		Version: func(u *unstructured.Unstructured) string {
+			image, _, _ := unstructured.NestedString(u.Object, "spec", "image")
+			return image
+		},
+		Before: rabbitmqBeforeUpgrade,
+	}
+}
+
+// rabbitmqBeforeUpgrade refuses to upgrade a RabbitMQ cluster whose
+// operator does not report it healthy, and enables all its feature flags.
+func rabbitmqBeforeUpgrade(ctx context.Context, k Kube, live, want *unstructured.Unstructured) error {
+	from, _, _ := unstructured.NestedString(live.Object, "spec", "image")
+	to, _, _ := unstructured.NestedString(want.Object, "spec", "image")
+	var bad []string
+	for _, cond := range []string{"AllReplicasReady", "ClusterAvailable"} {
+		if status, reason := conditionStatus(live, cond); status != "True" {
+			bad = append(bad, strings.TrimSuffix(fmt.Sprintf("%s=%s %s", cond, status, reason), " "))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("RabbitmqCluster %s/%s is not healthy (%s): fix the cluster before its upgrade from %s to %s; nothing was changed",
+			live.GetNamespace(), live.GetName(), strings.Join(bad, ", "), from, to)
+	}
+	pod := live.GetName() + "-server-0"
+	command := []string{"rabbitmqctl", "enable_feature_flag", "all"}
+	if _, stderr, err := k.Exec.Exec(ctx, live.GetNamespace(), pod, "rabbitmq", command); err != nil {
+		return fmt.Errorf("enable the feature flags of RabbitmqCluster %s/%s before its upgrade to %s (%s in pod %s): %w%s",
+			live.GetNamespace(), live.GetName(), to, strings.Join(command, " "), pod, err, stderrSuffix(stderr))
+	}
+	return nil
+}
+
+// conditionStatus is the status ("True", "False", "Unknown"; "missing"
+// when it is not there) and reason of an object's condition.
+func conditionStatus(u *unstructured.Unstructured, kind string) (status, reason string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["type"] == kind {
+			status, _ = m["status"].(string)
+			reason, _ = m["reason"].(string)
+			return status, reason
+		}
+	}
+	return "missing", ""
+}
+
+// stderrSuffix is a command's stderr, trimmed, for an error message.
+func stderrSuffix(stderr string) string {
+	if s := strings.TrimSpace(stderr); s != "" {
+		return ": " + s
+	}
+	return ""
+}
+
+// imageTag is the tag of an image reference ("" for none).
+func imageTag(image string) string {
+	if i := strings.LastIndex(image, "@"); i >= 0 {
+		image = image[:i]
+	}
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		return image[i+1:]
+	}
+	return ""
+}
+
+// pollUntil calls check every second or so until it says nothing is
+// left to wait for (""), telling the run what it waits on; it ends with
+// ctx, naming what it waited for and what was last missing, or at check's
+// first error.
+func pollUntil(ctx context.Context, what string, check func(context.Context) (string, error)) error {
+	dag.ReporterFrom(ctx).Note(dag.Note{Waiting: what})
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		missing, err := check(ctx)
+		if err != nil {
+			return fmt.Errorf("wait for %s: %w", what, err)
+		}
+		if missing == "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s: %s: %w", what, missing, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // Object is one object a component applies, as manifest.Object has it

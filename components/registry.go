@@ -109,9 +109,6 @@ func (r *Registry) ValuesPrefixes() map[string]string {
 	return byVar
 }
 
-// Keycloak work talks to keycloak's admin API (realms, clients).
-const Keycloak Kind = "keycloak"
-
 // Default returns the registry of the 49 components atmosphere deploys.
 // Estimates are the durations measured by the parallel orchestrator
 // (../shared/data/seed-aio-ovn-durations.csv); where a component is split

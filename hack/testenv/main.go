@@ -1,13 +1,14 @@
 // Command testenv starts and stops the test environment of `make test`: a
-// kwok cluster on loopback, a keystone server, the Debian ansible, and
-// Debian's nova, placement, neutron, glance and cinder APIs. Its
+// kwok cluster on loopback, a keystone server, the Debian ansible,
+// Debian's nova, placement, neutron, glance and cinder APIs, and a Keycloak
+// (Maven Central's distribution, run by a Java 21 or later). Its
 // state lives under .cache/ (or $ATMOSPHERE_STATE_DIR), and it writes
 // an env file that points the tests at what it started.
 //
-//	go run ./hack/testenv up [--nodes N] [--openstack=false]
+//	go run ./hack/testenv up [--nodes N] [--openstack=false] [--keycloak=false]
 //	                                       start, or reuse what runs; without
-//	                                       the APIs, the first test that needs
-//	                                       them starts them
+//	                                       the APIs or Keycloak, the first test
+//	                                       that needs them starts them
 //	go run ./hack/testenv down             stop everything and remove the state
 //	go run ./hack/testenv status           exit 0 when everything answers
 //	go run ./hack/testenv standins         play the operators kwok runs no pod of
@@ -15,6 +16,11 @@
 //	go run ./hack/testenv ansible          make (or reuse) the cached ansible-core
 //	                                       virtualenv and collections path, and
 //	                                       print their variables
+//	go run ./hack/testenv images -- CMD…   serve a tiny raw and qcow2 disk image
+//	                                       on loopback and run CMD with their URLs
+//	                                       in $ATMOSPHERE_DEMO_IMAGE_RAW and
+//	                                       $ATMOSPHERE_DEMO_IMAGE_QCOW2 (make demo's
+//	                                       images); its exit status is CMD's
 package main
 
 import (
@@ -22,10 +28,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,6 +53,10 @@ func main() {
 		if errors.As(err, &usage) {
 			os.Exit(2)
 		}
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() > 0 {
+			os.Exit(exit.ExitCode())
+		}
 		os.Exit(1)
 	}
 }
@@ -53,6 +67,7 @@ type env struct {
 	cluster   *testenv.Cluster
 	keystone  *testenv.Keystone
 	openstack *testenv.OpenStack
+	keycloak  *testenv.KeycloakInstance
 	envFile   string
 	// sharedAtmosphere is atmosphere's collection (../shared/atmosphere).
 	sharedAtmosphere string
@@ -64,6 +79,7 @@ func newEnv(nodes int) *env {
 	os.Unsetenv(testenv.EnvKubeconfig)
 	os.Unsetenv(testenv.EnvClouds)
 	os.Unsetenv(testenv.EnvOpenStackClouds)
+	os.Unsetenv(testenv.EnvKeycloakURL)
 	state := testenv.DefaultStateDir()
 	keystone := &testenv.Keystone{StateDir: filepath.Join(state, "keystone"), Timeout: 3 * time.Minute}
 	return &env{
@@ -72,7 +88,10 @@ func newEnv(nodes int) *env {
 		// The tests find these in the same directory when `up` did not
 		// start them (testenv.OpenStackAPIs).
 		openstack: &testenv.OpenStack{StateDir: filepath.Join(state, "openstack"), KeystoneClouds: filepath.Join(keystone.StateDir, "clouds.yaml")},
-		envFile:   filepath.Join(state, "testenv.env"),
+		// The tests find it in the same directory when `up` did not start
+		// it (testenv.Keycloak).
+		keycloak: &testenv.KeycloakInstance{StateDir: filepath.Join(state, "keycloak"), Log: os.Stderr},
+		envFile:  filepath.Join(state, "testenv.env"),
 	}
 }
 
@@ -81,17 +100,23 @@ func run(ctx context.Context, args []string) error {
 	nodes := fs.Int("nodes", 3, "kwok nodes to create")
 	sharedAtmosphere := fs.String("shared-atmosphere", filepath.Join("..", "shared", "atmosphere"), "atmosphere's collection, installed as vexxhost.atmosphere")
 	withAPIs := fs.Bool("openstack", true, "start the OpenStack APIs too (else the first test that needs them does)")
+	withKeycloak := fs.Bool("keycloak", true, "start Keycloak too (else the first test that needs it does)")
 	if len(args) == 0 {
-		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins | ansible")}
+		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins | ansible | images -- CMD…")}
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
+	}
+	if args[0] == "images" {
+		// Before newEnv: the command gets the environment as it is (the
+		// test bed's variables the demo's inventory looks up included).
+		return withImages(ctx, fs.Args())
 	}
 	e := newEnv(*nodes)
 	e.sharedAtmosphere = *sharedAtmosphere
 	switch args[0] {
 	case "up":
-		return e.up(ctx, *nodes, *withAPIs)
+		return e.up(ctx, *nodes, *withAPIs, *withKeycloak)
 	case "ansible":
 		a, err := e.ansible(ctx)
 		if err != nil {
@@ -106,14 +131,15 @@ func run(ctx context.Context, args []string) error {
 	case "standins":
 		return e.standIns(ctx)
 	}
-	return usageError{fmt.Errorf("unknown action %q: want up, down, status, standins or ansible", args[0])}
+	return usageError{fmt.Errorf("unknown action %q: want up, down, status, standins, ansible or images", args[0])}
 }
 
 func (e *env) kubeconfig() string {
 	return filepath.Join(e.cluster.WorkDir, "clusters", e.cluster.Name, "kubeconfig.yaml")
 }
 
-// status checks that the cluster and keystone of the env file answer.
+// status checks that the cluster and keystone of the env file answer, and
+// Keycloak when one was started.
 func (e *env) status(ctx context.Context) error {
 	if _, err := os.Stat(e.envFile); err != nil {
 		return fmt.Errorf("not up: %w", err)
@@ -130,11 +156,27 @@ func (e *env) status(ctx context.Context) error {
 	if err := (&testenv.Keystone{}).Start(ctx); err != nil {
 		return fmt.Errorf("keystone: %w", err)
 	}
-	fmt.Printf("up: kubeconfig %s, clouds %s\n", e.kubeconfig(), e.keystone.StateDir+"/clouds.yaml")
+	kc := ""
+	if st := e.keycloak.PID(); st > 0 || strings.Contains(readFile(e.envFile), testenv.EnvKeycloakURL+"=") {
+		// Started by `up` (or by a test, from the same state directory): it
+		// must answer.
+		probe := &testenv.KeycloakInstance{StateDir: e.keycloak.StateDir}
+		if err := probe.Reuse(ctx); err != nil {
+			return fmt.Errorf("keycloak: %w", err)
+		}
+		kc = ", keycloak " + probe.Server.URL
+	}
+	fmt.Printf("up: kubeconfig %s, clouds %s%s\n", e.kubeconfig(), e.keystone.StateDir+"/clouds.yaml", kc)
 	return nil
 }
 
-func (e *env) up(ctx context.Context, nodes int, withAPIs bool) error {
+// readFile is the file's content, empty when it cannot be read.
+func readFile(path string) string {
+	raw, _ := os.ReadFile(path)
+	return string(raw)
+}
+
+func (e *env) up(ctx context.Context, nodes int, withAPIs, withKeycloak bool) error {
 	if e.status(ctx) == nil {
 		cfg, err := clientcmd.BuildConfigFromFlags("", e.kubeconfig())
 		if err != nil {
@@ -157,10 +199,7 @@ func (e *env) up(ctx context.Context, nodes int, withAPIs bool) error {
 				return err
 			}
 		}
-		if !withAPIs {
-			return nil
-		}
-		return e.upAPIs(ctx)
+		return e.upOptional(ctx, withAPIs, withKeycloak)
 	}
 	start := time.Now()
 	if _, err := testenv.EnsureAnsible(ctx); err != nil {
@@ -183,10 +222,58 @@ func (e *env) up(ctx context.Context, nodes int, withAPIs bool) error {
 	if err := os.WriteFile(e.envFile, []byte(content), 0o600); err != nil {
 		return err
 	}
-	if !withAPIs {
-		return nil
+	return e.upOptional(ctx, withAPIs, withKeycloak)
+}
+
+// upOptional starts the OpenStack APIs and Keycloak when asked: at once,
+// as neither needs the other.
+func (e *env) upOptional(ctx context.Context, withAPIs, withKeycloak bool) error {
+	var wg sync.WaitGroup
+	var apisErr, kcErr error
+	if withAPIs {
+		wg.Go(func() { apisErr = e.upAPIs(ctx) })
 	}
-	return e.upAPIs(ctx)
+	if withKeycloak {
+		wg.Go(func() { kcErr = e.upKeycloak(ctx) })
+	}
+	wg.Wait()
+	return errors.Join(apisErr, kcErr)
+}
+
+// upKeycloak starts Keycloak (or finds it running) and adds its URL and
+// admin to the env file.
+func (e *env) upKeycloak(ctx context.Context) error {
+	t := time.Now()
+	if err := e.keycloak.Start(ctx); err != nil {
+		return fmt.Errorf("keycloak: %w (log under %s)", err, e.keycloak.StateDir)
+	}
+	kc := e.keycloak.Server
+	fmt.Printf("keycloak up in %s at %s, log %s\n", time.Since(t).Round(time.Millisecond), kc.URL, filepath.Join(e.keycloak.StateDir, "keycloak.log"))
+	return e.setEnv(map[string]string{testenv.EnvKeycloakURL: kc.URL, testenv.EnvKeycloakUser: kc.AdminUser, testenv.EnvKeycloakPassword: kc.AdminPassword})
+}
+
+// envMu serialises the env file's updates of parts started at once.
+var envMu sync.Mutex
+
+// setEnv sets variables of the env file, replacing their earlier lines.
+func (e *env) setEnv(vars map[string]string) error {
+	envMu.Lock()
+	defer envMu.Unlock()
+	raw, err := os.ReadFile(e.envFile)
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
+		name, _, _ := strings.Cut(l, "=")
+		if _, ok := vars[name]; !ok && l != "" {
+			lines = append(lines, l)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		lines = append(lines, name+"="+vars[name])
+	}
+	return os.WriteFile(e.envFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 }
 
 // upAPIs starts the OpenStack APIs (or finds them running) and adds their
@@ -198,15 +285,7 @@ func (e *env) upAPIs(ctx context.Context) error {
 	}
 	fmt.Printf("OpenStack APIs up in %s in region %s, clouds %s, logs under %s\n", time.Since(t).Round(time.Millisecond),
 		testenv.OpenStackRegion, e.openstack.Clouds, e.openstack.StateDir)
-	raw, err := os.ReadFile(e.envFile)
-	if err != nil {
-		return err
-	}
-	line := fmt.Sprintf("%s=%s\n", testenv.EnvOpenStackClouds, e.openstack.Clouds)
-	if strings.Contains(string(raw), line) {
-		return nil
-	}
-	return os.WriteFile(e.envFile, append(raw, line...), 0o600)
+	return e.setEnv(map[string]string{testenv.EnvOpenStackClouds: e.openstack.Clouds})
 }
 
 // ansible makes (or reuses) the test ansible: atmosphere's ansible-core in
@@ -227,14 +306,15 @@ func ansibleVars(a testenv.AnsibleEnv) string {
 }
 
 func (e *env) down() error {
-	err := errors.Join(e.openstack.Stop(), e.keystone.Stop(), e.cluster.Stop())
+	err := errors.Join(e.openstack.Stop(), e.keycloak.Stop(), e.keystone.Stop(), e.cluster.Stop())
 	// Stop only stops what this process started; a cluster started by an
 	// earlier `up` is deleted here by name.
 	if err == nil {
 		err = e.cluster.Delete()
 	}
 	err = errors.Join(err, testenv.DeleteStalePrivate(e.cluster.WorkDir))
-	return errors.Join(err, os.RemoveAll(e.openstack.StateDir), rmIfExists(e.openstack.StateDir+".lock"), os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
+	return errors.Join(err, os.RemoveAll(e.openstack.StateDir), rmIfExists(e.openstack.StateDir+".lock"),
+		os.RemoveAll(e.keycloak.StateDir), rmIfExists(e.keycloak.StateDir+".lock"), os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
 }
 
 func rmIfExists(path string) error {
@@ -257,4 +337,25 @@ func (e *env) standIns(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// withImages serves the demo's images (testenv.ImageServer, made under the
+// state directory) and runs the command args with their URLs in its
+// environment; it returns the command's error (its exit status). The
+// command gets the terminal's interrupts itself: the first Ctrl-C lets a
+// deploy finish its units in flight, so this process only waits.
+func withImages(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{errors.New("usage: testenv images -- CMD [ARG…]")}
+	}
+	s := &testenv.ImageServer{Dir: filepath.Join(testenv.DefaultStateDir(), "demo-images")}
+	if err := s.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("the demo's images: %w", err)
+	}
+	defer s.Close()
+	fmt.Fprintf(os.Stderr, "demo images served at %s and %s\n", s.RawURL, s.QCOW2URL)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), s.Env()...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return cmd.Run()
 }

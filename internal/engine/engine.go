@@ -20,6 +20,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
 )
 
 // Engine does one kind of work: the phases of components whose
@@ -135,3 +136,20 @@ func (Provided) Status(_ context.Context, c *components.Component) (State, error
 // ProvidedByEnvironment is the Change of a unit whose work atmosphere
 // does not do.
 const ProvidedByEnvironment = "provided by the environment"
+
+// Differ is an Engine that can also show what a unit's work would change,
+// as a unified diff of what is there and what would be applied (package
+// manifestdiff: a Secret's data never shown), touching nothing. An engine
+// that is no Differ shows no diff.
+type Differ interface {
+	Diff(ctx context.Context, c *components.Component, p components.Phase) (string, error)
+}
+
+// Drifter is an Engine whose work leaves objects in the cluster that can
+// drift from what it applied (an operator's kubectl edit): Drift names
+// each object of the component whose live state is not what was applied,
+// and each field (manifest.Compare says which fields count), changing
+// nothing. None when the work applied nothing.
+type Drifter interface {
+	Drift(ctx context.Context, c *components.Component) ([]manifest.Drift, error)
+}

@@ -75,11 +75,12 @@ func KeystoneClouds(t testing.TB) string {
 	return shared.keystone.Clouds
 }
 
-// Teardown stops what Kube and KeystoneClouds started. Call it from
+// Teardown stops what Kube, KeystoneClouds, OpenStackAPIs and Keycloak
+// started for this process alone. Call it from
 // TestMain after m.Run.
 func Teardown() error {
 	// The APIs first: they talk to keystone.
-	err := errors.Join(stopSharedOpenStack(), shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB())
+	err := errors.Join(stopSharedOpenStack(), stopSharedKeycloak(), shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB())
 	if shared.keystoneDir != "" {
 		err = errors.Join(err, os.RemoveAll(shared.keystoneDir))
 	}
@@ -251,4 +252,52 @@ func stopSharedOpenStack() error {
 		return nil
 	}
 	return errors.Join(sharedOS.os.Stop(), os.RemoveAll(sharedOS.dir), os.RemoveAll(sharedOS.dir+".lock"))
+}
+
+var sharedKC struct {
+	once sync.Once
+	kc   KeycloakInstance
+	err  error
+	dir  string // a private state directory to remove at the end
+}
+
+// Keycloak returns the test bed's Keycloak, starting it once (lazily, under a lock, like the OpenStack APIs) when the environment did not; it fails t when it cannot.
+//
+// It is the one $ATMOSPHERE_TEST_KEYCLOAK_URL names (with
+// $ATMOSPHERE_TEST_KEYCLOAK_USER and _PASSWORD); else, with a shared test
+// environment ($ATMOSPHERE_TEST_CLOUDS), the one running from the shared
+// state directory (<state dir>/keycloak), started there by the first test
+// process that needs it and left running for the others (`testenv down`
+// stops it); else one of this process, stopped by Teardown. Tests share
+// it: each works in realms of its own names.
+func Keycloak(t testing.TB) KeycloakServer {
+	t.Helper()
+	sharedKC.once.Do(func() {
+		if !reusing(EnvKeycloakURL) && !reusing(EnvClouds) {
+			dir, err := privateDir("keycloak")
+			if err != nil {
+				sharedKC.err = err
+				return
+			}
+			sharedKC.kc.StateDir, sharedKC.dir = filepath.Join(dir, "keycloak"), dir
+		}
+		sharedKC.kc.Log = os.Stderr
+		start := time.Now()
+		sharedKC.err = sharedKC.kc.Start(context.Background())
+		if time.Since(start) > 5*time.Second {
+			fmt.Fprintf(os.Stderr, "testenv: Keycloak up in %s (%s)\n", time.Since(start).Round(time.Second), sharedKC.kc.StateDir)
+		}
+	})
+	if sharedKC.err != nil {
+		t.Fatalf("test Keycloak: %v", sharedKC.err)
+	}
+	return sharedKC.kc.Server
+}
+
+// stopSharedKeycloak stops the Keycloak this process started for itself.
+func stopSharedKeycloak() error {
+	if sharedKC.dir == "" {
+		return nil
+	}
+	return errors.Join(sharedKC.kc.Stop(), os.RemoveAll(sharedKC.dir))
 }

@@ -3,6 +3,8 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,13 +19,14 @@ import (
 
 // StandIns play, on the test cluster, the operators whose pods kwok never
 // runs, for the objects a deploy waits on: a PerconaXtraDBCluster gets
-// status.state "ready", cert-manager Certificates, Issuers and
+// its operator's status, ready at the version of its image
+// (setPXCStatus), cert-manager Certificates, Issuers and
 // ClusterIssuers get a Ready=True condition, a RabbitmqCluster gets its
 // default user's Secret (<name>-default-user) and AllReplicasReady=True;
 // and a stand-in provisioner gives claims of the StorageClasses of
 // StandInProvisioners (ceph-csi-rbd's "general") hostPath volumes, which the
-// PV controller binds. Only what the real operators write is written. They
-// run until ctx ends.
+// PV controller binds. Only what the real operators write is written; an
+// object annotated StandInPaused is left alone. They run until ctx ends.
 func StandIns(ctx context.Context, cfg *rest.Config) error {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -52,11 +55,11 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 			schema.GroupVersionResource{Group: "pxc.percona.com", Version: "v1", Resource: "perconaxtradbclusters"},
 			func(u *unstructured.Unstructured) bool {
 				s, _, _ := unstructured.NestedString(u.Object, "status", "state")
-				return s == "ready"
+				image, _, _ := unstructured.NestedString(u.Object, "spec", "pxc", "image")
+				running, _, _ := unstructured.NestedString(u.Object, "status", "pxc", "image")
+				return s == "ready" && running == image
 			},
-			func(u *unstructured.Unstructured) {
-				_ = unstructured.SetNestedField(u.Object, "ready", "status", "state")
-			},
+			setPXCStatus,
 		},
 	}
 	for _, r := range []string{"certificates", "issuers", "clusterissuers"} {
@@ -125,7 +128,7 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 				}
 				for i := range list.Items {
 					u := &list.Items[i]
-					if k.done(u) {
+					if k.done(u) || u.GetAnnotations()[StandInPaused] == "true" {
 						continue
 					}
 					k.set(u)
@@ -147,6 +150,71 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 		}
 	}()
 	return nil
+}
+
+// StandInPaused is the annotation of an object the stand-in operators
+// leave alone ("true"): its test writes its status, as an operator that
+// found it unhealthy would.
+const StandInPaused = "atmosphere.test/stand-in-paused"
+
+// setPXCStatus writes a PerconaXtraDBCluster's status as its operator
+// does: state, the members' size, ready count, image and version (the
+// image's tag), the haproxy's. A new image is rolled out as the operator
+// does, one pass "initializing" with a member down, the next "ready" at
+// the new version.
+func setPXCStatus(u *unstructured.Unstructured) {
+	size, found, _ := unstructured.NestedInt64(u.Object, "spec", "pxc", "size")
+	if !found {
+		size = 3
+	}
+	proxies, found, _ := unstructured.NestedInt64(u.Object, "spec", "haproxy", "size")
+	if !found {
+		proxies = 0
+	}
+	image, _, _ := unstructured.NestedString(u.Object, "spec", "pxc", "image")
+	state, _, _ := unstructured.NestedString(u.Object, "status", "state")
+	running, _, _ := unstructured.NestedString(u.Object, "status", "pxc", "image")
+	if state == "ready" && running != "" && running != image {
+		_ = unstructured.SetNestedField(u.Object, "initializing", "status", "state")
+		_ = unstructured.SetNestedField(u.Object, size-1, "status", "pxc", "ready")
+		_ = unstructured.SetNestedField(u.Object, "initializing", "status", "pxc", "status")
+		return
+	}
+	version := image[strings.LastIndex(image, ":")+1:]
+	_ = unstructured.SetNestedField(u.Object, map[string]any{
+		"size": size, "ready": size, "status": "ready", "image": image, "version": version,
+	}, "status", "pxc")
+	_ = unstructured.SetNestedField(u.Object, map[string]any{"size": proxies, "ready": proxies, "status": "ready"}, "status", "haproxy")
+	_ = unstructured.SetNestedField(u.Object, size+proxies, "status", "size")
+	_ = unstructured.SetNestedField(u.Object, size+proxies, "status", "ready")
+	_ = unstructured.SetNestedField(u.Object, u.GetGeneration(), "status", "observedGeneration")
+	_ = unstructured.SetNestedField(u.Object, "ready", "status", "state")
+}
+
+// RecordedExec is a stand-in for the Kubernetes API's exec into a pod
+// (components.PodExec), for tests on kwok, whose pods run nothing to exec
+// into: it runs nothing and records what would be run, and fails with Err
+// when it is set. It is safe for concurrent use.
+type RecordedExec struct {
+	Err error
+
+	mu  sync.Mutex
+	ran []string
+}
+
+// Exec records "namespace/pod/container: command" and returns Err.
+func (e *RecordedExec) Exec(_ context.Context, namespace, pod, container string, command []string) (string, string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ran = append(e.ran, namespace+"/"+pod+"/"+container+": "+strings.Join(command, " "))
+	return "", "", e.Err
+}
+
+// Ran returns what would have been run, in order.
+func (e *RecordedExec) Ran() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.ran...)
 }
 
 // randomString returns n random letters.
