@@ -237,7 +237,7 @@ func publicHostVar(endpoint string) string {
 // its variable in the table of public hosts, to a service's port, with the
 // role's annotations and the prefix of its knobs.
 func publicIngressOf(endpoint, service string, port int, annotations map[string]any, knob string) publicIngress {
-	return publicIngress{endpoint, publicHostVar(endpoint), service, port, annotations, knob}
+	return publicIngress{endpoint: endpoint, hostVar: publicHostVar(endpoint), service: service, port: port, annotations: annotations, knob: knob}
 }
 
 // endpointHost is the public host of a chart endpoint (host of its

@@ -26,6 +26,11 @@ type publicIngress struct {
 	// <knob>_ingress_annotations and <knob>_ingress_class_name.
 	annotations map[string]any
 	knob        string
+	// annotationsKnob and classKnob, when set, name those knobs instead,
+	// for a role whose knobs are not named after the prefix
+	// (rook_ceph_cluster_radosgw_annotations,
+	// rook_ceph_cluster_ingress_class_name).
+	annotationsKnob, classKnob string
 }
 
 var bodyUnlimited = map[string]any{"nginx.ingress.kubernetes.io/proxy-body-size": "0", "nginx.ingress.kubernetes.io/proxy-request-buffering": "off"}

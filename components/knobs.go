@@ -365,11 +365,18 @@ func describe(key string, v any) string {
 // and class of each public Ingress, the spec of its RabbitMQ cluster.
 
 func ingressAnnotations(in publicIngress) knob[map[string]any] {
+	if in.annotationsKnob != "" {
+		return mappingKnob(in.annotationsKnob, nil)
+	}
 	return mappingKnob(in.knob+"_ingress_annotations", nil)
 }
 
 func ingressClass(in publicIngress) knob[string] {
-	return knob[string]{name: in.knob + "_ingress_class_name", want: "a string", conv: func(v any) (string, bool) {
+	name := in.knob + "_ingress_class_name"
+	if in.classKnob != "" {
+		name = in.classKnob
+	}
+	return knob[string]{name: name, want: "a string", conv: func(v any) (string, bool) {
 		x, ok := v.(string)
 		return x, ok
 	}}

@@ -177,6 +177,11 @@ func TestEveryKnobReadIsDeclared(t *testing.T) {
 			"ceph_csi_rbd_monitors":                  []any{"10.0.0.1"},
 			"keycloak_host":                          "keycloak.cloud.example.com",
 			"keystone_oidc_redirect_urls_allowed":    []any{"https://x"},
+			"keepalived_interface":                   "eth0",
+			"keepalived_vip":                         "192.0.2.10",
+			"ipmi_exporter_config":                   map[string]any{"modules": map[string]any{}},
+			"openstack_exporter_args":                []any{"--endpoint-type", "internal"},
+			"percona_xtradb_cluster_spec":            map[string]any{"pxc": map[string]any{"size": 1}},
 		})},
 	}
 	for _, v := range variants {

@@ -40,6 +40,14 @@ var (
 	kubePrometheusStackKeycloakAdminPass    = kubePrometheusStackKnobs.str("kube_prometheus_stack_keycloak_admin_password", "") // keycloak_admin_password
 )
 
+// The certificate templates of the pod-tls-sidecars of node-exporter and
+// prometheus (the role's _kube_prometheus_stack_tls_template by default,
+// in the static values).
+var (
+	kubePrometheusStackNodeExporterTLSTemplate = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_node_exporter_tls_template", nil)
+	kubePrometheusStackPrometheusTLSTemplate   = kubePrometheusStackKnobs.mapping("kube_prometheus_stack_prometheus_tls_template", nil)
+)
+
 // The knobs of each monitoring UI, by UI.
 var (
 	monitoringHosts = map[string]knob[string]{"alertmanager": kubePrometheusStackAlertmanagerHost,
@@ -201,7 +209,62 @@ func kubePrometheusStackValues(r *Render) values.Values {
 	r.set(v, "alertmanager.alertmanagerSpec.volumes.0.hostPath.path", caBundle)
 	r.set(v, "prometheus.prometheusSpec.volumes.0.hostPath.path", caBundle)
 	r.nodeExporterConfig(v)
+	r.tlsTemplates(v)
 	return v
+}
+
+// tlsTemplates puts kube_prometheus_stack_node_exporter_tls_template and
+// kube_prometheus_stack_prometheus_tls_template, when the inventory sets
+// them, where the role puts them: the certificate-template.yml of the
+// node-exporter ConfigMap among the exporter's extraManifests, and that of
+// the kube-prometheus-stack-prometheus-tls ConfigMap among the chart's extraManifests
+// (what the pod-tls-sidecars read). The defaults are the role's template,
+// in the static values; a knob's template is the same data in YAML of our
+// own layout, as nodeExporterConfig writes it.
+func (r *Render) tlsTemplates(v values.Values) {
+	if tmpl, ok := kubePrometheusStackNodeExporterTLSTemplate.lookup(r); ok {
+		raw, err := yaml.Marshal(tmpl)
+		if err != nil {
+			r.fail(fmt.Errorf("kube_prometheus_stack_node_exporter_tls_template: %w", err))
+			return
+		}
+		found, _ := values.Get(v, "prometheus-node-exporter.extraManifests")
+		manifests, _ := found.([]any)
+		const begin = "\n  certificate-template.yml: |\n"
+		done := false
+		for i, m := range manifests {
+			text, _ := m.(string)
+			if b := strings.Index(text, begin); b >= 0 {
+				manifests[i] = text[:b+len(begin)] + indentLines(string(raw), 4)
+				done = true
+				break
+			}
+		}
+		if !done {
+			r.fail(fmt.Errorf("kube_prometheus_stack_node_exporter_tls_template: no node-exporter ConfigMap in the exporter's extraManifests"))
+		}
+	}
+	if tmpl, ok := kubePrometheusStackPrometheusTLSTemplate.lookup(r); ok {
+		raw, err := yaml.Marshal(tmpl)
+		if err != nil {
+			r.fail(fmt.Errorf("kube_prometheus_stack_prometheus_tls_template: %w", err))
+			return
+		}
+		// The static values name it after the default release.
+		const name = "kube-prometheus-stack-prometheus-tls"
+		found, _ := values.Get(v, "extraManifests")
+		manifests, _ := found.([]any)
+		for _, m := range manifests {
+			o, _ := m.(map[string]any)
+			meta, _ := o["metadata"].(map[string]any)
+			data, _ := o["data"].(map[string]any)
+			if o["kind"] == "ConfigMap" && meta["name"] == name && data != nil {
+				data["certificate-template.yml"] = string(raw)
+				return
+			}
+		}
+		r.fail(fmt.Errorf("kube_prometheus_stack_prometheus_tls_template: no ConfigMap %s in the chart's extraManifests", name))
+	}
 }
 
 // nodeExporterConfig puts kube_prometheus_stack_node_exporter_config, when

@@ -10,6 +10,18 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/vexxhost/atmosphere-go/components/values"
+)
+
+// The knobs percona-xtradb-cluster reads
+// (roles/percona_xtradb_cluster/defaults/main.yml).
+var (
+	perconaXtradbClusterKnobs = knobsOf("percona-xtradb-cluster")
+	// perconaXtradbClusterSpec is laid over the PerconaXtraDBCluster's spec,
+	// as the role's combine(recursive=True): mappings merged key by key,
+	// anything else (lists included) replaced.
+	perconaXtradbClusterSpec = perconaXtradbClusterKnobs.mapping("percona_xtradb_cluster_spec", nil)
 )
 
 // perconaXtradbCluster declares percona-xtradb-cluster, with what it renders.
@@ -24,7 +36,8 @@ func perconaXtradbCluster() *Component {
 // applies itself: the Secret of its users' generated passwords (created
 // once, never changed), then the cluster and the Service of its haproxy's
 // metrics (percona-xtradb-cluster.objects.yaml), the cluster's images
-// from the image table, as the role's.
+// from the image table, as the role's, and the inventory's
+// percona_xtradb_cluster_spec laid over the cluster's spec.
 func perconaXtradbClusterObjects(s Settings) ([]Object, error) {
 	passwords := map[string]any{}
 	for _, k := range []string{"clustercheck", "monitor", "operator", "proxyadmin", "replication", "root", "xtrabackup"} {
@@ -53,6 +66,13 @@ func perconaXtradbClusterObjects(s Settings) ([]Object, error) {
 		if err := unstructured.SetNestedField(cluster[0].Object, ref.String(), "spec", img.at, "image"); err != nil {
 			return nil, fmt.Errorf("image of the Percona XtraDB cluster's %s: %w", img.at, err)
 		}
+	}
+	if over := r.copyOf(perconaXtradbClusterSpec); len(over) > 0 {
+		spec, _ := cluster[0].Object["spec"].(map[string]any)
+		cluster[0].Object["spec"] = map[string]any(values.Merge(values.Values(spec), over))
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("the Percona XtraDB cluster's spec: %w", r.err)
 	}
 	return append([]Object{secret}, cluster...), nil
 }

@@ -23,7 +23,11 @@ func rookCephCluster() *Component {
 	c.services, c.endpoints = rookCephClusterServices, rookCephClusterEndpoints
 	c.values = rookCephClusterValues
 	c.objects = rookCephClusterObjects
-	c.ingresses = []publicIngress{publicIngressOf("rook_ceph_cluster", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw")}
+	// The RADOS gateway's Ingress, with the role's own knobs: its
+	// annotations laid over the role's, its class (atmosphere's by default).
+	rgw := publicIngressOf("rook_ceph_cluster", "rook-ceph-rgw-ceph", 80, bodyUnlimited, "rook_ceph_cluster_radosgw")
+	rgw.annotationsKnob, rgw.classKnob = "rook_ceph_cluster_radosgw_annotations", "rook_ceph_cluster_ingress_class_name"
+	c.ingresses = []publicIngress{rgw}
 	return c
 }
 

@@ -314,8 +314,15 @@ func TestPlaybookVariablesKnown(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// One of the keys not honoured yet (the first, sorted: the list
+	// shrinks as they are honoured), set to a value of its role's.
+	waiting := slices.Sorted(maps.Keys(notHonoured))
+	if len(waiting) == 0 {
+		t.Fatal("no key is NOT HONOURED YET: drop the warning and this part of the test")
+	}
+	notYet := waiting[0]
 	doc := "atmosphere_staffeln_enabled: false\novn_bgp_agent_enabled: true\nceph_csi_rbd_ceph_fsid: x\n" +
-		"cluster_issuer_acme_email: ops@example.com\natmosphere_staffeln_enabeld: false\nkeepalived_vip: 10.0.0.5\n"
+		"cluster_issuer_acme_email: ops@example.com\natmosphere_staffeln_enabeld: false\n" + notYet + ": x\n"
 	if err := os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -326,11 +333,11 @@ func TestPlaybookVariablesKnown(t *testing.T) {
 	var warned []string
 	for _, w := range inv.Warnings {
 		warned = append(warned, w.Key)
-		if w.Key == "keepalived_vip" && !strings.Contains(w.Message, "not honoured by atmosphere-go yet") {
-			t.Errorf("keepalived_vip: %s", w.Message)
+		if w.Key == notYet && !strings.Contains(w.Message, "not honoured by atmosphere-go yet") {
+			t.Errorf("%s: %s", notYet, w.Message)
 		}
 	}
-	if want := []string{"atmosphere_staffeln_enabeld", "keepalived_vip"}; !slices.Equal(warned, want) {
+	if want := []string{"atmosphere_staffeln_enabeld", notYet}; !slices.Equal(slices.Sorted(slices.Values(warned)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("warnings for %v, want %v: the misspelt key and the one not honoured", warned, want)
 	}
 }
