@@ -30,7 +30,9 @@ func keycloak() *Component {
 		Chart: pinned("keycloak"),
 		Phases: []Phase{
 			{Name: "database", Kind: Database, Needs: needs("percona-xtradb-cluster"), Estimate: s(2)},
-			{Name: "install", Kind: Helm, Needs: needs("ingress-nginx"), Resources: kubeAPI, Estimate: s(169)},
+			{Name: "install", Kind: Helm, Needs: needs("ingress-nginx",
+				"cluster-issuer", // Ingress keycloak's cert-manager.io/cluster-issuer names ClusterIssuer atmosphere
+			), Resources: kubeAPI, Estimate: s(169)},
 		},
 	}, Phase{Name: "strict-mode", Kind: Database, Estimate: s(1)}), 10*time.Minute)
 	c.values = keycloakValues

@@ -21,7 +21,9 @@ func keystone() *Component {
 	// Keystone's chart does not wait for Keycloak: its realms and client
 	// (sso) are made after the release, before the federation (setup).
 	c := withKinds(split(split(release("keystone", "keystone", openstack, chart("keystone"), 229,
-		needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached"), kubeAPI),
+		needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached",
+			"cluster-issuer", // Ingress identity names ClusterIssuer atmosphere (so do the Ingresses of the services after keystone:setup)
+		), kubeAPI),
 		Phase{Name: "sso", Kind: Keycloak, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(9)}),
 		Phase{Name: "setup", Kind: OpenStack, Estimate: s(20)}), Manifest)
 	c.services, c.endpoints = []provision.Service{keystoneIdentity}, keystoneEndpoints

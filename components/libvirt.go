@@ -8,7 +8,9 @@ import (
 
 // libvirt declares libvirt, with what it renders.
 func libvirt() *Component {
-	c := withKinds(release("libvirt", "libvirt", openstack, chart("libvirt"), 12, needs("cluster-issuer"), nil), Manifest)
+	c := withKinds(release("libvirt", "libvirt", openstack, chart("libvirt"), 12, needs("cluster-issuer",
+		"ceph-provisioners", // DaemonSet libvirt-libvirt-default mounts Secret pvc-ceph-client-key
+	), nil), Manifest)
 	c.endpoints = libvirtEndpoints
 	c.values = libvirtValues
 	c.objects = libvirtObjects
