@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -96,10 +97,8 @@ func startMariaDB() (m *MariaDB, stop func() error, err error) {
 	if os.Geteuid() == 0 {
 		user = []string{"--user=root"} // mariadbd refuses to run as root unless told
 	}
-	install := exec.CommandContext(ctx, "mariadb-install-db", append([]string{"--no-defaults", "--datadir=" + data,
-		"--auth-root-authentication-method=normal", "--skip-test-db"}, user...)...)
-	if out, err := install.CombinedOutput(); err != nil {
-		return fail(fmt.Errorf("mariadb-install-db: %w\n%s", err, LastLines(string(out), 10)))
+	if err := initMariaDBData(ctx, data); err != nil {
+		return fail(err)
 	}
 	ports, err := FreePorts(1)
 	if err != nil {
@@ -215,4 +214,50 @@ func ProvideDatabase(t testing.TB, cfg *rest.Config, inventoryDir string) *TestD
 		t.Fatal(err)
 	}
 	return db
+}
+
+// initMariaDBData makes MariaDB's system tables in the data directory data
+// (mariadb-install-db, as root when this process is root). mariadbd's
+// bootstrap, on a fresh machine right after the package's install and with
+// the machine loaded, has been seen to fail once and pass on the next try:
+// on a failure the directory is wiped and the bootstrap run once more. The
+// error carries the bootstrap's own [ERROR] lines (its last lines are only
+// its advice) of each try.
+func initMariaDBData(ctx context.Context, data string) error {
+	user := []string{}
+	if os.Geteuid() == 0 {
+		user = []string{"--user=root"} // mariadbd refuses to run as root unless told
+	}
+	var tries []string
+	for try := 1; try <= 2; try++ {
+		if err := os.RemoveAll(data); err != nil {
+			return fmt.Errorf("clearing %s for mariadb-install-db: %w", data, err)
+		}
+		install := exec.CommandContext(ctx, "mariadb-install-db", append([]string{"--no-defaults", "--datadir=" + data,
+			"--auth-root-authentication-method=normal", "--skip-test-db"}, user...)...)
+		out, err := install.CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		tries = append(tries, fmt.Sprintf("try %d: %v\n%s", try, err, bootstrapErrors(string(out))))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return fmt.Errorf("mariadb-install-db --datadir=%s failed:\n%s", data, strings.Join(tries, "\n"))
+}
+
+// bootstrapErrors is what of mariadb-install-db's output says why it
+// failed: the lines with [ERROR] or ERROR, else its last ten lines.
+func bootstrapErrors(out string) string {
+	var errs []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "ERROR") {
+			errs = append(errs, line)
+		}
+	}
+	if len(errs) == 0 {
+		return LastLines(out, 10)
+	}
+	return strings.Join(errs, "\n")
 }

@@ -238,10 +238,8 @@ func startDetachedMariaDB(ctx context.Context, dir, addr, password string) (int,
 	if os.Geteuid() == 0 {
 		user = []string{"--user=root"}
 	}
-	install := exec.CommandContext(ctx, "mariadb-install-db", append([]string{"--no-defaults", "--datadir=" + data,
-		"--auth-root-authentication-method=normal", "--skip-test-db"}, user...)...)
-	if out, err := install.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("mariadb-install-db: %w\n%s", err, LastLines(string(out), 10))
+	if err := initMariaDBData(ctx, data); err != nil {
+		return 0, err
 	}
 	_, port, _ := strings.Cut(addr, ":")
 	// The socket stays out of the state directory, whose path may be long.
