@@ -70,18 +70,21 @@ func TestIllTypedKnobsRefusedUntouched(t *testing.T) {
 
 // TestUnimplementedKnobValuesRefused: a knob value the roles take and
 // atmosphere-go does not implement (a CSI driver but rbd, the webhook
-// ACME solvers), a value no role takes, a setting atmosphere's playbooks
-// refuse and a credential an issuer type requires and the inventory lacks
-// are refused by plan and deploy before they start (exit 2), each naming
-// the file, the knob, its value and what is supported; the credential
-// given is not shown, and deploy leaves the cluster untouched.
+// ACME solvers, a renamed release, a release moved to another
+// namespace), a value no role takes (a Helm timeout without its unit), a
+// setting atmosphere's playbooks refuse and a credential an issuer type
+// requires and the inventory lacks are refused by plan and deploy before
+// they start (exit 2), each naming the file, the knob, its value and what
+// is supported; the credential given is not shown, and deploy leaves the
+// cluster untouched.
 func TestUnimplementedKnobValuesRefused(t *testing.T) {
 	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 1)
 	inv := testenv.CopyDir(t, kwokInventory)
 	const file = "group_vars/all/zz-knobs.yml"
 	bad := "csi_driver: powerstore\ncluster_issuer_type: acme\ncluster_issuer_acme_email: ops@example.com\n" +
 		"cluster_issuer_acme_solver: godaddy\ncluster_issuer_acme_godaddy_api_key: godaddy-k3y-value\n" +
-		"atmosphere_ceph_enabled: true\n"
+		"atmosphere_ceph_enabled: true\n" +
+		"nova_helm_release_name: compute\nkeystone_helm_release_namespace: identity\nnova_helm_timeout: 600\n"
 	if err := os.WriteFile(filepath.Join(inv, file), []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +93,9 @@ func TestUnimplementedKnobValuesRefused(t *testing.T) {
 		`got the string "powerstore"`,
 		file + `: cluster_issuer_acme_solver: want one of "http01", "rfc2136", "route53", "cloudflare", "azuredns" (atmosphere's role also takes "godaddy", "infoblox", which atmosphere-go does not implement), got the string "godaddy"`,
 		file + ": atmosphere_ceph_enabled: no longer supported",
+		file + `: nova_helm_release_name: want "nova" (atmosphere-go does not rename releases), got the string "compute"`,
+		file + `: keystone_helm_release_namespace: want "openstack" (atmosphere-go does not move releases to another namespace), got the string "identity"`,
+		file + `: nova_helm_timeout: want a duration greater than zero with its unit, as Helm's --timeout takes it ("10m0s", "600s"), got the number 600`,
 	}
 	check := func(t *testing.T, code int, msg string) {
 		t.Helper()

@@ -7,6 +7,7 @@ func certManager() *Component {
 	c := release("cert-manager", "cert-manager", "cert-manager",
 		chart("cert-manager"),
 		31, needs("kubernetes"), nil)
+	c.roleVars = noRoleVars // the role declares no release name or namespace
 	c.values = certManagerValues
 	return c
 }

@@ -115,8 +115,17 @@ type Component struct {
 	Chart *charts.Ref
 	// Phases run in order.
 	Phases []Phase
-	// Timeout bounds one attempt at a phase.
+	// Timeout bounds one attempt at a phase (PhaseTimeout: unless the
+	// inventory sets the role's <prefix>_helm_timeout).
 	Timeout time.Duration
+	// roleVars is the prefix of the role's variables of the release
+	// (<prefix>_helm_release_name, _namespace, _helm_timeout) when it is
+	// not the component's name with underscores ("ceph_csi_rbd" for csi);
+	// noRoleVars when the role declares none.
+	roleVars string
+	// roleTimeout says the role takes <prefix>_helm_timeout, which then
+	// bounds the component's phases instead of Timeout (PhaseTimeout).
+	roleTimeout bool
 	// Enabled says whether a configuration deploys the component; nil means
 	// always.
 	Enabled func(Config) bool

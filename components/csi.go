@@ -16,6 +16,7 @@ var (
 // csi declares csi, with what it renders.
 func csi() *Component {
 	c := release("csi", "ceph-csi-rbd", "kube-system", chart("ceph-csi-rbd"), 7, needs("ceph", "kubernetes"), nil)
+	c.roleVars = "ceph_csi_rbd" // ceph_csi_rbd_helm_release_name, _namespace
 	c.values = csiValues
 	return c
 }

@@ -35,6 +35,7 @@ func keycloak() *Component {
 			), Resources: kubeAPI, Estimate: s(169)},
 		},
 	}, Phase{Name: "strict-mode", Kind: Database, Estimate: s(1)}), 10*time.Minute)
+	c.roleTimeout = true // keycloak_helm_timeout
 	c.values = keycloakValues
 	c.objects = keycloakObjects
 	c.databases = keycloakDatabases

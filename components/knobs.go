@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // A knob is an inventory variable a component reads — a role's operator
@@ -230,8 +231,9 @@ func mappingKnob(name string, def map[string]any) knob[map[string]any] {
 }
 
 // Knobs returns the inventory variables the component reads, sorted:
-// those declared in its file, the annotations and class of its public
-// Ingresses and the spec of its RabbitMQ cluster. The shared rendering's
+// those declared in its file, its role's release name, namespace and
+// timeout (releaseKnobs, timeoutKnob), the annotations and class of its
+// public Ingresses and the spec of its RabbitMQ cluster. The shared rendering's
 // are SharedKnobs.
 func (c *Component) Knobs() []string {
 	keys := map[string]bool{}
@@ -253,12 +255,19 @@ func SharedKnobs() []string {
 	return slices.Compact(out)
 }
 
-// knobDecls are the component's knobs: its file's, its Ingresses' and its
-// RabbitMQ cluster's.
+// knobDecls are the component's knobs: its file's, its release's (name,
+// namespace and timeout: releaseKnobs), its Ingresses' and its RabbitMQ
+// cluster's.
 func (c *Component) knobDecls() []knobDecl {
 	var out []knobDecl
 	if s, ok := declaredKnobs[c.Name]; ok {
 		out = append(out, s.knobs...)
+	}
+	if name, namespace, ok := c.releaseKnobs(); ok {
+		out = append(out, name, namespace)
+	}
+	if k, ok := c.timeoutKnob(); ok {
+		out = append(out, k)
 	}
 	for _, in := range c.ingresses {
 		out = append(out, ingressAnnotations(in), ingressClass(in))
@@ -361,8 +370,95 @@ func describe(key string, v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// The knobs whose names a component's declaration makes: the annotations
-// and class of each public Ingress, the spec of its RabbitMQ cluster.
+// The knobs whose names a component's declaration makes: the name,
+// namespace and timeout of its Helm release, the annotations and class of
+// each public Ingress, the spec of its RabbitMQ cluster.
+
+// noRoleVars, as a component's roleVars, says its role declares no
+// <prefix>_helm_release_name or _namespace (cert-manager's, staffeln's).
+const noRoleVars = "-"
+
+// roleVarPrefix is the prefix of the component's role's release variables:
+// its roleVars, else its name with underscores for dashes; "" when its
+// role declares none or it has no Helm release.
+func (c *Component) roleVarPrefix() string {
+	switch {
+	case c.Release == "" || c.Chart == nil || c.roleVars == noRoleVars:
+		return ""
+	case c.roleVars != "":
+		return c.roleVars
+	}
+	return strings.ReplaceAll(c.Name, "-", "_")
+}
+
+// releaseKnobs are the role's <prefix>_helm_release_name and
+// <prefix>_helm_release_namespace of a Helm component: each takes only the
+// component's own Release and Namespace, its role's defaults. Renaming a
+// release or moving it to another namespace would have to follow every
+// cross-reference (the Services other charts' endpoints name, Secrets read
+// across namespaces, the release's history, rollback, drift), which
+// atmosphere-go does not do: another value is refused before the run,
+// naming the knob, the value and the one supported. ok is false for a
+// component whose role declares neither.
+func (c *Component) releaseKnobs() (name, namespace knob[string], ok bool) {
+	prefix := c.roleVarPrefix()
+	if prefix == "" {
+		return name, namespace, false
+	}
+	return fixedKnob(prefix+"_helm_release_name", c.Release, "atmosphere-go does not rename releases"),
+		fixedKnob(prefix+"_helm_release_namespace", c.Namespace, "atmosphere-go does not move releases to another namespace"),
+		true
+}
+
+// fixedKnob declares a knob that takes only value (its default): any other
+// is a problem naming the value, the one supported and why.
+func fixedKnob(name, value, why string) knob[string] {
+	return knob[string]{name: name, def: value, want: fmt.Sprintf("%q (%s)", value, why), conv: func(v any) (string, bool) {
+		x, ok := v.(string)
+		return x, ok && x == value
+	}}
+}
+
+// timeoutKnob is the role's <prefix>_helm_timeout of a component whose role
+// takes one (roleTimeout): the bound of its Helm task (kubernetes.core.helm's
+// timeout, Helm's --timeout), a Go duration with its unit ("10m0s"), as the
+// role passes it to Helm; its default is the component's Timeout.
+func (c *Component) timeoutKnob() (knob[time.Duration], bool) {
+	prefix := c.roleVarPrefix()
+	if !c.roleTimeout || prefix == "" {
+		return knob[time.Duration]{}, false
+	}
+	return durationKnob(prefix+"_helm_timeout", c.Timeout), true
+}
+
+// durationKnob declares a knob that takes a Go duration greater than zero,
+// as a string with its unit ("10m0s", "90s"): a number without a unit is
+// refused, as Helm refuses it.
+func durationKnob(name string, def time.Duration) knob[time.Duration] {
+	return knob[time.Duration]{name: name, def: def,
+		want: `a duration greater than zero with its unit, as Helm's --timeout takes it ("10m0s", "600s")`,
+		conv: func(v any) (time.Duration, bool) {
+			x, ok := v.(string)
+			if !ok {
+				return 0, false
+			}
+			d, err := time.ParseDuration(x)
+			return d, err == nil && d > 0
+		}}
+}
+
+// PhaseTimeout is what bounds one attempt at the component's Helm and
+// manifest phases for the settings s: the inventory's <role>_helm_timeout
+// when the component's role takes one and the inventory sets it, else
+// Timeout. A value of the wrong type gives Timeout (CheckKnobs refuses it
+// before any run).
+func (c *Component) PhaseTimeout(s Settings) time.Duration {
+	k, ok := c.timeoutKnob()
+	if !ok {
+		return c.Timeout
+	}
+	return k.get(&Render{Settings: s})
+}
 
 func ingressAnnotations(in publicIngress) knob[map[string]any] {
 	if in.annotationsKnob != "" {

@@ -193,13 +193,6 @@ func TestObjectKnobsWhereTheRolePutsThem(t *testing.T) {
 				return o.field(t, "Certificate", "valkey-server", "spec", "commonName")
 			},
 			want: "redis"},
-		{name: "valkey_helm_release_name in the server certificate's DNS names", component: "valkey", vars: map[string]any{"valkey_helm_release_name": "kv",
-			"octavia_jobboard_default_secret_name": "kv-server-certs", "octavia_jobboard_sentinel_secret_name": "kv-server-certs"},
-			get: func(t *testing.T, o objectKnobRender) any {
-				return o.field(t, "Certificate", "kv-server", "spec", "dnsNames")
-			},
-			want: []any{"127.0.0.1", "localhost", "kv.openstack.svc.cluster.local", "*.kv.openstack.svc.cluster.local",
-				"kv-headless.openstack.svc.cluster.local", "*.kv-headless.openstack.svc.cluster.local"}},
 		{name: "percona_xtradb_cluster_spec merged recursively", component: "percona-xtradb-cluster",
 			vars: map[string]any{"percona_xtradb_cluster_spec": map[string]any{"pxc": map[string]any{"size": 5, "nodeSelector": map[string]any{"db": "yes"}}}},
 			get: func(t *testing.T, o objectKnobRender) any {
@@ -332,8 +325,6 @@ func TestObjectKnobsRefused(t *testing.T) {
 		{"valkey_server_certificate_common_name", map[string]any{"valkey_server_certificate_common_name": 1}, "valkey_server_certificate_common_name", []string{"want a string"}},
 		{"valkey's Secret renamed without octavia's", map[string]any{"valkey_server_certificate_name": "kv"}, "octavia_jobboard_default_secret_name",
 			[]string{`Secret "valkey-server-certs"`, `valkey's is "kv-certs"`, `set octavia_jobboard_default_secret_name to "kv-certs"`}},
-		{"valkey's release renamed without octavia's sentinel", map[string]any{"valkey_helm_release_name": "kv",
-			"octavia_jobboard_default_secret_name": "kv-server-certs"}, "octavia_jobboard_sentinel_secret_name", []string{`set octavia_jobboard_sentinel_secret_name to "kv-server-certs"`}},
 		{"percona_xtradb_cluster_spec", map[string]any{"percona_xtradb_cluster_spec": "pxc: {}"}, "percona_xtradb_cluster_spec", []string{"want a mapping"}},
 		{"rook_ceph_cluster_ingress_class_name", map[string]any{"rook_ceph_cluster_ingress_class_name": 1}, "rook_ceph_cluster_ingress_class_name", []string{"want a string"}},
 		{"rook_ceph_cluster_radosgw_annotations", map[string]any{"rook_ceph_cluster_radosgw_annotations": []any{}}, "rook_ceph_cluster_radosgw_annotations", []string{"want a mapping"}},

@@ -38,6 +38,7 @@ var (
 func octavia() *Component {
 	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
 		setup(89, "nova", "neutron", "glance")))
+	c.roleTimeout = true // octavia_helm_timeout
 	c.services, c.endpoints = octaviaServices, octaviaEndpoints
 	c.values = octaviaValues
 	c.objects = octaviaObjects

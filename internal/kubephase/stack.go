@@ -53,7 +53,8 @@ type Stack struct {
 	// Overrides are the operator's values per component
 	// (<component>_helm_values), laid over the component's own.
 	Overrides map[string]values.Values
-	// Timeouts override the registry's per-component timeouts.
+	// Timeouts override the per-component timeouts
+	// (Component.PhaseTimeout).
 	Timeouts map[string]time.Duration
 	// Atomic rolls a release whose upgrade failed back to its last
 	// deployed revision (the upgrade's error is still returned).
@@ -88,11 +89,15 @@ func (s *Stack) record(o Outcome) {
 	s.outcomes = append(s.outcomes, o)
 }
 
+// timeout bounds one attempt at a phase of c: the operator's override
+// (Timeouts: --unit-timeout, rollback's --timeout), else the component's
+// own for the deployment's settings (its role's <role>_helm_timeout when
+// the inventory sets it, else its declared Timeout).
 func (s *Stack) timeout(c *components.Component) time.Duration {
 	if d, ok := s.Timeouts[c.Name]; ok && d > 0 {
 		return d
 	}
-	return c.Timeout
+	return c.PhaseTimeout(s.Config)
 }
 
 // Values returns the values a component's release is deployed with: its own
