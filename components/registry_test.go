@@ -21,9 +21,9 @@ import (
 
 const shared = "../../shared"
 
-func TestDefaultRegistryHas49Components(t *testing.T) {
-	if n := len(Default().Components()); n != 49 {
-		t.Errorf("%d components, want 49", n)
+func TestDefaultRegistryHas50Components(t *testing.T) {
+	if n := len(Default().Components()); n != 50 {
+		t.Errorf("%d components, want 50", n)
 	}
 }
 

@@ -37,7 +37,7 @@ var matchingRoles = []string{
 	"ingress-nginx", "keycloak", "keystone", "kube-prometheus-stack", "libvirt", "magnum", "manila", "neutron", "nova", "octavia",
 	"ovn", "placement", "staffeln",
 	"rabbitmq-cluster-operator", "goldpinger", "memcached", "node-feature-discovery", "openvswitch",
-	"loki", "percona-xtradb-cluster-operator", "prometheus-pushgateway", "rook-ceph", "rook-ceph-cluster", "valkey", "vector",
+	"loki", "percona-xtradb-cluster-operator", "prometheus-pushgateway", "rook-ceph", "rook-ceph-cluster", "smartctl-exporter", "valkey", "vector",
 }
 
 // ovnComponents are the components the network backend changes, rendered
