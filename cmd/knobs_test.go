@@ -24,13 +24,14 @@ func TestIllTypedKnobsRefusedUntouched(t *testing.T) {
 	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 1)
 	inv := testenv.CopyDir(t, kwokInventory)
 	const file = "group_vars/all/zz-knobs.yml"
-	bad := "octavia_tls_client_private_key_size: abc\nmemcached_helm_release_name: [1]\n"
+	bad := "octavia_tls_client_private_key_size: abc\nmemcached_helm_release_name: [1]\noctavia_amphora_flavor_ram: lots\n"
 	if err := os.WriteFile(filepath.Join(inv, file), []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		file + `: octavia_tls_client_private_key_size: want a whole number, got the string "abc"`,
 		file + ": memcached_helm_release_name: want a string, got a list",
+		file + `: octavia_amphora_flavor_ram: want a whole number, got the string "lots"`,
 	}
 	check := func(t *testing.T, code int, msg string) {
 		t.Helper()
@@ -84,7 +85,8 @@ func TestUnimplementedKnobValuesRefused(t *testing.T) {
 	bad := "csi_driver: powerstore\ncluster_issuer_type: acme\ncluster_issuer_acme_email: ops@example.com\n" +
 		"cluster_issuer_acme_solver: godaddy\ncluster_issuer_acme_godaddy_api_key: godaddy-k3y-value\n" +
 		"atmosphere_ceph_enabled: true\n" +
-		"nova_helm_release_name: compute\nkeystone_helm_release_namespace: identity\nnova_helm_timeout: 600\n"
+		"nova_helm_release_name: compute\nkeystone_helm_release_namespace: identity\nnova_helm_timeout: 600\n" +
+		"octavia_amphora_image_disk_format: qcow3\noctavia_management_subnet_cidr: 172.24.0.0\n"
 	if err := os.WriteFile(filepath.Join(inv, file), []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +98,8 @@ func TestUnimplementedKnobValuesRefused(t *testing.T) {
 		file + `: nova_helm_release_name: want "nova" (atmosphere-go does not rename releases), got the string "compute"`,
 		file + `: keystone_helm_release_namespace: want "openstack" (atmosphere-go does not move releases to another namespace), got the string "identity"`,
 		file + `: nova_helm_timeout: want a duration greater than zero with its unit, as Helm's --timeout takes it ("10m0s", "600s"), got the number 600`,
+		file + `: octavia_amphora_image_disk_format: want one of "ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop", got the string "qcow3"`,
+		file + `: octavia_management_subnet_cidr: want a network in CIDR notation (172.24.0.0/22), got "172.24.0.0"`,
 	}
 	check := func(t *testing.T, code int, msg string) {
 		t.Helper()

@@ -218,6 +218,26 @@ func (s *knobSet) list(name string) knob[[]any] {
 	}})
 }
 
+// stringList declares a knob that takes a list of strings (def by
+// default); a list with an item of another type is a problem.
+func (s *knobSet) stringList(name string, def []string) knob[[]string] {
+	return add(s, knob[[]string]{name: name, def: def, want: "a list of strings", conv: func(v any) ([]string, bool) {
+		x, ok := v.([]any)
+		if !ok {
+			return nil, false
+		}
+		out := make([]string, 0, len(x))
+		for _, item := range x {
+			str, ok := item.(string)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, str)
+		}
+		return out, true
+	}})
+}
+
 // mapping declares a knob that takes a mapping (def by default).
 func (s *knobSet) mapping(name string, def map[string]any) knob[map[string]any] {
 	return add(s, mappingKnob(name, def))

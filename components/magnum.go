@@ -19,6 +19,8 @@ var (
 	magnumClusterAPIProxyOVNNodeSelector   = magnumKnobs.mapping("magnum_cluster_api_proxy_ovn_node_selector", map[string]any{"openvswitch": "enabled"})
 	// magnumImages is magnum_images: the role's _magnum_images when unset.
 	magnumImages = magnumKnobs.list("magnum_images")
+	// The formats of every cluster image.
+	magnumImageContainerFormat, magnumImageDiskFormat = magnumKnobs.imageFormats("magnum_image", "raw")
 )
 
 // magnum declares magnum, with what it renders.
@@ -181,9 +183,15 @@ var magnumEndpoints = map[string]endpointFragment{
 // magnumSetupImages are the images magnum's set-up uploads: the
 // inventory's magnum_images (each a name, a url and a distro, as the
 // role's loop reads them), else the cluster images of atmosphere's
-// defaults (the role's _magnum_images). An entry of the wrong shape is
-// checkMagnumImages' problem, refused before the run.
+// defaults (the role's _magnum_images), each of the formats
+// magnum_image_{container,disk}_format say. An entry of the wrong shape
+// is checkMagnumImages' problem, refused before the run.
 func magnumSetupImages(s Settings) []provision.Image {
+	container, disk := magnumImageContainerFormat.in(s.Vars), magnumImageDiskFormat.in(s.Vars)
+	magnumImage := func(name, url, distro string) provision.Image {
+		return provision.Image{Name: name, ContainerFormat: container, DiskFormat: disk,
+			Properties: map[string]string{"os_distro": distro}, Source: url}
+	}
 	list := magnumImages.in(s.Vars)
 	if list == nil {
 		return []provision.Image{
@@ -205,12 +213,6 @@ func magnumSetupImages(s Settings) []provision.Image {
 
 // capoRelease is where the default cluster images are: capo-image-elements' release.
 const capoRelease = "https://github.com/vexxhost/capo-image-elements/releases/download/2025.12-3/"
-
-// magnumImage is a cluster image as the role uploads it: raw, bare, with
-// its distro as os_distro.
-func magnumImage(name, url, distro string) provision.Image {
-	return provision.Image{Name: name, DiskFormat: "raw", Properties: map[string]string{"os_distro": distro}, Source: url}
-}
 
 // checkMagnumImages refuses a magnum_images entry that is not a mapping
 // with a name, a url and a distro, each a non-empty string.

@@ -15,6 +15,9 @@ var (
 	manilaImageName       = manilaKnobs.str("manila_image_name", "manila-service-image")
 	manilaImageURL        = manilaKnobs.str("manila_image_url",
 		"https://github.com/vexxhost/manila-service-images/releases/download/2026.05-3/manila-service-image.qcow2")
+	manilaImageContainerFormat, manilaImageDiskFormat = manilaKnobs.imageFormats("manila_image", "qcow2")
+	// The share servers' flavor (manila_flavor_*).
+	manilaFlavor = manilaKnobs.flavor("manila_flavor", provision.FlavorManila)
 )
 
 // manila declares manila, with what it renders. As octavia's, its set-up
@@ -95,13 +98,15 @@ type manilaSetupConfig struct {
 	Image  provision.Image
 }
 
-// manilaSetupOf is manila's set-up in s: atmosphere's defaults (the role's
-// defaults/main.yml) with the inventory's image URL (manila_image_url).
+// manilaSetupOf is manila's set-up in s: the role's knobs (manila_flavor_*,
+// manila_image_{name,url,container_format,disk_format}), each the role's
+// default when the inventory leaves it out. Values of the wrong type are
+// CheckKnobs' problems, refused before the run.
 func manilaSetupOf(s Settings) manilaSetupConfig {
 	return manilaSetupConfig{
-		Flavor: provision.FlavorManila,
-		Image: provision.Image{Name: "manila-service-image", DiskFormat: "qcow2",
-			Source: manilaImageURL.in(s.Vars)},
+		Flavor: manilaFlavor.in(s.Vars),
+		Image: provision.Image{Name: manilaImageName.in(s.Vars), ContainerFormat: manilaImageContainerFormat.in(s.Vars),
+			DiskFormat: manilaImageDiskFormat.in(s.Vars), Source: manilaImageURL.in(s.Vars)},
 	}
 }
 

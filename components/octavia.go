@@ -26,10 +26,25 @@ var (
 	octaviaTLSServerPrivateKeySize      = octaviaKnobs.integer("octavia_tls_server_private_key_size", 256)
 	octaviaAmphoraImageURL              = octaviaKnobs.str("octavia_amphora_image_url",
 		"https://tarballs.opendev.org/openstack/octavia/test-images/test-only-amphora-x64-haproxy-ubuntu-focal.qcow2")
+	// The amphorae's image (octavia_amphora_image_*, with
+	// octavia_amphora_image_url above).
+	octaviaAmphoraImageName                                           = octaviaKnobs.str("octavia_amphora_image_name", "amphora-x64-haproxy")
+	octaviaAmphoraImageContainerFormat, octaviaAmphoraImageDiskFormat = octaviaKnobs.imageFormats("octavia_amphora_image", "raw")
+	octaviaAmphoraImageTags                                           = octaviaKnobs.stringList("octavia_amphora_image_tags", []string{"amphora"})
+	// The amphorae's flavor (octavia_amphora_flavor_*).
+	octaviaAmphoraFlavor = octaviaKnobs.flavor("octavia_amphora_flavor", provision.FlavorAmphora)
+	// The amphorae's security group and the management network they and
+	// the health managers meet on.
+	octaviaAmphoraSecurityGroupName = octaviaKnobs.str("octavia_amphora_security_group_name", "lb-mgmt-sec-grp")
+	octaviaManagementNetworkName    = octaviaKnobs.str("octavia_management_network_name", "lb-mgmt-net")
+	octaviaManagementSubnetName     = octaviaKnobs.str("octavia_management_subnet_name", "lb-mgmt-subnet")
+	octaviaManagementSubnetCIDR     = octaviaKnobs.str("octavia_management_subnet_cidr", "172.24.0.0/22")
 	// The health managers' addresses the role registered, given by the
 	// operator.
 	octaviaControllerIPPortList = octaviaKnobs.list("_octavia_controller_ip_port_list")
 )
+
+func init() { octaviaKnobs.check(checkCIDR(octaviaManagementSubnetCIDR)) }
 
 // octavia declares octavia, with what it renders. Octavia's and manila's
 // values carry the IDs of what their set-up makes (network, security
@@ -227,11 +242,14 @@ var octaviaEndpoints = map[string]endpointFragment{
 }
 
 // octaviaSetupConfig is octavia's set-up: the management network its
-// amphorae and health managers meet on, one health-manager port per
-// controller, the amphora flavor, image and keypair, and the project its
-// unlimited quotas go to.
+// amphorae and health managers meet on, the amphorae's security group, one
+// health-manager port per controller, the amphora flavor, image and
+// keypair, and the project its unlimited quotas go to.
 type octaviaSetupConfig struct {
 	ManagementNetwork provision.NetworkSpec
+	// AmphoraSecurityGroup is the name of the amphorae's security group
+	// (amp_secgroup_list).
+	AmphoraSecurityGroup string
 	// Controllers are the hosts running health managers.
 	Controllers []string
 	Flavor      provision.Flavor
@@ -242,20 +260,36 @@ type octaviaSetupConfig struct {
 	AdminProject string
 }
 
-// octaviaSetupOf is octavia's set-up in s: atmosphere's defaults (the
-// role's defaults/main.yml) with the inventory's controllers and amphora
-// image URL (octavia_amphora_image_url).
+// octaviaSetupOf is octavia's set-up in s: the role's knobs
+// (octavia_management_{network_name,subnet_name,subnet_cidr},
+// octavia_amphora_security_group_name, octavia_amphora_flavor_*,
+// octavia_amphora_image_*), each the role's default when the inventory
+// leaves it out, with the inventory's controllers. The management subnet
+// has no gateway (the role's disable_gateway_ip). Values of the wrong type
+// are CheckKnobs' problems, refused before the run.
 func octaviaSetupOf(s Settings) octaviaSetupConfig {
 	return octaviaSetupConfig{
-		ManagementNetwork: provision.NetworkSpec{Name: "lb-mgmt-net",
-			Subnets: []provision.SubnetSpec{{Name: "lb-mgmt-subnet", CIDR: "172.24.0.0/22"}}},
-		Controllers: s.Setup.OctaviaControllers,
-		Flavor:      provision.FlavorAmphora,
-		Image: provision.Image{Name: "amphora-x64-haproxy", DiskFormat: "raw", Tags: []string{"amphora"},
-			Source: octaviaAmphoraImageURL.in(s.Vars)},
+		ManagementNetwork: provision.NetworkSpec{Name: octaviaManagementNetworkName.in(s.Vars),
+			Subnets: []provision.SubnetSpec{{Name: octaviaManagementSubnetName.in(s.Vars),
+				CIDR: octaviaManagementSubnetCIDR.in(s.Vars), NoGateway: true}}},
+		AmphoraSecurityGroup: octaviaAmphoraSecurityGroupName.in(s.Vars),
+		Controllers:          s.Setup.OctaviaControllers,
+		Flavor:               octaviaAmphoraFlavor.in(s.Vars),
+		Image: provision.Image{Name: octaviaAmphoraImageName.in(s.Vars),
+			ContainerFormat: octaviaAmphoraImageContainerFormat.in(s.Vars), DiskFormat: octaviaAmphoraImageDiskFormat.in(s.Vars),
+			Tags: octaviaAmphoraImageTags.in(s.Vars), Source: octaviaAmphoraImageURL.in(s.Vars)},
 		KeypairName:  "octavia-ssh-key",
 		AdminProject: "admin",
 	}
+}
+
+// OctaviaManagement is what octavia's set-up names in s of the management
+// network: the network, its subnet and the subnet's CIDR, and the
+// amphorae's security group (for a client that checks a deployed cloud).
+func OctaviaManagement(s Settings) (network, subnet, cidr, amphoraSecurityGroup string) {
+	cfg := octaviaSetupOf(s)
+	sub := cfg.ManagementNetwork.Subnets[0]
+	return cfg.ManagementNetwork.Name, sub.Name, sub.CIDR, cfg.AmphoraSecurityGroup
 }
 
 // octaviaSetup makes what octavia's values name: the management network,
@@ -300,7 +334,7 @@ func octaviaSetup(ctx context.Context, s *Setup) (bool, error) {
 	if err := t.add(changed, err); err != nil {
 		return t.changed, err
 	}
-	amphoraSG, changed, err := network.EnsureSecurityGroup(ctx, "lb-mgmt-sec-grp", service, "octavia amphorae", provision.LBManagementRules)
+	amphoraSG, changed, err := network.EnsureSecurityGroup(ctx, cfg.AmphoraSecurityGroup, service, "octavia amphorae", provision.LBManagementRules)
 	if err := t.add(changed, err); err != nil {
 		return t.changed, err
 	}

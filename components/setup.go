@@ -2,6 +2,11 @@ package components
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -204,4 +209,121 @@ func SetupImages(s Settings) map[string][]provision.Image {
 func SetupFlavors(s Settings) map[string][]provision.Flavor {
 	return map[string][]provision.Flavor{"nova": s.Setup.Flavors, "octavia": {octaviaSetupOf(s).Flavor},
 		"manila": {manilaSetupOf(s).Flavor}}
+}
+
+// glanceDiskFormats and glanceContainerFormats are the formats glance
+// takes for an image (its disk_formats and container_formats options
+// allow no others).
+var (
+	glanceDiskFormats      = []string{"ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"}
+	glanceContainerFormats = []string{"ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"}
+)
+
+// imageFormatKnobs declares a role's knobs of the formats of an image its
+// set-up uploads, <prefix>_container_format (bare by default) and
+// <prefix>_disk_format (disk by default): a format glance does not take
+// is refused before the run.
+func (s *knobSet) imageFormats(prefix, disk string) (container, diskFormat knob[string]) {
+	return s.choice(prefix+"_container_format", "bare", glanceContainerFormats, nil, nil),
+		s.choice(prefix+"_disk_format", disk, glanceDiskFormats, nil, nil)
+}
+
+// flavorKnobs are a role's knobs of a flavor its set-up makes:
+// <prefix>_{name,vcpus,ram,disk,extra_specs}.
+type flavorKnobs struct {
+	name             knob[string]
+	vcpus, ram, disk knob[int]
+	extraSpecs       knob[map[string]any]
+}
+
+// flavor declares the knobs of a flavor whose defaults are def's (the
+// role's), with their check: a flavor nova would refuse (no name, no
+// vCPU, no RAM, a negative disk, an extra spec that is not a string, a
+// number or a boolean) is refused before the run.
+func (s *knobSet) flavor(prefix string, def provision.Flavor) flavorKnobs {
+	f := flavorKnobs{
+		name:       s.str(prefix+"_name", def.Name),
+		vcpus:      s.integer(prefix+"_vcpus", def.VCPUs),
+		ram:        s.integer(prefix+"_ram", def.RAM),
+		disk:       s.integer(prefix+"_disk", def.Disk),
+		extraSpecs: s.mapping(prefix+"_extra_specs", map[string]any{}),
+	}
+	s.check(f.check)
+	return f
+}
+
+// in is the flavor the inventory's variables vars ask for: private, as
+// the roles make it, with exactly the extra specs given (none by
+// default), each a string as Ansible's compute_flavor module sends it.
+func (f flavorKnobs) in(vars map[string]any) provision.Flavor {
+	specs := map[string]string{}
+	for k, v := range f.extraSpecs.in(vars) {
+		specs[k], _ = extraSpecValue(v)
+	}
+	return provision.Flavor{Name: f.name.in(vars), VCPUs: f.vcpus.in(vars), RAM: f.ram.in(vars), Disk: f.disk.in(vars),
+		ExtraSpecs: specs}
+}
+
+// check is the flavor's problems in vars, one per knob at most.
+func (f flavorKnobs) check(vars map[string]any) []KnobProblem {
+	var out []KnobProblem
+	problem := func(k knobDecl, format string, args ...any) {
+		out = append(out, KnobProblem{Key: k.key(), Message: fmt.Sprintf(format, args...)})
+	}
+	if _, set := vars[f.name.name]; set && f.name.in(vars) == "" {
+		problem(f.name, "want a flavor name, got the empty string")
+	}
+	for _, k := range []knob[int]{f.vcpus, f.ram} {
+		if _, set := vars[k.name]; set && k.in(vars) < 1 {
+			problem(k, "want a whole number of at least 1, got %d", k.in(vars))
+		}
+	}
+	if _, set := vars[f.disk.name]; set && f.disk.in(vars) < 0 {
+		problem(f.disk, "want a whole number of at least 0 (GiB; 0 boots from the image's size), got %d", f.disk.in(vars))
+	}
+	specs := f.extraSpecs.in(vars)
+	for _, k := range slices.Sorted(maps.Keys(specs)) {
+		if _, ok := extraSpecValue(specs[k]); !ok {
+			problem(f.extraSpecs, "%s: want a string, a number or a boolean, got %s", k, describe(f.extraSpecs.name, specs[k]))
+			break
+		}
+	}
+	return out
+}
+
+// extraSpecValue is a flavor extra spec's value as Ansible's
+// compute_flavor module sends it (Python's str of the value: True,
+// False, 4, 0.5); false for a value that is not a scalar.
+func extraSpecValue(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case bool:
+		if v {
+			return "True", true
+		}
+		return "False", true
+	case int:
+		return strconv.Itoa(v), true
+	case float64:
+		if v == float64(int64(v)) {
+			return strconv.FormatInt(int64(v), 10), true
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64), true
+	}
+	return "", false
+}
+
+// checkCIDR is a set's check that the string knob k, when the inventory
+// sets it, is an IPv4 or IPv6 network in CIDR notation.
+func checkCIDR(k knob[string]) func(vars map[string]any) []KnobProblem {
+	return func(vars map[string]any) []KnobProblem {
+		if _, set := vars[k.name]; !set {
+			return nil
+		}
+		if _, _, err := net.ParseCIDR(k.in(vars)); err != nil {
+			return []KnobProblem{{Key: k.name, Message: fmt.Sprintf("want a network in CIDR notation (172.24.0.0/22), got %q", k.in(vars))}}
+		}
+		return nil
+	}
 }

@@ -70,10 +70,11 @@ func WantOf(dir string, env func(string) (string, bool)) (Want, error) {
 	}
 	e := provision.Endpoints{Region: region, Domain: s.Domain(), PublicHosts: s.PublicHosts,
 		Namespace: "openstack", ClusterDomain: "cluster.local"}
+	mgmtNet, mgmtSubnet, mgmtCIDR, amphoraSG := components.OctaviaManagement(settings)
 	w := Want{Region: region, Catalog: map[string]map[gophercloud.Availability]string{},
-		ManagementSubnet: [2]string{"lb-mgmt-subnet", "172.24.0.0/22"}, Networks: []string{"lb-mgmt-net"},
+		ManagementSubnet: [2]string{mgmtSubnet, mgmtCIDR}, Networks: []string{mgmtNet},
 		SecurityGroups: map[string][]string{
-			"lb-mgmt-sec-grp":       ruleStrings(provision.LBManagementRules),
+			amphoraSG:               ruleStrings(provision.LBManagementRules),
 			"lb-health-mgr-sec-grp": ruleStrings(provision.LBHealthManagerRules),
 			"manila-service":        ruleStrings(provision.ManilaServiceRules),
 		},
@@ -113,7 +114,7 @@ func WantOf(dir string, env func(string) (string, bool)) (Want, error) {
 	}
 	if !enabled["octavia"] {
 		w.Networks, w.ManagementSubnet, w.Controllers = nil, [2]string{}, nil
-		delete(w.SecurityGroups, "lb-mgmt-sec-grp")
+		delete(w.SecurityGroups, amphoraSG)
 		delete(w.SecurityGroups, "lb-health-mgr-sec-grp")
 	}
 	if !enabled["manila"] {

@@ -1,7 +1,10 @@
 package cloudcheck
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -60,6 +63,8 @@ func equal(a, b any) bool {
 	switch a := a.(type) {
 	case []string:
 		return slices.Equal(a, b.([]string))
+	case [2]string:
+		return a == b.([2]string)
 	case map[gophercloud.Availability]string:
 		b := b.(map[gophercloud.Availability]string)
 		if len(a) != len(b) {
@@ -94,5 +99,66 @@ func TestSameURL(t *testing.T) {
 		if got := sameURL(tc.got, tc.want); got != tc.same {
 			t.Errorf("sameURL(%s, %s) = %v, want %v", tc.got, tc.want, got, tc.same)
 		}
+	}
+}
+
+// TestWantOfFollowsTheSetupKnobs: with octavia's and manila's set-up knobs
+// set in the inventory, what a check of the cloud looks for is what the
+// set-up makes under them: octavia's management network, subnet and CIDR
+// and amphora security group, the amphora and share-server flavors and
+// the amphora image.
+func TestWantOfFollowsTheSetupKnobs(t *testing.T) {
+	// The demo's inventory, its files linked from a directory of the
+	// test's own (some are links to other inventories' files).
+	dir := t.TempDir()
+	demo := "../../testdata/inventories/demo"
+	for _, f := range []string{"hosts.ini", "group_vars/all/kwok.yml", "group_vars/all/molecule.yml", "group_vars/all/zz-demo.yml"} {
+		src, err := filepath.EvalSymlinks(filepath.Join(demo, f))
+		if err == nil {
+			src, err = filepath.Abs(src)
+		}
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		}
+		if err == nil {
+			err = os.Symlink(src, filepath.Join(dir, f))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	knobs := "octavia_management_network_name: mgmt\noctavia_management_subnet_name: mgmt-v4\n" +
+		"octavia_management_subnet_cidr: 10.10.0.0/16\noctavia_amphora_security_group_name: amphorae\n" +
+		"octavia_amphora_flavor_name: lb.big\nmanila_flavor_name: share.small\noctavia_amphora_image_name: amphora-jammy\n"
+	if err := os.WriteFile(filepath.Join(dir, "group_vars", "all", "zz-setup-knobs.yml"), []byte(knobs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := WantOf(dir, func(k string) (string, bool) {
+		if strings.HasPrefix(k, "ATMOSPHERE_DEMO_IMAGE_") {
+			return "http://127.0.0.1:1/disk", true
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name      string
+		got, want any
+	}{
+		{"networks", w.Networks, []string{"mgmt", "public"}},
+		{"subnet", w.ManagementSubnet, [2]string{"mgmt-v4", "10.10.0.0/16"}},
+		{"amphorae's rules", w.SecurityGroups["amphorae"], []string{"icmp", "tcp 22:22", "tcp 9443:9443"}},
+		{"no default amphorae's group", w.SecurityGroups["lb-mgmt-sec-grp"], []string(nil)},
+		{"flavors", w.Flavors, []string{"lb.big", "m1.small", "m1.tiny", "share.small"}},
+		{"images", w.Images, []string{"amphora-jammy", "cirros", "manila-service-image",
+			"ubuntu-2204-kube-v1.32.10", "ubuntu-2204-kube-v1.33.7", "ubuntu-2204-kube-v1.34.3"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !equal(tc.got, tc.want) {
+				t.Errorf("%v, want %v", tc.got, tc.want)
+			}
+		})
 	}
 }

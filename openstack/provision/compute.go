@@ -17,6 +17,10 @@ type Flavor struct {
 	RAM    int // MiB
 	Disk   int // GiB
 	Public bool
+	// ExtraSpecs, when not nil, are exactly the flavor's extra specs:
+	// others are unset, as Ansible's compute_flavor module does; nil
+	// leaves the flavor's extra specs as they are.
+	ExtraSpecs map[string]string
 }
 
 // Flavors atmosphere creates for its own services (octavia's amphorae,
@@ -50,12 +54,55 @@ func (c *Compute) findFlavor(ctx context.Context, name string) (*flavors.Flavor,
 	return nil, nil
 }
 
-// EnsureFlavor ensures a flavor with these sizes. Nova flavors cannot be
-// changed: one with other sizes is deleted and created again (as Ansible's
-// compute_flavor module does). A flavor another process created first (409)
-// is taken as found.
+// EnsureFlavor ensures a flavor with these sizes and, when want.ExtraSpecs
+// is not nil, these extra specs. Nova flavors' sizes cannot be changed:
+// one with other sizes is deleted and created again (as Ansible's
+// compute_flavor module does); extra specs are set and unset in place. A
+// flavor another process created first (409) is taken as found.
 func (c *Compute) EnsureFlavor(ctx context.Context, want Flavor) (*flavors.Flavor, bool, error) {
 	defer c.locks.lock("flavor:" + want.Name)()
+	f, changed, err := c.ensureFlavor(ctx, want)
+	if err != nil || want.ExtraSpecs == nil {
+		return f, changed, err
+	}
+	specsChanged, err := c.ensureExtraSpecs(ctx, f.ID, want)
+	return f, changed || specsChanged, err
+}
+
+// ensureExtraSpecs makes the extra specs of the flavor id want's: those
+// missing or of another value are set, those want lacks unset.
+func (c *Compute) ensureExtraSpecs(ctx context.Context, id string, want Flavor) (bool, error) {
+	have, err := flavors.ListExtraSpecs(ctx, c.client, id).Extract()
+	if err != nil {
+		return false, fmt.Errorf("read the extra specs of flavor %s: %w", want.Name, err)
+	}
+	set := flavors.ExtraSpecsOpts{}
+	for k, v := range want.ExtraSpecs {
+		if got, ok := have[k]; !ok || got != v {
+			set[k] = v
+		}
+	}
+	changed := false
+	if len(set) > 0 {
+		if _, err := flavors.CreateExtraSpecs(ctx, c.client, id, set).Extract(); err != nil {
+			return false, fmt.Errorf("set the extra specs of flavor %s: %w", want.Name, err)
+		}
+		changed = true
+	}
+	for k := range have {
+		if _, ok := want.ExtraSpecs[k]; ok {
+			continue
+		}
+		if err := flavors.DeleteExtraSpec(ctx, c.client, id, k).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+			return changed, fmt.Errorf("unset the extra spec %s of flavor %s: %w", k, want.Name, err)
+		}
+		changed = true
+	}
+	return changed, nil
+}
+
+// ensureFlavor is EnsureFlavor but for the extra specs.
+func (c *Compute) ensureFlavor(ctx context.Context, want Flavor) (*flavors.Flavor, bool, error) {
 	f, err := c.findFlavor(ctx, want.Name)
 	if err != nil {
 		return nil, false, err

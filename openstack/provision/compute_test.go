@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -20,27 +21,42 @@ func newCompute(t *testing.T, nova *openstackfake.Nova) *Compute {
 
 // TestEnsureFlavor ensures flavors against the test bed's nova: the first
 // run creates, the same again changes nothing, other sizes replace the
-// flavor (nova flavors cannot change), and each name is there once.
+// flavor (nova flavors cannot change), extra specs are set, changed and
+// unset in place (nil leaves them), and each name is there once.
 func TestEnsureFlavor(t *testing.T) {
 	r := newReal(t)
 	ctx := context.Background()
 	amphora, manila := runName(t, "m1.amphora"), runName(t, "m1.manila")
 	t.Cleanup(func() { deleteFlavors(r.clients["compute"], amphora, manila) })
+	cpu := map[string]string{"hw:cpu_policy": "dedicated", "hw:watchdog_action": "reset"}
+	shared := map[string]string{"hw:cpu_policy": "shared"}
 	tests := []struct {
 		name    string
 		flavor  Flavor
 		changed bool
+		// specs, when not nil, are the flavor's extra specs after the step.
+		specs map[string]string
 	}{
-		{"create", Flavor{Name: amphora, VCPUs: FlavorAmphora.VCPUs, RAM: FlavorAmphora.RAM, Disk: FlavorAmphora.Disk}, true},
-		{"again", Flavor{Name: amphora, VCPUs: FlavorAmphora.VCPUs, RAM: FlavorAmphora.RAM, Disk: FlavorAmphora.Disk}, false},
-		{"other sizes replace it", Flavor{Name: amphora, VCPUs: 4, RAM: 4096}, true},
-		{"other sizes again", Flavor{Name: amphora, VCPUs: 4, RAM: 4096}, false},
-		{"manila", Flavor{Name: manila, VCPUs: FlavorManila.VCPUs, RAM: FlavorManila.RAM, Disk: FlavorManila.Disk, Public: FlavorManila.Public}, true},
+		{"create", Flavor{Name: amphora, VCPUs: FlavorAmphora.VCPUs, RAM: FlavorAmphora.RAM, Disk: FlavorAmphora.Disk}, true, nil},
+		{"again", Flavor{Name: amphora, VCPUs: FlavorAmphora.VCPUs, RAM: FlavorAmphora.RAM, Disk: FlavorAmphora.Disk}, false, nil},
+		{"other sizes replace it", Flavor{Name: amphora, VCPUs: 4, RAM: 4096}, true, nil},
+		{"other sizes again", Flavor{Name: amphora, VCPUs: 4, RAM: 4096}, false, map[string]string{}},
+		{"extra specs set", Flavor{Name: amphora, VCPUs: 4, RAM: 4096, ExtraSpecs: cpu}, true, cpu},
+		{"extra specs again", Flavor{Name: amphora, VCPUs: 4, RAM: 4096, ExtraSpecs: cpu}, false, cpu},
+		{"one changed, one unset", Flavor{Name: amphora, VCPUs: 4, RAM: 4096, ExtraSpecs: shared}, true, shared},
+		{"nil leaves them", Flavor{Name: amphora, VCPUs: 4, RAM: 4096}, false, shared},
+		{"manila", Flavor{Name: manila, VCPUs: FlavorManila.VCPUs, RAM: FlavorManila.RAM, Disk: FlavorManila.Disk, Public: FlavorManila.Public}, true, nil},
 	}
 	for _, tt := range tests {
 		f, changed, err := r.compute.EnsureFlavor(ctx, tt.flavor)
 		if err != nil || changed != tt.changed || f.Name != tt.flavor.Name || f.VCPUs != tt.flavor.VCPUs || f.RAM != tt.flavor.RAM {
 			t.Errorf("%s: %+v changed %v (want %v) err %v", tt.name, f, changed, tt.changed, err)
+		}
+		if tt.specs != nil && f != nil {
+			got, err := flavors.ListExtraSpecs(ctx, r.clients["compute"], f.ID).Extract()
+			if err != nil || !maps.Equal(got, tt.specs) {
+				t.Errorf("%s: extra specs %v err %v, want %v", tt.name, got, err, tt.specs)
+			}
 		}
 	}
 	got := flavorsNamed(t, r.clients["compute"], amphora, manila)
