@@ -21,7 +21,8 @@ import (
 // ansible-playbook against the inventory's hosts, unless the hosts are
 // provided (Options.HostsProvided, atmosphere_hosts_provided); Keycloak
 // realms and clients are made through Keycloak's admin API
-// (internal/keycloak), with the deployment's settings and secrets.
+// (internal/keycloak), with the deployment's settings and secrets, the
+// realms' discovery documents stored with the other facts.
 func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 	var hosts engine.Engine = engine.Provided{Why: engine.ProvidedByEnvironment}
 	if !c.hostsProvided {
@@ -40,7 +41,7 @@ func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 		},
 		components.Ansible:      hosts,
 		components.AnsibleFacts: c.factsEngine(),
-		components.Keycloak:     &keycloak.Engine{Settings: c.stack.Config},
+		components.Keycloak:     &keycloak.Engine{Settings: c.stack.Config, Store: c.runner.Facts.Set},
 	}
 }
 

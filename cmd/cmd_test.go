@@ -259,7 +259,8 @@ func TestGraphFormats(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{[]string{"graph"}, []string{"keystone:sso", "needs keycloak:strict-mode, keystone:install", "keystone:setup"}, nil},
+		{[]string{"graph"}, []string{"keystone:sso", "needs cluster-issuer:install, ingress-nginx:install, keystone:sso, memcached:install", "keystone:setup"},
+			[]string{"needs keycloak:strict-mode, keystone:install"}},
 		{[]string{"graph", "--format", "dot"}, []string{"digraph atmosphere", `"nova:setup" -> "neutron:setup";`}, nil},
 		{[]string{"graph", "--format", "mermaid"}, []string{"flowchart LR", "nova__setup --> neutron__setup"}, nil},
 		{[]string{"graph", "--whole-components"}, []string{"neutron  ", "nova"}, []string{"nova:install"}},

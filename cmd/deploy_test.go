@@ -159,6 +159,29 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	if len(sec.Data) == 0 {
 		t.Errorf("no secret generated: keystone:setup and glance:catalog should have made service passwords")
 	}
+	// keystone:sso ran before keystone:install: the OIDC metadata its pods
+	// mount carries the realm's discovery document, as the role's.
+	oidc, err := cs.CoreV1().ConfigMaps("openstack").Get(context.Background(), "keystone-openid-metadata", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("keystone's OIDC metadata: %v", err)
+	}
+	providers := 0
+	for k, v := range oidc.Data {
+		if !strings.HasSuffix(k, "-oidc-provider") {
+			continue
+		}
+		providers++
+		var doc struct {
+			Issuer  string `json:"issuer"`
+			JWKSURI string `json:"jwks_uri"`
+		}
+		if err := json.Unmarshal([]byte(v), &doc); err != nil || !strings.HasSuffix(doc.Issuer, "/realms/"+strings.TrimSuffix(k, "-oidc-provider")) || doc.JWKSURI == "" {
+			t.Errorf("%s is not the realm's discovery document: %.300s", k, v)
+		}
+	}
+	if providers == 0 {
+		t.Errorf("keystone-openid-metadata has no provider: keys %v", slices.Collect(maps.Keys(oidc.Data)))
+	}
 	// keycloak's database and user were made in the cloud's MySQL (the
 	// test MariaDB) with the password its values carry.
 	// MariaDB has no Percona strict mode to loosen and put back.

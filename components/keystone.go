@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
@@ -18,14 +20,16 @@ var (
 
 // keystone declares keystone, with what it renders.
 func keystone() *Component {
-	// Keystone's chart does not wait for Keycloak: its realms and client
-	// (sso) are made after the release, before the federation (setup).
-	c := withKinds(split(split(release("keystone", "keystone", openstack, chart("keystone"), 229,
+	// In the role's order: the realms and their client (sso) are made
+	// first, so that the OIDC metadata ConfigMap the release mounts
+	// carries each realm's discovery document; the federation in
+	// keystone (setup) comes after the release.
+	c := withKinds(before(split(release("keystone", "keystone", openstack, chart("keystone"), 229,
 		needs("ingress-nginx", "rabbitmq-cluster-operator", "percona-xtradb-cluster", "memcached",
 			"cluster-issuer", // Ingress identity names ClusterIssuer atmosphere (so do the Ingresses of the services after keystone:setup)
 		), kubeAPI),
-		Phase{Name: "sso", Kind: Keycloak, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(9)}),
-		Phase{Name: "setup", Kind: OpenStack, Estimate: s(20)}), Manifest)
+		Phase{Name: "setup", Kind: OpenStack, Estimate: s(20)}),
+		Phase{Name: "sso", Kind: Keycloak, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(9)}), Manifest)
 	c.services, c.endpoints = []provision.Service{keystoneIdentity}, keystoneEndpoints
 	c.values = keystoneValues
 	c.objects = keystoneOpenIDMetadata
@@ -44,12 +48,18 @@ func keystone() *Component {
 // with its secret, service account and redirect URIs (keystone's OIDC
 // redirect endpoint and horizon's logout page), and realm-management's
 // view-users role for that service account (keystone's keycloak identity
-// driver lists the realm's users with it).
+// driver lists the realm's users with it). Each realm's discovery document
+// is asked for as keystone's fact <domain>-oidc-provider
+// (keystoneProviderFact), which the OIDC metadata ConfigMap carries, read
+// verifying Keycloak's certificate unless keystone_oidc_ssl_validate_server
+// is not On (the role's validate_certs for it).
 func keystoneKeycloak(s Settings) ([]KeycloakWork, error) {
 	r := &Render{Settings: s}
 	e := &endpointRender{Render: r}
 	redirect := r.keystoneRedirectURI(e.host("keystone_api_host"))
 	logout := "https://" + e.host("horizon_api_host") + "/auth/logout/"
+	// Ansible's false values, as validate_certs reads the knob.
+	insecure := slices.Contains([]string{"off", "false", "no", "0"}, strings.ToLower(r.keystoneOIDCValidateServer()))
 	var out []KeycloakWork
 	for _, d := range r.keystoneDomains() {
 		attributes := map[string]any{"id": d.realm, "displayName": d.label, "enabled": true}
@@ -57,8 +67,10 @@ func keystoneKeycloak(s Settings) ([]KeycloakWork, error) {
 			attributes[k] = v
 		}
 		out = append(out, KeycloakWork{Server: d.admin, Realms: []KeycloakRealm{{
-			Name:       d.realm,
-			Attributes: attributes,
+			Name:              d.realm,
+			DiscoveryFact:     keystoneProviderFact(d),
+			DiscoveryInsecure: insecure,
+			Attributes:        attributes,
 			RequiredActions: []KeycloakRequiredAction{{Alias: "CONFIGURE_TOTP", Name: "Configure OTP", ProviderID: "CONFIGURE_TOTP",
 				Enabled: true, DefaultAction: d.totp}},
 			Clients: []KeycloakClient{{
@@ -125,27 +137,41 @@ func keystoneValues(r *Render) values.Values {
 }
 
 // keystoneOpenIDMetadata is the ConfigMap keystone's pods mount
-// mod_auth_openidc's metadata from, one set of files per domain: the client
-// and its scopes. The provider's metadata (the realm's discovery document)
-// and its signing key are Keycloak's to give, from the realm keystone's sso
-// phase makes after this ConfigMap is applied: nothing writes them yet (the
-// provider file is empty, so that the pods can start). It is created once
-// and not overwritten, so that what an operator wrote stays.
+// mod_auth_openidc's metadata from, one set of files per domain, as the
+// role's configmap-openid-metadata.yml.j2 writes them: <domain>-oidc-client
+// (keystone's client, with its secret), <domain>-oidc-conf (its scopes) and
+// <domain>-oidc-provider, the realm's discovery document as keystone's sso
+// phase read it (keystoneProviderFact), byte for byte. It is applied, and
+// updated when it differs, by keystone's install phase, after sso.
+//
+// When a domain's document was not read in this run (its sso phase
+// skipped: --skip-tags keystone:sso, or a dry run that could not reach
+// the realm), its provider is "{}" and the ConfigMap is only created when
+// missing, so that pods can start and a document an earlier run wrote is
+// not overwritten.
 func keystoneOpenIDMetadata(s Settings) ([]Object, error) {
 	r := &Render{Settings: s}
 	data := map[string]any{}
+	complete := true
 	for _, d := range r.keystoneDomains() {
 		client, err := json.Marshal(map[string]string{"client_id": d.clientID, "client_secret": d.clientSecret, "response_type": "id_token"})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("keystone-openid-metadata: domain %s's client: %w", d.name, err)
 		}
 		conf, err := json.Marshal(map[string]string{"scope": d.scopes})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("keystone-openid-metadata: domain %s's scopes: %w", d.name, err)
 		}
 		data[d.name+"-oidc-client"] = string(client)
 		data[d.name+"-oidc-conf"] = string(conf)
-		data[d.name+"-oidc-provider"] = "{}"
+		provider := ""
+		if s.Facts != nil {
+			provider = s.Facts(keystoneName)[keystoneProviderFact(d)]
+		}
+		if provider == "" {
+			provider, complete = "{}", false
+		}
+		data[d.name+"-oidc-provider"] = provider
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -155,9 +181,17 @@ func keystoneOpenIDMetadata(s Settings) ([]Object, error) {
 		"metadata": map[string]any{"name": "keystone-openid-metadata", "labels": map[string]any{"application": "keystone"}},
 		"data":     data,
 	})
-	metadata.CreateOnly = true
+	metadata.CreateOnly = !complete
 	return []Object{metadata}, nil
 }
+
+// keystoneName is keystone's component name, which its facts are kept
+// under.
+const keystoneName = "keystone"
+
+// keystoneProviderFact is the key of keystone's fact holding a domain's
+// realm's discovery document: the ConfigMap's key for it.
+func keystoneProviderFact(d keystoneDomain) string { return d.name + "-oidc-provider" }
 
 // keystoneIdentity is keystone's entry in the catalog: its admin endpoint
 // at the chart's keystone Service, its internal one at the API's, which is

@@ -185,18 +185,26 @@ func (r *Render) keystoneMounts(domains []keystoneDomain, caBundle string) []any
 	return append(out, map[string]any{"name": "ca-certificates", "mountPath": caBundle, "readOnly": true})
 }
 
+// keystoneOIDCValidateServer is whether keystone verifies Keycloak's
+// certificate, "On" or "Off" (keystone_oidc_ssl_validate_server, else
+// Off with a self-signed cluster issuer, On otherwise): mod_auth_openidc's
+// OIDCSSLValidateServer, and the validate_certs of the role's read of
+// each realm's discovery document.
+func (r *Render) keystoneOIDCValidateServer() string {
+	if v, ok := keystoneOIDCSSLValidateServer.lookup(r); ok {
+		return v
+	}
+	if clusterIssuerType.get(r) == "self-signed" {
+		return "Off"
+	}
+	return "On"
+}
+
 // keystoneWSGI is keystone's Apache configuration with OpenID Connect for
 // each domain. Its whitespace is what atmosphere's template renders, so
 // that a cloud the role deployed keeps its ConfigMap unchanged.
 func (r *Render) keystoneWSGI(domains []keystoneDomain, identity, dashboard string) string {
-	issuer := clusterIssuerType.get(r)
-	validate := "On"
-	if issuer == "self-signed" {
-		validate = "Off"
-	}
-	if v, ok := keystoneOIDCSSLValidateServer.lookup(r); ok {
-		validate = v
-	}
+	validate := r.keystoneOIDCValidateServer()
 	redirect := r.keystoneRedirectURI(identity)
 	var names []string
 	for _, d := range domains {

@@ -177,7 +177,14 @@ func TestPhaseNeeds(t *testing.T) {
 		{"neutron:install", "nova:install", false},
 		{"neutron:setup", "nova:setup", true},
 		{"neutron:setup", "neutron:install", true},
-		{"keystone:install", "keycloak:install", false},
+		// The role's order: realm and client in Keycloak, then the chart
+		// (its OIDC metadata carries the realm's discovery document),
+		// then the federation in keystone.
+		{"keystone:install", "keycloak:install", true},
+		{"keystone:install", "keystone:sso", true},
+		{"keystone:sso", "keystone:install", false},
+		{"keystone:sso", "keycloak:strict-mode", true},
+		{"keystone:setup", "keystone:install", true},
 		{"keystone:setup", "keycloak:install", true},
 		{"octavia:setup", "octavia:install", false},
 		{"octavia:setup", "neutron:setup", true},

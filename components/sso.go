@@ -48,6 +48,16 @@ type KeycloakRealm struct {
 	ClientScopes []KeycloakClientScope
 	// Clients are made or updated by client ID.
 	Clients []KeycloakClient
+	// DiscoveryFact, when set, asks for the realm's OpenID discovery
+	// document (<server>/realms/<realm>/.well-known/openid-configuration,
+	// read without a token once the realm is made, as Keycloak serves
+	// it): the engine hands it back as the component's fact of that key
+	// (Settings.Facts), which its objects read. A dry run reads it when
+	// the realm is already there, and says so when it cannot.
+	DiscoveryFact string
+	// DiscoveryInsecure reads the discovery document without verifying
+	// the server's certificate, whatever Server.Insecure says.
+	DiscoveryInsecure bool
 }
 
 // KeycloakRequiredAction is a required action of a realm ("CONFIGURE_TOTP").

@@ -31,28 +31,33 @@ func TestCheck(t *testing.T) {
 	s := components.DefaultSettings()
 	s.Secret = func(name string) (string, error) { return "s3cret-" + name, nil }
 	kps, _ := components.Default().Get("kube-prometheus-stack")
-	sso, _ := kps.Phase("sso")
 	none := &components.Component{Name: "no-such-component", Phases: []components.Phase{{Name: "sso", Kind: components.Keycloak}}}
+	ks, _ := components.Default().Get("keystone")
+	domain := map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com"}
 	tests := []struct {
-		name string
-		vars map[string]any
-		c    *components.Component
-		want string // in the one problem; "" for none
+		name  string
+		vars  map[string]any
+		c     *components.Component
+		want  string // in the one problem; "" for none
+		store bool   // the engine has a fact store
 	}{
-		{"no work declared", nil, none, "no Keycloak work is declared for no-such-component:sso"},
-		{"as the roles default", map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com"}, kps, ""},
+		{"keystone's discovery document, stored", domain, ks, "", true},
+		{"keystone's discovery document, nowhere to store", domain, ks, "keystone:sso: realm atmosphere asks for its discovery document", false},
+		{"no work declared", nil, none, "no Keycloak work is declared for no-such-component:sso", false},
+		{"as the roles default", map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com"}, kps, "", false},
 		{"no URL", map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
-			"kube_prometheus_stack_keycloak_server_url": "keycloak"}, kps, `Keycloak's URL "keycloak" is not an http(s) URL`},
-		{"no domain to derive the hosts from", nil, kps, "openstack_helm_endpoints_keystone_api_host"},
+			"kube_prometheus_stack_keycloak_server_url": "keycloak"}, kps, `Keycloak's URL "keycloak" is not an http(s) URL`, false},
+		{"no domain to derive the hosts from", nil, kps, "openstack_helm_endpoints_keystone_api_host", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s.Vars = tt.vars
-			p := sso
-			if tt.c == none {
-				p = none.Phases[0]
+			p, _ := tt.c.Phase("sso")
+			e := &Engine{Settings: s}
+			if tt.store {
+				e.Store = (&facts{}).set
 			}
-			problems := (&Engine{Settings: s}).Check(context.Background(), tt.c, p)
+			problems := e.Check(context.Background(), tt.c, p)
 			switch {
 			case tt.want == "" && len(problems) > 0:
 				t.Errorf("problems %v", problems)

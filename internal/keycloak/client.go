@@ -283,3 +283,20 @@ func idFromLocation(location string) string {
 	}
 	return location
 }
+
+// Discovery returns the realm's OpenID discovery document
+// (/realms/<realm>/.well-known/openid-configuration) as the server serves
+// it, read without a token, retried as every request. An answer that is
+// not a JSON object is an error naming the realm.
+func (c *Client) Discovery(ctx context.Context, realm string) (string, error) {
+	path := "/realms/" + url.PathEscape(realm) + "/.well-known/openid-configuration"
+	var raw json.RawMessage
+	if err := c.send(ctx, http.MethodGet, path, "", nil, "", &raw, nil); err != nil {
+		return "", fmt.Errorf("read the discovery document of realm %s: %w", realm, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil || doc == nil {
+		return "", fmt.Errorf("read the discovery document of realm %s: GET %s%s: not a JSON object", realm, c.server.URL, path)
+	}
+	return string(raw), nil
+}

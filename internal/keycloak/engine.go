@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
@@ -24,6 +25,10 @@ type Engine struct {
 	// HTTP, when set, is the HTTP client of every server (tests); else
 	// each client makes its own.
 	HTTP *http.Client
+	// Store records a component's facts (openstackphase.Facts.Set): the
+	// discovery documents its realms ask for (KeycloakRealm.DiscoveryFact).
+	// Work that asks for one with no Store is an error.
+	Store func(component, key, value string)
 
 	mu      sync.Mutex
 	clients map[components.KeycloakServer]*Client
@@ -44,6 +49,14 @@ func (e *Engine) Client(s components.KeycloakServer) *Client {
 		e.clients[s] = c
 	}
 	return c
+}
+
+// discoveryClient is the client that reads a realm's discovery document:
+// the server's, verifying its certificate as the realm says
+// (KeycloakRealm.DiscoveryInsecure).
+func (e *Engine) discoveryClient(s components.KeycloakServer, r components.KeycloakRealm) *Client {
+	s.Insecure = r.DiscoveryInsecure
+	return e.Client(s)
 }
 
 // Writes is how many writes the engine's clients made (a second run of
@@ -78,6 +91,17 @@ func (e *Engine) Deploy(ctx context.Context, c *components.Component, p componen
 			if err != nil {
 				return fmt.Errorf("%s: Keycloak %s: %w", unit, w.Server.URL, err)
 			}
+			if realm.DiscoveryFact == "" {
+				continue
+			}
+			if e.Store == nil {
+				return fmt.Errorf("%s: realm %s asks for its discovery document, and the Keycloak engine has nowhere to store it", unit, realm.Name)
+			}
+			doc, err := e.discoveryClient(w.Server, realm).Discovery(ctx, realm.Name)
+			if err != nil {
+				return fmt.Errorf("%s: Keycloak %s: %w", unit, w.Server.URL, err)
+			}
+			e.Store(c.Name, realm.DiscoveryFact, doc)
 		}
 	}
 	if len(did) == 0 {
@@ -108,7 +132,8 @@ func (e *Engine) work(c *components.Component, unit string, peek bool) ([]compon
 
 // Check renders the component's Keycloak work and finds what would stop
 // it: a server URL that is not http(s) with a host, no admin user or
-// password, a realm or client without a name. It touches nothing.
+// password, a realm or client without a name, a discovery document asked
+// for with no Store to hand it back to. It touches nothing.
 func (e *Engine) Check(_ context.Context, c *components.Component, p components.Phase) []engine.Problem {
 	unit := components.UnitKey(c.Name, p.Name)
 	works, err := e.work(c, unit, true)
@@ -130,6 +155,9 @@ func (e *Engine) Check(_ context.Context, c *components.Component, p components.
 			if r.Name == "" {
 				add("a realm of Keycloak %s has no name", w.Server.URL)
 			}
+			if r.DiscoveryFact != "" && e.Store == nil {
+				add("realm %s asks for its discovery document, and the Keycloak engine has nowhere to store it", r.Name)
+			}
 			for _, cl := range r.Clients {
 				if cl.ClientID == "" {
 					add("a client of realm %s has no client ID", r.Name)
@@ -141,20 +169,42 @@ func (e *Engine) Check(_ context.Context, c *components.Component, p components.
 }
 
 // Plan says the work converges: it makes only what is missing or
-// different, which is not known before it asks Keycloak.
-func (e *Engine) Plan(_ context.Context, c *components.Component, p components.Phase) (engine.Change, error) {
+// different, which is not known before it asks Keycloak. The discovery
+// documents the realms ask for are read now when the realms are there
+// (a GET without a token, bounded by PlanDiscoveryTimeout), and stored
+// as a run would, so that what the objects reading them would change
+// shows; when one cannot be read (the realm not made yet, Keycloak not
+// reachable from here), the plan says it will be read once the realm is
+// made, and why it was not now.
+func (e *Engine) Plan(ctx context.Context, c *components.Component, p components.Phase) (engine.Change, error) {
 	works, err := e.work(c, components.UnitKey(c.Name, p.Name), true)
 	if err != nil {
 		return engine.Change{}, err
 	}
-	var realms []string
+	var why []string
 	for _, w := range works {
 		for _, r := range w.Realms {
-			realms = append(realms, "realm "+r.Name)
+			why = append(why, "realm "+r.Name)
+			if r.DiscoveryFact == "" || e.Store == nil {
+				continue
+			}
+			rctx, cancel := context.WithTimeout(ctx, PlanDiscoveryTimeout)
+			doc, err := e.discoveryClient(w.Server, r).Discovery(rctx, r.Name)
+			cancel()
+			if err != nil {
+				why = append(why, fmt.Sprintf("its discovery document is read once the realm is made (not now: %v)", err))
+				continue
+			}
+			e.Store(c.Name, r.DiscoveryFact, doc)
+			why = append(why, "its discovery document read")
 		}
 	}
-	return engine.Change{Action: "converge", Why: realms}, nil
+	return engine.Change{Action: "converge", Why: why}, nil
 }
+
+// PlanDiscoveryTimeout bounds a plan's read of a discovery document: a
+// Keycloak that does not answer is not waited for.
+var PlanDiscoveryTimeout = 10 * time.Second
 
 // Status is Untracked: the work leaves nothing in the cluster to read.
 func (e *Engine) Status(context.Context, *components.Component) (engine.State, error) {

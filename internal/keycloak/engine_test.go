@@ -180,7 +180,7 @@ func TestDeployTwice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.component, func(t *testing.T) {
 			c, p := ssoPhase(t, tt.component)
-			e := &Engine{Settings: s}
+			e := newEngine(s)
 			ctx := context.Background()
 			if err := e.Deploy(ctx, c, p); err != nil {
 				t.Fatal(err)
@@ -209,7 +209,7 @@ func TestDriftIsRepaired(t *testing.T) {
 	s := settings(t, kc, realm)
 	c, p := ssoPhase(t, "kube-prometheus-stack")
 	ctx := context.Background()
-	if err := (&Engine{Settings: s}).Deploy(ctx, c, p); err != nil {
+	if err := newEngine(s).Deploy(ctx, c, p); err != nil {
 		t.Fatal(err)
 	}
 	admin := adminClient(kc)
@@ -226,7 +226,7 @@ func TestDriftIsRepaired(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	e := &Engine{Settings: s}
+	e := newEngine(s)
 	did, err := runUnit(ctx, e, c, p)
 	if err != nil {
 		t.Fatal(err)
@@ -257,13 +257,13 @@ func TestConcurrentRunsConverge(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i := range errs {
-			wg.Go(func() { errs[i] = (&Engine{Settings: s}).Deploy(ctx, c, p) })
+			wg.Go(func() { errs[i] = newEngine(s).Deploy(ctx, c, p) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		e := &Engine{Settings: s}
+		e := newEngine(s)
 		if err := e.Deploy(ctx, c, p); err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +308,7 @@ func TestCancelReturnsPromptly(t *testing.T) {
 			ctx, cancel := tt.ctx()
 			defer cancel()
 			start := time.Now()
-			err := (&Engine{Settings: s}).Deploy(ctx, c, p)
+			err := newEngine(s).Deploy(ctx, c, p)
 			if took := time.Since(start); took > 2*time.Second {
 				t.Errorf("took %v after the context ended", took)
 			}
@@ -343,7 +343,7 @@ func TestNoSecretInErrorsOrNotes(t *testing.T) {
 		t.Errorf("the error prints the admin password: %v", err)
 	}
 
-	did, err := runUnit(ctx, &Engine{Settings: s}, c, p)
+	did, err := runUnit(ctx, newEngine(s), c, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestKeycloakMatchesTheRoles(t *testing.T) {
 	if _, err := admin.do(ctx, http.MethodDelete, "/admin/realms/"+fidelityRealm, nil, nil); err != nil && !codeIs(err, http.StatusNotFound) {
 		t.Fatalf("delete realm %s: %v", fidelityRealm, err)
 	}
-	e := &Engine{Settings: s}
+	e := newEngine(s)
 	for _, name := range []string{"keystone", "kube-prometheus-stack"} {
 		c, p := ssoPhase(t, name)
 		if err := e.Deploy(ctx, c, p); err != nil {

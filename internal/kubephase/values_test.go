@@ -154,7 +154,11 @@ func TestKeycloakIngress(t *testing.T) {
 }
 
 // keystone's pods mount its OpenID metadata ConfigMap: it is there before
-// the release, with the client of every domain, and kept once made.
+// the release, with the client of every domain; without the realm's
+// discovery document (keystone:sso did not run: no fact) its provider is
+// "{}" and it is only created when missing, so that a document an earlier
+// run wrote stays (the document's path: components' and
+// internal/keycloak's TestDiscoveryDocumentInTheConfigMap).
 func TestKeystoneOpenIDMetadata(t *testing.T) {
 	objs, err := objectsOf("keystone", testSettings())
 	if err != nil {
