@@ -226,8 +226,12 @@ type UpgradeGuard struct {
 	// guards.
 	APIVersion, Kind, Name string
 	// Version is the version an object runs or is to run (its image), ""
-	// when it says none.
+	// when it says none. Nil for a guard that Changed decides.
 	Version func(u *unstructured.Unstructured) string
+	// Changed, when set, decides in place of Version whether the guard
+	// runs: whether the rendered object changes the live one in a way the
+	// guard is about (the RabbitMQ cluster's spec).
+	Changed func(live, want *unstructured.Unstructured) bool
 	// Before checks that the upgrade may start and prepares it; its error
 	// stops the component before anything is changed, and names the
 	// object and what is wrong.
@@ -314,13 +318,18 @@ type DatabaseGrant struct {
 	Database, User, Password string
 }
 
-// UpgradeGuards returns the steps the component's roles take around a
-// version upgrade of its objects (its RabbitMQ cluster's first, then its
-// own; none for most): the engine runs them only when the guarded object
-// is in the cluster and its version changes.
-func (c *Component) UpgradeGuards() []UpgradeGuard {
+// UpgradeGuards returns, for the settings s, the steps the component's
+// roles take around a change of its objects (its RabbitMQ cluster's first:
+// the confirmation of a spec change unless rabbitmq_skip_spec_diff is true,
+// then the image upgrade's; then its own; none for most): the engine runs
+// them only when the guarded object is in the cluster and its version (or
+// what Changed looks at) changes.
+func (c *Component) UpgradeGuards(s Settings) []UpgradeGuard {
 	var out []UpgradeGuard
 	if c.rabbitMQCluster != "" {
+		if !rabbitmqSkipSpecDiff.in(s.Vars) {
+			out = append(out, rabbitmqSpecGuard(c.rabbitMQCluster))
+		}
 		out = append(out, rabbitmqClusterGuard(c.rabbitMQCluster))
 	}
 	return append(out, c.guards...)

@@ -253,8 +253,8 @@ func mappingKnob(name string, def map[string]any) knob[map[string]any] {
 // Knobs returns the inventory variables the component reads, sorted:
 // those declared in its file, its role's release name, namespace and
 // timeout (releaseKnobs, timeoutKnob), the annotations and class of its
-// public Ingresses and the spec of its RabbitMQ cluster. The shared rendering's
-// are SharedKnobs.
+// public Ingresses, and the spec of its RabbitMQ cluster with
+// rabbitmq_skip_spec_diff. The shared rendering's are SharedKnobs.
 func (c *Component) Knobs() []string {
 	keys := map[string]bool{}
 	for _, k := range c.knobDecls() {
@@ -293,7 +293,7 @@ func (c *Component) knobDecls() []knobDecl {
 		out = append(out, ingressAnnotations(in), ingressClass(in))
 	}
 	if c.rabbitMQCluster != "" {
-		out = append(out, rabbitMQSpec(c.rabbitMQCluster))
+		out = append(out, rabbitMQSpec(c.rabbitMQCluster), rabbitmqSkipSpecDiff)
 	}
 	return out
 }

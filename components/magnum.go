@@ -23,6 +23,15 @@ var (
 	magnumImageContainerFormat, magnumImageDiskFormat = magnumKnobs.imageFormats("magnum_image", "raw")
 )
 
+// magnumClusterctlConfig is magnum_clusterctl_config: the clusterctl
+// configuration (the images of the Cluster API providers) with which the
+// role's dependency vexxhost.kubernetes.cluster_api installs Cluster API
+// for magnum. atmosphere-go does not install Cluster API, so any value is
+// refused before the run rather than silently left unused.
+var magnumClusterctlConfig = add(magnumKnobs, knob[map[string]any]{name: "magnum_clusterctl_config",
+	want: "it unset (atmosphere-go does not install Cluster API with clusterctl, which this configuration is for)",
+	conv: func(any) (map[string]any, bool) { return nil, false }})
+
 // magnum declares magnum, with what it renders.
 func magnum() *Component {
 	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum"), 290, needs("keystone", rabbitmq), kubeAPI),

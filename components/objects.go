@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,6 +126,80 @@ func rabbitmqCluster(s Settings, chart string) (Object, error) {
 		"metadata": map[string]any{"name": "rabbitmq-" + chart},
 		"spec":     map[string]any(values.Merge(spec, r.copyOf(rabbitMQSpec(chart)))),
 	}), nil
+}
+
+// rabbitmqSkipSpecDiff is the rabbitmq role's rabbitmq_skip_spec_diff:
+// when true, a change of a RabbitMQ cluster's spec is accepted without
+// confirmation; when false (the role's default) it is refused, with its
+// diff, until the operator confirms it by setting the knob true
+// (rabbitmqSpecGuard). Every component with a RabbitMQ cluster reads it.
+var rabbitmqSkipSpecDiff = knob[bool]{name: "rabbitmq_skip_spec_diff", want: "true or false", conv: func(v any) (bool, bool) {
+	x, ok := v.(bool)
+	return x, ok
+}}
+
+// rabbitmqSpecGuard is the rabbitmq role's confirmation of a change of the
+// spec of a chart's RabbitMQ cluster (its diff, then a pause): a deploy
+// runs unattended, so a cluster in the cluster whose spec the rendered one
+// changes is refused before anything is changed, the error listing each
+// field that changes (from the live value to the rendered one), until
+// rabbitmq_skip_spec_diff is true. Only the fields the rendered spec sets
+// are compared: those the operator fills in itself are no change. A first
+// install, and a cluster whose spec is unchanged, are not guarded.
+func rabbitmqSpecGuard(chart string) UpgradeGuard {
+	return UpgradeGuard{
+		What:       "the spec change of RabbitMQ cluster rabbitmq-" + chart,
+		APIVersion: "rabbitmq.com/v1beta1", Kind: "RabbitmqCluster", Name: "rabbitmq-" + chart,
+		Changed: func(live, want *unstructured.Unstructured) bool {
+			return len(rabbitmqSpecDiff(live, want)) > 0
+		},
+		Before: func(_ context.Context, _ Kube, live, want *unstructured.Unstructured) error {
+			diff := rabbitmqSpecDiff(live, want)
+			if len(diff) == 0 {
+				return nil
+			}
+			return fmt.Errorf("RabbitmqCluster %s/%s: its spec would change:\n  %s\nset rabbitmq_skip_spec_diff: true to accept the change (the rabbitmq role's confirmation); nothing was changed",
+				live.GetNamespace(), live.GetName(), strings.Join(diff, "\n  "))
+		},
+	}
+}
+
+// rabbitmqSpecDiff lists, sorted by path, each field the rendered object's
+// spec sets whose value differs from the live object's ("spec.image:
+// \"a\" -> \"b\""; a field the live spec lacks is "(unset)"). Values are
+// compared as JSON, so that a number is the same whatever its Go type.
+func rabbitmqSpecDiff(live, want *unstructured.Unstructured) []string {
+	var out []string
+	var walk func(path string, l, w any, lSet bool)
+	walk = func(path string, l, w any, lSet bool) {
+		if wm, ok := w.(map[string]any); ok {
+			if lm, ok := l.(map[string]any); ok {
+				for _, k := range slices.Sorted(maps.Keys(wm)) {
+					lv, set := lm[k]
+					walk(path+"."+k, lv, wm[k], set)
+				}
+				return
+			}
+		}
+		if wm, ok := w.(map[string]any); ok && len(wm) == 0 && !lSet {
+			return // an empty mapping the live spec leaves out is no change
+		}
+		wj, _ := json.Marshal(w)
+		if !lSet {
+			out = append(out, fmt.Sprintf("%s: (unset) -> %s", path, wj))
+			return
+		}
+		lj, _ := json.Marshal(l)
+		var lv, wv any
+		_ = json.Unmarshal(lj, &lv)
+		_ = json.Unmarshal(wj, &wv)
+		if !reflect.DeepEqual(lv, wv) {
+			out = append(out, fmt.Sprintf("%s: %s -> %s", path, lj, wj))
+		}
+	}
+	l, lSet := live.Object["spec"]
+	walk("spec", l, want.Object["spec"], lSet)
+	return out
 }
 
 // rabbitmqClusterGuard is the rabbitmq role's step before an upgrade of

@@ -53,7 +53,12 @@ func openstackExporter() *Component {
 
 // openstackExporterObjects are the objects openstack-exporter applies
 // itself, as data (openstack-exporter.objects.yaml): its Deployment and the
-// Service Prometheus scrapes. When the inventory sets
+// Service Prometheus scrapes. As the role's, the exporter authenticates as
+// keystone's admin: an init container writes its clouds.yaml from Secret
+// keystone-keystone-admin into a volume mounted at /etc/openstack; the
+// role makes no keystone user of the exporter's own
+// (openstack_helm_endpoints_openstack_exporter_keystone_password is read
+// by none of its tasks). When the inventory sets
 // openstack_exporter_args or openstack_exporter_neutron_disabled_metrics,
 // the exporter's arguments are the role's: openstack_exporter_args, then,
 // with the ovn network backend, openstack_exporter_neutron_disabled_metrics,

@@ -31,10 +31,10 @@ type guarded struct {
 
 // observeGuards reads, for each upgrade guard of the component, its
 // object in the cluster (observe), and keeps the guards whose object is
-// there and changes version (decide). A kind the cluster does not serve
+// there and changes version, or what the guard's Changed looks at (decide). A kind the cluster does not serve
 // yet, or an object not there yet, is a first install: no guard work.
 func (s *Stack) observeGuards(ctx context.Context, c *components.Component, objs []manifest.Object) ([]guarded, error) {
-	guards := c.UpgradeGuards()
+	guards := c.UpgradeGuards(s.Config)
 	if len(guards) == 0 {
 		return nil, nil
 	}
@@ -68,12 +68,25 @@ func (s *Stack) observeGuards(ctx context.Context, c *components.Component, objs
 		if err != nil {
 			return nil, fmt.Errorf("read %s %s/%s for %s: %w", g.Kind, want.GetNamespace(), g.Name, g.What, err)
 		}
-		if from, to := g.Version(live), g.Version(want); from == "" || from == to {
+		if g.Changed != nil {
+			if !g.Changed(live, want) {
+				continue
+			}
+		} else if from, to := g.Version(live), g.Version(want); from == "" || from == to {
 			continue
 		}
 		out = append(out, guarded{guard: g, live: live, want: want})
 	}
 	return out, nil
+}
+
+// describe is the guard's work for the progress and the plan: what it
+// guards, and the versions from and to when it has a Version.
+func (g guarded) describe() string {
+	if g.guard.Version == nil {
+		return g.guard.What
+	}
+	return fmt.Sprintf("%s: %s to %s", g.guard.What, g.guard.Version(g.live), g.guard.Version(g.want))
 }
 
 // runGuards runs Before (before is true) or After of each guard, all of
@@ -88,7 +101,7 @@ func (s *Stack) runGuards(ctx context.Context, c *components.Component, gs []gua
 		step := g.guard.After
 		if before {
 			step = g.guard.Before
-			dag.ReporterFrom(ctx).Note(dag.Note{Waiting: fmt.Sprintf("%s: %s to %s", g.guard.What, g.guard.Version(g.live), g.guard.Version(g.want))})
+			dag.ReporterFrom(ctx).Note(dag.Note{Waiting: g.describe()})
 		}
 		if step == nil {
 			continue
@@ -153,7 +166,7 @@ func NewKube(config *rest.Config) (*components.Kube, error) {
 // cluster rabbitmq-nova: A to B"); none when no guarded object changes
 // version or the stack has no cluster.
 func (s *Stack) plannedGuards(ctx context.Context, c *components.Component) ([]string, error) {
-	if len(c.UpgradeGuards()) == 0 || s.Cluster == nil {
+	if len(c.UpgradeGuards(s.Config)) == 0 || s.Cluster == nil {
 		return nil, nil
 	}
 	cfg, _ := s.lenient(true)
@@ -167,7 +180,7 @@ func (s *Stack) plannedGuards(ctx context.Context, c *components.Component) ([]s
 	}
 	var out []string
 	for _, g := range gs {
-		out = append(out, fmt.Sprintf("%s: %s to %s", g.guard.What, g.guard.Version(g.live), g.guard.Version(g.want)))
+		out = append(out, g.describe())
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package kubephase
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -27,7 +28,9 @@ var (
 
 // TestUpgradeGuards: the roles' upgrade guards on a kwok cluster with the
 // stand-in operators' status. A first install and an unchanged version do
-// no guard work; a new version of a healthy cluster enables RabbitMQ's
+// no guard work; a RabbitMQ spec change (its new image) is refused with
+// its diff, and nothing changed, until rabbitmq_skip_spec_diff is true;
+// then a new version of a healthy cluster enables RabbitMQ's
 // feature flags (the command recorded by the exec stand-in) before the
 // new image is applied, and the Percona XtraDB cluster's unit ends only
 // once the stand-in operator reports it ready at the new version; an
@@ -72,6 +75,7 @@ func TestUpgradeGuards(t *testing.T) {
 		pxcImage        string
 		rabbitImage     string
 		unhealthy       bool
+		confirm         bool  // rabbitmq_skip_spec_diff: true
 		execErr         error // what the exec stand-in fails with
 		wantRan         []string
 		wantPlan        []string // the guards each unit's plan names, in the order pxc, barbican
@@ -84,19 +88,27 @@ func TestUpgradeGuards(t *testing.T) {
 			wantPXCImage: pxcOld, wantPXCVersion: "8.0.42-33.1", wantRabbitImage: rabbitOld},
 		{name: "unchanged", pxcImage: pxcOld, rabbitImage: rabbitOld,
 			wantPXCImage: pxcOld, wantPXCVersion: "8.0.42-33.1", wantRabbitImage: rabbitOld},
-		{name: "upgrade of healthy clusters", pxcImage: pxcNew, rabbitImage: rabbitNew, wantRan: []string{featureFlags},
+		{name: "spec change not confirmed", pxcImage: pxcOld, rabbitImage: rabbitNew,
+			wantPlan: []string{
+				"the spec change of RabbitMQ cluster rabbitmq-barbican",
+				"the image upgrade of RabbitMQ cluster rabbitmq-barbican: " + rabbitOld + " to " + rabbitNew,
+			},
+			wantErrs: []string{"barbican: the spec change of RabbitMQ cluster rabbitmq-barbican: RabbitmqCluster openstack/rabbitmq-barbican: its spec would change:\n" +
+				"  spec.image: \"" + rabbitOld + "\" -> \"" + rabbitNew + "\"\nset rabbitmq_skip_spec_diff: true to accept the change (the rabbitmq role's confirmation); nothing was changed"},
+			wantPXCImage: pxcOld, wantPXCVersion: "8.0.42-33.1", wantRabbitImage: rabbitOld},
+		{name: "upgrade of healthy clusters", confirm: true, pxcImage: pxcNew, rabbitImage: rabbitNew, wantRan: []string{featureFlags},
 			wantPlan: []string{
 				"the version upgrade of the Percona XtraDB cluster: " + pxcOld + " to " + pxcNew,
 				"the image upgrade of RabbitMQ cluster rabbitmq-barbican: " + rabbitOld + " to " + rabbitNew,
 			},
 			wantPXCImage: pxcNew, wantPXCVersion: "8.0.43-34.1", wantRabbitImage: rabbitNew},
-		{name: "feature flags fail", pxcImage: pxcNew, rabbitImage: rabbitNewer, execErr: errors.New("command terminated with exit code 69"),
+		{name: "feature flags fail", confirm: true, pxcImage: pxcNew, rabbitImage: rabbitNewer, execErr: errors.New("command terminated with exit code 69"),
 			wantRan:  []string{featureFlags},
 			wantPlan: []string{"the image upgrade of RabbitMQ cluster rabbitmq-barbican: " + rabbitNew + " to " + rabbitNewer},
 			wantErrs: []string{"barbican: the image upgrade of RabbitMQ cluster rabbitmq-barbican: enable the feature flags of RabbitmqCluster openstack/rabbitmq-barbican before its upgrade to " +
 				rabbitNewer + " (rabbitmqctl enable_feature_flag all in pod rabbitmq-barbican-server-0): command terminated with exit code 69"},
 			wantPXCImage: pxcNew, wantPXCVersion: "8.0.43-34.1", wantRabbitImage: rabbitNew},
-		{name: "upgrade of unhealthy clusters", pxcImage: pxcNewer, rabbitImage: rabbitNewer, unhealthy: true,
+		{name: "upgrade of unhealthy clusters", confirm: true, pxcImage: pxcNewer, rabbitImage: rabbitNewer, unhealthy: true,
 			wantPlan: []string{
 				"the version upgrade of the Percona XtraDB cluster: " + pxcNew + " to " + pxcNewer,
 				"the image upgrade of RabbitMQ cluster rabbitmq-barbican: " + rabbitNew + " to " + rabbitNewer,
@@ -119,6 +131,11 @@ func TestUpgradeGuards(t *testing.T) {
 			}
 			s := newStack(t, cfg, nil)
 			s.Config.Images = table
+			if step.confirm {
+				vars := maps.Clone(s.Config.Vars)
+				vars["rabbitmq_skip_spec_diff"] = true
+				s.Config.Vars = vars
+			}
 			exec := &testenv.RecordedExec{Err: step.execErr}
 			s.Cluster.Exec = exec
 			var planned []string
