@@ -185,19 +185,25 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// workspaceVars are the cluster issuer's type and keepalived's interface
+// and virtual IP as atmosphere's generate_workspace playbook writes them
+// into every new workspace (keepalived, enabled by default, needs them).
+const workspaceVars = "cluster_issuer_type: self-signed\nkeepalived_interface: br-ex\nkeepalived_vip: 10.96.250.10\n"
+
 func badInventory(t *testing.T) string {
 	return inventoryWith(t, "atmosphere_network_backend: linuxbridge\nnova_flavors:\n  - {name: m1.small, vcpus: 1}\n")
 }
 
 // inventoryWith writes an inventory whose group_vars/all.yml is vars,
 // after the cluster issuer's type that an inventory names (the role's
-// default, acme, wants cluster_issuer_acme_email).
+// default, acme, wants cluster_issuer_acme_email) and keepalived's
+// interface and virtual IP (workspaceVars).
 func inventoryWith(t *testing.T, vars string) string {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte("cluster_issuer_type: self-signed\n"+vars), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte(workspaceVars+vars), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -219,7 +225,7 @@ func TestPlanOfAnInventory(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "group_vars"), 0o755)
-	os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte("cluster_issuer_type: self-signed\nnova_flavours: []\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte(workspaceVars+"nova_flavours: []\n"), 0o600)
 	_, stderr, err = run(t, "graph", "--inventory", dir)
 	if err != nil || !strings.Contains(stderr, `warning: group_vars/all.yml: nova_flavours: not a variable atmosphere knows`) {
 		t.Errorf("graph: err %v stderr %q", err, stderr)

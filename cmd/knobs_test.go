@@ -148,3 +148,38 @@ func refusedNaming(t *testing.T, code int, msg string, want []string) {
 		}
 	}
 }
+
+// TestKeepalivedNeedsItsAddress: keepalived enabled (the default) without
+// its virtual IP or its interface is refused by plan before it starts
+// (exit 2), naming each missing key and the role's hint; with
+// keepalived_enabled: false the same inventory plans, without keepalived.
+func TestKeepalivedNeedsItsAddress(t *testing.T) {
+	const file = "group_vars/all/keepalived.yml"
+	tests := []struct {
+		name, keepalived string
+		// refused are what the refusal names; none when the plan runs.
+		refused []string
+	}{
+		{"no virtual IP", "keepalived_interface: br-ex\n",
+			[]string{"keepalived_vip: keepalived is enabled and needs keepalived_vip", "set them, or keepalived_enabled: false"}},
+		{"neither", "{}\n", []string{"keepalived_interface: keepalived is enabled and needs keepalived_interface and keepalived_vip",
+			"keepalived_vip: keepalived is enabled and needs keepalived_interface and keepalived_vip", "set them, or keepalived_enabled: false"}},
+		{"disabled", "keepalived_interface: br-ex\nkeepalived_enabled: false\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := testenv.CopyDir(t, kwokInventory)
+			if err := os.WriteFile(filepath.Join(inv, file), []byte(tt.keepalived), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := cli(t, nil, "plan", "--inventory", inv)
+			if tt.refused != nil {
+				refusedNaming(t, code, stderr, tt.refused)
+				return
+			}
+			if code != 0 || strings.Contains(stdout, "keepalived:install") {
+				t.Errorf("exit %d, want 0 and a plan without keepalived:\n%s\n%s", code, stdout, stderr)
+			}
+		})
+	}
+}

@@ -65,7 +65,7 @@ func TestClusterIssuerMatchesTheRole(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if problems := Default().CheckKnobs(DefaultConfig(), c.vars); len(problems) > 0 {
+			if problems := Default().CheckKnobs(DefaultConfig(), merged(c.vars, workspaceKeepalived)); len(problems) > 0 {
 				t.Fatalf("refused: %v", problems)
 			}
 			want := roleObjects(t, c.vars, append([]string{"main.yml"}, c.files...))
@@ -124,7 +124,7 @@ func TestClusterIssuerRoute53(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			vars := merged(base, c.vars)
-			if problems := Default().CheckKnobs(DefaultConfig(), vars); len(problems) > 0 {
+			if problems := Default().CheckKnobs(DefaultConfig(), merged(vars, workspaceKeepalived)); len(problems) > 0 {
 				t.Fatalf("refused: %v", problems)
 			}
 			s := DefaultSettings()
@@ -193,7 +193,7 @@ func TestClusterIssuerRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var msg string
-			for _, p := range Default().CheckKnobs(DefaultConfig(), c.vars) {
+			for _, p := range Default().CheckKnobs(DefaultConfig(), merged(c.vars, workspaceKeepalived)) {
 				if p.Key == c.key {
 					msg = p.Message
 				}
@@ -201,8 +201,8 @@ func TestClusterIssuerRefusals(t *testing.T) {
 			if msg == "" {
 				t.Fatalf("%s not refused", c.key)
 			}
-			if c.key == "cluster_issuer_type" && len(Default().CheckKnobs(DefaultConfig(), c.vars)) != 1 {
-				t.Errorf("an unknown type is refused with more than its own problem: %v", Default().CheckKnobs(DefaultConfig(), c.vars))
+			if c.key == "cluster_issuer_type" && len(Default().CheckKnobs(DefaultConfig(), merged(c.vars, workspaceKeepalived))) != 1 {
+				t.Errorf("an unknown type is refused with more than its own problem: %v", Default().CheckKnobs(DefaultConfig(), merged(c.vars, workspaceKeepalived)))
 			}
 			for _, w := range c.want {
 				if !strings.Contains(msg, w) {
@@ -324,7 +324,7 @@ func TestClusterIssuerMatchesTheReferences(t *testing.T) {
 				metadataLabels(o)
 				want = append(want, o)
 			}
-			if problems := Default().CheckKnobs(DefaultConfig(), vars); len(problems) > 0 {
+			if problems := Default().CheckKnobs(DefaultConfig(), merged(vars, workspaceKeepalived)); len(problems) > 0 {
 				t.Fatalf("refused: %v", problems)
 			}
 			s := DefaultSettings()

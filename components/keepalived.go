@@ -1,20 +1,23 @@
 package components
 
 import (
+	"embed"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
+	"text/template"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // The knobs keepalived reads (roles/keepalived/defaults/main.yml). The
 // role has no default for the interface, the virtual IP and the password:
-// keepalived is configured when the inventory sets any of its knobs, and
-// then the interface and the virtual IP are required (checkKeepalived); the
+// when keepalived is enabled (keepalived_enabled, true by default) the
+// interface and the virtual IP are required, as the role fails without
+// them (checkKeepalived refuses the inventory before the run); the
 // password is the inventory's, else the deployment's generated one (a
-// secret: never shown). With none set, keepalived's objects are those of
-// keepalived.objects.yaml alone, as before the knobs were read.
+// secret: never shown).
 var (
 	keepalivedKnobs         = knobsOf("keepalived")
 	keepalivedInterface     = keepalivedKnobs.str("keepalived_interface", "")
@@ -36,30 +39,23 @@ var interfaceName = regexp.MustCompile(`^[A-Za-z0-9_.:@-]{1,15}$`)
 
 func init() { keepalivedKnobs.check(checkKeepalived) }
 
-// keepalivedConfigured says whether the inventory sets any of keepalived's
-// knobs (and so asks for its configuration).
-func keepalivedConfigured(vars map[string]any) bool {
-	for _, k := range []string{keepalivedInterface.name, keepalivedVIP.name, keepalivedPassword.name, keepalivedVRID.name, keepalivedPodDependency.name} {
-		if v, ok := vars[k]; ok && v != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// checkKeepalived finds, when keepalived is configured, the interface and
-// virtual IP not set, an interface that is no interface's name, a virtual
-// router ID out of VRRP's 1..255, and a pod dependency without the network
-// backend's entry (what the role indexes with it).
+// checkKeepalived finds, keepalived being enabled (CheckKnobs runs it
+// only then), the interface or the virtual IP not set (each missing key a
+// problem naming all of them, with the role's way out: set them, or
+// keepalived_enabled: false), an interface that is no interface's name, a
+// virtual router ID out of VRRP's 1..255, and a pod dependency without
+// the network backend's entry (what the role indexes with it).
 func checkKeepalived(vars map[string]any) []KnobProblem {
-	if !keepalivedConfigured(vars) {
-		return nil
-	}
-	var out []KnobProblem
+	var missing []string
 	for _, k := range []knob[string]{keepalivedInterface, keepalivedVIP} {
 		if v, ok := vars[k.name]; !ok || v == nil || v == "" {
-			out = append(out, KnobProblem{Key: k.name, Message: "required when keepalived is configured (keepalived_interface, keepalived_vip, keepalived_password, keepalived_vrid or keepalived_pod_dependency set): the role has no default"})
+			missing = append(missing, k.name)
 		}
+	}
+	var out []KnobProblem
+	for _, k := range missing {
+		out = append(out, KnobProblem{Key: k, Message: fmt.Sprintf("keepalived is enabled and needs %s, which the role has no default for: set them, or keepalived_enabled: false",
+			strings.Join(missing, " and "))})
 	}
 	if v, ok := vars[keepalivedInterface.name].(string); ok && v != "" && !interfaceName.MatchString(v) {
 		out = append(out, KnobProblem{Key: keepalivedInterface.name, Message: fmt.Sprintf("want a network interface's name (at most 15 letters, digits or _.:@-), got %q", v)})
@@ -88,64 +84,47 @@ func keepalived() *Component {
 	return c
 }
 
-// keepalivedConf is keepalived's configuration, as the role writes it: the
-// interface, the virtual router ID, the virtual IP and the password.
-const keepalivedConf = `global_defs {
-  default_interface %[1]s
+// keepalivedTemplates are keepalived's configuration as the role writes
+// it (keepalived.conf.tmpl: the interface, the virtual router ID, the
+// virtual IP and the password) and the role's init script that waits for
+// the interface to have an IPv4 address (keepalived.wait-for-ip.sh.tmpl),
+// each executed with a keepalivedConfig.
+//
+//go:embed keepalived.conf.tmpl keepalived.wait-for-ip.sh.tmpl
+var keepalivedTemplateFiles embed.FS
+
+var keepalivedTemplates = template.Must(template.New("keepalived").Option("missingkey=error").
+	ParseFS(keepalivedTemplateFiles, "keepalived.*.tmpl"))
+
+// keepalivedConfig is what keepalived's templates are executed with.
+type keepalivedConfig struct {
+	Interface, VIP, Password string
+	VRID                     int
 }
 
-vrrp_instance VI_1 {
-  interface %[1]s
-
-  state BACKUP
-  virtual_router_id %[2]d
-  priority 150
-  nopreempt
-
-  virtual_ipaddress {
-    %[3]s
-  }
-
-  authentication {
-    auth_type PASS
-    auth_pass %[4]s
-  }
+// execute is the text of the template file name executed with k.
+func (k keepalivedConfig) execute(name string) (string, error) {
+	var b strings.Builder
+	if err := keepalivedTemplates.ExecuteTemplate(&b, name, k); err != nil {
+		return "", fmt.Errorf("keepalived's %s: %w", name, err)
+	}
+	return b.String(), nil
 }
-`
 
-// keepalivedWaitForIP is the role's init script that waits for the
-// interface to have an IPv4 address.
-const keepalivedWaitForIP = `#!/bin/sh -x
-
-while true; do
-    ip -4 addr list dev %[1]s | grep %[1]s
-
-    # We detected an IP address
-    if [ $? -eq 0 ]; then
-        break
-    fi
-
-    sleep 1
-done
-`
-
-// keepalivedObjects are the objects keepalived applies itself, as data
-// (keepalived.objects.yaml): its service account, the Role that lets it list
-// pods, and its DaemonSet on the control plane. When the inventory
-// configures it (keepalivedConfigured), they are the role's: before them the
+// keepalivedObjects are the objects keepalived applies, the role's: the
 // keepalived-etc Secret of its configuration and the keepalived-bin
-// ConfigMap of the script that waits for the interface's address, and the
-// DaemonSet mounts both, waits first for the pods it depends on (the
-// network backend's entry of keepalived_pod_dependency, through the
-// dep_check image) and for the address, and runs keepalived with its
-// configuration.
+// ConfigMap of the script that waits for the interface's address, then
+// those of keepalived.objects.yaml (its service account, the Role that
+// lets it list pods, and its DaemonSet on the control plane), the
+// DaemonSet made to mount both, wait first for the pods it depends on
+// (the network backend's entry of keepalived_pod_dependency, through the
+// dep_check image) and for the address, and run keepalived with its
+// configuration. The interface and the virtual IP are required (an error
+// without them: checkKeepalived refuses such an inventory before the run).
 func keepalivedObjects(s Settings) ([]Object, error) {
 	objs, err := staticObjects("keepalived")
 	if err != nil {
 		return nil, err
-	}
-	if !keepalivedConfigured(s.Vars) {
-		return objs, nil
 	}
 	r := &Render{Settings: s}
 	iface, vip, vrid := keepalivedInterface.get(r), keepalivedVIP.get(r), keepalivedVRID.get(r)
@@ -163,17 +142,26 @@ func keepalivedObjects(s Settings) ([]Object, error) {
 		return nil, fmt.Errorf("keepalived's configuration: %w", r.err)
 	}
 	if iface == "" || vip == "" {
-		return nil, fmt.Errorf("keepalived's configuration: keepalived_interface and keepalived_vip are required")
+		return nil, fmt.Errorf("keepalived's configuration: keepalived_interface and keepalived_vip are required (set them, or keepalived_enabled: false)")
 	}
 	depJSON, err := json.Marshal(deps)
 	if err != nil {
 		return nil, fmt.Errorf("keepalived_pod_dependency: %w", err)
 	}
+	k := keepalivedConfig{Interface: iface, VIP: vip, Password: password, VRID: vrid}
+	conf, err := k.execute("keepalived.conf.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	waitForIP, err := k.execute("keepalived.wait-for-ip.sh.tmpl")
+	if err != nil {
+		return nil, err
+	}
 	config := objectList(
 		map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "keepalived-etc"},
-			"stringData": map[string]any{"keepalived.conf": fmt.Sprintf(keepalivedConf, iface, vrid, vip, password)}},
+			"stringData": map[string]any{"keepalived.conf": conf}},
 		map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "keepalived-bin"},
-			"data": map[string]any{"wait-for-ip.sh": fmt.Sprintf(keepalivedWaitForIP, iface)}},
+			"data": map[string]any{"wait-for-ip.sh": waitForIP}},
 	)
 	for _, o := range objs {
 		if o.GetKind() == "DaemonSet" && o.GetName() == "keepalived" {
@@ -185,41 +173,24 @@ func keepalivedObjects(s Settings) ([]Object, error) {
 	return append(config, objs...), nil
 }
 
-// keepalivedDaemonSet makes the static DaemonSet the role's configured
-// one (keepalivedObjects).
+// keepalivedDaemonSet puts before the static DaemonSet's init containers
+// (wait-for-ip) the one that waits for the pods keepalived depends on:
+// depCheck's image, with the dependencies depJSON.
 func keepalivedDaemonSet(ds map[string]any, depCheck, depJSON string) error {
 	podSpec, ok, _ := unstructured.NestedMap(ds, "spec", "template", "spec")
-	containers, _ := podSpec["containers"].([]any)
-	if !ok || len(containers) != 1 {
-		return fmt.Errorf("keepalived.objects.yaml: want a pod spec with the keepalived container alone")
+	init, _ := podSpec["initContainers"].([]any)
+	if !ok || len(init) != 1 {
+		return fmt.Errorf("keepalived.objects.yaml: want a pod spec with the wait-for-ip init container alone")
 	}
-	main, _ := containers[0].(map[string]any)
-	image, _ := main["image"].(string)
 	fieldRef := func(path string) map[string]any {
 		return map[string]any{"fieldRef": map[string]any{"apiVersion": "v1", "fieldPath": path}}
 	}
-	podSpec["automountServiceAccountToken"] = true
-	podSpec["initContainers"] = []any{
+	podSpec["initContainers"] = append([]any{
 		map[string]any{"name": "init", "image": depCheck, "env": []any{
 			map[string]any{"name": "NAMESPACE", "valueFrom": fieldRef("metadata.namespace")},
 			map[string]any{"name": "POD_NAME", "valueFrom": fieldRef("metadata.name")},
 			map[string]any{"name": "DEPENDENCY_POD_JSON", "value": depJSON},
 		}},
-		map[string]any{"name": "wait-for-ip", "image": image, "command": []any{"/bin/wait-for-ip.sh"},
-			"volumeMounts": []any{map[string]any{"mountPath": "/bin/wait-for-ip.sh", "mountPropagation": "None",
-				"name": "keepalived-bin", "readOnly": true, "subPath": "wait-for-ip.sh"}}},
-	}
-	main["command"] = []any{"keepalived", "-f", "/etc/keepalived/keepalived.conf", "--dont-fork", "--log-console", "--log-detail", "--dump-conf"}
-	security, _ := main["securityContext"].(map[string]any)
-	if security == nil {
-		security = map[string]any{}
-	}
-	security["allowPrivilegeEscalation"] = true
-	main["securityContext"] = security
-	main["volumeMounts"] = []any{map[string]any{"mountPath": "/etc/keepalived", "mountPropagation": "None", "name": "keepalived-etc", "readOnly": true}}
-	podSpec["volumes"] = []any{
-		map[string]any{"name": "keepalived-etc", "secret": map[string]any{"optional": false, "secretName": "keepalived-etc"}},
-		map[string]any{"name": "keepalived-bin", "configMap": map[string]any{"defaultMode": int64(0o755), "name": "keepalived-bin", "optional": false}},
-	}
+	}, init...)
 	return unstructured.SetNestedMap(ds, podSpec, "spec", "template", "spec")
 }

@@ -122,6 +122,8 @@ func TestCheckKnobs(t *testing.T) {
 		"octavia_tls_server_private_key_size": 384.0,                    // of its type
 		"keystone_domains":                    []any{map[string]any{}},  // of its type
 		"cluster_issuer_type":                 "self-signed",            // of its values
+		"keepalived_interface":                "br-ex",                  // required: keepalived is enabled
+		"keepalived_vip":                      "10.96.250.10",           // required: keepalived is enabled
 	}
 	got := Default().CheckKnobs(DefaultConfig(), vars)
 	var keys []string
@@ -159,8 +161,8 @@ func TestEveryKnobReadIsDeclared(t *testing.T) {
 			t.Errorf("knobs declared for %q, which is no component", component)
 		}
 	}
-	domain := map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
-		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_acme_email": "ops@example.com"}
+	domain := merged(map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
+		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_acme_email": "ops@example.com"}, workspaceKeepalived)
 	sshKey := testSSHKey(t)
 	variants := []struct {
 		name string
@@ -242,6 +244,12 @@ func testSSHKey(t *testing.T) string {
 	}
 	return string(pem.EncodeToMemory(block))
 }
+
+// workspaceKeepalived are keepalived's interface and virtual IP as
+// atmosphere's generate_workspace playbook writes them into every new
+// workspace (group_vars/all/keepalived.yml): required while keepalived is
+// enabled, as it is by default.
+var workspaceKeepalived = map[string]any{"keepalived_interface": "br-ex", "keepalived_vip": "10.96.250.10"}
 
 func merged(a, b map[string]any) map[string]any {
 	out := maps.Clone(a)

@@ -41,7 +41,9 @@ func (o objectKnobRender) field(t *testing.T, kind, name string, path ...string)
 }
 
 // renderWithKnobs renders component with vars (and the domain the shared
-// rendering needs), the secret store giving the inventory's value of a
+// rendering needs, and keepalived's interface and virtual IP as atmosphere's
+// generate_workspace playbook writes them into every new workspace), the
+// secret store giving the inventory's value of a
 // secret, else "generated-<name>".
 func renderWithKnobs(t *testing.T, component, backend string, vars map[string]any) objectKnobRender {
 	t.Helper()
@@ -55,8 +57,8 @@ func renderWithKnobs(t *testing.T, component, backend string, vars map[string]an
 		s.NetworkBackend = backend
 		vars = merged(map[string]any{"atmosphere_network_backend": backend}, vars)
 	}
-	s.Vars = merged(map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
-		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_acme_email": "ops@example.com"}, vars)
+	s.Vars = merged(merged(map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
+		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_acme_email": "ops@example.com"}, workspaceKeepalived), vars)
 	s.Secret = func(name string) (string, error) {
 		if v, ok := s.Vars[name].(string); ok {
 			return v, nil
@@ -268,11 +270,11 @@ func normalized(t *testing.T, v any) any {
 	return out
 }
 
-// TestObjectKnobsDefaultsAsBefore: with none of their knobs set, keepalived,
+// TestObjectKnobsDefaultsAsBefore: with none of their knobs set,
 // ipmi-exporter and openstack-exporter apply their objects' files as they
 // are (as before the knobs were read), whatever the network backend.
 func TestObjectKnobsDefaultsAsBefore(t *testing.T) {
-	for _, name := range []string{"keepalived", "ipmi-exporter", "openstack-exporter"} {
+	for _, name := range []string{"ipmi-exporter", "openstack-exporter"} {
 		for _, backend := range []string{BackendOpenvswitch, BackendOVN} {
 			t.Run(name+"/"+backend, func(t *testing.T) {
 				static, err := staticObjects(name)
@@ -293,6 +295,97 @@ func TestObjectKnobsDefaultsAsBefore(t *testing.T) {
 	}
 }
 
+// TestKeepalivedDefaultsConfigured: with only the interface and the virtual
+// IP set (as generate_workspace writes them), keepalived renders the role's
+// configured set, never the bare objects of its file: the configuration
+// Secret and the script's ConfigMap first, then the file's objects, the
+// DaemonSet waiting for the backend's default pod dependency and the
+// address, and keepalived run with the role's defaults (virtual router ID
+// 51, the generated password).
+func TestKeepalivedDefaultsConfigured(t *testing.T) {
+	tests := []struct {
+		backend, dependsOn string
+	}{
+		{BackendOpenvswitch, "neutron-ovs-agent"},
+		{BackendOVN, "ovn-controller"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.backend, func(t *testing.T) {
+			o := renderWithKnobs(t, "keepalived", tt.backend, nil)
+			var kinds []string
+			for _, obj := range o.objs {
+				kinds = append(kinds, obj.GetKind()+"/"+obj.GetName())
+			}
+			want := []string{"Secret/keepalived-etc", "ConfigMap/keepalived-bin", "ServiceAccount/keepalived", "Role/keepalived",
+				"RoleBinding/keepalived", "DaemonSet/keepalived"}
+			if !reflect.DeepEqual(kinds, want) {
+				t.Fatalf("objects %v, want %v", kinds, want)
+			}
+			conf := o.field(t, "Secret", "keepalived-etc", "stringData", "keepalived.conf").(string)
+			for _, w := range []string{"default_interface br-ex\n", "virtual_router_id 51\n", "\n    10.96.250.10\n", "auth_pass generated-keepalived_password\n"} {
+				if !strings.Contains(conf, w) {
+					t.Errorf("keepalived.conf lacks %q:\n%s", w, conf)
+				}
+			}
+			if script := o.field(t, "ConfigMap", "keepalived-bin", "data", "wait-for-ip.sh").(string); !strings.HasPrefix(script, "#!/bin/sh -x\n") ||
+				!strings.Contains(script, "ip -4 addr list dev br-ex | grep br-ex\n") {
+				t.Errorf("wait-for-ip.sh does not wait for br-ex:\n%s", script)
+			}
+			pod := o.field(t, "DaemonSet", "keepalived", "spec", "template", "spec").(map[string]any)
+			init, _ := pod["initContainers"].([]any)
+			if len(init) != 2 || !strings.Contains(init[0].(map[string]any)["env"].([]any)[2].(map[string]any)["value"].(string), tt.dependsOn) ||
+				init[1].(map[string]any)["name"] != "wait-for-ip" {
+				t.Errorf("init containers %v, want dep_check on %s, then wait-for-ip", init, tt.dependsOn)
+			}
+			if vols, _ := pod["volumes"].([]any); len(vols) != 2 {
+				t.Errorf("volumes %v, want keepalived-etc and keepalived-bin", vols)
+			}
+		})
+	}
+}
+
+// TestKeepalivedRequiredWhenEnabled: keepalived enabled (the default)
+// without its interface or virtual IP is refused before the run, each
+// missing key named with every missing one and the role's hint (set them,
+// or keepalived_enabled: false); keepalived disabled needs neither.
+func TestKeepalivedRequiredWhenEnabled(t *testing.T) {
+	disabled := DefaultConfig()
+	disabled.Keepalived = false
+	tests := []struct {
+		name string
+		cfg  Config
+		vars map[string]any
+		// want are the problems' keys, each message naming every one.
+		want []string
+	}{
+		{"neither", DefaultConfig(), map[string]any{}, []string{"keepalived_interface", "keepalived_vip"}},
+		{"no virtual IP", DefaultConfig(), map[string]any{"keepalived_interface": "br-ex"}, []string{"keepalived_vip"}},
+		{"an empty interface", DefaultConfig(), map[string]any{"keepalived_interface": "", "keepalived_vip": "10.96.250.10"}, []string{"keepalived_interface"}},
+		{"both", DefaultConfig(), map[string]any{"keepalived_interface": "br-ex", "keepalived_vip": "10.96.250.10"}, nil},
+		{"disabled", disabled, map[string]any{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, p := range Default().CheckKnobs(tt.cfg, merged(map[string]any{"cluster_issuer_type": "self-signed"}, tt.vars)) {
+				if !strings.HasPrefix(p.Key, "keepalived_") {
+					t.Errorf("unexpected problem %s: %s", p.Key, p.Message)
+					continue
+				}
+				got = append(got, p.Key)
+				for _, w := range append([]string{"set them, or keepalived_enabled: false"}, tt.want...) {
+					if !strings.Contains(p.Message, w) {
+						t.Errorf("%s: %q lacks %q", p.Key, p.Message, w)
+					}
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("problems of %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestObjectKnobsRefused: a value of the wrong type, and a keepalived
 // configuration the role cannot run, are refused before the run, naming
 // the key and what it wants (never a secret's value).
@@ -306,8 +399,9 @@ func TestObjectKnobsRefused(t *testing.T) {
 	}{
 		{"keepalived_interface not a string", map[string]any{"keepalived_interface": 1, "keepalived_vip": "192.0.2.10"}, "keepalived_interface", []string{"want a string, got the number 1"}},
 		{"keepalived_interface not an interface's name", merged(keepalived, map[string]any{"keepalived_interface": "eth0; reboot"}), "keepalived_interface", []string{"network interface's name", `"eth0; reboot"`}},
-		{"keepalived_vip missing", map[string]any{"keepalived_interface": "eth0"}, "keepalived_vip", []string{"required when keepalived is configured"}},
-		{"keepalived_interface missing", map[string]any{"keepalived_password": "x"}, "keepalived_interface", []string{"required when keepalived is configured"}},
+		{"keepalived_vip missing", map[string]any{"keepalived_interface": "eth0"}, "keepalived_vip", []string{"needs keepalived_vip", "set them, or keepalived_enabled: false"}},
+		{"keepalived_interface and keepalived_vip missing", map[string]any{"keepalived_password": "x"}, "keepalived_interface",
+			[]string{"needs keepalived_interface and keepalived_vip", "set them, or keepalived_enabled: false"}},
 		{"keepalived_password not a string, not shown", merged(keepalived, map[string]any{"keepalived_password": 12345}), "keepalived_password", []string{"want a string, got a number"}},
 		{"keepalived_vrid not a number", merged(keepalived, map[string]any{"keepalived_vrid": "fifty"}), "keepalived_vrid", []string{`want a whole number, got the string "fifty"`}},
 		{"keepalived_vrid out of range", merged(keepalived, map[string]any{"keepalived_vrid": 256}), "keepalived_vrid", []string{"from 1 to 255, got 256"}},

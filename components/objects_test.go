@@ -30,8 +30,10 @@ func TestStaticObjectsBelongToComponents(t *testing.T) {
 			t.Errorf("%s: no component %s with objects of its own", f, name)
 			continue
 		}
-		// The role's default issuer is acme, which wants an e-mail.
-		applied, err := c.Objects(Settings{Vars: map[string]any{"cluster_issuer_acme_email": "ops@example.com"}})
+		// The role's default issuer is acme, which wants an e-mail;
+		// keepalived wants its interface, virtual IP and password.
+		applied, err := c.Objects(Settings{Vars: merged(map[string]any{"cluster_issuer_acme_email": "ops@example.com"}, workspaceKeepalived),
+			Secret: func(string) (string, error) { return "secret", nil }})
 		if err != nil {
 			t.Errorf("%s: Objects: %v", name, err)
 			continue

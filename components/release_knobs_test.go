@@ -56,7 +56,7 @@ func TestReleaseKnobsRefusedOrHonoured(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			vars := merged(map[string]any{"cluster_issuer_type": "self-signed"}, c.vars)
+			vars := merged(merged(map[string]any{"cluster_issuer_type": "self-signed"}, workspaceKeepalived), c.vars)
 			got := map[string]string{}
 			for _, p := range Default().CheckKnobs(DefaultConfig(), vars) {
 				got[p.Key] = p.Message

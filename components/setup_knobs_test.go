@@ -93,7 +93,7 @@ func TestSetupKnobsReachTheSetup(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := DefaultSettings()
 			s.Vars = tc.vars
-			if problems := Default().CheckKnobs(DefaultConfig(), merged(selfSigned, tc.vars)); len(problems) > 0 {
+			if problems := Default().CheckKnobs(DefaultConfig(), merged(merged(selfSigned, workspaceKeepalived), tc.vars)); len(problems) > 0 {
 				t.Fatalf("refused: %v", problems)
 			}
 			if got := tc.got(s); !reflect.DeepEqual(got, tc.want) {
@@ -146,7 +146,7 @@ func TestSetupKnobsRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.key, func(t *testing.T) {
-			vars := merged(selfSigned, map[string]any{tc.key: tc.value})
+			vars := merged(merged(selfSigned, workspaceKeepalived), map[string]any{tc.key: tc.value})
 			problems := Default().CheckKnobs(DefaultConfig(), vars)
 			if len(problems) != 1 || problems[0].Key != tc.key || !strings.Contains(problems[0].Message, tc.want) {
 				t.Errorf("problems %v, want one with %s: %s", problems, tc.key, tc.want)

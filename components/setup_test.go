@@ -190,8 +190,8 @@ func TestSetupImageSources(t *testing.T) {
 			}
 		})
 	}
-	problems := Default().CheckKnobs(DefaultConfig(), map[string]any{"cluster_issuer_type": "self-signed",
-		"magnum_images": []any{map[string]any{"name": "k8s", "distro": "ubuntu"}}})
+	problems := Default().CheckKnobs(DefaultConfig(), merged(workspaceKeepalived, map[string]any{"cluster_issuer_type": "self-signed",
+		"magnum_images": []any{map[string]any{"name": "k8s", "distro": "ubuntu"}}}))
 	if len(problems) != 1 || problems[0].Key != "magnum_images" || !strings.Contains(problems[0].Message, "[0].url: required") {
 		t.Errorf("problems %v, want magnum_images [0].url required", problems)
 	}

@@ -235,27 +235,6 @@ var playbookKeysFile []byte
 //go:embed unused-keys.yaml
 var unusedKeysFile []byte
 
-// notHonouredPrefix starts the reason of an unused variable that an
-// operator may expect to take effect and that atmosphere-go leaves at the
-// role's default: setting one is warned of.
-const notHonouredPrefix = "NOT HONOURED YET (issue 24, to do): "
-
-// notHonoured are the unused variables whose reason starts with
-// notHonouredPrefix, with the rest of the reason.
-var notHonoured = func() map[string]string {
-	var unused map[string]string
-	if err := yaml.Unmarshal(unusedKeysFile, &unused); err != nil {
-		panic("inventory/unused-keys.yaml: " + err.Error())
-	}
-	out := map[string]string{}
-	for k, reason := range unused {
-		if rest, ok := strings.CutPrefix(reason, notHonouredPrefix); ok {
-			out[k] = rest
-		}
-	}
-	return out
-}()
-
 // knownKeys are the variables atmosphere's roles declare, those its
 // playbooks read, the knobs the components read, and ownKeys, sorted.
 var knownKeys = func() []string {
@@ -413,8 +392,10 @@ func resolve(file, key string, v any, env func(string) (string, bool)) (any, Pro
 }
 
 // unknownKeys warns of variables no role declares, with the likely
-// intended one, and of those atmosphere-go does not honour yet
-// (notHonoured), once for each place that sets one.
+// intended one, once for each place that sets one. (Every variable the
+// roles declare is read by a component, refused when set to what
+// atmosphere-go does not support, or listed in unused-keys.yaml with why
+// it has no effect here: none is silently left at the role's default.)
 func unknownKeys(layers []layer) []Problem {
 	var warnings []Problem
 	seen := map[Problem]bool{}
@@ -425,16 +406,12 @@ func unknownKeys(layers []layer) []Problem {
 			if strings.HasSuffix(k, "_helm_values") {
 				continue
 			}
-			var msg string
-			if reason, ok := notHonoured[k]; ok {
-				msg = "not honoured by atmosphere-go yet, the role's default stands: " + reason
-			} else if Declared(k) || slices.ContainsFunc(ansiblePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			if Declared(k) || slices.ContainsFunc(ansiblePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 				continue
-			} else {
-				msg = "not a variable atmosphere knows; it is passed to the Ansible parts as is"
-				if near := suggest.Nearest(k, knownKeys); near != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", near)
-				}
+			}
+			msg := "not a variable atmosphere knows; it is passed to the Ansible parts as is"
+			if near := suggest.Nearest(k, knownKeys); near != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", near)
 			}
 			w := Problem{File: l.sources[k], Key: k, Message: msg}
 			if !seen[w] {

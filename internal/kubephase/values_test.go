@@ -19,11 +19,13 @@ import (
 
 // testSettings are the defaults with what a deploy adds: an inventory's
 // public host, its cluster issuer (the role's default, acme, needs an
-// e-mail address) and secrets.
+// e-mail address), keepalived's interface and virtual IP, and secrets.
 func testSettings() components.Settings {
 	s := components.DefaultSettings()
 	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
-		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_type": "self-signed"}
+		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_type": "self-signed",
+		// As atmosphere's generate_workspace playbook writes them.
+		"keepalived_interface": "br-ex", "keepalived_vip": "10.96.250.10"}
 	sshKey, err := secrets.GenerateSSHKey()
 	if err != nil {
 		panic(err)
