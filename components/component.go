@@ -194,6 +194,13 @@ type Component struct {
 	// upgrade of one of its own objects (the Percona XtraDB cluster);
 	// UpgradeGuards adds its RabbitMQ cluster's.
 	guards []UpgradeGuard
+	// notWaitedFor, when set, gives the objects of the component's
+	// release that its Helm wait must not wait for, each with why: an
+	// object whose readiness needs what only a unit that needs this one
+	// makes (a Secret its pods mount) would hold the wait until its
+	// timeout. Helm applies them with the others; every other object is
+	// still waited for. NotWaitedFor gives them.
+	notWaitedFor func(Settings) []WaitException
 	// ChartCRDs says the CRDs of the component's chart are applied before
 	// every install and upgrade (Helm installs a chart's crds/ once and
 	// never upgrades them; atmosphere's roles apply them for these
@@ -209,6 +216,32 @@ type Component struct {
 	// phase of kind Keycloak makes in Keycloak (sso.go; Keycloak gives
 	// it).
 	keycloak func(Settings) ([]KeycloakWork, error)
+}
+
+// WaitException is an object of a component's release that the release's
+// Helm wait does not wait for (Component.NotWaitedFor).
+type WaitException struct {
+	// Kind is the object's kind as the chart renders it ("DaemonSet"),
+	// Name a pattern of its name as path.Match takes it
+	// ("ovn-controller-*": an openstack-helm chart renders a DaemonSet
+	// per group of nodes its overrides name, and one for the rest).
+	Kind, Name string
+	// Why says what its readiness waits on that the component's install
+	// cannot: it is reported with the object.
+	Why string
+	// UntilSecret, when set, is the Secret of the object's namespace its
+	// pods need: once it is there (an upgrade after the unit that makes
+	// it), the object is waited for as the others.
+	UntilSecret string
+}
+
+// NotWaitedFor returns the objects of the component's release its Helm
+// wait must not wait for under the settings s, with why (none for most).
+func (c *Component) NotWaitedFor(s Settings) []WaitException {
+	if c.notWaitedFor == nil {
+		return nil
+	}
+	return c.notWaitedFor(s)
 }
 
 // UpgradeGuard is what a role does around a version upgrade of one of a

@@ -24,6 +24,7 @@ func ovn() *Component {
 		func(c Config) bool { return c.NetworkBackend == BackendOVN })
 	c.values = ovnValues
 	c.BeforeChange = ovnBeforeChange
+	c.notWaitedFor = ovnNotWaitedFor
 	c.PrePull = &PrePull{Image: "ovn_controller", Selector: "labels.ovn_controller"}
 	return c
 }
@@ -37,6 +38,25 @@ func ovnValues(r *Render) values.Values {
 		"pod":       map[string]any{"sidecars": map[string]any{"ovn_logging_parser": logging, "vector": logging}},
 		"manifests": map[string]any{"daemonset_ovn_bgp_agent": r.Config.BGPAgent},
 	})
+}
+
+// ovnNotWaitedFor: with the log-parser sidecar
+// (ovn_network_logging_parser_enabled), ovn-controller's pods mount Secret
+// neutron-etc, which neutron's release makes, and neutron needs ovn (its
+// ML2/OVN driver talks to ovn's databases): a wait for the DaemonSet would
+// last until its timeout on a real cluster. Its pods start once neutron
+// has made the Secret; ovn's databases (its StatefulSets), which neutron
+// needs, are still waited for, and so is ovn-controller once neutron-etc
+// is there (an upgrade). The role installs ovn without any wait.
+func ovnNotWaitedFor(s Settings) []WaitException {
+	if !ovnNetworkLoggingParserEnabled.in(s.Vars) {
+		return nil
+	}
+	// The chart renders ovn-controller-default, and one more set per
+	// group of nodes of its overrides (ovn-controller-<digest>).
+	return []WaitException{{Kind: "DaemonSet", Name: "ovn-controller-*",
+		Why:         "its log-parser sidecar mounts Secret neutron-etc, which neutron's release makes after ovn's",
+		UntilSecret: "neutron-etc"}}
 }
 
 // ovn-controller's selector no longer has the "type" label, and a

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"strings"
 	"time"
 
@@ -75,6 +76,39 @@ type Release struct {
 	// re-creates those that are gone. An upgrade of an unchanged release
 	// would change nothing otherwise: nothing is asked when this is empty.
 	Drifted []string
+	// NotWaitedFor are objects of the release its waits skip (each with
+	// why): Helm applies them as the others, but the install, upgrade or
+	// rollback does not wait for them to be ready, and Result.NotWaited
+	// says which of them it skipped. Every other object is waited for.
+	NotWaitedFor []WaitException
+}
+
+// WaitException is an object of a release that its waits do not wait for:
+// one whose readiness needs what only a later unit makes.
+type WaitException struct {
+	// Kind is the object's kind, exactly; Name a pattern of its name, as
+	// path.Match takes it ("ovn-controller-*": a chart may render one
+	// object per group of nodes). An object of that kind whose name
+	// matches, in any namespace of the release, is excepted; a malformed
+	// pattern matches nothing.
+	Kind, Name string
+	// Why says why the wait cannot wait for it; it is reported with it.
+	Why string
+	// UntilSecret, when set, names the Secret the object's pods need:
+	// the object is excepted only while no Secret of that name is in its
+	// namespace when the wait begins (once there, its pods can start, and
+	// it is waited for as the others).
+	UntilSecret string
+}
+
+// matches reports whether the exception names the object of that kind
+// and name.
+func (e WaitException) matches(kind, name string) bool {
+	if e.Kind != kind {
+		return false
+	}
+	ok, err := path.Match(e.Name, name)
+	return ok && err == nil
 }
 
 // Action is what a deploy did, or (from Plan) would do.
@@ -106,6 +140,9 @@ type Result struct {
 	Decision
 	// Revision after the deploy.
 	NewRevision int
+	// NotWaited are the release's objects its wait skipped
+	// (Release.NotWaitedFor), as "Kind/namespace/name (why)".
+	NotWaited []string
 }
 
 // Deployer deploys Helm releases in-process. It is safe for concurrent use
@@ -276,6 +313,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 			d.Waiting(r.Name, object)
 		}
 	})
+	w.except = r.NotWaitedFor
 	w.applied = func() {
 		for _, res := range r.Yield {
 			run.Release(res)
@@ -344,6 +382,10 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 	}
 	if rel != nil {
 		res.NewRevision = rel.Version
+	}
+	res.NotWaited = w.notWaited()
+	if len(res.NotWaited) > 0 {
+		d.log.Info("not waited for", "release", r.Name, "namespace", r.Namespace, "objects", res.NotWaited)
 	}
 	if err != nil {
 		if pf := w.lastFailure(); pf != nil && !errors.As(err, new(*PodFailure)) {

@@ -480,3 +480,82 @@ func TestBeforeChangeRunsOnlyWhenTheReleaseChanges(t *testing.T) {
 		t.Errorf("after a failing hook the release is at revision %d, %s; want 2, deployed (Helm never acted)", rel.Version, rel.Info.Status)
 	}
 }
+
+// TestNotWaitedFor: a release whose DaemonSet never becomes available
+// (its pods cannot be scheduled) is installed when the DaemonSet is
+// excepted from its wait, the result naming it and why; without the
+// exception, with one that names another kind, or with one until a Secret
+// that is there (the release's own stuck-secret: Helm applies it before it
+// waits), the install times out naming the DaemonSet. The release's other
+// objects are still waited for.
+func TestNotWaitedFor(t *testing.T) {
+	skip := WaitException{Kind: "DaemonSet", Name: "stuck-agent", Why: "its pods mount what a later unit makes"}
+	withSecret := func(name string) WaitException { e := skip; e.UntilSecret = name; return e }
+	for _, tc := range []struct {
+		name   string
+		except []WaitException
+		done   bool
+	}{
+		{"excepted: installed", []WaitException{skip}, true},
+		{"excepted until a Secret that is not there: installed", []WaitException{withSecret("stuck-needed")}, true},
+		{"excepted until a Secret that is there: times out", []WaitException{withSecret("stuck-secret")}, false},
+		{"not excepted: times out", nil, false},
+		{"another kind of that name: times out", []WaitException{{Kind: "Deployment", Name: "stuck-agent", Why: "x"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, cfg := newDeployer(t)
+			ns := testenv.Namespace(t, cfg)
+			var waited []string
+			var mu sync.Mutex
+			d.Waiting = func(_, object string) {
+				mu.Lock()
+				defer mu.Unlock()
+				if !slices.Contains(waited, object) {
+					waited = append(waited, object)
+				}
+			}
+			res, err := d.Deploy(context.Background(), Release{Name: "stuck", Namespace: ns, Chart: probeChart(t),
+				Values:       map[string]any{"hook": false, "daemonset": "unavailable", "secret": map[string]any{"a": "1"}},
+				NotWaitedFor: tc.except, Timeout: 10 * time.Second})
+			daemonSet := "DaemonSet/" + ns + "/stuck-agent"
+			if !tc.done {
+				var timeout *WaitTimeoutError
+				if !errors.As(err, &timeout) || !strings.Contains(err.Error(), daemonSet) || strings.Contains(err.Error(), "Deployment/") {
+					t.Fatalf("err = %v, want a WaitTimeoutError naming %s alone", err, daemonSet)
+				}
+				if len(res.NotWaited) > 0 {
+					t.Errorf("not waited for: %q, want none", res.NotWaited)
+				}
+				t.Logf("times out: %v", err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("install with the DaemonSet excepted: %v", err)
+			}
+			if want := []string{daemonSet + " (" + skip.Why + ")"}; !slices.Equal(res.NotWaited, want) {
+				t.Errorf("not waited for: %q, want %q", res.NotWaited, want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if slices.Contains(waited, daemonSet) {
+				t.Errorf("the wait waited on the excepted DaemonSet: %q", waited)
+			}
+			// The Deployment is still waited for: it is ready when the
+			// install is done.
+			dep, err := d.factory.Clientset().AppsV1().Deployments(ns).Get(context.Background(), "stuck", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dep.Status.AvailableReplicas != 1 {
+				t.Errorf("the Deployment after the install: %d available, want 1", dep.Status.AvailableReplicas)
+			}
+			ds, err := d.factory.Clientset().AppsV1().DaemonSets(ns).Get(context.Background(), "stuck-agent", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := ds.Status; st.DesiredNumberScheduled == 0 || st.NumberAvailable != 0 {
+				t.Errorf("the excepted DaemonSet: %d desired, %d available; want it on the nodes and unavailable", st.DesiredNumberScheduled, st.NumberAvailable)
+			}
+		})
+	}
+}

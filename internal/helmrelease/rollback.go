@@ -30,6 +30,9 @@ type RollbackRequest struct {
 	// BeforeChange, when set, runs once the target is known, before Helm
 	// acts (as Release.BeforeChange).
 	BeforeChange func(ctx context.Context, client kubernetes.Interface) error
+	// NotWaitedFor are objects the rollback's wait skips (as
+	// Release.NotWaitedFor).
+	NotWaitedFor []WaitException
 }
 
 // NoRollbackError is a rollback refused before anything changed: there is
@@ -116,6 +119,7 @@ func (d *Deployer) Rollback(ctx context.Context, r RollbackRequest) (Result, err
 			d.Waiting(r.Name, object)
 		}
 	})
+	w.except = r.NotWaitedFor
 	cfg, err := d.factory.ActionConfig(ctx, r.Namespace, w)
 	if err != nil {
 		return Result{}, err
@@ -148,6 +152,7 @@ func (d *Deployer) Rollback(ctx context.Context, r RollbackRequest) (Result, err
 	if rel, lerr := cfg.Releases.Last(r.Name); lerr == nil {
 		res.NewRevision = rel.Version
 	}
+	res.NotWaited = w.notWaited()
 	if err != nil {
 		if pf := w.lastFailure(); pf != nil && !errors.As(err, new(*PodFailure)) {
 			msg := strings.TrimSuffix(strings.TrimSuffix(err.Error(), pf.Error()), ": ")

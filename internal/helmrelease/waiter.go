@@ -48,6 +48,9 @@ type waiter struct {
 	// release's resources and first waits for them.
 	applied     func()
 	appliedOnce sync.Once
+	// except are the objects Wait and WaitWithJobs skip
+	// (Release.NotWaitedFor).
+	except []WaitException
 
 	// claimGrace is how long a claim may stay Pending with nothing at
 	// work on it before a wait gives up on it (see stuckClaim); now is the
@@ -64,6 +67,8 @@ type waiter struct {
 	// running (a provisioner that runs does not stop being one mid-wait).
 	claimSeen           map[string]time.Time
 	runningProvisioners map[string]bool
+	// skipped are the objects a wait skipped, as notWaited gives them.
+	skipped []string
 }
 
 // lastFailure returns the last PodFailure a wait returned, if any.
@@ -79,16 +84,67 @@ func newWaiter(ctx context.Context, cs kubernetes.Interface, waiting func(string
 		claimSeen: map[string]time.Time{}, runningProvisioners: map[string]bool{}}
 }
 
-// Wait waits until the resources are ready (Jobs are not waited on).
+// Wait waits until the resources are ready (Jobs are not waited on), but
+// for the excepted ones.
 func (w *waiter) Wait(resources kube.ResourceList, timeout time.Duration) error {
 	w.waitsBegin()
-	return w.waitReady(resources, timeout, false, w.interval)
+	return w.waitReady(w.waited(resources), timeout, false, w.interval)
 }
 
-// WaitWithJobs waits until the resources are ready, Jobs complete.
+// WaitWithJobs waits until the resources are ready, Jobs complete, but for
+// the excepted ones.
 func (w *waiter) WaitWithJobs(resources kube.ResourceList, timeout time.Duration) error {
 	w.waitsBegin()
-	return w.waitReady(resources, timeout, true, w.interval)
+	return w.waitReady(w.waited(resources), timeout, true, w.interval)
+}
+
+// waited returns the resources but those w.except names (an exception
+// with UntilSecret only while that Secret is absent), and records those it
+// leaves out (notWaited).
+func (w *waiter) waited(resources kube.ResourceList) kube.ResourceList {
+	if len(w.except) == 0 {
+		return resources
+	}
+	var out kube.ResourceList
+	for _, info := range resources {
+		e, ok := exceptionFor(w.except, info.Mapping.GroupVersionKind.Kind, info.Name)
+		if ok && e.UntilSecret != "" {
+			// A Secret that cannot be read is taken as absent: the
+			// object is not waited for, as without it.
+			_, err := w.clientset.CoreV1().Secrets(info.Namespace).Get(w.ctx, e.UntilSecret, metav1.GetOptions{})
+			ok = err != nil
+		}
+		if !ok {
+			out = append(out, info)
+			continue
+		}
+		name := objectName(info) + " (" + e.Why + ")"
+		w.mu.Lock()
+		if !slices.Contains(w.skipped, name) {
+			w.skipped = append(w.skipped, name)
+		}
+		w.mu.Unlock()
+	}
+	return out
+}
+
+// exceptionFor returns the exception that names the object of that kind
+// and name, if any.
+func exceptionFor(except []WaitException, kind, name string) (WaitException, bool) {
+	for _, e := range except {
+		if e.matches(kind, name) {
+			return e, true
+		}
+	}
+	return WaitException{}, false
+}
+
+// notWaited returns the objects the waits skipped, as
+// "Kind/namespace/name (why)", in the order first skipped.
+func (w *waiter) notWaited() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.skipped)
 }
 
 // waitsBegin tells, once, that Helm has applied the release's resources:

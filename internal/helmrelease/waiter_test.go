@@ -34,3 +34,41 @@ func TestAppliedIsToldOnceWhenWaitsBegin(t *testing.T) {
 		}
 	}
 }
+
+// TestExceptionFor: an exception names objects by their kind, exactly,
+// and a pattern of their name; the first that matches is the one
+// reported.
+func TestExceptionFor(t *testing.T) {
+	except := []WaitException{
+		{Kind: "DaemonSet", Name: "ovn-controller", Why: "mounts neutron-etc"},
+		{Kind: "DaemonSet", Name: "agent-*", Why: "one per group of nodes"},
+		{Kind: "Deployment", Name: "[", Why: "a malformed pattern"},
+		{Kind: "StatefulSet", Name: "db", Why: "first"},
+		{Kind: "StatefulSet", Name: "db", Why: "second"},
+	}
+	for _, tc := range []struct {
+		name, kind, object string
+		why                string // "" when no exception matches
+	}{
+		{"kind and name", "DaemonSet", "ovn-controller", "mounts neutron-etc"},
+		{"another name of the kind", "DaemonSet", "ovn-northd", ""},
+		{"the name of another kind", "Deployment", "ovn-controller", ""},
+		{"kinds are exact", "daemonset", "ovn-controller", ""},
+		{"names are exact, not prefixes", "DaemonSet", "ovn-controller-x", ""},
+		{"the first of two", "StatefulSet", "db", "first"},
+		{"a pattern: the default set", "DaemonSet", "agent-default", "one per group of nodes"},
+		{"a pattern: a group's set", "DaemonSet", "agent-3f9a1c0d2b4e5f60", "one per group of nodes"},
+		{"a pattern: not its prefix alone", "DaemonSet", "agent", ""},
+		{"a malformed pattern matches nothing", "Deployment", "[", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, ok := exceptionFor(except, tc.kind, tc.object)
+			if ok != (tc.why != "") || e.Why != tc.why {
+				t.Errorf("exceptionFor(%s %s) = %+v, %v; want why %q", tc.kind, tc.object, e, ok, tc.why)
+			}
+		})
+	}
+	if _, ok := exceptionFor(nil, "DaemonSet", "ovn-controller"); ok {
+		t.Error("no exceptions matched an object")
+	}
+}

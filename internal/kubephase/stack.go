@@ -171,7 +171,7 @@ func (s *Stack) releaseWith(ctx context.Context, c *components.Component, cfg co
 	}
 	r := helmrelease.Release{
 		Name: c.Release, Namespace: c.Namespace, Chart: ch, ChartDigest: digest, Values: v,
-		Timeout: s.timeout(c),
+		Timeout: s.timeout(c), NotWaitedFor: notWaitedFor(c, cfg),
 	}
 	puller, err := newImagePuller(c, c.Namespace, v, ch.Values, cfg, s.timeout(c))
 	if err != nil {
@@ -317,6 +317,16 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	return nil
 }
 
+// notWaitedFor is what the component's release's wait must skip under
+// the settings cfg (Component.NotWaitedFor), as the Helm deployer takes it.
+func notWaitedFor(c *components.Component, cfg components.Settings) []helmrelease.WaitException {
+	var out []helmrelease.WaitException
+	for _, e := range c.NotWaitedFor(cfg) {
+		out = append(out, helmrelease.WaitException{Kind: e.Kind, Name: e.Name, Why: e.Why, UntilSecret: e.UntilSecret})
+	}
+	return out
+}
+
 // note says what the phase did, for the deploy's progress.
 func (o Outcome) note() dag.Note {
 	var did []string
@@ -331,6 +341,9 @@ func (o Outcome) note() dag.Note {
 				what += ": " + strings.Join(o.Helm.Reasons, ", ")
 			}
 			did = append(did, fmt.Sprintf("%s (revision %d)", what, o.Helm.NewRevision))
+		}
+		if len(o.Helm.NotWaited) > 0 {
+			did = append(did, "not waited for: "+strings.Join(o.Helm.NotWaited, ", "))
 		}
 	}
 	if m := o.Manifests; m != nil {
@@ -399,7 +412,8 @@ func (s *Stack) Rollback(ctx context.Context, c *components.Component, phase com
 	out := Outcome{Component: c.Name, Phase: phase.Name}
 	defer func() { s.record(out) }()
 	defer func() { dag.ReporterFrom(ctx).Note(out.note()) }()
-	req := helmrelease.RollbackRequest{Name: c.Release, Namespace: c.Namespace, Revision: revision, Timeout: s.timeout(c)}
+	req := helmrelease.RollbackRequest{Name: c.Release, Namespace: c.Namespace, Revision: revision, Timeout: s.timeout(c),
+		NotWaitedFor: notWaitedFor(c, s.Config)}
 	if remove := c.BeforeChange; remove != nil {
 		req.BeforeChange = func(ctx context.Context, client kubernetes.Interface) error { return remove(ctx, client, c.Namespace) }
 	}
