@@ -133,7 +133,7 @@ func TestBadInput(t *testing.T) {
 		{"malformed line", []string{"simulate", "--timings", malformed}, []string{"malformed.csv: line 1", "unit,seconds"}},
 		{"negative seconds", []string{"simulate", "--timings", negative}, []string{"line 1: keystone", "not a non-negative number"}},
 		{"unit twice", []string{"simulate", "--timings", twice}, []string{"line 3: keystone given again (first on line 1)"}},
-		{"unknown phase", []string{"simulate", "--timings", timings, "--phases", badPhase}, []string{`keystone has no phase "teardown" (it has install, sso, setup)`}},
+		{"unknown phase", []string{"simulate", "--timings", timings, "--phases", badPhase}, []string{`keystone has no phase "teardown" (it has sso, install, setup)`}},
 		{"phase in a timings file", []string{"simulate", "--timings", badPhase}, []string{"want a component name"}},
 		{"bad resource", []string{"simulate", "--timings", timings, "--resource", "apt"}, []string{"--resource", `"apt": want name=N`}},
 		{"zero resource", []string{"simulate", "--timings", timings, "--resource", "apt=0"}, []string{"--resource", "1 or more"}},

@@ -111,6 +111,10 @@ func TestOctaviaSetupFollowsItsKnobs(t *testing.T) {
 		"octavia_amphora_image_disk_format":      "qcow2",
 		"octavia_amphora_image_tags":             []any{"amphora-knobs"},
 		"cluster_issuer_type":                    "self-signed",
+		// As atmosphere's generate_workspace writes them: keepalived,
+		// enabled by default, needs them.
+		"keepalived_interface": "br-ex",
+		"keepalived_vip":       "10.96.250.10",
 	}
 	if problems := components.Default().CheckKnobs(components.DefaultConfig(), settings.Vars); len(problems) > 0 {
 		t.Fatalf("refused: %v", problems)
