@@ -307,13 +307,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 		return Result{}, err
 	}
 	run := dag.ReporterFrom(ctx)
-	w := newWaiter(ctx, d.factory.Clientset(), func(object string) {
-		run.Note(dag.Note{Waiting: object})
-		if d.Waiting != nil {
-			d.Waiting(r.Name, object)
-		}
-	})
-	w.except = r.NotWaitedFor
+	w := d.waiterFor(ctx, run, r.Name, r.NotWaitedFor)
 	w.applied = func() {
 		for _, res := range r.Yield {
 			run.Release(res)
@@ -397,4 +391,18 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 		return res, fmt.Errorf("%s %s/%s: %w", dec.Action, r.Namespace, r.Name, explainHeldIP(ctx, d.factory.Clientset(), err))
 	}
 	return res, nil
+}
+
+// waiterFor is the waiter of release name's install, upgrade or rollback:
+// each object it waits on is a note of run and told to d.Waiting, and the
+// objects except names are not waited for.
+func (d *Deployer) waiterFor(ctx context.Context, run dag.Reporter, name string, except []WaitException) *waiter {
+	w := newWaiter(ctx, d.factory.Clientset(), func(object string) {
+		run.Note(dag.Note{Waiting: object})
+		if d.Waiting != nil {
+			d.Waiting(name, object)
+		}
+	})
+	w.except = except
+	return w
 }

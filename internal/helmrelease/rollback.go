@@ -112,14 +112,7 @@ func rollbackTarget(cfg *action.Configuration, r RollbackRequest) (last *release
 // Revision the revision rolled back from, and NewRevision the revision the
 // rollback made.
 func (d *Deployer) Rollback(ctx context.Context, r RollbackRequest) (Result, error) {
-	run := dag.ReporterFrom(ctx)
-	w := newWaiter(ctx, d.factory.Clientset(), func(object string) {
-		run.Note(dag.Note{Waiting: object})
-		if d.Waiting != nil {
-			d.Waiting(r.Name, object)
-		}
-	})
-	w.except = r.NotWaitedFor
+	w := d.waiterFor(ctx, dag.ReporterFrom(ctx), r.Name, r.NotWaitedFor)
 	cfg, err := d.factory.ActionConfig(ctx, r.Namespace, w)
 	if err != nil {
 		return Result{}, err
