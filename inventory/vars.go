@@ -251,7 +251,10 @@ func (r *reader) entityVars(kind, name string) (layer, int, Problems) {
 }
 
 // strays warns of the entries of group_vars or host_vars that name no
-// group or host of the hosts file: Ansible never reads them.
+// group or host of the hosts file, and of those another entry of the same
+// name shadows (Ansible reads only the first of <name>, <name>.yml,
+// <name>.yaml and <name>.json that exists, as entityVars does): Ansible
+// never reads them.
 func strays[V any](r *reader, kind string, known map[string]V) []Problem {
 	entries, err := os.ReadDir(filepath.Join(r.dir, kind))
 	if err != nil {
@@ -271,9 +274,26 @@ func strays[V any](r *reader, kind string, known map[string]V) []Problem {
 		if _, ok := known[name]; !ok {
 			out = append(out, Problem{File: filepath.Join(kind, n),
 				Message: fmt.Sprintf("no %s %s in the hosts file: Ansible does not read these variables", what, name)})
+			continue
+		}
+		if read := readEntry(filepath.Join(r.dir, kind), name); read != "" && read != n {
+			out = append(out, Problem{File: filepath.Join(kind, n),
+				Message: fmt.Sprintf("not read: %s is (Ansible reads only the first of %s, %s.yml, %s.yaml and %s.json that exists)", filepath.Join(kind, read), name, name, name, name)})
 		}
 	}
 	return out
+}
+
+// readEntry is the entry of dir Ansible reads the variables of name from:
+// the first of name, name.yml, name.yaml and name.json that exists, "" when
+// none does.
+func readEntry(dir, name string) string {
+	for _, ext := range varExtensions {
+		if _, err := os.Stat(filepath.Join(dir, name+ext)); err == nil {
+			return name + ext
+		}
+	}
+	return ""
 }
 
 // hostsFile reads the hosts file at path: YAML as Ansible's yaml plugin

@@ -154,6 +154,7 @@ func TestVarsFilesAsAnsibleFindsThem(t *testing.T) {
 		"host_vars/ctl1.json":                `{"probe_e": "json host"}`,
 		"host_vars/ghost/main.yml":           "probe_e: no such host\n",
 		"group_vars/controllers/readme.md":   "not read: not a vars extension\n",
+		"group_vars/controllers.yml":         "probe_f: shadowed by the directory\n",
 	}), noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +168,9 @@ func TestVarsFilesAsAnsibleFindsThem(t *testing.T) {
 	if _, ok := inv.Vars["probe_d"]; ok {
 		t.Errorf("group_vars/computes.yml was read for a group the hosts file lacks")
 	}
+	if _, ok := inv.Vars["probe_f"]; ok {
+		t.Errorf("group_vars/controllers.yml was read beside group_vars/controllers/, which Ansible reads instead")
+	}
 	var warnings []string
 	for _, w := range inv.Warnings {
 		warnings = append(warnings, w.String())
@@ -175,6 +179,7 @@ func TestVarsFilesAsAnsibleFindsThem(t *testing.T) {
 	for _, w := range []string{
 		"group_vars/computes.yml: no group computes in the hosts file",
 		"host_vars/ghost: no host ghost in the hosts file",
+		"group_vars/controllers.yml: not read: group_vars/controllers is (Ansible reads only the first of controllers, controllers.yml, controllers.yaml and controllers.json that exists)",
 		`group_vars/controllers/sub/30: nova_flavours: not a variable atmosphere knows; it is passed to the Ansible parts as is (did you mean "nova_flavors"?)`,
 		"hosts.yml:6: nova_flavours_x: not a variable",
 	} {
