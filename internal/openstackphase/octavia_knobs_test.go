@@ -3,10 +3,7 @@ package openstackphase
 import (
 	"context"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -21,10 +18,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/vexxhost/atmosphere-go/components"
-	"github.com/vexxhost/atmosphere-go/internal/openstackfake"
-	"github.com/vexxhost/atmosphere-go/internal/testenv"
-	"github.com/vexxhost/atmosphere-go/openstack"
-	"github.com/vexxhost/atmosphere-go/openstack/provision"
 )
 
 // factMap records the facts a set-up writes.
@@ -52,34 +45,8 @@ func (f *factMap) Set(key, value string) {
 // names are this run's own, and removed at the end.
 func TestOctaviaSetupFollowsItsKnobs(t *testing.T) {
 	ctx := context.Background()
-	apis := testenv.OpenStackAPIs(t)
-	cloud, err := openstack.FromClouds(ctx, testenv.CloudName, apis.Clouds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	identity, err := cloud.Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := map[string]*gophercloud.ServiceClient{}
-	for typ, make := range map[string]func(context.Context) (*gophercloud.ServiceClient, error){
-		"compute": cloud.Compute, "network": cloud.Network, "image": cloud.Image, "volumev3": cloud.BlockStorage,
-	} {
-		if sc[typ], err = make(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, strings.Repeat(r.URL.Path, 1000))
-	}))
-	defer source.Close()
-	clients := &testClients{
-		identity: provision.NewIdentity(identity),
-		compute:  provision.NewCompute(sc["compute"]),
-		volume:   provision.NewVolume(sc["volumev3"]),
-		network:  provision.NewNetwork(sc["network"]),
-		images:   provision.NewImages(sc["image"], &http.Client{Transport: openstackfake.ToServer(source.URL)}),
-	}
+	rc := newRealCloud(t)
+	apis, sc, source, clients := rc.apis, rc.sc, rc.source, rc.clients
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("the test bed's API logs:\n%s", apis.Logs(10))

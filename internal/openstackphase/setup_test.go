@@ -124,35 +124,9 @@ func (c *testClients) Images(context.Context) (*provision.Images, error)     { r
 // the test first removes what an earlier run left of them.
 func TestSetupThroughTheScheduler(t *testing.T) {
 	ctx := context.Background()
-	apis := testenv.OpenStackAPIs(t)
-	cloud, err := openstack.FromClouds(ctx, testenv.CloudName, apis.Clouds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	identity, err := cloud.Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := map[string]*gophercloud.ServiceClient{}
-	for typ, make := range map[string]func(context.Context) (*gophercloud.ServiceClient, error){
-		"compute": cloud.Compute, "network": cloud.Network, "image": cloud.Image, "volumev3": cloud.BlockStorage,
-	} {
-		if sc[typ], err = make(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, strings.Repeat(r.URL.Path, 1000))
-	}))
-	defer source.Close()
-	clients := &testClients{
-		identity: provision.NewIdentity(identity),
-		compute:  provision.NewCompute(sc["compute"]),
-		volume:   provision.NewVolume(sc["volumev3"]),
-		network:  provision.NewNetwork(sc["network"]),
-		// Every image's source, wherever its URL points, is the local server.
-		images: provision.NewImages(sc["image"], &http.Client{Transport: openstackfake.ToServer(source.URL)}),
-	}
+	rc := newRealCloud(t)
+	apis, sc, source, clients := rc.apis, rc.sc, rc.source, rc.clients
+	identity := sc["identity"]
 	removeSetupObjects(t, sc)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -369,4 +343,50 @@ func TestCloudClients(t *testing.T) {
 	if _, err := c.Network(ctx); err == nil || !strings.Contains(err.Error(), eo.Region) {
 		t.Errorf("network in a region without it: %v", err)
 	}
+}
+
+// realCloud is the test bed's OpenStack APIs as a set-up test uses them:
+// the set-up's clients, the service clients it reads back through (by
+// type: identity, compute, network, image, volumev3), and a local server
+// that is every image's source, wherever its URL points (it serves each
+// path repeated).
+type realCloud struct {
+	apis    *testenv.OpenStack
+	sc      map[string]*gophercloud.ServiceClient
+	source  *httptest.Server
+	clients *testClients
+}
+
+// newRealCloud starts (or joins) the test bed's OpenStack APIs for t.
+func newRealCloud(t *testing.T) realCloud {
+	t.Helper()
+	ctx := context.Background()
+	apis := testenv.OpenStackAPIs(t)
+	cloud, err := openstack.FromClouds(ctx, testenv.CloudName, apis.Clouds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity, err := cloud.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := map[string]*gophercloud.ServiceClient{"identity": identity}
+	for typ, make := range map[string]func(context.Context) (*gophercloud.ServiceClient, error){
+		"compute": cloud.Compute, "network": cloud.Network, "image": cloud.Image, "volumev3": cloud.BlockStorage,
+	} {
+		if sc[typ], err = make(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat(r.URL.Path, 1000))
+	}))
+	t.Cleanup(source.Close)
+	return realCloud{apis: apis, sc: sc, source: source, clients: &testClients{
+		identity: provision.NewIdentity(identity),
+		compute:  provision.NewCompute(sc["compute"]),
+		volume:   provision.NewVolume(sc["volumev3"]),
+		network:  provision.NewNetwork(sc["network"]),
+		images:   provision.NewImages(sc["image"], &http.Client{Transport: openstackfake.ToServer(source.URL)}),
+	}}
 }
