@@ -3,6 +3,7 @@ package keycloak
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,8 +22,9 @@ import (
 // secrets, mappers, roles and service-account roles. It returns what it
 // changed, one line each ("client grafana: created"), none when all was
 // as declared. Another run making the same at the same time is met (a
-// conflict on create is read back), not failed on. It stops at the first
-// error, naming what it was doing.
+// conflict on create is read back, a step whose write lost a race to it is
+// tried again: retryRace), not failed on. It stops at the first error,
+// naming what it was doing.
 func Apply(ctx context.Context, c *Client, realm components.KeycloakRealm) ([]string, error) {
 	a := &applier{c: c, realm: realm.Name, base: "/admin/realms/" + url.PathEscape(realm.Name)}
 	steps := []func() error{func() error { return a.ensureRealm(ctx, realm.Attributes) }}
@@ -36,11 +38,38 @@ func Apply(ctx context.Context, c *Client, realm components.KeycloakRealm) ([]st
 		steps = append(steps, func() error { return a.ensureClient(ctx, cl) })
 	}
 	for _, step := range steps {
-		if err := step(); err != nil {
+		if err := retryRace(ctx, step); err != nil {
 			return a.did, fmt.Errorf("realm %s: %w", realm.Name, err)
 		}
 	}
 	return a.did, nil
+}
+
+// raceAttempts is how many times a step is tried when another run's
+// writes met its own.
+const raceAttempts = 4
+
+// retryRace runs step, and again (up to raceAttempts times in all, after
+// a short pause) while it fails as a write does that another run made
+// the same change at the same instant: a 409 (a create or update met
+// another's object of that name) or a 400 (Keycloak answers "Could not
+// add user role or group mappings!" to a mapping another run has just
+// added). Each step reads before it writes, so the next try sees what the
+// other run made and writes only what is still missing.
+func retryRace(ctx context.Context, step func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := step()
+		if err == nil || attempt == raceAttempts || !(codeIs(err, http.StatusConflict) || codeIs(err, http.StatusBadRequest)) {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 150 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 type applier struct {
