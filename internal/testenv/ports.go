@@ -8,19 +8,31 @@ package testenv
 import (
 	"bufio"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
 
-// FreePorts returns n distinct loopback ports that were free a moment ago.
-// They are taken below the kernel's ephemeral range, where no socket bound
-// to port 0 (an httptest server, another test's listener) is ever put: a
-// test server stopped and started again on its port (keystone's outage,
-// the API server's restart) finds it free.
+// FreePorts returns n distinct loopback ports that were free a moment ago
+// and that no other live process got from FreePorts. They are taken below
+// the kernel's ephemeral range, where no socket bound to port 0 (an
+// httptest server, another test's listener) is ever put: a test server
+// stopped and started again on its port (keystone's outage, the API
+// server's restart) finds it free.
+//
+// Each port is claimed for the life of the calling process (a file named
+// by the port, holding its pid, under claimDir): the test processes of
+// one `go test ./...` start clusters and servers at the same time, and a
+// port one of them found free and handed to a server still starting, or
+// freed for a moment by a restart, must not be handed to another (seen in
+// CI: a private cluster's readiness check answered by another cluster's
+// API server, "x509: certificate signed by unknown authority").
 func FreePorts(n int) ([]int, error) {
 	low, high := fixedPortRange()
 	var ports []int
@@ -42,10 +54,55 @@ func FreePorts(n int) ([]int, error) {
 			}
 			return nil, fmt.Errorf("find a free loopback port: %w", err)
 		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if addr != "127.0.0.1:0" && !claimPort(port) {
+			l.Close()
+			continue // another process's
+		}
 		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// claimDir holds the ports FreePorts handed out, one file per port named
+// by it and holding the claiming process's pid.
+var claimDir = filepath.Join(os.TempDir(), "atmosphere-test-ports")
+
+// claimPort claims port for this process: false when a live process
+// (another, or this one earlier) holds it. A claim whose process died is
+// taken over.
+func claimPort(port int) bool {
+	if err := os.MkdirAll(claimDir, 0o755); err != nil {
+		return true // no claims possible: the probe alone decides, as before
+	}
+	path := filepath.Join(claimDir, strconv.Itoa(port))
+	for attempt := 0; attempt < 2; attempt++ {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			_, werr := f.WriteString(strconv.Itoa(os.Getpid()))
+			if cerr := f.Close(); werr != nil || cerr != nil {
+				os.Remove(path)
+				return false
+			}
+			return true
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return true
+		}
+		raw, rerr := os.ReadFile(path)
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(raw)))
+		if rerr == nil && perr == nil && Alive(pid) {
+			return false
+		}
+		if rerr == nil && perr != nil && len(raw) == 0 {
+			return false // being written by its claimer this instant
+		}
+		// The claimer died: remove its claim and try once more (a
+		// process racing for the same stale claim loses the O_EXCL).
+		os.Remove(path)
+	}
+	return false
 }
 
 // fixedPortRange is where FreePorts picks: from 10000 up to the start of
