@@ -26,6 +26,9 @@ type Plan struct {
 	Config *Configuration
 	// Tags narrows the plan to these components and what they need.
 	Tags []string
+	// SkipTags leaves out components or units (component or
+	// component:phase), as a deploy's RunOptions.SkipTags does.
+	SkipTags []string
 	// Concurrency caps the units in flight; 0 is no cap.
 	Concurrency int
 	// Resources override the registry's caps of named resources.
@@ -111,8 +114,16 @@ func (o *Plan) Run(ctx context.Context) (*PlanResult, error) {
 		}
 	}
 	g := full
-	if names != nil {
-		if g, err = full.Subgraph(components.Units(full, names), true); err != nil {
+	if names != nil || len(o.SkipTags) > 0 {
+		// The units the same selection's deploy would run.
+		keys, err := c.unitsToRun(full, names, false, o.SkipTags)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			return nil, usagef("nothing to plan: every unit is left out by --skip-tags")
+		}
+		if g, err = full.Subgraph(keys, false); err != nil {
 			return nil, err
 		}
 	}

@@ -150,6 +150,8 @@ func TestBadInput(t *testing.T) {
 		{"deploy no-deps alone", []string{"deploy", "--no-deps"}, []string{"--no-deps needs --tags"}},
 		{"deploy unknown skip", []string{"deploy", "--skip-tags", "novaa,glance:bogus"},
 			[]string{"--skip-tags", `unknown component "novaa" (did you mean "nova"?)`, `glance has no phase "bogus" (its phases: catalog, install)`}},
+		{"plan unknown skip", []string{"plan", "--skip-tags", "glanse"}, []string{"--skip-tags", `unknown component "glanse" (did you mean "glance"?)`}},
+		{"plan skips everything", []string{"plan", "--tags", "memcached", "--skip-tags", "memcached,kubernetes"}, []string{"nothing to plan: every unit is left out by --skip-tags"}},
 		{"deploy charts dir", []string{"deploy", "--charts", filepath.Join(dir, "absent")}, []string{"--charts", "absent: not a directory"}},
 		{"deploy bad inventory", []string{"deploy", "--inventory", badInventory(t)}, []string{"2 problem(s)", "nova_flavors[0].ram: required"}},
 		{"upgrade nothing", []string{"upgrade"}, []string{"requires at least 1 arg"}},
@@ -309,6 +311,30 @@ func TestPlan(t *testing.T) {
 	if strings.Index(out, "kubernetes:install") > strings.Index(out, "nova:install") ||
 		strings.Index(out, "nova:install") > strings.Index(out, "nova:setup") {
 		t.Errorf("plan out of order:\n%s", out)
+	}
+}
+
+// TestPlanSkipTags: plan takes deploy's --skip-tags: the units left out
+// are not in the plan, what needs them still is, and starts without them.
+func TestPlanSkipTags(t *testing.T) {
+	out, _, err := run(t, "plan", "--tags", "nova", "--skip-tags", "nova:setup,glance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{"nova:setup", "glance:install", "glance:catalog"} {
+		if strings.Contains(out, gone) {
+			t.Errorf("plan with --skip-tags has %s:\n%s", gone, out)
+		}
+	}
+	for _, w := range []string{"nova:install", "placement:install"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("plan lacks %q:\n%s", w, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[2] == "nova:install" && strings.Contains(line, "glance:") {
+			t.Errorf("nova:install still needs a skipped glance unit: %s", line)
+		}
 	}
 }
 

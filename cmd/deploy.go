@@ -39,7 +39,7 @@ func (o *runFlags) addFlags(c *cobra.Command) {
 	o.config.addOSCloud(fs)
 	o.config.addAnsible(fs)
 	o.schedule.add(fs, DefaultConcurrency)
-	fs.StringSliceVar(&o.skipTags, "skip-tags", nil, "leave out these components or units (component or component:phase, comma-separated); what needs them still runs")
+	skipTagsFlag(fs, &o.skipTags)
 	fs.BoolVar(&o.failFast, "fail-fast", false, "start nothing more after the first failure (units in flight finish)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "show what each unit would do (install, upgrade and why, unchanged) and touch nothing")
 	fs.BoolVar(&o.diff, "diff", false, "with --dry-run: show each unit's diff of what it would apply (a release's values and objects; a Secret's keys named, never its data)")

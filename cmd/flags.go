@@ -120,6 +120,12 @@ func tagsFlag(fs *pflag.FlagSet, tags *[]string) {
 	fs.StringSliceVar(tags, "tags", nil, "only these components (comma-separated), with what they need")
 }
 
+// skipTagsFlag binds --skip-tags, the units a deploy (and its plan) leaves
+// out.
+func skipTagsFlag(fs *pflag.FlagSet, skip *[]string) {
+	fs.StringSliceVar(skip, "skip-tags", nil, "leave out these components or units (component or component:phase, comma-separated); what needs them still runs")
+}
+
 // resourceFlag is a repeated name=N flag.
 type resourceFlag map[string]int
 

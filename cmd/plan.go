@@ -13,6 +13,7 @@ func (a *app) newPlan() *cobra.Command {
 		config   configFlags
 		schedule scheduleFlags
 		tags     []string
+		skipTags []string
 	)
 	c := &cobra.Command{
 		Use:   "plan",
@@ -24,7 +25,7 @@ func (a *app) newPlan() *cobra.Command {
 			"an Ansible unit: what it runs on which hosts of the inventory), and takes the\n" +
 			"durations the last deploy measured. Touches nothing.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p := &action.Plan{Config: a.config(&config), Tags: tags,
+			p := &action.Plan{Config: a.config(&config), Tags: tags, SkipTags: skipTags,
 				Concurrency: schedule.concurrency, Resources: schedule.resources,
 				Cluster: config.kube.kubeconfig != "" || config.kube.context != "" || os.Getenv("KUBECONFIG") != ""}
 			res, err := p.Run(cmd.Context())
@@ -37,6 +38,7 @@ func (a *app) newPlan() *cobra.Command {
 	fs := c.Flags()
 	config.addKube(fs)
 	tagsFlag(fs, &tags)
+	skipTagsFlag(fs, &skipTags)
 	config.addInventory(fs)
 	schedule.add(fs, DefaultConcurrency)
 	config.addCharts(fs)
