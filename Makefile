@@ -141,10 +141,13 @@ bench: tools $(HELMFILE_STAMP)
 # ansible-core with the collections' own plugins from a virtualenv kept in
 # $XDG_CACHE_HOME/atmosphere/fidelity (made when missing), for the golden
 # tests (hack/fidelity/README.md); committed under testdata/fidelity. The OVN
-# run's components are internal/kubephase/fidelity_test.go's ovnComponents.
+# run's components are internal/kubephase/fidelity_test.go's ovnComponents; the
+# csi_driver local-path-provisioner run renders that driver's components
+# (localPathComponents).
 fidelity-references:
 	$(GO) run ./hack/fidelity
 	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,magnum,neutron,nova,ovn
+	$(GO) run ./hack/fidelity --csi-driver local-path-provisioner --out testdata/fidelity/values-local-path-provisioner
 	$(GO) run ./hack/fidelity --issuers testdata/fidelity/issuers
 
 # What atmosphere's roles make in Keycloak: their community.general.keycloak_*

@@ -70,9 +70,9 @@ func TestIllTypedKnobsRefusedUntouched(t *testing.T) {
 }
 
 // TestUnimplementedKnobValuesRefused: a knob value the roles take and
-// atmosphere-go does not implement (a CSI driver but rbd, the webhook
-// ACME solvers, a renamed release, a release moved to another
-// namespace), a value no role takes (a Helm timeout without its unit), a
+// atmosphere-go does not implement (a CSI driver but rbd and
+// local-path-provisioner, the webhook ACME solvers, a renamed release, a
+// release moved to another namespace), a value no role takes (a Helm timeout without its unit), a
 // setting atmosphere's playbooks refuse and a credential an issuer type
 // requires and the inventory lacks are refused by plan and deploy before
 // they start (exit 2), each naming the file, the knob, its value and what
@@ -91,7 +91,7 @@ func TestUnimplementedKnobValuesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		file + `: csi_driver: want one of "rbd" (atmosphere's role also takes "local-path-provisioner", "powerstore"`,
+		file + `: csi_driver: want one of "rbd", "local-path-provisioner" (atmosphere's role also takes "powerstore"`,
 		`got the string "powerstore"`,
 		file + `: cluster_issuer_acme_solver: want one of "http01", "rfc2136", "route53", "cloudflare", "azuredns" (atmosphere's role also takes "godaddy", "infoblox", which atmosphere-go does not implement), got the string "godaddy"`,
 		file + ": atmosphere_ceph_enabled: no longer supported",

@@ -187,8 +187,8 @@ func TestClusterIssuerRefusals(t *testing.T) {
 			"cluster_issuer_venafi_access_token", []string{"either"}},
 		{"a token of the wrong type", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "cloudflare",
 			"cluster_issuer_acme_cloudflare_api_token": 123456789.0}, "cluster_issuer_acme_cloudflare_api_token", []string{"a number"}},
-		{"csi_driver", map[string]any{"cluster_issuer_type": "none", "csi_driver": "local-path-provisioner"},
-			"csi_driver", []string{`"local-path-provisioner"`, `one of "rbd"`, `"powerstore"`}},
+		{"csi_driver", map[string]any{"cluster_issuer_type": "none", "csi_driver": "powerstore"},
+			"csi_driver", []string{`got the string "powerstore"`, `one of "rbd", "local-path-provisioner" (atmosphere's role also takes "powerstore"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

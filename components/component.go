@@ -477,10 +477,35 @@ type Config struct {
 	Staffeln bool
 	// Keepalived enables keepalived (keepalived_enabled).
 	Keepalived bool
+	// CSIDriver is the CSI driver that provides the StorageClass general
+	// (csi_driver): "rbd" (the default; "" is taken as it) deploys csi
+	// (ceph-csi-rbd), "local-path-provisioner" deploys
+	// local-path-provisioner. The role's other drivers are not
+	// implemented: the csi_driver knob refuses them before the run.
+	CSIDriver string
+}
+
+// CSI drivers (csi_driver) atmosphere-go implements.
+const (
+	CSIDriverRBD       = "rbd"
+	CSIDriverLocalPath = "local-path-provisioner"
+)
+
+// CSIDrivers are the values of csi_driver atmosphere-go implements, the
+// default first.
+var CSIDrivers = []string{CSIDriverRBD, CSIDriverLocalPath}
+
+// csiDriver is the CSI driver cfg deploys: CSIDriver, or "rbd" when it is
+// empty.
+func (c Config) csiDriver() string {
+	if c.CSIDriver == "" {
+		return CSIDriverRBD
+	}
+	return c.CSIDriver
 }
 
 // DefaultConfig is atmosphere's default: openvswitch, no BGP agent,
-// staffeln and keepalived on.
+// staffeln and keepalived on, the rbd CSI driver.
 func DefaultConfig() Config {
-	return Config{NetworkBackend: BackendOpenvswitch, Staffeln: true, Keepalived: true}
+	return Config{NetworkBackend: BackendOpenvswitch, Staffeln: true, Keepalived: true, CSIDriver: CSIDriverRBD}
 }

@@ -7,15 +7,30 @@ var (
 	csiKnobs       = knobsOf("csi")
 	csiCephRBDPool = csiKnobs.str("ceph_csi_rbd_pool", "kube")
 	csiCephRBDID   = csiKnobs.str("ceph_csi_rbd_id", "kube")
-	// csi_driver: atmosphere-go deploys ceph-csi-rbd only; the role's
-	// other drivers are refused before the run.
-	csiDriver = csiKnobs.choice("csi_driver", "rbd", []string{"rbd"},
-		[]string{"local-path-provisioner", "powerstore", "portworx", "storpool", "ibm-block", "hpe-nimble"}, nil)
 )
 
-// csi declares csi, with what it renders.
+// csiDriverKnob is csi_driver (roles/csi/meta/main.yml picks the role of
+// the driver it names), a knob of the shared rendering: it is checked
+// whichever driver's component is enabled. atmosphere-go deploys rbd
+// (csi, ceph-csi-rbd) and local-path-provisioner; the role's other
+// drivers, and any other value, are refused before the run, naming the
+// value and what is supported. The settings (inventory) read it into
+// Config.CSIDriver, which enables the driver's component.
+var csiDriverKnob = sharedKnobs.choice("csi_driver", CSIDriverRBD, CSIDrivers,
+	[]string{"powerstore", "portworx", "storpool", "ibm-block", "hpe-nimble"}, nil)
+
+// storageProviders are the components that may provide the StorageClass
+// general, one for each CSI driver atmosphere-go implements: exactly one
+// is enabled (Config.CSIDriver), and a component whose values or objects
+// claim volumes of that class needs them all (a need of a disabled
+// component is dropped by Graph).
+var storageProviders = []string{"csi", "local-path-provisioner"}
+
+// csi declares csi, with what it renders: ceph-csi-rbd, enabled when the
+// CSI driver is rbd.
 func csi() *Component {
-	c := release("csi", "ceph-csi-rbd", "kube-system", chart("ceph-csi-rbd"), 7, needs("ceph", "kubernetes"), nil)
+	c := enabledWhen(release("csi", "ceph-csi-rbd", "kube-system", chart("ceph-csi-rbd"), 7, needs("ceph", "kubernetes"), nil),
+		func(c Config) bool { return c.csiDriver() == CSIDriverRBD })
 	c.roleVars = "ceph_csi_rbd" // ceph_csi_rbd_helm_release_name, _namespace
 	c.values = csiValues
 	return c
@@ -24,7 +39,6 @@ func csi() *Component {
 // csiValues are csi's own values for its chart: its static values with
 // the Ceph cluster (fsid, monitors, key), the images, the pool and the user.
 func csiValues(r *Render) values.Values {
-	csiDriver.get(r) // rbd: another driver is a problem
 	c := r.ceph()
 	image := func(key string) map[string]any {
 		return map[string]any{"image": map[string]any{"repository": r.image(key).Name()}}

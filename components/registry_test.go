@@ -21,9 +21,9 @@ import (
 
 const shared = "../../shared"
 
-func TestDefaultRegistryHas50Components(t *testing.T) {
-	if n := len(Default().Components()); n != 50 {
-		t.Errorf("%d components, want 50", n)
+func TestDefaultRegistryHas51Components(t *testing.T) {
+	if n := len(Default().Components()); n != 51 {
+		t.Errorf("%d components, want 51", n)
 	}
 }
 
@@ -109,10 +109,13 @@ func TestGraphIsValidForEveryConfiguration(t *testing.T) {
 	reg := Default()
 	for _, backend := range []string{BackendOpenvswitch, BackendOVN} {
 		for _, flags := range []int{0, 1, 2, 3, 4, 5, 6, 7} {
-			cfg := Config{NetworkBackend: backend, BGPAgent: flags&1 != 0, Staffeln: flags&2 != 0, Keepalived: flags&4 != 0}
-			for _, whole := range []bool{false, true} {
-				if _, err := reg.Graph(cfg, GraphOptions{WholeComponents: whole}); err != nil {
-					t.Errorf("%+v whole=%v: %v", cfg, whole, err)
+			for _, driver := range append([]string{""}, CSIDrivers...) {
+				cfg := Config{NetworkBackend: backend, BGPAgent: flags&1 != 0, Staffeln: flags&2 != 0, Keepalived: flags&4 != 0,
+					CSIDriver: driver}
+				for _, whole := range []bool{false, true} {
+					if _, err := reg.Graph(cfg, GraphOptions{WholeComponents: whole}); err != nil {
+						t.Errorf("%+v whole=%v: %v", cfg, whole, err)
+					}
 				}
 			}
 		}
@@ -127,16 +130,30 @@ func TestConditionalComponents(t *testing.T) {
 		absent   []string
 		needsOf  string
 		needsHas []string
+		// needsLacks are needs needsOf must not have.
+		needsLacks []string
 	}{
 		{
 			name: "default: openvswitch with coredns", cfg: DefaultConfig(),
-			present: []string{"coredns", "openvswitch", "staffeln", "keepalived"}, absent: []string{"ovn", "frr-k8s"},
+			present: []string{"coredns", "openvswitch", "staffeln", "keepalived", "csi"},
+			absent:  []string{"ovn", "frr-k8s", "local-path-provisioner"},
 			needsOf: "neutron:install", needsHas: []string{"coredns:install", "keystone:setup"},
 		},
 		{
 			name: "ovn with the BGP agent", cfg: Config{NetworkBackend: BackendOVN, BGPAgent: true},
-			present: []string{"ovn", "frr-k8s", "openvswitch"}, absent: []string{"coredns", "staffeln", "keepalived"},
+			present: []string{"ovn", "frr-k8s", "openvswitch", "csi"}, absent: []string{"coredns", "staffeln", "keepalived", "local-path-provisioner"},
 			needsOf: "neutron:install", needsHas: []string{"ovn:install"},
+		},
+		{
+			name: "the rbd CSI driver: the database's storage from csi", cfg: DefaultConfig(),
+			present: []string{"csi"}, absent: []string{"local-path-provisioner"},
+			needsOf: "percona-xtradb-cluster:install", needsHas: []string{"csi:install"}, needsLacks: []string{"local-path-provisioner:install"},
+		},
+		{
+			name:    "the local-path-provisioner CSI driver: the database's storage from it",
+			cfg:     Config{NetworkBackend: BackendOpenvswitch, CSIDriver: CSIDriverLocalPath},
+			present: []string{"local-path-provisioner"}, absent: []string{"csi"},
+			needsOf: "percona-xtradb-cluster:install", needsHas: []string{"local-path-provisioner:install"}, needsLacks: []string{"csi:install"},
 		},
 	}
 	for _, tt := range tests {
@@ -159,6 +176,11 @@ func TestConditionalComponents(t *testing.T) {
 			for _, need := range tt.needsHas {
 				if !slices.Contains(n.Needs, need) {
 					t.Errorf("%s needs %v, want %s among them", tt.needsOf, n.Needs, need)
+				}
+			}
+			for _, need := range tt.needsLacks {
+				if slices.Contains(n.Needs, need) {
+					t.Errorf("%s needs %v, want no %s among them", tt.needsOf, n.Needs, need)
 				}
 			}
 		})
@@ -420,5 +442,53 @@ func TestOVNWaitsForItsStorage(t *testing.T) {
 	}
 	if !slices.Contains(g.Ancestors("ovn:install"), "csi:install") {
 		t.Errorf("ovn:install does not wait for csi:install; it waits for %v", g.Ancestors("ovn:install"))
+	}
+	c.CSIDriver = CSIDriverLocalPath
+	if g, err = Default().Graph(c, GraphOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(g.Ancestors("ovn:install"), "local-path-provisioner:install") {
+		t.Errorf("with csi_driver local-path-provisioner, ovn:install does not wait for local-path-provisioner:install; it waits for %v",
+			g.Ancestors("ovn:install"))
+	}
+}
+
+// TestStorageUsersNeedEveryProvider: a phase that needs one of the
+// components providing the StorageClass general (storageProviders, one
+// for each CSI driver) needs them all, so that it waits for its storage
+// whichever driver the inventory picks; exactly one provider is enabled
+// for each driver, and the one its name says.
+func TestStorageUsersNeedEveryProvider(t *testing.T) {
+	users := 0
+	for _, c := range Default().Components() {
+		for _, p := range c.Phases {
+			n := 0
+			for _, provider := range storageProviders {
+				if slices.ContainsFunc(p.Needs, func(need string) bool { return need == provider || strings.HasPrefix(need, provider+":") }) {
+					n++
+				}
+			}
+			if n > 0 {
+				users++
+			}
+			if n > 0 && n < len(storageProviders) {
+				t.Errorf("%s needs %v: some of the StorageClass general's providers %v, not all", UnitKey(c.Name, p.Name), p.Needs, storageProviders)
+			}
+		}
+	}
+	if users < 5 {
+		t.Errorf("%d phases need the StorageClass general's providers, want kube-prometheus-stack, loki, ovn, percona-xtradb-cluster, valkey at least", users)
+	}
+	want := map[string]string{CSIDriverRBD: "csi", CSIDriverLocalPath: "local-path-provisioner"}
+	for _, driver := range CSIDrivers {
+		var enabled []string
+		for _, name := range storageProviders {
+			if c, ok := Default().Get(name); ok && c.IsEnabled(Config{CSIDriver: driver}) {
+				enabled = append(enabled, name)
+			}
+		}
+		if len(enabled) != 1 || enabled[0] != want[driver] {
+			t.Errorf("csi_driver %s enables %v, want %s alone", driver, enabled, want[driver])
+		}
 	}
 }

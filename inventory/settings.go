@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -70,6 +71,17 @@ func (inv *Inventory) Settings() (*Settings, error) {
 	d.boolInto("ovn_bgp_agent_enabled", &s.Config.BGPAgent)
 	d.boolInto("atmosphere_staffeln_enabled", &s.Config.Staffeln)
 	d.boolInto("keepalived_enabled", &s.Config.Keepalived)
+	// csi_driver picks the component that provides the StorageClass
+	// general: a driver atmosphere-go implements is taken; any other value
+	// (the role's other drivers, an unknown one, not a string) leaves the
+	// default, and the csi_driver knob refuses it before the run, naming
+	// the value and what is supported (components' CheckKnobs: one
+	// problem, not two).
+	if v, ok := d.get("csi_driver"); ok {
+		if x, isString := v.(string); isString && slices.Contains(components.CSIDrivers, x) {
+			s.Config.CSIDriver = x
+		}
+	}
 	if v, ok := d.str("neutron_coredns_cluster_ip"); ok {
 		if _, err := netip.ParseAddr(v); err != nil {
 			d.fail("neutron_coredns_cluster_ip", fmt.Sprintf("%q: want an IP address in the cluster's Service range", v))

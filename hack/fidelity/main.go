@@ -54,12 +54,26 @@ func role(component string) string {
 	return strings.ReplaceAll(component, "-", "_")
 }
 
+// csiDriverComponents are the components of a CSI driver but the
+// inventory's (rbd), by the driver: rendered only by a run with
+// --csi-driver of theirs, into a directory of its own (the Makefile's
+// fidelity-references target), as the fidelity test reads them.
+var csiDriverComponents = map[string]string{"local-path-provisioner": components.CSIDriverLocalPath}
+
 // referenced are the components whose reference is rendered, sorted: each
 // Helm component of the registry that gives its chart values of its own,
-// but the hand-written ones.
-func referenced() []string {
+// but the hand-written ones; with csiDriver (csi_driver) other than rbd,
+// that driver's components alone, and without it none of them.
+func referenced(csiDriver string) []string {
 	var names []string
 	for _, c := range components.Default().Components() {
+		driver, ofADriver := csiDriverComponents[c.Name]
+		switch {
+		case csiDriver != "" && csiDriver != components.CSIDriverRBD && driver != csiDriver:
+			continue
+		case (csiDriver == "" || csiDriver == components.CSIDriverRBD) && ofADriver:
+			continue
+		}
 		if c.Chart != nil && c.HasOwnValues() && !slices.Contains(handWritten, c.Name) {
 			names = append(names, c.Name)
 		}
@@ -76,6 +90,7 @@ func main() {
 	only := flag.String("components", "", "render only these components, comma-separated")
 	jobs := flag.Int("jobs", 2, "ansible-playbook runs at once")
 	backend := flag.String("network-backend", "", "atmosphere_network_backend of the run (openvswitch when empty, as the molecule inventory has it)")
+	csiDriver := flag.String("csi-driver", "", "csi_driver of the run (rbd when empty, as the molecule inventory has it); another renders that driver's components alone")
 	issuers := flag.String("issuers", "", "render cluster-issuer's references instead, for the cases of DIR/cases.yaml, into DIR")
 	playbook := flag.String("ansible-playbook", "ansible-playbook", "the ansible-playbook --issuers runs (with the kubernetes.core collection)")
 	flag.Parse()
@@ -88,7 +103,7 @@ func main() {
 		}
 		return
 	}
-	names := referenced()
+	names := referenced(*csiDriver)
 	if *only != "" {
 		known := names
 		names = strings.Split(*only, ",")
@@ -101,13 +116,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *shared, *collections, *inventory, *out, *backend, names, *jobs); err != nil {
+	if err := run(ctx, *shared, *collections, *inventory, *out, *backend, *csiDriver, names, *jobs); err != nil {
 		fmt.Fprintf(os.Stderr, "fidelity: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, shared, sharedCollections, inventory, out, backend string, names []string, jobs int) error {
+func run(ctx context.Context, shared, sharedCollections, inventory, out, backend, csiDriver string, names []string, jobs int) error {
 	playbook, err := filepath.Abs("hack/fidelity/reference.yml")
 	if err != nil {
 		return err
@@ -148,7 +163,7 @@ func run(ctx context.Context, shared, sharedCollections, inventory, out, backend
 				return err
 			}
 			objects := filepath.Join(filepath.Dir(dest), "objects", name+".jsonl")
-			if err := render(ctx, ansible, playbook, here, roles, role(name), dest, objects, backend, varFiles); err != nil {
+			if err := render(ctx, ansible, playbook, here, roles, role(name), dest, objects, backend, csiDriver, varFiles); err != nil {
 				mu.Lock()
 				failed = append(failed, fmt.Errorf("%s (role %s): %w", name, role(name), err))
 				mu.Unlock()
@@ -170,8 +185,9 @@ type ansibleRun struct{ bin, collections string }
 
 // render runs reference.yml for one role; the objects its meta
 // dependencies would apply (its RabbitMQ cluster) are written to objects,
-// one JSON document a line.
-func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role, dest, objects, backend string, varFiles []string) error {
+// one JSON document a line. csiDriver, when set, is given as csi_driver
+// after the inventory's variables.
+func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role, dest, objects, backend, csiDriver string, varFiles []string) error {
 	tmp, err := os.MkdirTemp("", "atmosphere-fidelity-")
 	if err != nil {
 		return err
@@ -217,6 +233,9 @@ func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role
 			return err
 		}
 		args = append(args, "-e", "@"+abs)
+	}
+	if csiDriver != "" {
+		args = append(args, "-e", "csi_driver="+csiDriver)
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(ansible.bin, "ansible-playbook"), args...)
 	cmd.Dir = tmp

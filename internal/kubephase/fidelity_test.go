@@ -45,6 +45,32 @@ var matchingRoles = []string{
 // Makefile's fidelity-references target names the same).
 var ovnComponents = []string{"libvirt", "magnum", "neutron", "nova", "ovn"}
 
+// localPathComponents are the components of the CSI driver
+// local-path-provisioner, rendered with csi_driver: local-path-provisioner
+// into referenceDir-local-path-provisioner (the Makefile's
+// fidelity-references target names the same): the default run
+// (referenceDir) is of the inventory's driver, rbd, which does not deploy
+// them.
+var localPathComponents = []string{"local-path-provisioner"}
+
+// scenario is one run of the references: the fidelity inventory with the
+// network backend and CSI driver given (the inventory's when empty), its
+// references in dir, of the components it checks.
+type scenario struct {
+	name, dir, backend, csiDriver string
+	components                    []string
+}
+
+// scenarios are the runs of the references: the molecule inventory as it
+// is (openvswitch, rbd), with ATMOSPHERE_NETWORK_BACKEND=ovn for the
+// components it changes, and with csi_driver: local-path-provisioner for
+// that driver's.
+var scenarios = []scenario{
+	{"openvswitch", referenceDir, "", "", matchingRoles},
+	{"ovn", referenceDir + "-ovn", components.BackendOVN, "", ovnComponents},
+	{"local-path-provisioner", referenceDir + "-local-path-provisioner", "", components.CSIDriverLocalPath, localPathComponents},
+}
+
 // handWritten are the references not rendered from a role, with why: they
 // are counted apart, and have no objects reference.
 var handWritten = map[string]string{
@@ -54,23 +80,19 @@ var handWritten = map[string]string{
 func TestValuesMatchTheRoles(t *testing.T) {
 	ds := readDifferences(t)
 	ran := 0
-	// The molecule inventory as it is (openvswitch), and with
-	// ATMOSPHERE_NETWORK_BACKEND=ovn for the components it changes.
-	t.Run("openvswitch", func(t *testing.T) { ran++; checkReferences(t, referenceDir, "", matchingRoles, ds) })
-	t.Run("ovn", func(t *testing.T) {
-		ran++
-		checkReferences(t, referenceDir+"-ovn", components.BackendOVN, ovnComponents, ds)
-	})
-	// An entry may match a difference of either backend only: stale
-	// entries are told once both ran (not when -run picks one).
-	if ran == 2 {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { ran++; checkReferences(t, sc, ds) })
+	}
+	// An entry may match a difference of one scenario only: stale entries
+	// are told once all ran (not when -run picks some).
+	if ran == len(scenarios) {
 		ds.checkStale(t, false)
 	}
 }
 
 // fidelitySettings are the settings of the fidelity inventory, with the
-// network backend given (the inventory's when empty).
-func fidelitySettings(t *testing.T, backend string) (*Stack, *inventory.Inventory) {
+// network backend and CSI driver given (the inventory's when empty).
+func fidelitySettings(t *testing.T, backend, csiDriver string) (*Stack, *inventory.Inventory) {
 	t.Helper()
 	inv, err := inventory.Load(fidelityInventory, func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -84,6 +106,9 @@ func fidelitySettings(t *testing.T, backend string) (*Stack, *inventory.Inventor
 	settings.Config = is.Config
 	if backend != "" {
 		settings.Config.NetworkBackend = backend
+	}
+	if csiDriver != "" {
+		settings.Config.CSIDriver = csiDriver
 	}
 	settings.Vars = inv.Vars
 	settings.Secret = func(name string) (string, error) {
@@ -111,8 +136,9 @@ func fidelitySettings(t *testing.T, backend string) (*Stack, *inventory.Inventor
 // checkReferences compares the values of each required component with its
 // reference in dir: a missing reference, a reference of a component not
 // required, and a difference docs/differences.md does not document fail.
-func checkReferences(t *testing.T, dir, backend string, required []string, ds differences) {
-	st, _ := fidelitySettings(t, backend)
+func checkReferences(t *testing.T, sc scenario, ds differences) {
+	dir, required := sc.dir, sc.components
+	st, _ := fidelitySettings(t, sc.backend, sc.csiDriver)
 	reg := components.Default()
 	checkFiles(t, dir, ".json", required, nil)
 	loader := chartLoader()
@@ -196,7 +222,7 @@ func checkFiles(t *testing.T, dir, ext string, required []string, skip map[strin
 		name := strings.TrimSuffix(filepath.Base(f), ext)
 		have[name] = true
 		if _, skipped := skip[name]; !slices.Contains(required, name) || skipped {
-			t.Errorf("reference %s: %s is not a component checked here (matchingRoles, ovnComponents)", f, name)
+			t.Errorf("reference %s: %s is not a component checked here (matchingRoles, ovnComponents, localPathComponents)", f, name)
 		}
 	}
 	for _, name := range required {
@@ -378,22 +404,21 @@ func readDifferences(t *testing.T) differences {
 func TestObjectsMatchTheRoles(t *testing.T) {
 	ds := readDifferences(t)
 	ran := 0
-	t.Run("openvswitch", func(t *testing.T) { ran++; checkObjects(t, referenceDir, "", matchingRoles, ds) })
-	t.Run("ovn", func(t *testing.T) {
-		ran++
-		checkObjects(t, referenceDir+"-ovn", components.BackendOVN, ovnComponents, ds)
-	})
-	// An entry may match a difference of either backend only: stale
-	// entries are told once both ran (not when -run picks one).
-	if ran == 2 {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { ran++; checkObjects(t, sc, ds) })
+	}
+	// An entry may match a difference of one scenario only: stale entries
+	// are told once all ran (not when -run picks some).
+	if ran == len(scenarios) {
 		ds.checkStale(t, true)
 	}
 }
 
 // checkObjects compares the objects of each required component rendered
 // from its role with its reference in dir/objects, both ways.
-func checkObjects(t *testing.T, dir, backend string, required []string, ds differences) {
-	st, _ := fidelitySettings(t, backend)
+func checkObjects(t *testing.T, sc scenario, ds differences) {
+	dir, required := sc.dir, sc.components
+	st, _ := fidelitySettings(t, sc.backend, sc.csiDriver)
 	reg := components.Default()
 	loader := chartLoader()
 	checkFiles(t, filepath.Join(dir, "objects"), ".jsonl", required, handWritten)

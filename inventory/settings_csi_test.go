@@ -1,0 +1,60 @@
+package inventory
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vexxhost/atmosphere-go/components"
+)
+
+// TestCSIDriver: csi_driver picks the component that provides the
+// StorageClass general. rbd (the default) and local-path-provisioner are
+// taken into Config.CSIDriver, with nothing refused; the role's other
+// drivers, an unknown value and a value not a string leave the default,
+// and are refused before the run by the csi_driver knob (CheckKnobs, the
+// check plan and deploy make with the settings' Config): one problem,
+// naming the knob, the value and what is supported.
+func TestCSIDriver(t *testing.T) {
+	const f = "group_vars/all/main.yml"
+	supported := `want one of "rbd", "local-path-provisioner" (atmosphere's role also takes "powerstore", "portworx", "storpool", "ibm-block", "hpe-nimble", which atmosphere-go does not implement)`
+	tests := []struct {
+		name, doc, driver string
+		refused           string // a substring of the one problem; "" for none
+	}{
+		{"unset: rbd", "", components.CSIDriverRBD, ""},
+		{"rbd", "csi_driver: rbd\n", components.CSIDriverRBD, ""},
+		{"local-path-provisioner", "csi_driver: local-path-provisioner\n", components.CSIDriverLocalPath, ""},
+		{"powerstore", "csi_driver: powerstore\n", components.CSIDriverRBD, supported + `, got the string "powerstore"`},
+		{"portworx", "csi_driver: portworx\n", components.CSIDriverRBD, `got the string "portworx"`},
+		{"storpool", "csi_driver: storpool\n", components.CSIDriverRBD, `got the string "storpool"`},
+		{"ibm-block", "csi_driver: ibm-block\n", components.CSIDriverRBD, `got the string "ibm-block"`},
+		{"hpe-nimble", "csi_driver: hpe-nimble\n", components.CSIDriverRBD, `got the string "hpe-nimble"`},
+		{"unknown", "csi_driver: nfs\n", components.CSIDriverRBD, supported + `, got the string "nfs"`},
+		{"not a string", "csi_driver: [rbd]\n", components.CSIDriverRBD, supported + `, got a list`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv, err := Load(write(t, map[string]string{f: "keepalived_enabled: false\ncluster_issuer_type: none\n" + tt.doc}), noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := inv.Settings()
+			if err != nil {
+				t.Fatalf("settings refused: %v (csi_driver is the knob's to refuse, once)", err)
+			}
+			if s.Config.CSIDriver != tt.driver {
+				t.Errorf("CSIDriver %q, want %q", s.Config.CSIDriver, tt.driver)
+			}
+			var problems []string
+			for _, p := range components.Default().CheckKnobs(s.Config, inv.Vars) {
+				problems = append(problems, inv.ProblemWith(p.Key, p.Message).String())
+			}
+			switch {
+			case tt.refused == "" && len(problems) > 0:
+				t.Errorf("refused: %v", problems)
+			case tt.refused != "" && (len(problems) != 1 || !strings.HasPrefix(problems[0], f+": csi_driver: ") || !strings.Contains(problems[0], tt.refused)):
+				t.Errorf("problems %q, want one: %s: csi_driver: …%s", problems, f, tt.refused)
+			}
+		})
+	}
+}
