@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -150,9 +151,56 @@ func TestFullDeployLeaksNoSecret(t *testing.T) {
 		res.secrets, res.texts, strings.Join(covered, ", "), res.leaks)
 }
 
-// pointUnits is the share of a whole deploy's started units that the
-// points are spread over: its first three quarters, since near its end a
-// deploy has few units left in flight.
+// pointTags are the components a point's deploys (the signalled one and
+// the next) deploy, with what they need: every kind of work a deploy does
+// (Helm releases with CRDs, webhooks and Jobs, applied objects waited on
+// through a stand-in operator, a database phase, keystone's set-up and
+// catalog entries through keystone's API, facts), on a bed, in about a
+// third of a whole deploy's units and time. What stops a run and what the
+// next one repairs is the scheduler's and the engines', the same for every
+// component; the whole inventory's deploys are the secret test's, the
+// failure isolation's, the outages' and the concurrent runs'.
+const pointTags = "keystone,glance,placement"
+
+var (
+	pointPlanOnce  sync.Once
+	pointPlanUnits int
+	pointPlanErr   error
+)
+
+// pointDeployUnits is how many units a point's deploy starts, as
+// atmosphere's own plan of it counts them ("N units of M components").
+func pointDeployUnits(t testing.TB) int {
+	t.Helper()
+	pointPlanOnce.Do(func() {
+		if buildErr != nil {
+			pointPlanErr = buildErr
+			return
+		}
+		out, err := exec.Command(binary, "plan", "--inventory", kwokInventory, "--charts", sharedCharts, "--charts", testCharts,
+			"--tags", pointTags, "--skip-tags", skipSetup).CombinedOutput()
+		if err != nil {
+			pointPlanErr = fmt.Errorf("plan of the points' deploy: %w\n%s", err, out)
+			return
+		}
+		if _, err := fmt.Sscanf(string(out), "%d units", &pointPlanUnits); err != nil {
+			pointPlanErr = fmt.Errorf("plan of the points' deploy: no unit count in %q: %w", firstLine(string(out)), err)
+		}
+	})
+	if pointPlanErr != nil {
+		t.Fatal(pointPlanErr)
+	}
+	if pointPlanUnits < 15 {
+		t.Fatalf("the points' deploy (--tags %s) has %d units: too few to spread points over", pointTags, pointPlanUnits)
+	}
+	return pointPlanUnits
+}
+
+func firstLine(s string) string { line, _, _ := strings.Cut(s, "\n"); return line }
+
+// pointUnits is the share of a deploy's started units that the points
+// are spread over: its first three quarters, since near its end a deploy
+// has few units left in flight.
 func pointUnits(units int) int { return units * 3 / 4 }
 
 // pointJitter bounds the seeded delay between a point's started unit and
@@ -204,15 +252,16 @@ func (ty *tally) add(b *bed, mid bool) {
 	ty.scan.add(s)
 }
 
-// TestInterruptPoints: a whole deploy is interrupted with SIGINT at
-// interruptPoints instants spread over the time its units run (every
-// hardEvery-th point interrupted twice, which cancels what is in flight).
+// TestInterruptPoints: a deploy (of pointTags, from an empty cluster) is
+// interrupted with SIGINT at interruptPoints instants spread over the time
+// its units run (every hardEvery-th point interrupted twice, which cancels
+// what is in flight).
 // A point counts when units were in flight as the signal was sent; fewer
 // than interruptPointsMid such points fail the test. Each time the run
 // stops by itself, says so, leaves no process behind, and the next deploy
 // completes with no release left pending and no secret printed.
 func TestInterruptPoints(t *testing.T) {
-	units := referenceDeploy(t)
+	units := pointDeployUnits(t)
 	var ty tally
 	t.Run("points", func(t *testing.T) {
 		for i, at := range points(t, interruptPoints, pointUnits(units)) {
@@ -253,7 +302,7 @@ func interruptPoint(t *testing.T, i int, at point, hard bool, ty *tally) {
 		extra = append(extra, "--unit-timeout", hardUnitTimeout.String(), "--concurrency", "1")
 		waitFor = []string{stuckUnit}
 	}
-	p := b.start(b.args(extra...)...)
+	p := b.start(b.args(append(extra, "--tags", pointTags)...)...)
 	sent := signalAt(t, p, at, syscall.SIGINT, waitFor...)
 	var second time.Time
 	if hard && !sent.IsZero() {
@@ -306,19 +355,20 @@ func interruptPoint(t *testing.T, i int, at point, hard bool, ty *tally) {
 		b.addVars(stuckVarsFile, "{}\n")
 	}
 	b.noChildren(p, "interrupted deploy")
-	b.deployCompletes("next deploy")
+	b.deployCompletes("next deploy", "--tags", pointTags)
 	b.noPendingRelease("after the next deploy")
 	ty.add(b, mid)
 }
 
-// TestCrashPoints: a whole deploy is killed with SIGKILL (the bastion
-// lost) at crashPoints instants spread over the time its units run; a
+// TestCrashPoints: a deploy (of pointTags, from an empty cluster) is
+// killed with SIGKILL (the bastion lost) at crashPoints instants spread
+// over the time its units run; a
 // point counts when units were in flight at the kill, and fewer than
 // crashPointsMid such points fail the test. Each time the next deploy
 // takes the dead run's lease over at once, repairs what it left (pending
 // releases) and completes.
 func TestCrashPoints(t *testing.T) {
-	units := referenceDeploy(t)
+	units := pointDeployUnits(t)
 	var ty tally
 	t.Run("points", func(t *testing.T) {
 		for i, at := range points(t, crashPoints, pointUnits(units)) {
@@ -338,7 +388,7 @@ func TestCrashPoints(t *testing.T) {
 // crashPoint is one point of TestCrashPoints.
 func crashPoint(t *testing.T, at point, ty *tally) {
 	b := newBed(t)
-	p := b.start(b.args()...)
+	p := b.start(b.args("--tags", pointTags)...)
 	sent := signalAt(t, p, at, syscall.SIGKILL)
 	code := b.wait(p, "killed deploy", time.Minute)
 	// The kill may cut the last line short: only whole lines are events.
@@ -350,7 +400,7 @@ func crashPoint(t *testing.T, at point, ty *tally) {
 		t.Errorf("killed run: exit %d", code)
 	}
 	b.noChildren(p, "killed deploy")
-	b.deployCompletes("next deploy")
+	b.deployCompletes("next deploy", "--tags", pointTags)
 	b.noPendingRelease("after the next deploy")
 	ty.add(b, mid)
 }
