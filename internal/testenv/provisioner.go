@@ -19,11 +19,13 @@ import (
 
 // StandInProvisioners are the external provisioners the test bed plays:
 // those of the StorageClasses atmosphere's charts make on the kwok
-// inventory, whose pods kwok never runs. ceph-csi-rbd's "general"
-// (rbd.csi.ceph.com) is the only one: ceph-provisioners' and rook's
-// classes are turned off by atmosphere's values, and the test bed's own
-// default class is served by the controller manager.
-var StandInProvisioners = []string{"rbd.csi.ceph.com"}
+// inventory, whose pods kwok never runs: "general", ceph-csi-rbd's
+// (rbd.csi.ceph.com, csi_driver rbd) or local-path-provisioner's
+// (cluster.local/local-path-provisioner, csi_driver
+// local-path-provisioner). ceph-provisioners' and rook's classes are
+// turned off by atmosphere's values, and the test bed's own default class
+// is served by the controller manager.
+var StandInProvisioners = []string{"rbd.csi.ceph.com", "cluster.local/local-path-provisioner"}
 
 // Annotations of the PV controller and of external provisioners.
 const (
