@@ -71,10 +71,11 @@ func TestIllTypedKnobsRefusedUntouched(t *testing.T) {
 
 // TestUnimplementedKnobValuesRefused: a knob value the roles take and
 // atmosphere-go does not implement (a CSI driver but rbd and
-// local-path-provisioner, the webhook ACME solvers, a renamed release, a
-// release moved to another namespace), a value no role takes (a Helm timeout without its unit), a
-// setting atmosphere's playbooks refuse and a credential an issuer type
-// requires and the inventory lacks are refused by plan and deploy before
+// local-path-provisioner, a renamed release, a release moved to another
+// namespace), a value no role takes (a Helm timeout without its unit), a
+// setting atmosphere's playbooks refuse and a credential an issuer type or
+// solver requires and the inventory lacks (godaddy's secret key, its API
+// key given) are refused by plan and deploy before
 // they start (exit 2), each naming the file, the knob, its value and what
 // is supported; the credential given is not shown, and deploy leaves the
 // cluster untouched.
@@ -93,7 +94,7 @@ func TestUnimplementedKnobValuesRefused(t *testing.T) {
 	want := []string{
 		file + `: csi_driver: want one of "rbd", "local-path-provisioner" (atmosphere's role also takes "powerstore"`,
 		`got the string "powerstore"`,
-		file + `: cluster_issuer_acme_solver: want one of "http01", "rfc2136", "route53", "cloudflare", "azuredns" (atmosphere's role also takes "godaddy", "infoblox", which atmosphere-go does not implement), got the string "godaddy"`,
+		"cluster_issuer_acme_godaddy_secret_key: required with cluster_issuer_type acme with the solver godaddy, and not set",
 		file + ": atmosphere_ceph_enabled: no longer supported",
 		file + `: nova_helm_release_name: want "nova" (atmosphere-go does not rename releases), got the string "compute"`,
 		file + `: keystone_helm_release_namespace: want "openstack" (atmosphere-go does not move releases to another namespace), got the string "identity"`,

@@ -17,10 +17,10 @@ var (
 	acmeServer     = clusterIssuerKnobs.str("cluster_issuer_acme_server", "https://acme-v02.api.letsencrypt.org/directory")
 	acmeEmail      = clusterIssuerKnobs.str("cluster_issuer_acme_email", "")
 	acmeAccountKey = clusterIssuerKnobs.str("cluster_issuer_acme_private_key_secret_name", "cert-manager-issuer-account-key")
-	// The webhook solvers (godaddy, infoblox) need the role's webhook
-	// charts, which atmosphere-go does not deploy yet: refused.
+	// The webhook solvers (godaddy, infoblox) come with their webhook's
+	// chart, a component of its own (Config.IssuerWebhook).
 	acmeSolver = clusterIssuerKnobs.choice("cluster_issuer_acme_solver", "http01",
-		[]string{"http01", "rfc2136", "route53", "cloudflare", "azuredns"}, []string{"godaddy", "infoblox"}, isACME)
+		[]string{"http01", "rfc2136", "route53", "cloudflare", "azuredns", IssuerWebhookGoDaddy, IssuerWebhookInfoblox}, nil, isACME)
 	http01IngressClass = clusterIssuerKnobs.str("cluster_issuer_acme_http01_ingress_class", "") // atmosphere_ingress_class_name
 
 	rfc2136Secret     = clusterIssuerKnobs.str("cluster_issuer_acme_rfc2136_secret_name", "cert-manager-issuer-tsig-secret-key")
@@ -76,6 +76,22 @@ func solverIs(solver string) func(map[string]any) bool {
 	return func(vars map[string]any) bool { return isACME(vars) && acmeSolver.in(vars) == solver }
 }
 
+// IssuerWebhookOf is the ACME solver served by a webhook atmosphere
+// deploys that the inventory's variables vars pick (Config.IssuerWebhook):
+// cluster_issuer_acme_solver when cluster_issuer_type is acme (the role's
+// default) and the solver is godaddy or infoblox, else "". A value of the
+// wrong type counts as the knob's default (the knob refuses it).
+func IssuerWebhookOf(vars map[string]any) string {
+	if !isACME(vars) {
+		return ""
+	}
+	switch s := acmeSolver.in(vars); s {
+	case IssuerWebhookGoDaddy, IssuerWebhookInfoblox:
+		return s
+	}
+	return ""
+}
+
 // issuerRequired are the knobs each issuer type and ACME solver requires
 // (the role's templates name them with no default), by "type" or
 // "acme/solver"; route53's by its authentication, "acme/route53/auth".
@@ -87,6 +103,8 @@ var issuerRequired = map[string][]knob[string]{
 	"acme/route53/kubernetes": {route53RoleARN},
 	"acme/cloudflare":         {cloudflareToken},
 	"acme/azuredns":           {azureClientID, azureClientSecret, azureSubscription, azureTenant, azureResourceGroup, azureHostedZone},
+	"acme/godaddy":            {godaddyAPIKey, godaddySecretKey},
+	"acme/infoblox":           {infobloxHost, infobloxView, infobloxUsername, infobloxPassword},
 	"ca":                      {caCertificate, caPrivateKey},
 	"venafi":                  {venafiZone, venafiURL, venafiCABundle},
 }
@@ -133,9 +151,13 @@ func checkClusterIssuer(vars map[string]any) []KnobProblem {
 	return out
 }
 
-// clusterIssuer declares cluster-issuer, with what it renders.
+// clusterIssuer declares cluster-issuer, with what it renders. It needs
+// the webhook of a webhook solver (godaddy's, infoblox's), whose chart the
+// role deploys before it applies the issuer: the need of the webhook the
+// inventory does not pick is dropped, as it is disabled.
 func clusterIssuer() *Component {
-	c := manifests("cluster-issuer", "cert-manager", 11, needs("cert-manager"), nil)
+	c := manifests("cluster-issuer", "cert-manager", 11,
+		needs("cert-manager", "cert-manager-webhook-godaddy", "cert-manager-webhook-infoblox-wapi"), nil)
 	c.objects = clusterIssuerObjects
 	return c
 }
@@ -203,7 +225,9 @@ func clusterIssuerObjects(s Settings) ([]Object, error) {
 // acmeObjects are the objects of an ACME ClusterIssuer named name with the
 // inventory's solver: the Secret of its credentials (and, for route53's
 // kubernetes authentication, the ServiceAccount cert-manager takes tokens
-// of, with the Role and RoleBinding that let it), then the issuer.
+// of, with the Role and RoleBinding that let it; for a webhook solver, the
+// Role and RoleBinding that let its webhook read the Secret), then the
+// issuer.
 func (r *Render) acmeObjects(name string) []map[string]any {
 	var own []map[string]any
 	var solver, issuerLabels map[string]any
@@ -266,6 +290,14 @@ func (r *Render) acmeObjects(name string) []map[string]any {
 			"environment":           azureEnvironment.get(r),
 		}}}
 		issuerLabels = labels
+	case IssuerWebhookGoDaddy:
+		var objs []map[string]any
+		objs, solver = r.godaddyObjects()
+		own = append(own, objs...)
+	case IssuerWebhookInfoblox:
+		var objs []map[string]any
+		objs, solver = r.infobloxObjects()
+		own = append(own, objs...)
 	}
 	issuer := map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
 		"metadata": map[string]any{"name": name},

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
 // issuerRole is atmosphere's cluster_issuer role.
@@ -54,6 +56,16 @@ func TestClusterIssuerMatchesTheRole(t *testing.T) {
 			"cluster_issuer_acme_azuredns_tenant_id": "tenant", "cluster_issuer_acme_azuredns_resourcegroup_name": "rg",
 			"cluster_issuer_acme_azuredns_hostedzone_name": "cloud.example.com"},
 			[]string{"type/acme/main.yml", "type/acme/solver/azuredns.yml"}},
+		{"acme godaddy", webhookVars(IssuerWebhookGoDaddy), []string{"type/acme/main.yml", "type/acme/solver/godaddy.yml"}},
+		{"acme godaddy, own names, staging", merged(webhookVars(IssuerWebhookGoDaddy), map[string]any{
+			"cluster_issuer_acme_godaddy_group_name": "acme.example.com", "cluster_issuer_acme_godaddy_secret_name": "gd",
+			"cluster_issuer_acme_godaddy_role_name": "gd-reader", "cluster_issuer_acme_godaddy_is_production": false,
+			"cluster_issuer_acme_godaddy_ttl": 300.0}),
+			[]string{"type/acme/main.yml", "type/acme/solver/godaddy.yml"}},
+		{"acme infoblox", webhookVars(IssuerWebhookInfoblox), []string{"type/acme/main.yml", "type/acme/solver/infoblox.yml"}},
+		{"acme infoblox, own binding and service account", merged(webhookVars(IssuerWebhookInfoblox), map[string]any{
+			"cluster_issuer_acme_infoblox_role_binding_name": "ib-binding", "cluster_issuer_acme_infoblox_service_account_name": "ib"}),
+			[]string{"type/acme/main.yml", "type/acme/solver/infoblox.yml"}},
 		{"venafi, username and password", map[string]any{"cluster_issuer_type": "venafi", "cluster_issuer_venafi_zone": "Certificates\\Atmosphere",
 			"cluster_issuer_venafi_tpp_url": "https://tpp.example.com/vedsdk", "cluster_issuer_venafi_tpp_ca_bundle": "Q0E=",
 			"cluster_issuer_venafi_username": "admin", "cluster_issuer_venafi_password": "venafi-passw0rd"},
@@ -65,7 +77,7 @@ func TestClusterIssuerMatchesTheRole(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if problems := Default().CheckKnobs(DefaultConfig(), merged(c.vars, workspaceKeepalived)); len(problems) > 0 {
+			if problems := Default().CheckKnobs(issuerConfig(c.vars), merged(c.vars, workspaceKeepalived)); len(problems) > 0 {
 				t.Fatalf("refused: %v", problems)
 			}
 			want := roleObjects(t, c.vars, append([]string{"main.yml"}, c.files...))
@@ -155,11 +167,14 @@ func TestClusterIssuerRoute53(t *testing.T) {
 	}
 }
 
-// TestClusterIssuerRefusals: what atmosphere-go does not implement (the
-// webhook solvers, a CSI driver other than rbd), a value the role does not
-// take, and what a type or solver requires and the inventory lacks are
-// refused by CheckKnobs (before the run), each naming the knob, the value
-// and what is supported; a credential's value is never shown.
+// TestClusterIssuerRefusals: what atmosphere-go does not implement (a CSI
+// driver other than rbd and local-path-provisioner), a value the role does
+// not take, a knob of the wrong type and what a type or solver requires
+// and the inventory lacks (the webhook solvers' credentials, host and
+// view among them) are refused by CheckKnobs (before the run, with the
+// configuration the settings make of the same variables), each naming the
+// knob, the value and what is supported; a credential's value is never
+// shown.
 func TestClusterIssuerRefusals(t *testing.T) {
 	cases := []struct {
 		name string
@@ -167,10 +182,37 @@ func TestClusterIssuerRefusals(t *testing.T) {
 		key  string
 		want []string
 	}{
-		{"godaddy", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "godaddy"},
-			"cluster_issuer_acme_solver", []string{`"godaddy"`, `"http01"`, `"azuredns"`, "does not implement"}},
-		{"infoblox", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "infoblox"},
-			"cluster_issuer_acme_solver", []string{`"infoblox"`, `"rfc2136"`}},
+		{"an unknown solver", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "digitalocean"},
+			"cluster_issuer_acme_solver", []string{`"digitalocean"`, `"http01", "rfc2136", "route53", "cloudflare", "azuredns", "godaddy", "infoblox"`}},
+		{"godaddy without its secret key", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "godaddy",
+			"cluster_issuer_acme_godaddy_api_key": "godaddy-k3y-value"},
+			"cluster_issuer_acme_godaddy_secret_key", []string{"required with cluster_issuer_type acme with the solver godaddy"}},
+		{"godaddy without its API key", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "godaddy",
+			"cluster_issuer_acme_godaddy_secret_key": "godaddy-s3cr3t-value"},
+			"cluster_issuer_acme_godaddy_api_key", []string{"required with cluster_issuer_type acme with the solver godaddy"}},
+		{"godaddy's ttl not a number", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "godaddy",
+			"cluster_issuer_acme_godaddy_api_key": "godaddy-k3y-value", "cluster_issuer_acme_godaddy_secret_key": "godaddy-s3cr3t-value",
+			"cluster_issuer_acme_godaddy_ttl": "ten minutes"},
+			"cluster_issuer_acme_godaddy_ttl", []string{"a whole number", `"ten minutes"`}},
+		{"godaddy's API key of the wrong type", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "godaddy",
+			"cluster_issuer_acme_godaddy_api_key": 987654321.0, "cluster_issuer_acme_godaddy_secret_key": "godaddy-s3cr3t-value"},
+			"cluster_issuer_acme_godaddy_api_key", []string{"a number"}},
+		{"infoblox without its password", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "infoblox",
+			"cluster_issuer_acme_infoblox_host": "wapi.example.com", "cluster_issuer_acme_infoblox_view": "default",
+			"cluster_issuer_acme_infoblox_username": "admin"},
+			"cluster_issuer_acme_infoblox_password", []string{"required with cluster_issuer_type acme with the solver infoblox"}},
+		{"infoblox without its host", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "infoblox",
+			"cluster_issuer_acme_infoblox_view": "default", "cluster_issuer_acme_infoblox_username": "admin",
+			"cluster_issuer_acme_infoblox_password": "infoblox-passw0rd"},
+			"cluster_issuer_acme_infoblox_host", []string{"required with cluster_issuer_type acme with the solver infoblox"}},
+		{"infoblox without its view", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "infoblox",
+			"cluster_issuer_acme_infoblox_host": "wapi.example.com", "cluster_issuer_acme_infoblox_username": "admin",
+			"cluster_issuer_acme_infoblox_password": "infoblox-passw0rd"},
+			"cluster_issuer_acme_infoblox_view", []string{"required with cluster_issuer_type acme with the solver infoblox"}},
+		{"infoblox without its username", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "infoblox",
+			"cluster_issuer_acme_infoblox_host": "wapi.example.com", "cluster_issuer_acme_infoblox_view": "default",
+			"cluster_issuer_acme_infoblox_password": "infoblox-passw0rd"},
+			"cluster_issuer_acme_infoblox_username", []string{"required with cluster_issuer_type acme with the solver infoblox"}},
 		{"an unknown type", map[string]any{"cluster_issuer_type": "letsencrypt"},
 			"cluster_issuer_type", []string{`"letsencrypt"`, `"acme", "ca", "venafi", "none", "self-signed"`}},
 		{"route53's auth", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "route53",
@@ -193,7 +235,7 @@ func TestClusterIssuerRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var msg string
-			for _, p := range Default().CheckKnobs(DefaultConfig(), merged(c.vars, workspaceKeepalived)) {
+			for _, p := range Default().CheckKnobs(issuerConfig(c.vars), merged(c.vars, workspaceKeepalived)) {
 				if p.Key == c.key {
 					msg = p.Message
 				}
@@ -294,8 +336,10 @@ const issuerReferences = "../testdata/fidelity/issuers"
 // TestClusterIssuerMatchesTheReferences: for each case of
 // testdata/fidelity/issuers/cases.yaml, cluster-issuer's objects are, as
 // data and in order, those atmosphere's cluster_issuer role applies for
-// the same variables, as ansible recorded them (<case>.jsonl); the case's
-// variables pass CheckKnobs. Every case has its reference.
+// the same variables, as ansible recorded them (<case>.jsonl), and so are
+// the webhook releases it installs for a webhook solver
+// (<case>.releases.jsonl: checkWebhookReleases); the case's variables pass
+// CheckKnobs. Every case has its reference.
 func TestClusterIssuerMatchesTheReferences(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(issuerReferences, "cases.yaml"))
 	if err != nil {
@@ -324,7 +368,7 @@ func TestClusterIssuerMatchesTheReferences(t *testing.T) {
 				metadataLabels(o)
 				want = append(want, o)
 			}
-			if problems := Default().CheckKnobs(DefaultConfig(), merged(vars, workspaceKeepalived)); len(problems) > 0 {
+			if problems := Default().CheckKnobs(issuerConfig(vars), merged(vars, workspaceKeepalived)); len(problems) > 0 {
 				t.Fatalf("refused: %v", problems)
 			}
 			s := DefaultSettings()
@@ -340,7 +384,51 @@ func TestClusterIssuerMatchesTheReferences(t *testing.T) {
 			if g, w := asJSON(t, got), asJSON(t, want); g != w {
 				t.Errorf("objects differ from the role's:\n got %s\nwant %s", g, w)
 			}
+			checkWebhookReleases(t, name, vars)
 		})
+	}
+}
+
+// checkWebhookReleases compares the webhook releases of a case's variables
+// (the webhook component IssuerWebhookOf enables: its release, namespace
+// and own values with the operator's cluster_issuer_acme_<solver>_helm_values
+// laid over them, as the inventory's overrides are) with those the role
+// installs for them (<case>.releases.jsonl, absent when it installs none).
+func checkWebhookReleases(t *testing.T, name string, vars map[string]any) {
+	t.Helper()
+	var want []any
+	raw, err := os.ReadFile(filepath.Join(issuerReferences, name+".releases.jsonl"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		if line == "" {
+			continue
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r)
+	}
+	var got []any
+	cfg := issuerConfig(vars)
+	for _, c := range Default().Components() {
+		// The releases of the cluster_issuer role: its variables name them.
+		if !strings.HasPrefix(c.roleVarPrefix(), "cluster_issuer_") || !c.IsEnabled(cfg) {
+			continue
+		}
+		s := DefaultSettings()
+		s.Config, s.Vars = cfg, vars
+		own, err := c.OwnValues(s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		operator, _ := vars[c.roleVarPrefix()+"_helm_values"].(map[string]any)
+		got = append(got, map[string]any{"name": c.Release, "namespace": c.Namespace, "values": values.Merge(own, operator)})
+	}
+	if g, w := asJSON(t, got), asJSON(t, want); g != w {
+		t.Errorf("webhook releases differ from the role's:\n got %s\nwant %s", g, w)
 	}
 }
 

@@ -483,7 +483,22 @@ type Config struct {
 	// local-path-provisioner. The role's other drivers are not
 	// implemented: the csi_driver knob refuses them before the run.
 	CSIDriver string
+	// IssuerWebhook is the ACME solver of the cluster issuer that is
+	// served by a cert-manager webhook atmosphere deploys (the
+	// cluster_issuer role's godaddy and infoblox solvers, each with its
+	// chart): IssuerWebhookGoDaddy or IssuerWebhookInfoblox when
+	// cluster_issuer_type is acme and cluster_issuer_acme_solver names
+	// one of them (IssuerWebhookOf), "" otherwise. It enables that
+	// solver's webhook component alone.
+	IssuerWebhook string
 }
+
+// ACME solvers (cluster_issuer_acme_solver) served by a cert-manager
+// webhook atmosphere deploys (Config.IssuerWebhook).
+const (
+	IssuerWebhookGoDaddy  = "godaddy"
+	IssuerWebhookInfoblox = "infoblox"
+)
 
 // CSI drivers (csi_driver) atmosphere-go implements.
 const (

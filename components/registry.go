@@ -96,7 +96,9 @@ func (r *Registry) Names() []string {
 
 // ValuesPrefixes maps each <prefix> of an inventory's <prefix>_helm_values
 // to the component it names: a component with a chart, by its name or its
-// release's, with "_" for "-".
+// release's, with "_" for "-", and by the prefix of its role's release
+// variables (roleVarPrefix: cluster_issuer_acme_godaddy for godaddy's
+// webhook, as the role names its values).
 func (r *Registry) ValuesPrefixes() map[string]string {
 	byVar := map[string]string{}
 	for _, c := range r.components {
@@ -105,11 +107,14 @@ func (r *Registry) ValuesPrefixes() map[string]string {
 		}
 		byVar[strings.ReplaceAll(c.Name, "-", "_")] = c.Name
 		byVar[strings.ReplaceAll(c.Release, "-", "_")] = c.Name
+		if prefix := c.roleVarPrefix(); prefix != "" {
+			byVar[prefix] = c.Name
+		}
 	}
 	return byVar
 }
 
-// Default returns the registry of the 51 components atmosphere deploys.
+// Default returns the registry of the 53 components atmosphere deploys.
 // Estimates are the durations measured by the parallel orchestrator
 // (../shared/data/seed-aio-ovn-durations.csv); where a component is split
 // into phases, the split of that measure between them is an estimate.
@@ -263,6 +268,8 @@ func defaultComponents() []*Component {
 		csi(),
 		localPathProvisioner(),
 		certManager(),
+		certManagerWebhookGoDaddy(),
+		certManagerWebhookInfoblox(),
 		clusterIssuer(),
 		ingressNginx(),
 		rabbitmqClusterOperator(),

@@ -21,9 +21,9 @@ import (
 
 const shared = "../../shared"
 
-func TestDefaultRegistryHas51Components(t *testing.T) {
-	if n := len(Default().Components()); n != 51 {
-		t.Errorf("%d components, want 51", n)
+func TestDefaultRegistryHas53Components(t *testing.T) {
+	if n := len(Default().Components()); n != 53 {
+		t.Errorf("%d components, want 53", n)
 	}
 }
 

@@ -82,6 +82,10 @@ func (inv *Inventory) Settings() (*Settings, error) {
 			s.Config.CSIDriver = x
 		}
 	}
+	// cluster_issuer_type acme with cluster_issuer_acme_solver godaddy or
+	// infoblox enables that solver's webhook component; any value the
+	// knobs refuse leaves none (their problem is the knobs' to report).
+	s.Config.IssuerWebhook = components.IssuerWebhookOf(inv.Vars)
 	if v, ok := d.str("neutron_coredns_cluster_ip"); ok {
 		if _, err := netip.ParseAddr(v); err != nil {
 			d.fail("neutron_coredns_cluster_ip", fmt.Sprintf("%q: want an IP address in the cluster's Service range", v))

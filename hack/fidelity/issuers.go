@@ -19,19 +19,23 @@ import (
 
 // issuerTaskModules are the modules of the cluster_issuer role's tasks
 // that the issuer references run: the objects it applies (recorded by the
-// k8s stand-in), the inclusions of the type and solver files, and
-// route53's check of its authentication. The rest (the copy of the CA
-// onto the host and its handlers, the webhook charts of godaddy and
-// infoblox) is host or cluster work, left out.
-var issuerTaskModules = []string{"kubernetes.core.k8s", "ansible.builtin.include_tasks", "ansible.builtin.assert"}
+// k8s stand-in), the releases of the webhook solvers' charts (godaddy's,
+// infoblox's: recorded by the helm stand-in), the inclusions of the type
+// and solver files, and route53's check of its authentication. The rest
+// (the copy of the CA onto the host and its handlers, the upload of the
+// webhook charts) is host work, left out.
+var issuerTaskModules = []string{"kubernetes.core.k8s", "kubernetes.core.helm", "ansible.builtin.include_tasks", "ansible.builtin.assert"}
 
 // renderIssuers renders, for each case of dir/cases.yaml (a name and the
 // inventory variables of the case), the objects atmosphere's
 // cluster_issuer role applies, into dir/<case>.jsonl, one JSON document a
-// line: the role's tasks (tasks/main.yml and tasks/type/**, only the tasks
-// of issuerTaskModules) run with its defaults, the case's variables and
-// atmosphere's ingress class and issuer, by playbook (an ansible-playbook)
-// with the k8s stand-in of standins/ in place of kubernetes.core's.
+// line, and the Helm releases it installs (a webhook solver's chart: its
+// name, namespace and values), into dir/<case>.releases.jsonl, written
+// only for a case that installs one: the role's tasks (tasks/main.yml and
+// tasks/type/**, only the tasks of issuerTaskModules) run with its
+// defaults and vars, the case's variables and atmosphere's ingress class
+// and issuer, by playbook (an ansible-playbook) with the k8s and helm
+// stand-ins of standins/ in place of kubernetes.core's.
 func renderIssuers(ctx context.Context, playbook, roles, standins, dir string) error {
 	for _, p := range []*string{&roles, &standins} {
 		abs, err := filepath.Abs(*p)
@@ -68,7 +72,7 @@ func renderIssuers(ctx context.Context, playbook, roles, standins, dir string) e
 		return err
 	}
 	play := []map[string]any{{"hosts": "localhost", "connection": "local", "gather_facts": false,
-		"vars_files": []any{filepath.Join(role, "defaults", "main.yml")},
+		"vars_files": []any{filepath.Join(role, "defaults", "main.yml"), filepath.Join(role, "vars", "main.yml")},
 		"tasks":      []any{map[string]any{"ansible.builtin.include_tasks": filepath.Join(tmp, "tasks", "main.yml")}}}}
 	rawPlay, err := yaml.Marshal(play)
 	if err != nil {
@@ -101,8 +105,11 @@ func renderIssuers(ctx context.Context, playbook, roles, standins, dir string) e
 		if err != nil {
 			return err
 		}
-		if err := os.Remove(out); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+		releases := strings.TrimSuffix(out, ".jsonl") + ".releases.jsonl"
+		for _, f := range []string{out, releases} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
 		}
 		cmd := exec.CommandContext(ctx, playbook, "-i", "localhost,", filepath.Join(tmp, "play.yml"), "-e", "@"+varsFile)
 		cmd.Dir = tmp
@@ -110,7 +117,7 @@ func renderIssuers(ctx context.Context, playbook, roles, standins, dir string) e
 			"ANSIBLE_COLLECTIONS_PATH="+filepath.Join(tmp, "collections")+":/usr/share/ansible/collections:/usr/lib/python3/dist-packages",
 			"ANSIBLE_NOCOLOR=1", "ANSIBLE_LOCALHOST_WARNING=False", "ANSIBLE_INVENTORY_UNPARSED_WARNING=False",
 			"ANSIBLE_RETRY_FILES_ENABLED=False", "ANSIBLE_LOCAL_TEMP="+filepath.Join(tmp, "ansible-tmp"),
-			"FIDELITY_OBJECTS="+out)
+			"FIDELITY_OBJECTS="+out, "FIDELITY_RELEASES="+releases)
 		if raw, err := cmd.CombinedOutput(); err != nil {
 			failed = append(failed, fmt.Errorf("issuer %s: %w\n%s", name, err, testenv.LastLines(string(raw), 12)))
 			continue

@@ -60,15 +60,25 @@ func role(component string) string {
 // fidelity-references target), as the fidelity test reads them.
 var csiDriverComponents = map[string]string{"local-path-provisioner": components.CSIDriverLocalPath}
 
+// issuerWebhooks are the components of the cluster_issuer role's webhook
+// solvers (godaddy's, infoblox's charts): their role deploys them inside
+// its tasks, not as a role of their own, so that their values are
+// rendered with cluster-issuer's references (--issuers: the releases of
+// the cases with their solver), never by a role's run.
+var issuerWebhooks = []string{"cert-manager-webhook-godaddy", "cert-manager-webhook-infoblox-wapi"}
+
 // referenced are the components whose reference is rendered, sorted: each
 // Helm component of the registry that gives its chart values of its own,
-// but the hand-written ones; with csiDriver (csi_driver) other than rbd,
-// that driver's components alone, and without it none of them.
+// but the hand-written ones and the issuer's webhooks; with csiDriver
+// (csi_driver) other than rbd, that driver's components alone, and without
+// it none of them.
 func referenced(csiDriver string) []string {
 	var names []string
 	for _, c := range components.Default().Components() {
 		driver, ofADriver := csiDriverComponents[c.Name]
 		switch {
+		case slices.Contains(issuerWebhooks, c.Name):
+			continue
 		case csiDriver != "" && csiDriver != components.CSIDriverRBD && driver != csiDriver:
 			continue
 		case (csiDriver == "" || csiDriver == components.CSIDriverRBD) && ofADriver:

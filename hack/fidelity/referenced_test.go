@@ -9,12 +9,24 @@ import (
 
 // TestReferencedByCSIDriver: the default run (the inventory's driver, rbd)
 // renders csi and none of another driver's components; a run with
-// --csi-driver local-path-provisioner renders that driver's alone.
+// --csi-driver local-path-provisioner renders that driver's alone; no run
+// renders the cluster issuer's webhooks by a role of their own (their
+// values are rendered with the issuer's references).
 func TestReferencedByCSIDriver(t *testing.T) {
 	for _, driver := range []string{"", components.CSIDriverRBD} {
 		names := referenced(driver)
 		if !slices.Contains(names, "csi") || slices.Contains(names, "local-path-provisioner") {
 			t.Errorf("--csi-driver %q renders %v: want csi, not local-path-provisioner", driver, names)
+		}
+	}
+	for _, driver := range append([]string{""}, components.CSIDrivers...) {
+		for _, webhook := range issuerWebhooks {
+			if c, ok := components.Default().Get(webhook); !ok || !c.HasOwnValues() {
+				t.Errorf("%s: no component with values of its own", webhook)
+			}
+			if slices.Contains(referenced(driver), webhook) {
+				t.Errorf("--csi-driver %q renders %s, whose values cluster-issuer's references (--issuers) render", driver, webhook)
+			}
 		}
 	}
 	if names := referenced(components.CSIDriverLocalPath); !slices.Equal(names, []string{"local-path-provisioner"}) {
