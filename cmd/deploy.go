@@ -42,7 +42,7 @@ func (o *runFlags) addFlags(c *cobra.Command) {
 	skipTagsFlag(fs, &o.skipTags)
 	fs.BoolVar(&o.failFast, "fail-fast", false, "start nothing more after the first failure (units in flight finish)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "show what each unit would do (install, upgrade and why, unchanged) and touch nothing")
-	fs.BoolVar(&o.diff, "diff", false, "with --dry-run: show each unit's diff of what it would apply (a release's values and objects; a Secret's keys named, never its data)")
+	fs.BoolVar(&o.diff, "diff", false, "with --dry-run: show each unit's diff of what it would apply (a release's values and objects, a unit's own objects from their live state; a Secret's keys named, never its data)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "bound the whole run (0: none); units still running then are cancelled")
 	fs.DurationVar(&o.unitTimeout, "unit-timeout", 0, "bound each Helm and manifest unit's wait (0: each component's own)")
 	fs.StringVarP(&o.output, "output", "o", "text", "text (a live view on a terminal, timestamped lines otherwise) or json (one event per line)")

@@ -9,6 +9,8 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/engine"
 	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
+	"github.com/vexxhost/atmosphere-go/internal/manifestdiff"
 )
 
 // HelmEngine is the engine of the Helm phases (components.Helm): a
@@ -147,8 +149,9 @@ var _ engine.Differ = HelmEngine{}
 
 // Diff renders the release (as Plan does) and returns the diff of its
 // values, then of its objects, from the release's last revision to what a
-// deploy would apply; empty when nothing would change. The component's
-// own objects are not in it.
+// deploy would apply, then of the component's own objects from their live
+// state (Stack.ownDiff); empty when nothing would change. The chart's CRDs
+// a component applies itself (Component.ChartCRDs) are not in it.
 func (e HelmEngine) Diff(ctx context.Context, c *components.Component, _ components.Phase) (string, error) {
 	rel, err := e.Stack.Release(ctx, c)
 	if err != nil {
@@ -158,5 +161,60 @@ func (e HelmEngine) Diff(ctx context.Context, c *components.Component, _ compone
 	if err != nil {
 		return "", err
 	}
-	return d.Values + d.Manifest, nil
+	own, err := e.Stack.ownDiff(ctx, c, components.Helm)
+	if err != nil {
+		return "", err
+	}
+	return d.Values + d.Manifest + own, nil
+}
+
+var _ engine.Differ = ManifestEngine{}
+
+// Diff returns the diff of the component's objects (Stack.ownDiff) from
+// their live state to what a deploy would apply; empty when nothing would
+// change. It changes nothing.
+func (e ManifestEngine) Diff(ctx context.Context, c *components.Component, _ components.Phase) (string, error) {
+	return e.Stack.ownDiff(ctx, c, components.Manifest)
+}
+
+// ownDiff renders the component's own objects as a deploy of that kind
+// would (secrets only peeked at), for each set it applies (the objects
+// before the release, and after it), and returns the diff
+// (manifestdiff.Manifests) of their live state, restricted to the fields
+// the set declares (manifest.Applier's Manifests), to what the deploy
+// would apply: an object not there is all added, one the set's inventory
+// records and no longer renders (the deploy prunes it) all removed, a
+// Secret's changed data named by key only. It changes nothing.
+func (s *Stack) ownDiff(ctx context.Context, c *components.Component, kind components.Kind) (string, error) {
+	cfg, _ := s.lenient(true)
+	objs, err := objects(c, cfg)
+	if err != nil {
+		return "", fmt.Errorf("objects of %s: %w", c.Name, err)
+	}
+	var before, after []manifest.Object
+	for _, o := range objs {
+		if o.AfterRelease && kind == components.Helm {
+			after = append(after, o)
+		} else {
+			before = append(before, o)
+		}
+	}
+	var out strings.Builder
+	for _, set := range []manifest.Set{{Component: c.Name, Namespace: c.Namespace, Objects: before},
+		{Component: c.Name + "-after-release", Namespace: c.Namespace, Objects: after}} {
+		// A manifest unit's set is applied, and so pruned, when empty.
+		if len(set.Objects) == 0 && (kind == components.Helm || set.Component != c.Name) {
+			continue
+		}
+		deployed, wanted, err := s.Manifests.Manifests(ctx, set)
+		if err != nil {
+			return "", fmt.Errorf("diff of %s: %w", c.Name, err)
+		}
+		d, err := manifestdiff.Manifests(deployed, wanted)
+		if err != nil {
+			return "", fmt.Errorf("diff of %s: %w", set.Component, err)
+		}
+		out.WriteString(d)
+	}
+	return out.String(), nil
 }

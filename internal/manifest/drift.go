@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -88,23 +87,9 @@ func (d Drift) String() string {
 // spec). A Secret's stringData is compared as the data it becomes, and a
 // Secret's data is reported by key, never with its values.
 func Compare(applied, live *unstructured.Unstructured) []FieldDrift {
-	want := applied.DeepCopy().Object
+	want := secretAsData(applied).Object
 	got := live.Object
 	secret := applied.GetKind() == "Secret" && applied.GroupVersionKind().Group == ""
-	if secret {
-		if sd, ok := want["stringData"].(map[string]any); ok {
-			data, _ := want["data"].(map[string]any)
-			if data == nil {
-				data = map[string]any{}
-			}
-			for k, v := range sd {
-				s, _ := v.(string)
-				data[k] = base64.StdEncoding.EncodeToString([]byte(s))
-			}
-			want["data"] = data
-			delete(want, "stringData")
-		}
-	}
 	var out []FieldDrift
 	keys := sortedKeys(want)
 	for _, k := range keys {

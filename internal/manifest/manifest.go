@@ -248,13 +248,7 @@ func (a *Applier) prepare(ctx context.Context, set Set) ([]prepared, error) {
 		} else {
 			obj.SetNamespace("")
 		}
-		labels := obj.GetLabels()
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		labels[LabelManagedBy] = "atmosphere"
-		labels[LabelComponent] = set.Component
-		obj.SetLabels(labels)
+		label(obj, set.Component)
 		r := ref{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
 		if seen[r.key()] {
 			problems = append(problems, fmt.Sprintf("object %d: %s is listed twice", i, r))
@@ -273,6 +267,17 @@ func (a *Applier) prepare(ctx context.Context, set Set) ([]prepared, error) {
 		return nil, fmt.Errorf("component %s: %s", set.Component, strings.Join(problems, "; "))
 	}
 	return out, nil
+}
+
+// label puts atmosphere's labels on an object of component.
+func label(obj *unstructured.Unstructured, component string) {
+	labels := obj.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelManagedBy] = "atmosphere"
+	labels[LabelComponent] = component
+	obj.SetLabels(labels)
 }
 
 // Apply applies the set, prunes what it no longer holds, and waits for the
