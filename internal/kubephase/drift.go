@@ -104,22 +104,12 @@ func (s *Stack) releaseDrift(ctx context.Context, c *components.Component) ([]ma
 // each of the sets a deploy of that kind applies (the objects before the
 // release, and after it).
 func (s *Stack) ownDrift(ctx context.Context, c *components.Component, kind components.Kind) ([]manifest.Drift, error) {
-	cfg, _ := s.lenient(true)
-	objs, err := objects(c, cfg)
+	sets, err := s.ownSets(c, kind)
 	if err != nil {
-		return nil, fmt.Errorf("objects of %s: %w", c.Name, err)
-	}
-	var before, after []manifest.Object
-	for _, o := range objs {
-		if o.AfterRelease && kind == components.Helm {
-			after = append(after, o)
-		} else {
-			before = append(before, o)
-		}
+		return nil, err
 	}
 	var out []manifest.Drift
-	for _, set := range []manifest.Set{{Component: c.Name, Namespace: c.Namespace, Objects: before},
-		{Component: c.Name + "-after-release", Namespace: c.Namespace, Objects: after}} {
+	for _, set := range sets {
 		if len(set.Objects) == 0 {
 			continue
 		}
@@ -139,4 +129,26 @@ func sortObjects(objs []*unstructured.Unstructured) {
 		return o.GetKind() + "\x00" + o.GetNamespace() + "\x00" + o.GetName()
 	}
 	slices.SortFunc(objs, func(a, b *unstructured.Unstructured) int { return strings.Compare(key(a), key(b)) })
+}
+
+// ownSets renders the component's own objects as a deploy of that kind
+// would (secrets only peeked at) into the two sets it applies: the objects
+// before the release (all of a manifest unit's), then those after it
+// (a Helm unit's AfterRelease objects). Either may be empty.
+func (s *Stack) ownSets(c *components.Component, kind components.Kind) ([]manifest.Set, error) {
+	cfg, _ := s.lenient(true)
+	objs, err := objects(c, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("objects of %s: %w", c.Name, err)
+	}
+	var before, after []manifest.Object
+	for _, o := range objs {
+		if o.AfterRelease && kind == components.Helm {
+			after = append(after, o)
+		} else {
+			before = append(before, o)
+		}
+	}
+	return []manifest.Set{{Component: c.Name, Namespace: c.Namespace, Objects: before},
+		{Component: c.Name + "-after-release", Namespace: c.Namespace, Objects: after}}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/engine"
 	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
-	"github.com/vexxhost/atmosphere-go/internal/manifest"
 	"github.com/vexxhost/atmosphere-go/internal/manifestdiff"
 )
 
@@ -186,22 +185,12 @@ func (e ManifestEngine) Diff(ctx context.Context, c *components.Component, _ com
 // records and no longer renders (the deploy prunes it) all removed, a
 // Secret's changed data named by key only. It changes nothing.
 func (s *Stack) ownDiff(ctx context.Context, c *components.Component, kind components.Kind) (string, error) {
-	cfg, _ := s.lenient(true)
-	objs, err := objects(c, cfg)
+	sets, err := s.ownSets(c, kind)
 	if err != nil {
-		return "", fmt.Errorf("objects of %s: %w", c.Name, err)
-	}
-	var before, after []manifest.Object
-	for _, o := range objs {
-		if o.AfterRelease && kind == components.Helm {
-			after = append(after, o)
-		} else {
-			before = append(before, o)
-		}
+		return "", err
 	}
 	var out strings.Builder
-	for _, set := range []manifest.Set{{Component: c.Name, Namespace: c.Namespace, Objects: before},
-		{Component: c.Name + "-after-release", Namespace: c.Namespace, Objects: after}} {
+	for _, set := range sets {
 		// A manifest unit's set is applied, and so pruned, when empty.
 		if len(set.Objects) == 0 && (kind == components.Helm || set.Component != c.Name) {
 			continue
