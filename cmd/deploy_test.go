@@ -228,14 +228,7 @@ func TestDeployStatusUpgrade(t *testing.T) {
 
 	// Again: nothing changes.
 	stdout, stderr, code = cli(t, env, append([]string{"deploy", "--tags", tags, "--output", "json"}, common...)...)
-	if code != 0 {
-		t.Fatalf("second deploy: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	for unit, evs := range deploytest.Events(t, stdout) {
-		if k := evs[len(evs)-1].Kind; k != deploy.Unchanged {
-			t.Errorf("second deploy: %s ended %s (%s), want unchanged", unit, k, evs[len(evs)-1].Detail)
-		}
-	}
+	rerunChangesNothing(t, stdout, stderr, code)
 
 	// upgrade glance with one value changed: glance alone is upgraded.
 	extra := "glance_helm_values:\n  pod:\n    replicas:\n      api: 2\n"
@@ -299,5 +292,20 @@ func TestDeployRefusesABadChartUntouched(t *testing.T) {
 	}
 	if ns, err := cs.CoreV1().Namespaces().Get(context.Background(), DefaultStateNamespace, metav1.GetOptions{}); err == nil {
 		t.Errorf("namespace %s created (%s): the refused run touched the cluster", DefaultStateNamespace, ns.CreationTimestamp)
+	}
+}
+
+// rerunChangesNothing fails the test unless a deploy run again (its
+// stdout, stderr and exit code) exited 0 and every unit it ran ended
+// unchanged.
+func rerunChangesNothing(t *testing.T, stdout, stderr string, code int) {
+	t.Helper()
+	if code != 0 {
+		t.Fatalf("second deploy: exit %d\nstdout:\n%s\nstderr:\n%s", code, testenv.LastLines(stdout, 40), stderr)
+	}
+	for unit, evs := range deploytest.Events(t, stdout) {
+		if k := evs[len(evs)-1].Kind; k != deploy.Unchanged {
+			t.Errorf("second deploy: %s ended %s (%s), want unchanged", unit, k, evs[len(evs)-1].Detail)
+		}
 	}
 }

@@ -94,12 +94,5 @@ func TestDeployGoDaddySolver(t *testing.T) {
 	}
 
 	stdout, stderr, code = cli(t, b.env, args...)
-	if code != 0 {
-		t.Fatalf("second deploy: exit %d\nstdout:\n%s\nstderr:\n%s", code, testenv.LastLines(stdout, 40), stderr)
-	}
-	for unit, evs := range deploytest.Events(t, stdout) {
-		if k := evs[len(evs)-1].Kind; k != deploy.Unchanged {
-			t.Errorf("second deploy: %s ended %s (%s), want unchanged", unit, k, evs[len(evs)-1].Detail)
-		}
-	}
+	rerunChangesNothing(t, stdout, stderr, code)
 }

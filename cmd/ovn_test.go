@@ -87,14 +87,7 @@ func TestDeployOVN(t *testing.T) {
 	start = time.Now()
 	stdout, stderr, code = cli(t, env, args...)
 	t.Logf("second deploy: %s", time.Since(start).Round(time.Second))
-	if code != 0 {
-		t.Fatalf("second deploy: exit %d\nstdout:\n%s\nstderr:\n%s", code, testenv.LastLines(stdout, 40), stderr)
-	}
-	for unit, evs := range deploytest.Events(t, stdout) {
-		if k := evs[len(evs)-1].Kind; k != deploy.Unchanged {
-			t.Errorf("second deploy: %s ended %s (%s), want unchanged", unit, k, evs[len(evs)-1].Detail)
-		}
-	}
+	rerunChangesNothing(t, stdout, stderr, code)
 }
 
 // checkOVNClaims: ovn's ovsdb StatefulSets' claims are of ceph-csi-rbd's
