@@ -1,6 +1,10 @@
 package components
 
-import "github.com/vexxhost/atmosphere-go/components/values"
+import (
+	"slices"
+
+	"github.com/vexxhost/atmosphere-go/components/values"
+)
 
 // The knobs csi reads (roles/csi/defaults/main.yml).
 var (
@@ -18,6 +22,17 @@ var (
 // Config.CSIDriver, which enables the driver's component.
 var csiDriverKnob = sharedKnobs.choice("csi_driver", CSIDriverRBD, CSIDrivers,
 	[]string{"powerstore", "portworx", "storpool", "ibm-block", "hpe-nimble"}, nil)
+
+// CSIDriverOf is the CSI driver the inventory's variables vars pick
+// (Config.CSIDriver): csi_driver when it names a driver atmosphere-go
+// implements (CSIDrivers), else rbd, the default — any other value is the
+// csi_driver knob's to refuse, once.
+func CSIDriverOf(vars map[string]any) string {
+	if v := csiDriverKnob.in(vars); slices.Contains(CSIDrivers, v) {
+		return v
+	}
+	return CSIDriverRBD
+}
 
 // storageProviders are the components that may provide the StorageClass
 // general, one for each CSI driver atmosphere-go implements: exactly one

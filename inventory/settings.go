@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -72,16 +71,10 @@ func (inv *Inventory) Settings() (*Settings, error) {
 	d.boolInto("atmosphere_staffeln_enabled", &s.Config.Staffeln)
 	d.boolInto("keepalived_enabled", &s.Config.Keepalived)
 	// csi_driver picks the component that provides the StorageClass
-	// general: a driver atmosphere-go implements is taken; any other value
-	// (the role's other drivers, an unknown one, not a string) leaves the
-	// default, and the csi_driver knob refuses it before the run, naming
-	// the value and what is supported (components' CheckKnobs: one
-	// problem, not two).
-	if v, ok := d.get("csi_driver"); ok {
-		if x, isString := v.(string); isString && slices.Contains(components.CSIDrivers, x) {
-			s.Config.CSIDriver = x
-		}
-	}
+	// general; a value atmosphere-go does not implement leaves the default,
+	// and the csi_driver knob refuses it before the run, naming the value
+	// and what is supported (components' CheckKnobs: one problem, not two).
+	s.Config.CSIDriver = components.CSIDriverOf(inv.Vars)
 	// cluster_issuer_type acme with cluster_issuer_acme_solver godaddy or
 	// infoblox enables that solver's webhook component; any value the
 	// knobs refuse leaves none (their problem is the knobs' to report).
