@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +24,8 @@ import (
 // its own, then changes the issuer's e-mail and the godaddy secret key in
 // the inventory: `deploy --dry-run --diff` shows, for cluster-issuer, the
 // e-mail's line changed and the Secret's token named as changed, nothing
-// else, no credential, and the cluster is as the deploy left it.
+// else, no credential, and the cluster is as the deploy left it. Before the
+// change, the unit is planned unchanged, with no diff.
 func TestDeployDryRunDiffManifestUnit(t *testing.T) {
 	const key, secret, secret2 = "gd-k3y-5108", "gd-s3cr3t-4471", "gd-s3cr3t-8823"
 	cfg, kubeconfig := testenv.PrivateKubeconfig(t, 1)
@@ -58,6 +60,12 @@ func TestDeployDryRunDiffManifestUnit(t *testing.T) {
 	noCredential("deploy", stdout, stderr)
 	if code != 0 {
 		t.Fatalf("deploy: exit %d\nstdout:\n%s\nstderr:\n%s", code, testenv.LastLines(stdout, 40), testenv.LastLines(stderr, 40))
+	}
+
+	// As deployed, the unit is planned unchanged and shows no diff.
+	stdout, stderr, code = cli(t, nil, slices.Concat([]string{"deploy", "--dry-run", "--diff", "--output", "json"}, common)...)
+	if u := plannedUnits(t, stdout)["cluster-issuer:install"]; code != 0 || u.Change != "unchanged" || u.Diff != "" {
+		t.Errorf("deploy --dry-run --diff right after the deploy: exit %d, cluster-issuer:install %+v, want unchanged and no diff\nstderr:\n%s", code, u, stderr)
 	}
 
 	issuer("infra@example.com", secret2)
@@ -102,4 +110,22 @@ func TestDeployDryRunDiffManifestUnit(t *testing.T) {
 			t.Errorf("the dry run changed ClusterIssuer %s's e-mail to %q", ci.GetName(), email)
 		}
 	}
+}
+
+// plannedUnit is a unit of `deploy --dry-run --output json`'s plan.
+type plannedUnit struct{ Unit, Change, Diff string }
+
+// plannedUnits reads the units of `deploy --dry-run --output json`'s
+// output, a JSON object a line, by unit.
+func plannedUnits(t *testing.T, stdout string) map[string]plannedUnit {
+	t.Helper()
+	out := map[string]plannedUnit{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var u plannedUnit
+		if err := json.Unmarshal([]byte(line), &u); err != nil {
+			t.Fatalf("the plan's line %q: %v", line, err)
+		}
+		out[u.Unit] = u
+	}
+	return out
 }

@@ -43,7 +43,10 @@ func (e HelmEngine) Check(ctx context.Context, c *components.Component, _ compon
 // Plan renders the release and decides, from the release in the cluster,
 // whether it would be installed, upgraded (and why: chart, values, images),
 // rolled back or left unchanged, and which upgrade guards its objects
-// would run (an object changing version).
+// would run (an object changing version). A release left unchanged whose
+// component's own objects differ from their live state (Stack.ownDiff) is
+// planned "apply (release unchanged, own objects differ)": the deploy
+// applies them, and a --diff shows them.
 func (e HelmEngine) Plan(ctx context.Context, c *components.Component, _ components.Phase) (engine.Change, error) {
 	rel, err := e.Stack.Release(ctx, c)
 	if err != nil {
@@ -56,6 +59,16 @@ func (e HelmEngine) Plan(ctx context.Context, c *components.Component, _ compone
 	change := engine.Change{Action: string(dec.Action)}
 	if dec.Action != helmrelease.Unchanged {
 		change.Why = dec.Reasons
+	} else if c.HasObjects() {
+		// The release stays, but the deploy applies the component's own
+		// objects all the same: say so when they would change.
+		d, err := e.Stack.ownDiff(ctx, c, components.Helm)
+		if err != nil {
+			return engine.Change{}, err
+		}
+		if d != "" {
+			change = engine.Change{Action: "apply", Why: []string{"release unchanged", "own objects differ"}}
+		}
 	}
 	guards, err := e.Stack.plannedGuards(ctx, c)
 	if err != nil {
@@ -105,9 +118,11 @@ func (e ManifestEngine) Check(_ context.Context, c *components.Component, _ comp
 	return e.Stack.checkObjects(c)
 }
 
-// Plan says whether the objects would be applied for the first time or
-// again (server-side apply leaves unchanged objects as they are), and
-// which upgrade guards would run (an object changing version).
+// Plan says whether the objects would be applied for the first time
+// ("apply (new)"), again because some differ from their live state, by the
+// fields the component declares (Stack.ownDiff: changed, missing or to be
+// pruned), or not at all ("unchanged"), and which upgrade guards would run
+// (an object changing version).
 func (e ManifestEngine) Plan(ctx context.Context, c *components.Component, _ components.Phase) (engine.Change, error) {
 	found, _, err := e.Stack.Manifests.Applied(ctx, c.Name, c.Namespace)
 	if err != nil {
@@ -120,7 +135,18 @@ func (e ManifestEngine) Plan(ctx context.Context, c *components.Component, _ com
 	if err != nil {
 		return engine.Change{}, err
 	}
-	return engine.Change{Action: "apply", Why: append([]string{"server-side; unchanged objects stay"}, guards...)}, nil
+	d, err := e.Stack.ownDiff(ctx, c, components.Manifest)
+	if err != nil {
+		return engine.Change{}, err
+	}
+	if d == "" && len(guards) == 0 {
+		return engine.Change{Action: "unchanged"}, nil
+	}
+	why := []string{"server-side; objects differ"}
+	if d == "" {
+		why = nil
+	}
+	return engine.Change{Action: "apply", Why: append(why, guards...)}, nil
 }
 
 // Status reads the component's inventory of applied objects: applied

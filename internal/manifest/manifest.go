@@ -383,6 +383,11 @@ func (a *Applier) applyOne(ctx context.Context, p prepared, last applied) (*unst
 	if exists && last.unchangedSince(p.digest, current) {
 		return current, last, reused, nil
 	}
+	if exists {
+		if err := takeOver(ctx, ri, current); err != nil {
+			return nil, applied{}, unchanged, err
+		}
+	}
 	data, err := json.Marshal(p.obj.Object)
 	if err != nil {
 		return nil, applied{}, unchanged, err
