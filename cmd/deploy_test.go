@@ -97,7 +97,8 @@ func useKeycloak(t *testing.T, inv string) {
 // TestDeployStatusUpgrade runs `atmosphere deploy` as a process against a
 // cluster of its own and the test keystone, with the molecule inventory (and
 // the kwok overlay) on memcached, keystone's chart and glance's chart with
-// what they need; then `status`; then deploy again (nothing changes); then
+// what they need (glance's keystone Jobs not made: glance:catalog does
+// their work); then `status`; then deploy again (nothing changes); then
 // `upgrade glance` with a changed value (glance alone is upgraded).
 func TestDeployStatusUpgrade(t *testing.T) {
 	b := newKwokBed(t)
@@ -152,6 +153,23 @@ func TestDeployStatusUpgrade(t *testing.T) {
 
 	// Nothing the run printed or wrote holds a secret it generated.
 	cs := kubernetes.NewForConfigOrDie(cfg)
+	// glance's keystone Jobs are not made: glance:catalog registered it.
+	jobs, err := cs.BatchV1().Jobs("openstack").List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var glanceJobs []string
+	for _, j := range jobs.Items {
+		if strings.HasPrefix(j.Name, "glance-") {
+			glanceJobs = append(glanceJobs, j.Name)
+		}
+		if strings.Contains(j.Name, "-ks-") {
+			t.Errorf("Job %s was made: a chart's keystone Job, which the catalog phase does", j.Name)
+		}
+	}
+	if !slices.Contains(glanceJobs, "glance-db-sync") {
+		t.Errorf("glance's Jobs are %q, want glance-db-sync among them", glanceJobs)
+	}
 	sec, err := cs.CoreV1().Secrets(DefaultStateNamespace).Get(context.Background(), secrets.DefaultName, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the generated secrets: %v", err)

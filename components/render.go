@@ -295,3 +295,21 @@ func (c *Component) OwnValues(s Settings, chart values.Values) (values.Values, e
 	}
 	return v, nil
 }
+
+// ReleaseValues returns the values the component's release is given: its
+// own values (OwnValues) with the operator's overrides (its role's
+// <role>_helm_values) laid over them, and then, for a component whose
+// catalog phase registers it in keystone natively (Services), the chart's
+// keystone Jobs turned off and taken out of its dependencies
+// (withoutKeystoneJobs), whatever the overrides say of them.
+func (c *Component) ReleaseValues(s Settings, chart, overrides values.Values) (values.Values, error) {
+	own, err := c.OwnValues(s, chart)
+	if err != nil {
+		return nil, err
+	}
+	v := values.Merge(own, overrides)
+	if len(c.services) > 0 {
+		v = withoutKeystoneJobs(chart, v)
+	}
+	return v, nil
+}

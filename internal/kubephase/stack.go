@@ -108,11 +108,11 @@ func (s *Stack) Values(c *components.Component, chart values.Values) (values.Val
 }
 
 func (s *Stack) valuesWith(c *components.Component, chart values.Values, cfg components.Settings) (values.Values, error) {
-	own, err := c.OwnValues(cfg, chart)
+	v, err := c.ReleaseValues(cfg, chart, s.Overrides[c.Name])
 	if err != nil {
 		return nil, fmt.Errorf("values of %s: %w", c.Name, err)
 	}
-	return values.Merge(own, s.Overrides[c.Name]), nil
+	return v, nil
 }
 
 // Release builds the Helm release of a component, touching nothing. A
