@@ -182,9 +182,11 @@ $(HELMFILE_STAMP):
 # (glance_images, octavia_amphora_image_url, manila_image_url,
 # magnum_images) on a loopback server that `testenv images` starts for
 # the deploy, serving tiny raw and qcow2 images made by qemu-img (no
-# internet here). Only keycloak's database units are left out (DEMO_SKIP):
-# they connect to the Percona XtraDB cluster's Service, which on kwok has
-# no pod behind it (the tests give them a MariaDB of their own). The
+# internet here). Only the database units are left out (DEMO_SKIP:
+# keycloak's and those that make the OpenStack services' databases in
+# place of their charts' db-init Jobs): they connect to the Percona XtraDB
+# cluster's Service, which on kwok has no pod behind it (the tests give
+# them a MariaDB of their own). The
 # hosts, the cluster and Ceph are the test bed's, so the Ansible units are
 # reported provided (DEMO_HOSTS: --hosts-provided; the kwok inventory says
 # atmosphere_hosts_provided: true too) and the demo needs no ansible.
@@ -195,7 +197,7 @@ $(HELMFILE_STAMP):
 # too (testenv up; ATMOSPHERE_TEST_KEYCLOAK_* in the env file) for the
 # single sign-on set-up.
 DEMO_INVENTORY ?= testdata/inventories/demo
-DEMO_SKIP ?= keycloak:database,keycloak:strict-mode
+DEMO_SKIP ?= keycloak:database,keycloak:strict-mode,barbican:database,cinder:database,glance:database,heat:database,horizon:database,keystone:database,magnum:database,manila:database,neutron:database,nova:database,octavia:database,placement:database,staffeln:database
 DEMO_FLAGS ?=
 DEMO_HOSTS ?= --hosts-provided
 DEMO_CHECK_OUT ?= docs/demo

@@ -11,6 +11,7 @@ func glance() *Component {
 	c := withCatalog(release("glance", "glance", openstack, chart("glance"), 316, needs("keystone", rabbitmq,
 		"ceph-provisioners", // Job glance-storage-init mounts Secret pvc-ceph-client-key
 	), kubeAPI))
+	c = withDatabases(c, "glance", "glance")
 	c.services, c.endpoints = glanceServices, glanceEndpoints
 	c.values = glanceValues
 	c.ingresses = []publicIngress{publicIngressOf("image", "glance-api", 9292, bodyUnlimited, "glance")}

@@ -17,6 +17,7 @@ var (
 // horizon declares horizon, with what it renders.
 func horizon() *Component {
 	c := release("horizon", "horizon", openstack, chart("horizon"), 44, needs("keystone"), kubeAPI)
+	c = withDatabases(c, "horizon", "horizon")
 	c.endpoints = horizonEndpoints
 	c.values = horizonValues
 	c.ingresses = []publicIngress{publicIngressOf("dashboard", "horizon-int", 80, map[string]any{

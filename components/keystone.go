@@ -30,6 +30,7 @@ func keystone() *Component {
 		), kubeAPI),
 		Phase{Name: "setup", Kind: OpenStack, Estimate: s(20)}),
 		Phase{Name: "sso", Kind: Keycloak, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(9)}), Manifest)
+	c = withDatabases(c, "keystone", "keystone")
 	c.services, c.endpoints = []provision.Service{keystoneIdentity}, keystoneEndpoints
 	c.values = keystoneValues
 	c.objects = keystoneOpenIDMetadata

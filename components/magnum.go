@@ -36,6 +36,7 @@ var magnumClusterctlConfig = add(magnumKnobs, knob[map[string]any]{name: "magnum
 func magnum() *Component {
 	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum"), 290, needs("keystone", rabbitmq), kubeAPI),
 		setup(90, "glance")), Manifest))
+	c = withDatabases(c, "magnum", "magnum")
 	c.services, c.endpoints = magnumServices, magnumEndpoints
 	c.values = magnumValues
 	c.objects = magnumObjects

@@ -26,6 +26,7 @@ var (
 func manila() *Component {
 	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila"), 258, needs("keystone", rabbitmq), kubeAPI), Manifest),
 		setup(58, "nova", "neutron", "cinder")))
+	c = withDatabases(c, "manila", "manila")
 	c.roleTimeout = true // manila_helm_timeout
 	c.services, c.endpoints = manilaServices, manilaEndpoints
 	c.values = manilaValues

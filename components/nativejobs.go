@@ -7,26 +7,39 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
-// keystoneJobSuffixes end the names of the Jobs with which an
-// openstack-helm chart registers its service in keystone: helm-toolkit's
-// ks-service, ks-user and ks-endpoints ("glance-ks-user"), and heat's and
-// magnum's domain user ("heat-domain-ks-user").
-var keystoneJobSuffixes = []string{"-ks-user", "-ks-service", "-ks-endpoints"}
+// chartJobs are Jobs of openstack-helm charts whose work a phase of the
+// component does natively: the manifests keys that make them start with
+// manifests, their names end with one of suffixes.
+type chartJobs struct {
+	manifests string
+	suffixes  []string
+}
 
-// withoutKeystoneJobs returns own, the values a component gives its chart
-// (whose defaults are chart), with the chart's keystone Jobs turned off:
-// every manifests.job_ks_* the chart and own leave on is set to false, and
-// every list of Jobs under dependencies that names one of them
-// (keystoneJobSuffixes) is given whole without it, so that no pod waits
-// for a Job that is not made. It is for a component whose catalog phase
-// makes the same service, endpoints and users, with the same passwords,
-// natively (Component.Services); own is not changed.
-func withoutKeystoneJobs(chart, own values.Values) values.Values {
+var (
+	// keystoneJobs register a chart's service in keystone: helm-toolkit's
+	// ks-service, ks-user and ks-endpoints ("glance-ks-user"), and heat's
+	// and magnum's domain user ("heat-domain-ks-user"); the catalog phase
+	// does their work.
+	keystoneJobs = chartJobs{"job_ks_", []string{"-ks-user", "-ks-service", "-ks-endpoints"}}
+	// databaseJobs make a chart's databases and their user
+	// ("glance-db-init"); the database phase does their work.
+	databaseJobs = chartJobs{"job_db_init", []string{"-db-init"}}
+)
+
+// withoutJobs returns own, the values a component gives its chart (whose
+// defaults are chart), with the chart's Jobs of jobs turned off: every
+// manifests key of theirs the chart and own leave on is set to false, and
+// every list of Jobs under dependencies that names one of them is given
+// whole without it, so that no pod waits for a Job that is not made. It is
+// for a component with a phase that does their work natively (its catalog
+// phase for keystoneJobs, its database phase for databaseJobs); own is not
+// changed.
+func withoutJobs(chart, own values.Values, jobs chartJobs) values.Values {
 	eff := values.Merge(chart, own)
 	out := values.Copy(own)
 	if manifests, ok := eff["manifests"].(map[string]any); ok {
 		for k, on := range manifests {
-			if strings.HasPrefix(k, "job_ks_") && on == true {
+			if strings.HasPrefix(k, jobs.manifests) && on == true {
 				setIn(out, []string{"manifests", k}, false)
 			}
 		}
@@ -39,16 +52,16 @@ func withoutKeystoneJobs(chart, own values.Values) values.Values {
 		}
 		for k, x := range m {
 			p := append(slices.Clone(path), k)
-			jobs, isList := x.([]any)
+			list, isList := x.([]any)
 			if k != "jobs" || !isList {
 				walk(p, x)
 				continue
 			}
-			kept := slices.DeleteFunc(slices.Clone(jobs), func(j any) bool {
+			kept := slices.DeleteFunc(slices.Clone(list), func(j any) bool {
 				name, _ := j.(string)
-				return slices.ContainsFunc(keystoneJobSuffixes, func(s string) bool { return strings.HasSuffix(name, s) })
+				return slices.ContainsFunc(jobs.suffixes, func(s string) bool { return strings.HasSuffix(name, s) })
 			})
-			if len(kept) != len(jobs) {
+			if len(kept) != len(list) {
 				setIn(out, p, kept)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
-func TestWithoutKeystoneJobs(t *testing.T) {
+func TestWithoutJobs(t *testing.T) {
 	chart := values.Values{
 		"manifests": map[string]any{"job_ks_user": true, "job_ks_service": true, "job_ks_endpoints": true,
 			"job_ks_user_domain": true, "job_ks_placement_user": false, "job_db_sync": true},
@@ -47,7 +47,7 @@ func TestWithoutKeystoneJobs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := values.Copy(tt.own)
-			got := withoutKeystoneJobs(chart, tt.own)
+			got := withoutJobs(chart, tt.own, keystoneJobs)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %v\nwant %v", got, tt.want)
 			}

@@ -24,6 +24,7 @@ var (
 func neutron() *Component {
 	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
 		setup(20, "nova")))
+	c = withDatabases(c, "neutron", "neutron")
 	c.roleTimeout = true // neutron_helm_timeout
 	c.services, c.endpoints = neutronServices, neutronEndpoints
 	c.values = neutronValues

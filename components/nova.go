@@ -16,6 +16,7 @@ import (
 // nova declares nova, with what it renders.
 func nova() *Component {
 	c := withCatalog(split(release("nova", "nova", openstack, chart("nova"), 231, needs("placement", "glance", "libvirt", rabbitmq), kubeAPI), setup(11)))
+	c = withDatabases(c, "nova", "nova", "nova_api", "nova_cell0")
 	c.roleTimeout = true // nova_helm_timeout
 	c.services, c.endpoints = []provision.Service{novaCompute}, novaEndpoints
 	c.values = novaValues

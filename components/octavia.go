@@ -53,6 +53,7 @@ func init() { octaviaKnobs.check(checkCIDR(octaviaManagementSubnetCIDR)) }
 func octavia() *Component {
 	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
 		setup(89, "nova", "neutron", "glance")))
+	c = withDatabases(c, "octavia", "octavia", "octavia_persistence")
 	c.roleTimeout = true // octavia_helm_timeout
 	c.services, c.endpoints = octaviaServices, octaviaEndpoints
 	c.values = octaviaValues

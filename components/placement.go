@@ -8,6 +8,7 @@ import (
 // placement declares placement, with what it renders.
 func placement() *Component {
 	c := withCatalog(release("placement", "placement", openstack, chart("placement"), 120, needs("keystone"), kubeAPI))
+	c = withDatabases(c, "placement", "placement")
 	c.services, c.endpoints = placementServices, placementEndpoints
 	c.values = placementValues
 	c.ingresses = []publicIngress{publicIngressOf("placement", "placement-api", 8778, nil, "placement")}

@@ -200,6 +200,30 @@ func before(c *Component, p Phase) *Component {
 	return c
 }
 
+// withDatabases puts first the phase that makes the component's databases
+// in the cloud's MySQL, dbs, each owned by user with the password its
+// chart's oslo_db endpoints carry (the secret
+// openstack_helm_endpoints_<user>_mariadb_password):
+// its chart's db-init Job's work, done natively, which is why
+// ReleaseValues turns that Job off. It needs only the Percona XtraDB
+// cluster, so it is done long before the chart is installed.
+func withDatabases(c *Component, user string, dbs ...string) *Component {
+	c = before(c, Phase{Name: "database", Kind: Database, Needs: needs("percona-xtradb-cluster"), Estimate: s(2)})
+	c.databases = func(s Settings) ([]DatabaseGrant, error) {
+		r := &Render{Settings: s}
+		password := (&endpointRender{Render: r}).secret(user + "_mariadb_password") // as e.db renders it
+		if r.err != nil {
+			return nil, r.err
+		}
+		out := make([]DatabaseGrant, 0, len(dbs))
+		for _, db := range dbs {
+			out = append(out, DatabaseGrant{Database: db, User: user, Password: password})
+		}
+		return out, nil
+	}
+	return c
+}
+
 // withCatalog puts first the phase that makes a service's keystone
 // catalog entry and users, which its pods authenticate as. It needs only
 // keystone's API, not keystone's federation set-up.

@@ -300,8 +300,9 @@ func (c *Component) OwnValues(s Settings, chart values.Values) (values.Values, e
 // own values (OwnValues) with the operator's overrides (its role's
 // <role>_helm_values) laid over them, and then, for a component whose
 // catalog phase registers it in keystone natively (Services), the chart's
-// keystone Jobs turned off and taken out of its dependencies
-// (withoutKeystoneJobs), whatever the overrides say of them.
+// keystone Jobs turned off and taken out of its dependencies, and for one
+// whose database phase makes its databases (DatabaseGrants), its db-init
+// Job likewise (withoutJobs), whatever the overrides say of them.
 func (c *Component) ReleaseValues(s Settings, chart, overrides values.Values) (values.Values, error) {
 	own, err := c.OwnValues(s, chart)
 	if err != nil {
@@ -309,7 +310,10 @@ func (c *Component) ReleaseValues(s Settings, chart, overrides values.Values) (v
 	}
 	v := values.Merge(own, overrides)
 	if len(c.services) > 0 {
-		v = withoutKeystoneJobs(chart, v)
+		v = withoutJobs(chart, v, keystoneJobs)
+	}
+	if c.databases != nil {
+		v = withoutJobs(chart, v, databaseJobs)
 	}
 	return v, nil
 }

@@ -6,6 +6,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 func staffeln() *Component {
 	c := enabledWhen(release("staffeln", "staffeln", openstack, chart("staffeln"), 30, needs("cinder"), nil),
 		func(c Config) bool { return c.Staffeln })
+	c = withDatabases(c, "staffeln", "staffeln")
 	c.roleVars = noRoleVars // the role declares no release name or namespace
 	c.endpoints = staffelnEndpoints
 	c.values = staffelnValues

@@ -206,7 +206,8 @@ func newBed(t testing.TB) *bed {
 		t.Fatal(err)
 	}
 	inv := testenv.CopyDir(t, kwokInventory)
-	testenv.ProvideDatabase(t, cfg, inv)
+	db := testenv.ProvideDatabase(t, cfg, inv)
+	deploytest.GiveServicesDatabasePasswords(t, inv, db.RootPassword)
 	return &bed{
 		t: t, cluster: c, cfg: cfg, kubeconfig: c.Kubeconfig, keystone: ks,
 		inventory: inv, reports: t.TempDir(),

@@ -34,8 +34,10 @@ type Deployer struct {
 }
 
 // Deploy does one database phase of c: the databases and users made when
-// missing or not usable with their passwords, then Percona's strict mode
-// set as the phase wants it.
+// missing or not usable with their passwords, then, for a component with a
+// strict-mode phase (PhaseStrictMode), Percona's strict mode set as the
+// phase wants it: loosened by its database phase, put back by its
+// strict-mode phase. Any other component's strict mode is left as it is.
 func (d *Deployer) Deploy(ctx context.Context, c *components.Component, p components.Phase) error {
 	if p.Name != PhaseDatabase && p.Name != PhaseStrictMode {
 		return fmt.Errorf("%s: phase %s is not a database phase", c.Name, p.Name)
@@ -67,6 +69,13 @@ func (d *Deployer) Deploy(ctx context.Context, c *components.Component, p compon
 		}
 		changed = true
 		did = append(did, fmt.Sprintf("database %s and user %s made", g.Database, g.User))
+	}
+	// Strict mode is loosened only for a component that puts it back
+	// after its chart (a strict-mode phase: keycloak's migrations); the
+	// databases of the others are made with it as it is.
+	if _, loosens := c.Phase(PhaseStrictMode); !loosens {
+		dag.ReporterFrom(ctx).Note(dag.Note{Did: strings.Join(did, "; "), Unchanged: !changed})
+		return nil
 	}
 	mode := Permissive
 	if p.Name == PhaseStrictMode {

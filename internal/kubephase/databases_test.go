@@ -2,56 +2,99 @@ package kubephase
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-
-	"github.com/vexxhost/atmosphere-go/internal/testenv"
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/values"
 )
 
-// TestDatabaseAddress: the cloud's MySQL is at its HAProxy Service's
-// cluster IP, or where atmosphere_database_address says; no Service is a
-// clear error.
-func TestDatabaseAddress(t *testing.T) {
-	cfg := testenv.Kube(t)
-	cs := kubernetes.NewForConfigOrDie(cfg)
-	ctx := context.Background()
-	ns := testenv.Namespace(t, cfg)
-	s := &Stack{Config: testSettings()}
-	if _, err := s.databaseAddress(ctx, cs, ns); err == nil || !strings.Contains(err.Error(), "Service "+ns+"/percona-xtradb-haproxy") {
-		t.Errorf("no Service: %v", err)
+// TestDatabasePhasesMakeWhatTheChartsDBInitWould: for every component
+// whose database phase stands in for its chart's db-init Job, the
+// databases and user it makes are those the release's values configure
+// (each oslo_db endpoint's path, and the user's name and password under
+// its auth), and the release makes no db-init Job: the chart has one,
+// our values turn it off, and no list of Jobs under dependencies names it.
+func TestDatabasePhasesMakeWhatTheChartsDBInitWould(t *testing.T) {
+	st, _ := fidelitySettings(t, "", "")
+	loader := chartLoader()
+	checked := 0
+	for _, c := range components.Default().Components() {
+		grants, err := c.DatabaseGrants(st.Config)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		if len(grants) == 0 || c.Name == "keycloak" { // keycloak's chart has no db-init Job
+			continue
+		}
+		checked++
+		ch, err := loader.Load(context.Background(), *c.Chart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if on, _ := values.Get(ch.Values, "manifests.job_db_init"); on != true {
+			t.Errorf("%s: the chart has no db-init Job on by default (%v)", c.Name, on)
+		}
+		own, err := st.Values(c, ch.Values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := values.Merge(ch.Values, own)
+		if on, _ := values.Get(v, "manifests.job_db_init"); on != false {
+			t.Errorf("%s: the release's manifests.job_db_init is %v, want false", c.Name, on)
+		}
+		user := grants[0].User
+		var want []components.DatabaseGrant
+		endpoints, _ := v["endpoints"].(map[string]any)
+		for name, e := range endpoints {
+			if !strings.HasPrefix(name, "oslo_db") {
+				continue
+			}
+			ep, _ := e.(map[string]any)
+			auth, _ := values.Get(ep, "auth."+user)
+			a, ok := auth.(map[string]any)
+			if !ok {
+				continue
+			}
+			path, _ := ep["path"].(string)
+			username, _ := a["username"].(string)
+			password, _ := a["password"].(string)
+			want = append(want, components.DatabaseGrant{Database: strings.TrimPrefix(path, "/"), User: username, Password: password})
+		}
+		byName := func(a, b components.DatabaseGrant) int { return strings.Compare(a.Database, b.Database) }
+		slices.SortFunc(want, byName)
+		slices.SortFunc(grants, byName)
+		if !slices.Equal(grants, want) {
+			t.Errorf("%s: the database phase makes %v, the release's oslo_db endpoints configure %v", c.Name, redact(grants), redact(want))
+		}
+		var walk func(path string, x any)
+		walk = func(path string, x any) {
+			switch x := x.(type) {
+			case map[string]any:
+				for k, y := range x {
+					walk(path+"."+k, y)
+				}
+			case []any:
+				for _, j := range x {
+					if s, _ := j.(string); strings.HasSuffix(s, "-db-init") {
+						t.Errorf("%s: %s still names Job %s", c.Name, path, s)
+					}
+				}
+			}
+		}
+		walk("dependencies", v["dependencies"])
 	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "percona-xtradb-haproxy"},
-		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "mysql", Port: 3306}}}}
-	made, err := cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if addr, err := s.databaseAddress(ctx, cs, ns); err != nil || addr != made.Spec.ClusterIP+":3306" {
-		t.Errorf("address %q, %v; want the Service's %s:3306", addr, err, made.Spec.ClusterIP)
-	}
-	s.Config.Vars["atmosphere_database_address"] = "db.example.com:3307"
-	if addr, err := s.databaseAddress(ctx, cs, ns); err != nil || addr != "db.example.com:3307" {
-		t.Errorf("address %q, %v; want the inventory's", addr, err)
+	if checked < 10 {
+		t.Errorf("%d components checked, want the OpenStack services", checked)
 	}
 }
 
-// TestGrants: keycloak's database and user are the knobs its values use;
-// a name MySQL would not take is found before anything is changed.
-func TestGrants(t *testing.T) {
-	s := &Stack{Config: testSettings()}
-	grants, err := s.Grants("keycloak")
-	if err != nil || len(grants) != 1 || grants[0].Database != "keycloak" || grants[0].User != "keycloak" || grants[0].Password != "keycloak_database_password-secret" {
-		t.Errorf("grants %+v, %v", grants, err)
+// redact shows grants without their passwords, but whether one is set.
+func redact(gs []components.DatabaseGrant) []string {
+	var out []string
+	for _, g := range gs {
+		out = append(out, g.Database+"/"+g.User+"/password set: "+map[bool]string{true: "yes", false: "no"}[g.Password != ""])
 	}
-	if grants, err := s.Grants("nova"); err != nil || len(grants) != 0 {
-		t.Errorf("nova's grants %+v, %v: its charts make their own", grants, err)
-	}
-	s.Config.Vars["keycloak_database_name"] = "key-cloak"
-	if err := s.CheckGrants("keycloak"); err == nil || !strings.Contains(err.Error(), `database name "key-cloak"`) {
-		t.Errorf("a bad database name: %v", err)
-	}
+	return out
 }
