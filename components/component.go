@@ -480,7 +480,8 @@ type Config struct {
 	// CSIDriver is the CSI driver that provides the StorageClass general
 	// (csi_driver): "rbd" (the default; "" is taken as it) deploys csi
 	// (ceph-csi-rbd), "local-path-provisioner" deploys
-	// local-path-provisioner. The role's other drivers are not
+	// local-path-provisioner, "hpe-nimble" deploys hpe-csi-driver. The
+	// role's other drivers are not
 	// implemented: the csi_driver knob refuses them before the run.
 	CSIDriver string
 	// IssuerWebhook is the ACME solver of the cluster issuer that is
@@ -504,11 +505,12 @@ const (
 const (
 	CSIDriverRBD       = "rbd"
 	CSIDriverLocalPath = "local-path-provisioner"
+	CSIDriverHPENimble = "hpe-nimble"
 )
 
 // CSIDrivers are the values of csi_driver atmosphere-go implements, the
 // default first.
-var CSIDrivers = []string{CSIDriverRBD, CSIDriverLocalPath}
+var CSIDrivers = []string{CSIDriverRBD, CSIDriverLocalPath, CSIDriverHPENimble}
 
 // csiDriver is the CSI driver cfg deploys: CSIDriver, or "rbd" when it is
 // empty.

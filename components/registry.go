@@ -114,7 +114,7 @@ func (r *Registry) ValuesPrefixes() map[string]string {
 	return byVar
 }
 
-// Default returns the registry of the 53 components atmosphere deploys.
+// Default returns the registry of the 54 components atmosphere deploys.
 // Estimates are the durations measured by the parallel orchestrator
 // (../shared/data/seed-aio-ovn-durations.csv); where a component is split
 // into phases, the split of that measure between them is an estimate.
@@ -291,6 +291,7 @@ func defaultComponents() []*Component {
 		// Infrastructure.
 		csi(),
 		localPathProvisioner(),
+		hpeCSIDriver(),
 		certManager(),
 		certManagerWebhookGoDaddy(),
 		certManagerWebhookInfoblox(),

@@ -21,9 +21,9 @@ import (
 
 const shared = "../../shared"
 
-func TestDefaultRegistryHas53Components(t *testing.T) {
-	if n := len(Default().Components()); n != 53 {
-		t.Errorf("%d components, want 53", n)
+func TestDefaultRegistryHas54Components(t *testing.T) {
+	if n := len(Default().Components()); n != 54 {
+		t.Errorf("%d components, want 54", n)
 	}
 }
 
@@ -480,7 +480,7 @@ func TestStorageUsersNeedEveryProvider(t *testing.T) {
 	if users < 5 {
 		t.Errorf("%d phases need the StorageClass general's providers, want kube-prometheus-stack, loki, ovn, percona-xtradb-cluster, valkey at least", users)
 	}
-	want := map[string]string{CSIDriverRBD: "csi", CSIDriverLocalPath: "local-path-provisioner"}
+	want := map[string]string{CSIDriverRBD: "csi", CSIDriverLocalPath: "local-path-provisioner", CSIDriverHPENimble: "hpe-csi-driver"}
 	for _, driver := range CSIDrivers {
 		var enabled []string
 		for _, name := range storageProviders {

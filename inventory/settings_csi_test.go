@@ -8,15 +8,16 @@ import (
 )
 
 // TestCSIDriver: csi_driver picks the component that provides the
-// StorageClass general. rbd (the default) and local-path-provisioner are
-// taken into Config.CSIDriver, with nothing refused; the role's other
+// StorageClass general. rbd (the default), local-path-provisioner and
+// hpe-nimble (with its credentials) are taken into Config.CSIDriver, with
+// nothing refused; the role's other
 // drivers, an unknown value and a value not a string leave the default,
 // and are refused before the run by the csi_driver knob (CheckKnobs, the
 // check plan and deploy make with the settings' Config): one problem,
 // naming the knob, the value and what is supported.
 func TestCSIDriver(t *testing.T) {
 	const f = "group_vars/all/main.yml"
-	supported := `want one of "rbd", "local-path-provisioner" (atmosphere's role also takes "powerstore", "portworx", "storpool", "ibm-block", "hpe-nimble", which atmosphere-go does not implement)`
+	supported := `want one of "rbd", "local-path-provisioner", "hpe-nimble" (atmosphere's role also takes "powerstore", "portworx", "storpool", "ibm-block", which atmosphere-go does not implement)`
 	tests := []struct {
 		name, doc, driver string
 		refused           string // a substring of the one problem; "" for none
@@ -28,7 +29,7 @@ func TestCSIDriver(t *testing.T) {
 		{"portworx", "csi_driver: portworx\n", components.CSIDriverRBD, `got the string "portworx"`},
 		{"storpool", "csi_driver: storpool\n", components.CSIDriverRBD, `got the string "storpool"`},
 		{"ibm-block", "csi_driver: ibm-block\n", components.CSIDriverRBD, `got the string "ibm-block"`},
-		{"hpe-nimble", "csi_driver: hpe-nimble\n", components.CSIDriverRBD, `got the string "hpe-nimble"`},
+		{"hpe-nimble", "csi_driver: hpe-nimble\n" + hpeNimbleCredentials, components.CSIDriverHPENimble, ""},
 		{"unknown", "csi_driver: nfs\n", components.CSIDriverRBD, supported + `, got the string "nfs"`},
 		{"not a string", "csi_driver: [rbd]\n", components.CSIDriverRBD, supported + `, got a list`},
 	}

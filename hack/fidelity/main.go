@@ -39,7 +39,7 @@ import (
 
 // roleExceptions are the components whose role is not named after them;
 // any other component's role is its name with '_' for '-' (role).
-var roleExceptions = map[string]string{"csi": "ceph_csi_rbd"}
+var roleExceptions = map[string]string{"csi": "ceph_csi_rbd", "hpe-csi-driver": "hpe_nimble_csi"}
 
 // handWritten are the components whose reference is not rendered:
 // cert-manager's values come from a role outside ../shared, and its
@@ -58,7 +58,8 @@ func role(component string) string {
 // inventory's (rbd), by the driver: rendered only by a run with
 // --csi-driver of theirs, into a directory of its own (the Makefile's
 // fidelity-references target), as the fidelity test reads them.
-var csiDriverComponents = map[string]string{"local-path-provisioner": components.CSIDriverLocalPath}
+var csiDriverComponents = map[string]string{"local-path-provisioner": components.CSIDriverLocalPath,
+	"hpe-csi-driver": components.CSIDriverHPENimble}
 
 // issuerWebhooks are the components of the cluster_issuer role's webhook
 // solvers (godaddy's, infoblox's charts): their role deploys them inside

@@ -53,6 +53,12 @@ var ovnComponents = []string{"libvirt", "magnum", "neutron", "nova", "ovn"}
 // them.
 var localPathComponents = []string{"local-path-provisioner"}
 
+// hpeNimbleComponents are the components of the CSI driver hpe-nimble,
+// rendered with csi_driver: hpe-nimble into referenceDir-hpe-nimble (the
+// Makefile's fidelity-references target names the same), with the array's
+// test credentials of the fidelity inventory (group_vars/all/hpe-nimble.yml).
+var hpeNimbleComponents = []string{"hpe-csi-driver"}
+
 // scenario is one run of the references: the fidelity inventory with the
 // network backend and CSI driver given (the inventory's when empty), its
 // references in dir, of the components it checks.
@@ -63,12 +69,13 @@ type scenario struct {
 
 // scenarios are the runs of the references: the molecule inventory as it
 // is (openvswitch, rbd), with ATMOSPHERE_NETWORK_BACKEND=ovn for the
-// components it changes, and with csi_driver: local-path-provisioner for
-// that driver's.
+// components it changes, and with csi_driver: local-path-provisioner and
+// hpe-nimble for each driver's.
 var scenarios = []scenario{
 	{"openvswitch", referenceDir, "", "", matchingRoles},
 	{"ovn", referenceDir + "-ovn", components.BackendOVN, "", ovnComponents},
 	{"local-path-provisioner", referenceDir + "-local-path-provisioner", "", components.CSIDriverLocalPath, localPathComponents},
+	{"hpe-nimble", referenceDir + "-hpe-nimble", "", components.CSIDriverHPENimble, hpeNimbleComponents},
 }
 
 // handWritten are the references not rendered from a role, with why: they
@@ -222,7 +229,7 @@ func checkFiles(t *testing.T, dir, ext string, required []string, skip map[strin
 		name := strings.TrimSuffix(filepath.Base(f), ext)
 		have[name] = true
 		if _, skipped := skip[name]; !slices.Contains(required, name) || skipped {
-			t.Errorf("reference %s: %s is not a component checked here (matchingRoles, ovnComponents, localPathComponents)", f, name)
+			t.Errorf("reference %s: %s is not a component checked here (matchingRoles, ovnComponents, localPathComponents, hpeNimbleComponents)", f, name)
 		}
 	}
 	for _, name := range required {

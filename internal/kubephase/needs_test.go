@@ -24,8 +24,8 @@ import (
 // templates, hooks and crds/) and every component's own objects of the
 // fidelity inventory (the molecule inventory with the Ceph facts and
 // secrets a rendering without a cluster needs), with atmosphere's real
-// charts and no cluster, once with each network backend and once with the
-// CSI driver local-path-provisioner. For every object it collects what the
+// charts and no cluster, once with each network backend and once with each
+// CSI driver but rbd (local-path-provisioner, hpe-nimble). For every object it collects what the
 // object names that another unit's objects provide (providedBy), and fails for each such name whose provider the naming
 // unit does not need, directly or through others, in the registry's
 // graph: at install time the provider's object would not be there yet.
@@ -38,11 +38,13 @@ func TestUnitsNeedWhatTheirObjectsName(t *testing.T) {
 	// The inventory as it is (openvswitch, csi_driver rbd: csi provides
 	// the StorageClass general), with the OVN backend, and with
 	// csi_driver local-path-provisioner (local-path-provisioner's chart
-	// provides it instead).
+	// provides it instead), and with csi_driver hpe-nimble (hpe-csi-driver's
+	// own StorageClass).
 	runs := []struct{ name, backend, csiDriver string }{
 		{"inventory", "", ""},
 		{components.BackendOVN, components.BackendOVN, ""},
 		{components.CSIDriverLocalPath, "", components.CSIDriverLocalPath},
+		{components.CSIDriverHPENimble, "", components.CSIDriverHPENimble},
 	}
 	for _, run := range runs {
 		t.Run(run.name, func(t *testing.T) {

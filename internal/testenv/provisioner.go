@@ -22,10 +22,12 @@ import (
 // inventory, whose pods kwok never runs: "general", ceph-csi-rbd's
 // (rbd.csi.ceph.com, csi_driver rbd) or local-path-provisioner's
 // (cluster.local/local-path-provisioner, csi_driver
-// local-path-provisioner). ceph-provisioners' and rook's classes are
+// local-path-provisioner) or the one hpe-csi-driver applies after its chart
+// (csi.hpe.com, HPE's CSI driver, csi_driver hpe-nimble: no array to
+// provision on here). ceph-provisioners' and rook's classes are
 // turned off by atmosphere's values, and the test bed's own default class
 // is served by the controller manager.
-var StandInProvisioners = []string{"rbd.csi.ceph.com", "cluster.local/local-path-provisioner"}
+var StandInProvisioners = []string{"rbd.csi.ceph.com", "cluster.local/local-path-provisioner", "csi.hpe.com"}
 
 // Annotations of the PV controller and of external provisioners.
 const (
