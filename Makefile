@@ -144,12 +144,15 @@ bench: tools $(HELMFILE_STAMP)
 # run's components are internal/kubephase/fidelity_test.go's ovnComponents; the
 # csi_driver local-path-provisioner run renders that driver's components
 # (localPathComponents), the csi_driver hpe-nimble run that driver's
-# (hpeNimbleComponents).
+# (hpeNimbleComponents); the storpool and ibm-block runs their manifest
+# components' objects (storpoolComponents, ibmBlockComponents).
 fidelity-references:
 	$(GO) run ./hack/fidelity
 	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,magnum,neutron,nova,ovn
 	$(GO) run ./hack/fidelity --csi-driver local-path-provisioner --out testdata/fidelity/values-local-path-provisioner
 	$(GO) run ./hack/fidelity --csi-driver hpe-nimble --out testdata/fidelity/values-hpe-nimble
+	$(GO) run ./hack/fidelity --csi-driver storpool --out testdata/fidelity/values-storpool
+	$(GO) run ./hack/fidelity --csi-driver ibm-block --out testdata/fidelity/values-ibm-block
 	$(GO) run ./hack/fidelity --issuers testdata/fidelity/issuers
 
 # What atmosphere's roles make in Keycloak: their community.general.keycloak_*

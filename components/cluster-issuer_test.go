@@ -230,7 +230,7 @@ func TestClusterIssuerRefusals(t *testing.T) {
 		{"a token of the wrong type", map[string]any{"cluster_issuer_acme_email": "a@b.c", "cluster_issuer_acme_solver": "cloudflare",
 			"cluster_issuer_acme_cloudflare_api_token": 123456789.0}, "cluster_issuer_acme_cloudflare_api_token", []string{"a number"}},
 		{"csi_driver", map[string]any{"cluster_issuer_type": "none", "csi_driver": "powerstore"},
-			"csi_driver", []string{`got the string "powerstore"`, `one of "rbd", "local-path-provisioner", "hpe-nimble" (atmosphere's role also takes "powerstore"`}},
+			"csi_driver", []string{`got the string "powerstore"`, `one of "rbd", "local-path-provisioner", `, `(atmosphere's role also takes "powerstore"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

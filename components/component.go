@@ -480,9 +480,11 @@ type Config struct {
 	// CSIDriver is the CSI driver that provides the StorageClass general
 	// (csi_driver): "rbd" (the default; "" is taken as it) deploys csi
 	// (ceph-csi-rbd), "local-path-provisioner" deploys
-	// local-path-provisioner, "hpe-nimble" deploys hpe-csi-driver. The
-	// role's other drivers are not
-	// implemented: the csi_driver knob refuses them before the run.
+	// local-path-provisioner, "hpe-nimble" deploys hpe-csi-driver,
+	// "storpool" deploys storpool-csi, "ibm-block" deploys
+	// ibm-block-csi-operator and ibm-block-csi-driver. The role's other
+	// drivers are not implemented: the csi_driver knob refuses them before
+	// the run.
 	CSIDriver string
 	// IssuerWebhook is the ACME solver of the cluster issuer that is
 	// served by a cert-manager webhook atmosphere deploys (the
@@ -506,11 +508,13 @@ const (
 	CSIDriverRBD       = "rbd"
 	CSIDriverLocalPath = "local-path-provisioner"
 	CSIDriverHPENimble = "hpe-nimble"
+	CSIDriverStorPool  = "storpool"
+	CSIDriverIBMBlock  = "ibm-block"
 )
 
 // CSIDrivers are the values of csi_driver atmosphere-go implements, the
 // default first.
-var CSIDrivers = []string{CSIDriverRBD, CSIDriverLocalPath, CSIDriverHPENimble}
+var CSIDrivers = []string{CSIDriverRBD, CSIDriverLocalPath, CSIDriverHPENimble, CSIDriverStorPool, CSIDriverIBMBlock}
 
 // csiDriver is the CSI driver cfg deploys: CSIDriver, or "rbd" when it is
 // empty.

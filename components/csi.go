@@ -16,13 +16,14 @@ var (
 // csiDriverKnob is csi_driver (roles/csi/meta/main.yml picks the role of
 // the driver it names), a knob of the shared rendering: it is checked
 // whichever driver's component is enabled. atmosphere-go deploys rbd
-// (csi, ceph-csi-rbd), local-path-provisioner and hpe-nimble
-// (hpe-csi-driver); the role's other
+// (csi, ceph-csi-rbd), local-path-provisioner, hpe-nimble (hpe-csi-driver),
+// storpool (storpool-csi) and ibm-block (ibm-block-csi-operator,
+// ibm-block-csi-driver); the role's other
 // drivers, and any other value, are refused before the run, naming the
 // value and what is supported. The settings (inventory) read it into
 // Config.CSIDriver, which enables the driver's component.
 var csiDriverKnob = sharedKnobs.choice("csi_driver", CSIDriverRBD, CSIDrivers,
-	[]string{"powerstore", "portworx", "storpool", "ibm-block"}, nil)
+	[]string{"powerstore", "portworx"}, nil)
 
 // CSIDriverOf is the CSI driver the inventory's variables vars pick
 // (Config.CSIDriver): csi_driver when it names a driver atmosphere-go
@@ -40,7 +41,13 @@ func CSIDriverOf(vars map[string]any) string {
 // is enabled (Config.CSIDriver), and a component whose values or objects
 // claim volumes of that class needs them all (a need of a disabled
 // component is dropped by Graph).
-var storageProviders = []string{"csi", "local-path-provisioner", "hpe-csi-driver"}
+var storageProviders = []string{"csi", "local-path-provisioner", "hpe-csi-driver", "storpool-csi", "ibm-block-csi-driver"}
+
+// withStorage is the needs of a component that claims volumes of the
+// StorageClass general: every one of storageProviders, and others.
+func withStorage(others ...string) []string {
+	return append(slices.Clone(storageProviders), others...)
+}
 
 // csi declares csi, with what it renders: ceph-csi-rbd, enabled when the
 // CSI driver is rbd.

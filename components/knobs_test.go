@@ -171,6 +171,8 @@ func TestEveryKnobReadIsDeclared(t *testing.T) {
 	}{
 		{"defaults", DefaultConfig(), domain},
 		{"ovn, everything on", Config{NetworkBackend: BackendOVN, BGPAgent: true, Staffeln: true, Keepalived: true}, domain},
+		{"csi_driver storpool", Config{NetworkBackend: BackendOpenvswitch, Keepalived: true, CSIDriver: CSIDriverStorPool}, merged(domain, storpoolIBMBlockVars)},
+		{"csi_driver ibm-block", Config{NetworkBackend: BackendOpenvswitch, Keepalived: true, CSIDriver: CSIDriverIBMBlock}, merged(domain, storpoolIBMBlockVars)},
 		{"knobs set", DefaultConfig(), merged(domain, map[string]any{
 			"keystone_domains":                       []any{map[string]any{"name": "a", "label": "A", "keycloak_realm": "a"}},
 			"neutron_genericswitch_keys":             []any{map[string]any{"name": "sw", "key": "k"}},

@@ -64,7 +64,7 @@ func kubePrometheusStack() *Component {
 		Chart: pinned("kube-prometheus-stack"), Timeout: 5 * time.Minute,
 		Phases: []Phase{
 			{Name: "sso", Kind: Keycloak, Needs: needs("keycloak"), Resources: []string{ResourceKeycloakAdmin}, Estimate: s(9)},
-			{Name: "install", Kind: Helm, Needs: needs("csi", "local-path-provisioner", "hpe-csi-driver", "cluster-issuer"), Resources: kubeAPI, Estimate: s(120)},
+			{Name: "install", Kind: Helm, Needs: withStorage("cluster-issuer"), Resources: kubeAPI, Estimate: s(120)},
 		},
 	})
 	c.values = kubePrometheusStackValues

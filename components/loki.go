@@ -4,7 +4,7 @@ import "github.com/vexxhost/atmosphere-go/components/values"
 
 // loki declares loki, with what it renders.
 func loki() *Component {
-	c := release("loki", "loki", monitoring, chart("loki"), 9, needs("csi", "local-path-provisioner", "hpe-csi-driver"), kubeAPI)
+	c := release("loki", "loki", monitoring, chart("loki"), 9, withStorage(), kubeAPI)
 	c.values = lokiValues
 	return c
 }

@@ -20,7 +20,7 @@ var (
 
 // ovn declares ovn, with what it renders.
 func ovn() *Component {
-	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn"), 12, needs("openvswitch", "csi", "local-path-provisioner", "hpe-csi-driver"), nil),
+	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn"), 12, withStorage("openvswitch"), nil),
 		func(c Config) bool { return c.NetworkBackend == BackendOVN })
 	c.values = ovnValues
 	c.BeforeChange = ovnBeforeChange

@@ -26,7 +26,7 @@ var (
 
 // perconaXtradbCluster declares percona-xtradb-cluster, with what it renders.
 func perconaXtradbCluster() *Component {
-	c := timeout(manifests("percona-xtradb-cluster", openstack, 91, needs("percona-xtradb-cluster-operator", "csi", "local-path-provisioner", "hpe-csi-driver"), kubeAPI), 10*time.Minute)
+	c := timeout(manifests("percona-xtradb-cluster", openstack, 91, withStorage("percona-xtradb-cluster-operator"), kubeAPI), 10*time.Minute)
 	c.objects = perconaXtradbClusterObjects
 	c.guards = []UpgradeGuard{perconaXtradbClusterGuard()}
 	return c

@@ -114,7 +114,7 @@ func (r *Registry) ValuesPrefixes() map[string]string {
 	return byVar
 }
 
-// Default returns the registry of the 54 components atmosphere deploys.
+// Default returns the registry of the 57 components atmosphere deploys.
 // Estimates are the durations measured by the parallel orchestrator
 // (../shared/data/seed-aio-ovn-durations.csv); where a component is split
 // into phases, the split of that measure between them is an estimate.
@@ -292,6 +292,9 @@ func defaultComponents() []*Component {
 		csi(),
 		localPathProvisioner(),
 		hpeCSIDriver(),
+		storpoolCSI(),
+		ibmBlockCSIOperator(),
+		ibmBlockCSIDriver(),
 		certManager(),
 		certManagerWebhookGoDaddy(),
 		certManagerWebhookInfoblox(),

@@ -21,9 +21,9 @@ import (
 
 const shared = "../../shared"
 
-func TestDefaultRegistryHas54Components(t *testing.T) {
-	if n := len(Default().Components()); n != 54 {
-		t.Errorf("%d components, want 54", n)
+func TestDefaultRegistryHas57Components(t *testing.T) {
+	if n := len(Default().Components()); n != 57 {
+		t.Errorf("%d components, want 57", n)
 	}
 }
 
@@ -480,7 +480,7 @@ func TestStorageUsersNeedEveryProvider(t *testing.T) {
 	if users < 5 {
 		t.Errorf("%d phases need the StorageClass general's providers, want kube-prometheus-stack, loki, ovn, percona-xtradb-cluster, valkey at least", users)
 	}
-	want := map[string]string{CSIDriverRBD: "csi", CSIDriverLocalPath: "local-path-provisioner", CSIDriverHPENimble: "hpe-csi-driver"}
+	want := map[string]string{CSIDriverRBD: "csi", CSIDriverLocalPath: "local-path-provisioner", CSIDriverHPENimble: "hpe-csi-driver", CSIDriverStorPool: "storpool-csi", CSIDriverIBMBlock: "ibm-block-csi-driver"}
 	for _, driver := range CSIDrivers {
 		var enabled []string
 		for _, name := range storageProviders {

@@ -45,7 +45,7 @@ func valkeyNamesOf(r *Render) valkeyNames {
 
 // valkey declares valkey, with what it renders.
 func valkey() *Component {
-	c := withKinds(release("valkey", "valkey", openstack, chart("valkey"), 8, needs("csi", "local-path-provisioner", "hpe-csi-driver", "cluster-issuer"), kubeAPI), Manifest)
+	c := withKinds(release("valkey", "valkey", openstack, chart("valkey"), 8, withStorage("cluster-issuer"), kubeAPI), Manifest)
 	c.values = valkeyValues
 	c.objects = valkeyObjects
 	return c

@@ -17,6 +17,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -59,7 +60,15 @@ func role(component string) string {
 // --csi-driver of theirs, into a directory of its own (the Makefile's
 // fidelity-references target), as the fidelity test reads them.
 var csiDriverComponents = map[string]string{"local-path-provisioner": components.CSIDriverLocalPath,
-	"hpe-csi-driver": components.CSIDriverHPENimble}
+	"hpe-csi-driver": components.CSIDriverHPENimble,
+	"storpool-csi":   components.CSIDriverStorPool, "ibm-block-csi-driver": components.CSIDriverIBMBlock}
+
+// objectsOnly are the manifest components of a CSI driver whose role is
+// rendered for its objects alone (it gives Helm no values): the objects
+// reference is written, no values one. ibm-block-csi-operator is not
+// among them: its objects are recorded with ibm-block-csi-driver's, the
+// two components of one role (ibm_block_csi_driver).
+var objectsOnly = []string{"storpool-csi", "ibm-block-csi-driver"}
 
 // issuerWebhooks are the components of the cluster_issuer role's webhook
 // solvers (godaddy's, infoblox's charts): their role deploys them inside
@@ -85,7 +94,7 @@ func referenced(csiDriver string) []string {
 		case (csiDriver == "" || csiDriver == components.CSIDriverRBD) && ofADriver:
 			continue
 		}
-		if c.Chart != nil && c.HasOwnValues() && !slices.Contains(handWritten, c.Name) {
+		if c.Chart != nil && c.HasOwnValues() && !slices.Contains(handWritten, c.Name) || slices.Contains(objectsOnly, c.Name) {
 			names = append(names, c.Name)
 		}
 	}
@@ -174,13 +183,16 @@ func run(ctx context.Context, shared, sharedCollections, inventory, out, backend
 				return err
 			}
 			objects := filepath.Join(filepath.Dir(dest), "objects", name+".jsonl")
+			if slices.Contains(objectsOnly, name) {
+				dest = "" // no values: dump.yml writes none
+			}
 			if err := render(ctx, ansible, playbook, here, roles, role(name), dest, objects, backend, csiDriver, varFiles); err != nil {
 				mu.Lock()
 				failed = append(failed, fmt.Errorf("%s (role %s): %w", name, role(name), err))
 				mu.Unlock()
 				return nil
 			}
-			fmt.Fprintf(os.Stderr, "fidelity: %s: %s\n", name, dest)
+			fmt.Fprintf(os.Stderr, "fidelity: %s: %s\n", name, cmp.Or(dest, objects))
 			return nil
 		})
 	}
@@ -197,7 +209,8 @@ type ansibleRun struct{ bin, collections string }
 // render runs reference.yml for one role; the objects its meta
 // dependencies would apply (its RabbitMQ cluster) are written to objects,
 // one JSON document a line. csiDriver, when set, is given as csi_driver
-// after the inventory's variables.
+// after the inventory's variables. dest "" writes no values (a role
+// rendered for its objects alone).
 func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role, dest, objects, backend, csiDriver string, varFiles []string) error {
 	tmp, err := os.MkdirTemp("", "atmosphere-fidelity-")
 	if err != nil {

@@ -9,7 +9,9 @@ import (
 
 // TestReferencedByCSIDriver: the default run (the inventory's driver, rbd)
 // renders csi and none of another driver's components; a run with
-// --csi-driver local-path-provisioner renders that driver's alone; no run
+// --csi-driver local-path-provisioner, storpool or ibm-block renders that
+// driver's alone (storpool-csi; ibm-block-csi-driver, whose role applies
+// its operator's objects too); no run
 // renders the cluster issuer's webhooks by a role of their own (their
 // values are rendered with the issuer's references).
 func TestReferencedByCSIDriver(t *testing.T) {
@@ -31,5 +33,16 @@ func TestReferencedByCSIDriver(t *testing.T) {
 	}
 	if names := referenced(components.CSIDriverLocalPath); !slices.Equal(names, []string{"local-path-provisioner"}) {
 		t.Errorf("--csi-driver local-path-provisioner renders %v, want local-path-provisioner alone", names)
+	}
+	// The manifest components of storpool and ibm-block: rendered for
+	// their objects, by their driver's run alone (ibm-block's operator
+	// with its driver, the one role).
+	for driver, want := range map[string]string{components.CSIDriverStorPool: "storpool-csi", components.CSIDriverIBMBlock: "ibm-block-csi-driver"} {
+		if names := referenced(driver); !slices.Equal(names, []string{want}) {
+			t.Errorf("--csi-driver %s renders %v, want %s alone", driver, names, want)
+		}
+		if slices.Contains(referenced(""), want) {
+			t.Errorf("the default run renders %s", want)
+		}
 	}
 }

@@ -59,6 +59,23 @@ var localPathComponents = []string{"local-path-provisioner"}
 // test credentials of the fidelity inventory (group_vars/all/hpe-nimble.yml).
 var hpeNimbleComponents = []string{"hpe-csi-driver"}
 
+// storpoolComponents and ibmBlockComponents are the manifest components
+// of the CSI drivers storpool and ibm-block, rendered with their driver
+// into referenceDir-<driver> (the Makefile's fidelity-references target
+// names the same): their references are of objects alone (their roles
+// give Helm no values). ibm-block's role applies its operator's manifest
+// with the rest: its reference holds both components' objects
+// (objectsWith).
+var (
+	storpoolComponents = []string{"storpool-csi"}
+	ibmBlockComponents = []string{"ibm-block-csi-driver"}
+)
+
+// objectsWith are, by component, the components whose objects the
+// component's role applies in the same run, before its own: their objects
+// are compared with the role's as the component's.
+var objectsWith = map[string][]string{"ibm-block-csi-driver": {"ibm-block-csi-operator"}}
+
 // scenario is one run of the references: the fidelity inventory with the
 // network backend and CSI driver given (the inventory's when empty), its
 // references in dir, of the components it checks.
@@ -76,6 +93,8 @@ var scenarios = []scenario{
 	{"ovn", referenceDir + "-ovn", components.BackendOVN, "", ovnComponents},
 	{"local-path-provisioner", referenceDir + "-local-path-provisioner", "", components.CSIDriverLocalPath, localPathComponents},
 	{"hpe-nimble", referenceDir + "-hpe-nimble", "", components.CSIDriverHPENimble, hpeNimbleComponents},
+	{"storpool", referenceDir + "-storpool", "", components.CSIDriverStorPool, storpoolComponents},
+	{"ibm-block", referenceDir + "-ibm-block", "", components.CSIDriverIBMBlock, ibmBlockComponents},
 }
 
 // handWritten are the references not rendered from a role, with why: they
@@ -144,9 +163,16 @@ func fidelitySettings(t *testing.T, backend, csiDriver string) (*Stack, *invento
 // reference in dir: a missing reference, a reference of a component not
 // required, and a difference docs/differences.md does not document fail.
 func checkReferences(t *testing.T, sc scenario, ds differences) {
-	dir, required := sc.dir, sc.components
+	dir := sc.dir
 	st, _ := fidelitySettings(t, sc.backend, sc.csiDriver)
 	reg := components.Default()
+	// A manifest component's reference is of its objects alone.
+	var required []string
+	for _, name := range sc.components {
+		if c, ok := reg.Get(name); !ok || c.Chart != nil {
+			required = append(required, name)
+		}
+	}
 	checkFiles(t, dir, ".json", required, nil)
 	loader := chartLoader()
 	exact, documented := 0, 0
@@ -229,7 +255,7 @@ func checkFiles(t *testing.T, dir, ext string, required []string, skip map[strin
 		name := strings.TrimSuffix(filepath.Base(f), ext)
 		have[name] = true
 		if _, skipped := skip[name]; !slices.Contains(required, name) || skipped {
-			t.Errorf("reference %s: %s is not a component checked here (matchingRoles, ovnComponents, localPathComponents, hpeNimbleComponents)", f, name)
+			t.Errorf("reference %s: %s is not a component checked here (matchingRoles, ovnComponents, localPathComponents, hpeNimbleComponents, storpoolComponents, ibmBlockComponents)", f, name)
 		}
 	}
 	for _, name := range required {
@@ -448,14 +474,20 @@ func checkObjects(t *testing.T, sc scenario, ds differences) {
 			}
 			continue
 		}
-		objs, err := objectsOf(name, st.Config)
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
 		var mine []map[string]any
-		for _, o := range objs {
-			mine = append(mine, o.Object)
+		failed := false
+		for _, of := range append(slices.Clone(objectsWith[name]), name) {
+			objs, err := objectsOf(of, st.Config)
+			if err != nil {
+				t.Errorf("%s: %v", of, err)
+				failed = true
+			}
+			for _, o := range objs {
+				mine = append(mine, o.Object)
+			}
+		}
+		if failed {
+			continue
 		}
 		if c.ChartCRDs {
 			ch, err := loader.Load(context.Background(), *c.Chart)

@@ -38,13 +38,17 @@ func TestUnitsNeedWhatTheirObjectsName(t *testing.T) {
 	// The inventory as it is (openvswitch, csi_driver rbd: csi provides
 	// the StorageClass general), with the OVN backend, and with
 	// csi_driver local-path-provisioner (local-path-provisioner's chart
-	// provides it instead), and with csi_driver hpe-nimble (hpe-csi-driver's
-	// own StorageClass).
+	// provides it instead), with csi_driver hpe-nimble (hpe-csi-driver's
+	// own StorageClass), storpool (storpool-csi's objects) and ibm-block
+	// (ibm-block-csi-driver's, whose IBMBlockCSI kind comes with
+	// ibm-block-csi-operator's CRD).
 	runs := []struct{ name, backend, csiDriver string }{
 		{"inventory", "", ""},
 		{components.BackendOVN, components.BackendOVN, ""},
 		{components.CSIDriverLocalPath, "", components.CSIDriverLocalPath},
 		{components.CSIDriverHPENimble, "", components.CSIDriverHPENimble},
+		{components.CSIDriverStorPool, "", components.CSIDriverStorPool},
+		{components.CSIDriverIBMBlock, "", components.CSIDriverIBMBlock},
 	}
 	for _, run := range runs {
 		t.Run(run.name, func(t *testing.T) {
