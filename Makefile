@@ -145,7 +145,8 @@ bench: tools $(HELMFILE_STAMP)
 # csi_driver local-path-provisioner run renders that driver's components
 # (localPathComponents), the csi_driver hpe-nimble run that driver's
 # (hpeNimbleComponents); the storpool and ibm-block runs their manifest
-# components' objects (storpoolComponents, ibmBlockComponents).
+# components' objects (storpoolComponents, ibmBlockComponents), the portworx
+# run portworx's objects (portworxComponents).
 fidelity-references:
 	$(GO) run ./hack/fidelity
 	$(GO) run ./hack/fidelity --network-backend ovn --out testdata/fidelity/values-ovn --components libvirt,magnum,neutron,nova,ovn
@@ -153,6 +154,7 @@ fidelity-references:
 	$(GO) run ./hack/fidelity --csi-driver hpe-nimble --out testdata/fidelity/values-hpe-nimble
 	$(GO) run ./hack/fidelity --csi-driver storpool --out testdata/fidelity/values-storpool
 	$(GO) run ./hack/fidelity --csi-driver ibm-block --out testdata/fidelity/values-ibm-block
+	$(GO) run ./hack/fidelity --csi-driver portworx --out testdata/fidelity/values-portworx
 	$(GO) run ./hack/fidelity --issuers testdata/fidelity/issuers
 
 # What atmosphere's roles make in Keycloak: their community.general.keycloak_*

@@ -71,7 +71,7 @@ func TestIllTypedKnobsRefusedUntouched(t *testing.T) {
 
 // TestUnimplementedKnobValuesRefused: a knob value the roles take and
 // atmosphere-go does not implement (a CSI driver but rbd,
-// local-path-provisioner, hpe-nimble, storpool and ibm-block, a renamed release, a release moved to another
+// local-path-provisioner, hpe-nimble, storpool, ibm-block and portworx, a renamed release, a release moved to another
 // namespace), a value no role takes (a Helm timeout without its unit), a
 // setting atmosphere's playbooks refuse and a credential an issuer type or
 // solver requires and the inventory lacks (godaddy's secret key, its API
@@ -92,7 +92,7 @@ func TestUnimplementedKnobValuesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		file + `: csi_driver: want one of "rbd", "local-path-provisioner", "hpe-nimble", "storpool", "ibm-block" (atmosphere's role also takes "powerstore"`,
+		file + `: csi_driver: want one of "rbd", "local-path-provisioner", "hpe-nimble", "storpool", "ibm-block", "portworx" (atmosphere's role also takes "powerstore"`,
 		`got the string "powerstore"`,
 		"cluster_issuer_acme_godaddy_secret_key: required with cluster_issuer_type acme with the solver godaddy, and not set",
 		file + ": atmosphere_ceph_enabled: no longer supported",

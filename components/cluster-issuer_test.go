@@ -168,7 +168,7 @@ func TestClusterIssuerRoute53(t *testing.T) {
 }
 
 // TestClusterIssuerRefusals: what atmosphere-go does not implement (a CSI
-// driver other than rbd and local-path-provisioner), a value the role does
+// driver other than rbd, local-path-provisioner and portworx), a value the role does
 // not take, a knob of the wrong type and what a type or solver requires
 // and the inventory lacks (the webhook solvers' credentials, host and
 // view among them) are refused by CheckKnobs (before the run, with the

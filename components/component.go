@@ -482,7 +482,8 @@ type Config struct {
 	// (ceph-csi-rbd), "local-path-provisioner" deploys
 	// local-path-provisioner, "hpe-nimble" deploys hpe-csi-driver,
 	// "storpool" deploys storpool-csi, "ibm-block" deploys
-	// ibm-block-csi-operator and ibm-block-csi-driver. The role's other
+	// ibm-block-csi-operator and ibm-block-csi-driver, "portworx" deploys
+	// portworx. The role's other
 	// drivers are not implemented: the csi_driver knob refuses them before
 	// the run.
 	CSIDriver string
@@ -510,11 +511,12 @@ const (
 	CSIDriverHPENimble = "hpe-nimble"
 	CSIDriverStorPool  = "storpool"
 	CSIDriverIBMBlock  = "ibm-block"
+	CSIDriverPortworx  = "portworx"
 )
 
 // CSIDrivers are the values of csi_driver atmosphere-go implements, the
 // default first.
-var CSIDrivers = []string{CSIDriverRBD, CSIDriverLocalPath, CSIDriverHPENimble, CSIDriverStorPool, CSIDriverIBMBlock}
+var CSIDrivers = []string{CSIDriverRBD, CSIDriverLocalPath, CSIDriverHPENimble, CSIDriverStorPool, CSIDriverIBMBlock, CSIDriverPortworx}
 
 // csiDriver is the CSI driver cfg deploys: CSIDriver, or "rbd" when it is
 // empty.

@@ -17,13 +17,13 @@ var (
 // the driver it names), a knob of the shared rendering: it is checked
 // whichever driver's component is enabled. atmosphere-go deploys rbd
 // (csi, ceph-csi-rbd), local-path-provisioner, hpe-nimble (hpe-csi-driver),
-// storpool (storpool-csi) and ibm-block (ibm-block-csi-operator,
+// storpool (storpool-csi), portworx and ibm-block (ibm-block-csi-operator,
 // ibm-block-csi-driver); the role's other
 // drivers, and any other value, are refused before the run, naming the
 // value and what is supported. The settings (inventory) read it into
 // Config.CSIDriver, which enables the driver's component.
 var csiDriverKnob = sharedKnobs.choice("csi_driver", CSIDriverRBD, CSIDrivers,
-	[]string{"powerstore", "portworx"}, nil)
+	[]string{"powerstore"}, nil)
 
 // CSIDriverOf is the CSI driver the inventory's variables vars pick
 // (Config.CSIDriver): csi_driver when it names a driver atmosphere-go
@@ -41,7 +41,7 @@ func CSIDriverOf(vars map[string]any) string {
 // is enabled (Config.CSIDriver), and a component whose values or objects
 // claim volumes of that class needs them all (a need of a disabled
 // component is dropped by Graph).
-var storageProviders = []string{"csi", "local-path-provisioner", "hpe-csi-driver", "storpool-csi", "ibm-block-csi-driver"}
+var storageProviders = []string{"csi", "local-path-provisioner", "hpe-csi-driver", "storpool-csi", "ibm-block-csi-driver", "portworx"}
 
 // withStorage is the needs of a component that claims volumes of the
 // StorageClass general: every one of storageProviders, and others.

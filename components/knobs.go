@@ -354,7 +354,8 @@ func (r *Registry) CheckKnobs(cfg Config, vars map[string]any) []KnobProblem {
 // credential: an API token, an access key): a problem with one never
 // shows its value.
 var secretSuffixes = []string{"password", "_secret", "_secret_key", "keyring", "_private_key", "_token", "_api_key",
-	"_secret_access_key"}
+	"_secret_access_key",
+	"_pure_json"} // portworx_pure_json: the FlashArrays' API tokens
 
 // IsSecretKnob reports whether the knob key holds a secret, whose value no
 // message shows.

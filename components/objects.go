@@ -313,6 +313,14 @@ type Object struct {
 	// AfterRelease objects of a Helm component are applied after its
 	// release, as a set of their own.
 	AfterRelease bool
+	// AwaitCRD, when set, names the CustomResourceDefinition an operator
+	// that the component's other objects deploy creates when it runs (not
+	// a chart's, not one of the component's own objects): the object is
+	// applied after all the others, with the others that await a CRD, as
+	// a set of their own (<component>-after-crd), once every CRD they
+	// await is there and Established; the wait is bounded by the
+	// component's timeout and, when it ends, fails naming the CRD.
+	AwaitCRD string
 }
 
 // Objects returns the objects the component applies itself (none for

@@ -33,7 +33,7 @@ func TestStaticObjectsBelongToComponents(t *testing.T) {
 		// The role's default issuer is acme, which wants an e-mail;
 		// keepalived wants its interface, virtual IP and password; the
 		// CSI drivers their required knobs.
-		applied, err := c.Objects(Settings{Vars: merged(merged(merged(map[string]any{"cluster_issuer_acme_email": "ops@example.com"}, workspaceKeepalived), storpoolIBMBlockVars), hpeNimbleVars),
+		applied, err := c.Objects(Settings{Vars: merged(merged(merged(merged(map[string]any{"cluster_issuer_acme_email": "ops@example.com"}, workspaceKeepalived), storpoolIBMBlockVars), hpeNimbleVars), portworxVars()),
 			Secret: func(string) (string, error) { return "secret", nil }})
 		if err != nil {
 			t.Errorf("%s: Objects: %v", name, err)

@@ -114,7 +114,7 @@ func (r *Registry) ValuesPrefixes() map[string]string {
 	return byVar
 }
 
-// Default returns the registry of the 57 components atmosphere deploys.
+// Default returns the registry of the 58 components atmosphere deploys.
 // Estimates are the durations measured by the parallel orchestrator
 // (../shared/data/seed-aio-ovn-durations.csv); where a component is split
 // into phases, the split of that measure between them is an estimate.
@@ -295,6 +295,7 @@ func defaultComponents() []*Component {
 		storpoolCSI(),
 		ibmBlockCSIOperator(),
 		ibmBlockCSIDriver(),
+		portworx(),
 		certManager(),
 		certManagerWebhookGoDaddy(),
 		certManagerWebhookInfoblox(),

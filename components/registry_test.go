@@ -21,9 +21,9 @@ import (
 
 const shared = "../../shared"
 
-func TestDefaultRegistryHas57Components(t *testing.T) {
-	if n := len(Default().Components()); n != 57 {
-		t.Errorf("%d components, want 57", n)
+func TestDefaultRegistryHas58Components(t *testing.T) {
+	if n := len(Default().Components()); n != 58 {
+		t.Errorf("%d components, want 58", n)
 	}
 }
 
@@ -154,6 +154,12 @@ func TestConditionalComponents(t *testing.T) {
 			cfg:     Config{NetworkBackend: BackendOpenvswitch, CSIDriver: CSIDriverLocalPath},
 			present: []string{"local-path-provisioner"}, absent: []string{"csi"},
 			needsOf: "percona-xtradb-cluster:install", needsHas: []string{"local-path-provisioner:install"}, needsLacks: []string{"csi:install"},
+		},
+		{
+			name:    "the portworx CSI driver: the database's storage from it",
+			cfg:     Config{NetworkBackend: BackendOpenvswitch, CSIDriver: CSIDriverPortworx},
+			present: []string{"portworx"}, absent: []string{"csi", "local-path-provisioner"},
+			needsOf: "percona-xtradb-cluster:install", needsHas: []string{"portworx:install"}, needsLacks: []string{"csi:install"},
 		},
 	}
 	for _, tt := range tests {
@@ -480,7 +486,7 @@ func TestStorageUsersNeedEveryProvider(t *testing.T) {
 	if users < 5 {
 		t.Errorf("%d phases need the StorageClass general's providers, want kube-prometheus-stack, loki, ovn, percona-xtradb-cluster, valkey at least", users)
 	}
-	want := map[string]string{CSIDriverRBD: "csi", CSIDriverLocalPath: "local-path-provisioner", CSIDriverHPENimble: "hpe-csi-driver", CSIDriverStorPool: "storpool-csi", CSIDriverIBMBlock: "ibm-block-csi-driver"}
+	want := map[string]string{CSIDriverRBD: "csi", CSIDriverLocalPath: "local-path-provisioner", CSIDriverHPENimble: "hpe-csi-driver", CSIDriverStorPool: "storpool-csi", CSIDriverIBMBlock: "ibm-block-csi-driver", CSIDriverPortworx: "portworx"}
 	for _, driver := range CSIDrivers {
 		var enabled []string
 		for _, name := range storageProviders {

@@ -9,7 +9,8 @@ import (
 
 // TestCSIDriver: csi_driver picks the component that provides the
 // StorageClass general. rbd (the default), local-path-provisioner,
-// hpe-nimble (with its credentials), storpool and ibm-block are taken into
+// hpe-nimble (with its credentials), storpool, ibm-block and portworx (with
+// its two required knobs) are taken into
 // Config.CSIDriver, with nothing refused (storpool's template refused when
 // missing, as its role has no default for it); the role's other
 // drivers, an unknown value and a value not a string leave the default,
@@ -18,7 +19,7 @@ import (
 // naming the knob, the value and what is supported.
 func TestCSIDriver(t *testing.T) {
 	const f = "group_vars/all/main.yml"
-	supported := `want one of "rbd", "local-path-provisioner", "hpe-nimble", "storpool", "ibm-block" (atmosphere's role also takes "powerstore", "portworx", which atmosphere-go does not implement)`
+	supported := `want one of "rbd", "local-path-provisioner", "hpe-nimble", "storpool", "ibm-block", "portworx" (atmosphere's role also takes "powerstore", which atmosphere-go does not implement)`
 	tests := []struct {
 		name, doc, driver string
 		refused           string // a substring of the one problem; "" for none
@@ -27,7 +28,7 @@ func TestCSIDriver(t *testing.T) {
 		{"rbd", "csi_driver: rbd\n", components.CSIDriverRBD, ""},
 		{"local-path-provisioner", "csi_driver: local-path-provisioner\n", components.CSIDriverLocalPath, ""},
 		{"powerstore", "csi_driver: powerstore\n", components.CSIDriverRBD, supported + `, got the string "powerstore"`},
-		{"portworx", "csi_driver: portworx\n", components.CSIDriverRBD, `got the string "portworx"`},
+		{"portworx", "csi_driver: portworx\nportworx_pure_json: {FlashArrays: []}\nportworx_pure_flasharray_san_type: FC\n", components.CSIDriverPortworx, ""},
 		{"storpool", "csi_driver: storpool\nstorpool_csi_template: hybrid\n", components.CSIDriverStorPool, ""},
 		{"storpool without its template", "csi_driver: storpool\n", components.CSIDriverStorPool, "storpool_csi_template: required with csi_driver storpool"},
 		{"ibm-block", "csi_driver: ibm-block\nibm_block_csi_driver_management_address: flash\nibm_block_csi_driver_username: u\n" +

@@ -61,14 +61,8 @@ func role(component string) string {
 // fidelity-references target), as the fidelity test reads them.
 var csiDriverComponents = map[string]string{"local-path-provisioner": components.CSIDriverLocalPath,
 	"hpe-csi-driver": components.CSIDriverHPENimble,
-	"storpool-csi":   components.CSIDriverStorPool, "ibm-block-csi-driver": components.CSIDriverIBMBlock}
-
-// objectsOnly are the manifest components of a CSI driver whose role is
-// rendered for its objects alone (it gives Helm no values): the objects
-// reference is written, no values one. ibm-block-csi-operator is not
-// among them: its objects are recorded with ibm-block-csi-driver's, the
-// two components of one role (ibm_block_csi_driver).
-var objectsOnly = []string{"storpool-csi", "ibm-block-csi-driver"}
+	"storpool-csi":   components.CSIDriverStorPool, "ibm-block-csi-driver": components.CSIDriverIBMBlock,
+	"portworx": components.CSIDriverPortworx}
 
 // issuerWebhooks are the components of the cluster_issuer role's webhook
 // solvers (godaddy's, infoblox's charts): their role deploys them inside
@@ -80,8 +74,9 @@ var issuerWebhooks = []string{"cert-manager-webhook-godaddy", "cert-manager-webh
 // referenced are the components whose reference is rendered, sorted: each
 // Helm component of the registry that gives its chart values of its own,
 // but the hand-written ones and the issuer's webhooks; with csiDriver
-// (csi_driver) other than rbd, that driver's components alone, and without
-// it none of them.
+// (csi_driver) other than rbd, that driver's components alone (a manifest
+// one among them, portworx, for its objects only: objectsOnly), and
+// without it none of them.
 func referenced(csiDriver string) []string {
 	var names []string
 	for _, c := range components.Default().Components() {
@@ -94,12 +89,20 @@ func referenced(csiDriver string) []string {
 		case (csiDriver == "" || csiDriver == components.CSIDriverRBD) && ofADriver:
 			continue
 		}
-		if c.Chart != nil && c.HasOwnValues() && !slices.Contains(handWritten, c.Name) || slices.Contains(objectsOnly, c.Name) {
+		if (c.Chart != nil && c.HasOwnValues() && !slices.Contains(handWritten, c.Name)) || (ofADriver && objectsOnly(c.Name)) {
 			names = append(names, c.Name)
 		}
 	}
 	slices.Sort(names)
 	return names
+}
+
+// objectsOnly says a component's reference is of its objects alone: a
+// manifest component (no chart, so no values), rendered for a CSI driver
+// of its own (portworx, whose role applies objects and installs no chart).
+func objectsOnly(name string) bool {
+	c, ok := components.Default().Get(name)
+	return ok && c.Chart == nil && c.HasObjects()
 }
 
 func main() {
@@ -183,7 +186,7 @@ func run(ctx context.Context, shared, sharedCollections, inventory, out, backend
 				return err
 			}
 			objects := filepath.Join(filepath.Dir(dest), "objects", name+".jsonl")
-			if slices.Contains(objectsOnly, name) {
+			if objectsOnly(name) {
 				dest = "" // no values: dump.yml writes none
 			}
 			if err := render(ctx, ansible, playbook, here, roles, role(name), dest, objects, backend, csiDriver, varFiles); err != nil {
@@ -206,11 +209,13 @@ func run(ctx context.Context, shared, sharedCollections, inventory, out, backend
 // directory, and the collections directory laid out by layCollections.
 type ansibleRun struct{ bin, collections string }
 
-// render runs reference.yml for one role; the objects its meta
-// dependencies would apply (its RabbitMQ cluster) are written to objects,
-// one JSON document a line. csiDriver, when set, is given as csi_driver
-// after the inventory's variables. dest "" writes no values (a role
-// rendered for its objects alone).
+// render runs reference.yml for one role; its values are written to
+// dest (none when dest is empty: a role without a chart), the objects it
+// and its meta dependencies would apply (its RabbitMQ cluster) to
+// objects, one JSON document a line, and the CustomResourceDefinitions its
+// tasks wait for an operator to create, if any, to crdWaitsFile(objects).
+// csiDriver, when set, is given as csi_driver after the inventory's
+// variables.
 func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role, dest, objects, backend, csiDriver string, varFiles []string) error {
 	tmp, err := os.MkdirTemp("", "atmosphere-fidelity-")
 	if err != nil {
@@ -248,6 +253,9 @@ func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role
 	}
 	args := []string{playbook, "-i", "localhost,", "-e", "fidelity_role=" + role, "-e", "fidelity_out=" + dest,
 		"-e", "ansible_python_interpreter=" + filepath.Join(ansible.bin, "python")}
+	if dest == "" {
+		args = append(args, "-e", "fidelity_values=false")
+	}
 	if v := os.Getenv("FIDELITY_VERBOSE"); v != "" {
 		args = append(args, v) // -vvv: the plugins' tracebacks
 	}
@@ -272,12 +280,15 @@ func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role
 		"ANSIBLE_RETRY_FILES_ENABLED=False", "ANSIBLE_LOCAL_TEMP="+filepath.Join(tmp, "ansible-tmp"),
 		"ATMOSPHERE_NETWORK_BACKEND="+backend,
 		"FIDELITY_OBJECTS="+objects,
+		"FIDELITY_CRD_WAITS="+crdWaitsFile(objects),
 	)
 	if err := os.MkdirAll(filepath.Dir(objects), 0o755); err != nil {
 		return err
 	}
-	if err := os.Remove(objects); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+	for _, f := range []string{objects, crdWaitsFile(objects)} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
 	if raw, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%w\n%s", err, testenv.LastLines(string(raw), 12))
@@ -289,4 +300,13 @@ func render(ctx context.Context, ansible ansibleRun, playbook, here, roles, role
 		return err
 	}
 	return f.Close()
+}
+
+// crdWaitsFile is where the k8s_info stand-in records the
+// CustomResourceDefinitions a role's tasks wait for beside its objects
+// file (<component>.jsonl): <component>.crd-waits.ndjson, one JSON
+// document a line, {"crd": name, "after": the number of objects recorded
+// before the wait}; no file for a role that waits for none.
+func crdWaitsFile(objects string) string {
+	return strings.TrimSuffix(objects, ".jsonl") + ".crd-waits.ndjson"
 }

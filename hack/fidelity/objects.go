@@ -29,8 +29,9 @@ var skippedObjectTasks = map[string]map[string]string{
 var objectRoles = map[string]bool{"openstack_helm_ingress": true, "ingress": true}
 
 // objectTasks returns the tasks of a role's tasks/main.yml that apply
-// objects: its kubernetes.core.k8s tasks that do not delete and its
-// inclusions of objectRoles, in their order and with the blocks around them (kept with their conditions and variables, holding
+// objects: its kubernetes.core.k8s tasks that do not delete, its waits for
+// a CRD an operator creates (waitsForCRD) and its inclusions of
+// objectRoles, in their order and with the blocks around them (kept with their conditions and variables, holding
 // only these tasks). Run after dump.yml, the k8s stand-in records what
 // they apply.
 func objectTasks(tasksFile, role string) ([]byte, error) {
@@ -77,7 +78,7 @@ func keepObjectTasks(tasks []map[string]any, skipped map[string]string) []map[st
 			}
 			continue
 		}
-		if appliesObjects(t) || includesObjectRole(t) {
+		if appliesObjects(t) || includesObjectRole(t) || waitsForCRD(t) {
 			out = append(out, t)
 		}
 	}
@@ -90,6 +91,19 @@ func appliesObjects(t map[string]any) bool {
 	for _, module := range []string{"kubernetes.core.k8s", "k8s"} {
 		if args, ok := t[module].(map[string]any); ok {
 			return args["state"] != "absent"
+		}
+	}
+	return false
+}
+
+// waitsForCRD: a k8s_info task that reads a CustomResourceDefinition
+// until it is there (an operator the role applied creates it): kept in
+// its place among the object tasks, so that the k8s_info stand-in
+// records where the role waits.
+func waitsForCRD(t map[string]any) bool {
+	for _, module := range []string{"kubernetes.core.k8s_info", "k8s_info"} {
+		if args, ok := t[module].(map[string]any); ok {
+			return args["kind"] == "CustomResourceDefinition" && t["until"] != nil
 		}
 	}
 	return false

@@ -9,9 +9,10 @@ import (
 
 // TestReferencedByCSIDriver: the default run (the inventory's driver, rbd)
 // renders csi and none of another driver's components; a run with
-// --csi-driver local-path-provisioner, storpool or ibm-block renders that
-// driver's alone (storpool-csi; ibm-block-csi-driver, whose role applies
-// its operator's objects too); no run
+// --csi-driver local-path-provisioner, storpool, ibm-block or portworx
+// renders that driver's alone (storpool-csi; ibm-block-csi-driver, whose
+// role applies its operator's objects too; portworx's objects only: it has
+// no chart); no run
 // renders the cluster issuer's webhooks by a role of their own (their
 // values are rendered with the issuer's references).
 func TestReferencedByCSIDriver(t *testing.T) {
@@ -44,5 +45,12 @@ func TestReferencedByCSIDriver(t *testing.T) {
 		if slices.Contains(referenced(""), want) {
 			t.Errorf("the default run renders %s", want)
 		}
+	}
+	// portworx, a manifest component, for its objects alone.
+	if names := referenced(components.CSIDriverPortworx); !slices.Equal(names, []string{"portworx"}) || !objectsOnly("portworx") {
+		t.Errorf("--csi-driver portworx renders %v (objects only: %v), want portworx alone, its objects only", names, objectsOnly("portworx"))
+	}
+	if slices.Contains(referenced(""), "portworx") || objectsOnly("csi") {
+		t.Errorf("the default run renders portworx, or csi's values are left out")
 	}
 }

@@ -132,23 +132,19 @@ func sortObjects(objs []*unstructured.Unstructured) {
 }
 
 // ownSets renders the component's own objects as a deploy of that kind
-// would (secrets only peeked at) into the two sets it applies: the objects
-// before the release (all of a manifest unit's), then those after it
-// (a Helm unit's AfterRelease objects). Either may be empty.
+// would (secrets only peeked at) into the three sets it applies
+// (splitObjects): the objects before the release (all of a manifest
+// unit's but those awaiting a CRD), those after it (a Helm unit's
+// AfterRelease objects), and those awaiting a CRD an operator creates.
+// Any may be empty.
 func (s *Stack) ownSets(c *components.Component, kind components.Kind) ([]manifest.Set, error) {
 	cfg, _ := s.lenient(true)
 	objs, err := objects(c, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
-	var before, after []manifest.Object
-	for _, o := range objs {
-		if o.AfterRelease && kind == components.Helm {
-			after = append(after, o)
-		} else {
-			before = append(before, o)
-		}
-	}
+	before, after, awaiting := splitObjects(objs, kind)
 	return []manifest.Set{{Component: c.Name, Namespace: c.Namespace, Objects: before},
-		{Component: c.Name + "-after-release", Namespace: c.Namespace, Objects: after}}, nil
+		{Component: c.Name + "-after-release", Namespace: c.Namespace, Objects: after},
+		{Component: c.Name + afterCRDSet, Namespace: c.Namespace, Objects: awaiting}}, nil
 }

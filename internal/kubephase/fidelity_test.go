@@ -16,6 +16,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/components/values"
 	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
 	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
@@ -76,6 +77,13 @@ var (
 // are compared with the role's as the component's.
 var objectsWith = map[string][]string{"ibm-block-csi-driver": {"ibm-block-csi-operator"}}
 
+// portworxComponents are the components of the CSI driver portworx,
+// rendered with csi_driver: portworx into referenceDir-portworx (the
+// Makefile's fidelity-references target names the same): a manifest
+// component, whose reference is of its objects (and the CRD its role
+// waits for) alone.
+var portworxComponents = []string{"portworx"}
+
 // scenario is one run of the references: the fidelity inventory with the
 // network backend and CSI driver given (the inventory's when empty), its
 // references in dir, of the components it checks.
@@ -95,6 +103,7 @@ var scenarios = []scenario{
 	{"hpe-nimble", referenceDir + "-hpe-nimble", "", components.CSIDriverHPENimble, hpeNimbleComponents},
 	{"storpool", referenceDir + "-storpool", "", components.CSIDriverStorPool, storpoolComponents},
 	{"ibm-block", referenceDir + "-ibm-block", "", components.CSIDriverIBMBlock, ibmBlockComponents},
+	{"portworx", referenceDir + "-portworx", "", components.CSIDriverPortworx, portworxComponents},
 }
 
 // handWritten are the references not rendered from a role, with why: they
@@ -163,16 +172,14 @@ func fidelitySettings(t *testing.T, backend, csiDriver string) (*Stack, *invento
 // reference in dir: a missing reference, a reference of a component not
 // required, and a difference docs/differences.md does not document fail.
 func checkReferences(t *testing.T, sc scenario, ds differences) {
-	dir := sc.dir
-	st, _ := fidelitySettings(t, sc.backend, sc.csiDriver)
 	reg := components.Default()
-	// A manifest component's reference is of its objects alone.
-	var required []string
-	for _, name := range sc.components {
-		if c, ok := reg.Get(name); !ok || c.Chart != nil {
-			required = append(required, name)
-		}
-	}
+	// A component without a chart (portworx) has no values: its reference
+	// is of its objects alone (checkObjects).
+	dir, required := sc.dir, slices.DeleteFunc(slices.Clone(sc.components), func(name string) bool {
+		c, ok := reg.Get(name)
+		return ok && c.Chart == nil
+	})
+	st, _ := fidelitySettings(t, sc.backend, sc.csiDriver)
 	checkFiles(t, dir, ".json", required, nil)
 	loader := chartLoader()
 	exact, documented := 0, 0
@@ -255,7 +262,7 @@ func checkFiles(t *testing.T, dir, ext string, required []string, skip map[strin
 		name := strings.TrimSuffix(filepath.Base(f), ext)
 		have[name] = true
 		if _, skipped := skip[name]; !slices.Contains(required, name) || skipped {
-			t.Errorf("reference %s: %s is not a component checked here (matchingRoles, ovnComponents, localPathComponents, hpeNimbleComponents, storpoolComponents, ibmBlockComponents)", f, name)
+			t.Errorf("reference %s: %s is not a component checked here (matchingRoles, ovnComponents, localPathComponents, hpeNimbleComponents, storpoolComponents, ibmBlockComponents, portworxComponents)", f, name)
 		}
 	}
 	for _, name := range required {
@@ -474,6 +481,12 @@ func checkObjects(t *testing.T, sc scenario, ds differences) {
 			}
 			continue
 		}
+		objs, err := objectsOf(name, st.Config)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		checkCRDWaits(t, crdWaitsFile(f), name, objs)
 		var mine []map[string]any
 		failed := false
 		for _, of := range append(slices.Clone(objectsWith[name]), name) {
@@ -620,4 +633,51 @@ func madeAsSecretgen(want map[string]any, find func(kind string, name any) map[s
 	}
 	sort.Strings(problems)
 	return problems
+}
+
+// crdWaitsFile is where hack/fidelity records, beside a component's
+// objects reference, the CustomResourceDefinitions its role waits for an
+// operator to create (hack/fidelity's crdWaitsFile): none for most.
+func crdWaitsFile(objects string) string {
+	return strings.TrimSuffix(objects, ".jsonl") + ".crd-waits.ndjson"
+}
+
+// checkCRDWaits compares where a component's objects await a CRD an
+// operator creates (manifest.Object's AwaitCRD) with where its role
+// waits for one (file, one {"crd", "after"} a line: the CRD, and how many
+// objects the role applied before the wait): the objects before the
+// role's wait await none, those after it await its CRD. A role that
+// waits for none has no file, and then none of ours may await a CRD.
+func checkCRDWaits(t *testing.T, file, name string, objs []manifest.Object) {
+	t.Helper()
+	type wait struct {
+		CRD   string `json:"crd"`
+		After int    `json:"after"`
+	}
+	var waits []wait
+	raw, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		if line == "" {
+			continue
+		}
+		var w wait
+		if err := json.Unmarshal([]byte(line), &w); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		waits = append(waits, w)
+	}
+	want := make([]string, len(objs))
+	for _, w := range waits {
+		for i := w.After; i < len(want); i++ {
+			want[i] = w.CRD
+		}
+	}
+	for i, o := range objs {
+		if o.AwaitCRD != want[i] {
+			t.Errorf("%s: object %d (%s %s) awaits CRD %q; the role (%s) waits for %q before it", name, i, o.GetKind(), o.GetName(), o.AwaitCRD, file, want[i])
+		}
+	}
 }

@@ -25,7 +25,7 @@ import (
 // fidelity inventory (the molecule inventory with the Ceph facts and
 // secrets a rendering without a cluster needs), with atmosphere's real
 // charts and no cluster, once with each network backend and once with each
-// CSI driver but rbd (local-path-provisioner, hpe-nimble). For every object it collects what the
+// CSI driver but rbd (local-path-provisioner, hpe-nimble, storpool, ibm-block, portworx). For every object it collects what the
 // object names that another unit's objects provide (providedBy), and fails for each such name whose provider the naming
 // unit does not need, directly or through others, in the registry's
 // graph: at install time the provider's object would not be there yet.
@@ -41,7 +41,7 @@ func TestUnitsNeedWhatTheirObjectsName(t *testing.T) {
 	// provides it instead), with csi_driver hpe-nimble (hpe-csi-driver's
 	// own StorageClass), storpool (storpool-csi's objects) and ibm-block
 	// (ibm-block-csi-driver's, whose IBMBlockCSI kind comes with
-	// ibm-block-csi-operator's CRD).
+	// ibm-block-csi-operator's CRD) and portworx (portworx's own objects do).
 	runs := []struct{ name, backend, csiDriver string }{
 		{"inventory", "", ""},
 		{components.BackendOVN, components.BackendOVN, ""},
@@ -49,6 +49,7 @@ func TestUnitsNeedWhatTheirObjectsName(t *testing.T) {
 		{components.CSIDriverHPENimble, "", components.CSIDriverHPENimble},
 		{components.CSIDriverStorPool, "", components.CSIDriverStorPool},
 		{components.CSIDriverIBMBlock, "", components.CSIDriverIBMBlock},
+		{components.CSIDriverPortworx, "", components.CSIDriverPortworx},
 	}
 	for _, run := range runs {
 		t.Run(run.name, func(t *testing.T) {
@@ -131,6 +132,11 @@ type renderedUnit struct {
 	// unwaited are the objects the unit's Helm wait does not wait for
 	// (Component.NotWaitedFor).
 	unwaited []components.WaitException
+	// operatorKinds are the kinds ("group/Kind") of the unit's objects
+	// that await the CRD of their kind (manifest.Object's AwaitCRD): an
+	// operator among the unit's objects creates it when it runs, so the
+	// unit provides the kind itself.
+	operatorKinds []string
 }
 
 // notWaited returns the exception of the unit's wait for the object that
@@ -187,6 +193,10 @@ func renderUnits(t *testing.T, st *Stack) []*renderedUnit {
 		}
 		for _, o := range own {
 			u.objects = append(u.objects, o.Object)
+			gvk := o.GroupVersionKind()
+			if o.AwaitCRD != "" && strings.HasSuffix(o.AwaitCRD, "."+gvk.Group) {
+				u.operatorKinds = append(u.operatorKinds, gvk.Group+"/"+gvk.Kind)
+			}
 		}
 		out = append(out, u)
 		if c.Chart == nil {
@@ -337,6 +347,9 @@ func providedBy(units []*renderedUnit) map[string][]string {
 		}
 	}
 	for _, u := range units {
+		for _, kind := range u.operatorKinds {
+			add(reference{kind: crdKind, name: kind}, u.key)
+		}
 		for _, o := range u.objects {
 			name, _, _ := unstructured.NestedString(o, "metadata", "name")
 			namespace := objectNamespace(o, u.namespace)

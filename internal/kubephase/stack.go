@@ -226,14 +226,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	if err != nil {
 		return fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
-	var before, after []manifest.Object
-	for _, o := range objs {
-		if o.AfterRelease && phase.Kind == components.Helm {
-			after = append(after, o)
-		} else {
-			before = append(before, o)
-		}
-	}
+	before, after, awaiting := splitObjects(objs, phase.Kind)
 	apply := func(set string, objs []manifest.Object) error {
 		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: set, Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
 		out.Manifests = mergeResults(out.Manifests, res)
@@ -314,7 +307,52 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 			return err
 		}
 	}
+	if len(awaiting) > 0 {
+		// The CRDs their operator (applied above) creates when it runs.
+		for _, crd := range awaitedCRDs(awaiting) {
+			if err := s.Manifests.WaitForCRD(ctx, crd, s.timeout(c)); err != nil {
+				return fmt.Errorf("%s: %w", c.Name, err)
+			}
+		}
+		if err := apply(c.Name+afterCRDSet, awaiting); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// afterCRDSet ends the name of the set of a component's objects that
+// await a CRD (manifest.Object's AwaitCRD): its own inventory.
+const afterCRDSet = "-after-crd"
+
+// splitObjects splits a component's objects into the sets a phase of
+// kind applies, each in their order: those before the release (all of a
+// manifest phase's but the ones awaiting a CRD), those after it (a Helm
+// phase's AfterRelease objects), and those awaiting a CRD an operator
+// creates (AwaitCRD), applied last.
+func splitObjects(objs []manifest.Object, kind components.Kind) (before, after, awaiting []manifest.Object) {
+	for _, o := range objs {
+		switch {
+		case o.AwaitCRD != "":
+			awaiting = append(awaiting, o)
+		case o.AfterRelease && kind == components.Helm:
+			after = append(after, o)
+		default:
+			before = append(before, o)
+		}
+	}
+	return before, after, awaiting
+}
+
+// awaitedCRDs are the CRDs objects await, each once, in their order.
+func awaitedCRDs(objs []manifest.Object) []string {
+	var out []string
+	for _, o := range objs {
+		if !slices.Contains(out, o.AwaitCRD) {
+			out = append(out, o.AwaitCRD)
+		}
+	}
+	return out
 }
 
 // notWaitedFor is what the component's release's wait must skip under

@@ -20,14 +20,17 @@ import (
 // testSettings are the defaults with what a deploy adds: an inventory's
 // public host, its cluster issuer (the role's default, acme, needs an
 // e-mail address), keepalived's interface and virtual IP, the HPE Nimble
-// array's address and credentials (csi_driver hpe-nimble), and secrets.
+// array's address and credentials (csi_driver hpe-nimble), portworx's
+// pure.json and SAN type (which it requires), and secrets.
 func testSettings() components.Settings {
 	s := components.DefaultSettings()
 	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
 		"openstack_helm_endpoints_region_name": "RegionOne", "cluster_issuer_type": "self-signed",
 		// As atmosphere's generate_workspace playbook writes them.
 		"keepalived_interface": "br-ex", "keepalived_vip": "10.96.250.10",
-		"hpe_nimble_csi_backend": "192.0.2.10", "hpe_nimble_csi_username": "admin", "hpe_nimble_csi_password": "nimble-secret"}
+		"hpe_nimble_csi_backend": "192.0.2.10", "hpe_nimble_csi_username": "admin", "hpe_nimble_csi_password": "nimble-secret",
+		"portworx_pure_json": map[string]any{"FlashArrays": []any{}}, "portworx_pure_flasharray_san_type": "ISCSI"}
+
 	sshKey, err := secrets.GenerateSSHKey()
 	if err != nil {
 		panic(err)

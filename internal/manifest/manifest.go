@@ -71,6 +71,10 @@ type Object struct {
 	// AfterRelease objects of a Helm component are applied after its
 	// release, as a set of their own; the applier itself ignores it.
 	AfterRelease bool
+	// AwaitCRD objects are applied, as a set of their own, once the
+	// CustomResourceDefinition it names is there (WaitForCRD); the
+	// applier itself ignores it.
+	AwaitCRD string
 }
 
 // Set is what one component applies.

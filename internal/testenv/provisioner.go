@@ -20,18 +20,19 @@ import (
 // StandInProvisioners are the external provisioners the test bed plays:
 // those of the StorageClasses atmosphere's charts make on the kwok
 // inventory, whose pods kwok never runs: "general", ceph-csi-rbd's
-// (rbd.csi.ceph.com, csi_driver rbd) or local-path-provisioner's
+// (rbd.csi.ceph.com, csi_driver rbd), local-path-provisioner's
 // (cluster.local/local-path-provisioner, csi_driver
 // local-path-provisioner), hpe-csi-driver's, applied after its chart
 // (csi.hpe.com, HPE's CSI driver, csi_driver hpe-nimble: no array to
 // provision on here), storpool-csi's (csi.storpool.com, csi_driver
 // storpool: a WaitForFirstConsumer class, whose claims the PV controller
 // hands over once the scheduler has picked their pod's node) or
-// ibm-block-csi-driver's (block.csi.ibm.com, csi_driver ibm-block), each
+// ibm-block-csi-driver's (block.csi.ibm.com, csi_driver ibm-block) or
+// Portworx's CSI driver's (pxd.portworx.com, csi_driver portworx), each
 // played as a stand-in. ceph-provisioners' and rook's classes are
 // turned off by atmosphere's values, and the test bed's own default class
 // is served by the controller manager.
-var StandInProvisioners = []string{"rbd.csi.ceph.com", "cluster.local/local-path-provisioner", "csi.hpe.com", "csi.storpool.com", "block.csi.ibm.com"}
+var StandInProvisioners = []string{"rbd.csi.ceph.com", "cluster.local/local-path-provisioner", "csi.hpe.com", "csi.storpool.com", "block.csi.ibm.com", "pxd.portworx.com"}
 
 // Annotations of the PV controller and of external provisioners.
 const (

@@ -23,7 +23,9 @@ import (
 // (setPXCStatus), cert-manager Certificates, Issuers and
 // ClusterIssuers get a Ready=True condition, a RabbitmqCluster gets its
 // default user's Secret (<name>-default-user) and AllReplicasReady=True;
-// and a stand-in provisioner gives claims of the StorageClasses of
+// the stand-in of Portworx's operator creates the CRD of StorageClusters
+// once the operator's Deployment is available (portworxStandIn); and a
+// stand-in provisioner gives claims of the StorageClasses of
 // StandInProvisioners (ceph-csi-rbd's "general") hostPath volumes, which the
 // PV controller binds. Only what the real operators write is written; an
 // object annotated StandInPaused is left alone. They run until ctx ends.
@@ -104,6 +106,7 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 			}, "status", "conditions")
 		},
 	})
+	go portworxStandIn(ctx, cs, dyn)
 	volumes := &volumeProvisioner{cs: cs, provisioners: StandInProvisioners}
 	go func() {
 		tick := time.NewTicker(300 * time.Millisecond)
