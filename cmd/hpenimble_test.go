@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -118,9 +117,6 @@ func TestDeployHPENimble(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "nimble-csp", metav1.GetOptions{}); err != nil {
 		t.Errorf("the release's Nimble CSP: %v", err)
 	}
-	if _, err := cs.AppsV1().DaemonSets("kube-system").Get(ctx, "ceph-csi-rbd-nodeplugin", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		t.Errorf("ceph-csi-rbd's node plugin: %v, want none", err)
-	}
 	sec, err := cs.CoreV1().Secrets("kube-system").Get(ctx, "hpe-nimble-csi-secret", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the array's Secret: %v", err)
@@ -158,19 +154,7 @@ func TestDeployHPENimble(t *testing.T) {
 			t.Errorf("StorageClass general: parameter %s %q, want %q", k, sc.Parameters[k], v)
 		}
 	}
-	claims, err := cs.CoreV1().PersistentVolumeClaims("monitoring").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(claims.Items) == 0 {
-		t.Errorf("loki made no claim in monitoring")
-	}
-	for _, c := range claims.Items {
-		if c.Spec.StorageClassName == nil || *c.Spec.StorageClassName != "general" || c.Status.Phase != "Bound" {
-			t.Errorf("claim monitoring/%s: class %v, %s; want general, Bound", c.Name, c.Spec.StorageClassName, c.Status.Phase)
-		}
-	}
-	checkStorageClassesServed(t, cs)
+	lokiClaimsBoundWithoutCephCSI(t, cs)
 
 	stdout, stderr, code = cli(t, b.env, args...)
 	noCredentials(stdout, stderr)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -59,6 +60,20 @@ func TestDeployLocalPathProvisioner(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments("local-path-storage").Get(ctx, "local-path-provisioner", metav1.GetOptions{}); err != nil {
 		t.Errorf("local-path-provisioner's Deployment: %v", err)
 	}
+	lokiClaimsBoundWithoutCephCSI(t, cs)
+
+	stdout, stderr, code = cli(t, b.env, args...)
+	rerunChangesNothing(t, stdout, stderr, code)
+}
+
+// lokiClaimsBoundWithoutCephCSI: with a CSI driver other than rbd, no
+// ceph-csi-rbd node plugin is deployed, loki's claims (in monitoring) are
+// of the StorageClass general and bound through the driver's provisioner
+// (the test bed's stand-in), and every StorageClass has a provisioner that
+// serves it (checkStorageClassesServed).
+func lokiClaimsBoundWithoutCephCSI(t *testing.T, cs kubernetes.Interface) {
+	t.Helper()
+	ctx := t.Context()
 	if _, err := cs.AppsV1().DaemonSets("kube-system").Get(ctx, "ceph-csi-rbd-nodeplugin", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("ceph-csi-rbd's node plugin: %v, want none", err)
 	}
@@ -70,12 +85,9 @@ func TestDeployLocalPathProvisioner(t *testing.T) {
 		t.Errorf("loki made no claim in monitoring")
 	}
 	for _, c := range claims.Items {
-		if c.Spec.StorageClassName == nil || *c.Spec.StorageClassName != "general" || c.Status.Phase != "Bound" {
+		if c.Spec.StorageClassName == nil || *c.Spec.StorageClassName != "general" || c.Status.Phase != corev1.ClaimBound {
 			t.Errorf("claim monitoring/%s: class %v, %s; want general, Bound", c.Name, c.Spec.StorageClassName, c.Status.Phase)
 		}
 	}
 	checkStorageClassesServed(t, cs)
-
-	stdout, stderr, code = cli(t, b.env, args...)
-	rerunChangesNothing(t, stdout, stderr, code)
 }

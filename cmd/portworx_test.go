@@ -12,7 +12,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -153,22 +152,7 @@ func TestDeployPortworx(t *testing.T) {
 	if class.Provisioner != "pxd.portworx.com" || class.Labels["atmosphere.vexxhost.com/component"] != "portworx-after-crd" {
 		t.Errorf("StorageClass general: provisioner %s, labels %v; want portworx's", class.Provisioner, class.Labels)
 	}
-	if _, err := cs.AppsV1().DaemonSets("kube-system").Get(ctx, "ceph-csi-rbd-nodeplugin", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		t.Errorf("ceph-csi-rbd's node plugin: %v, want none", err)
-	}
-	claims, err := cs.CoreV1().PersistentVolumeClaims("monitoring").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(claims.Items) == 0 {
-		t.Errorf("loki made no claim in monitoring")
-	}
-	for _, c := range claims.Items {
-		if c.Spec.StorageClassName == nil || *c.Spec.StorageClassName != "general" || c.Status.Phase != corev1.ClaimBound {
-			t.Errorf("claim monitoring/%s: class %v, %s; want general, Bound", c.Name, c.Spec.StorageClassName, c.Status.Phase)
-		}
-	}
-	checkStorageClassesServed(t, cs)
+	lokiClaimsBoundWithoutCephCSI(t, cs)
 
 	stdout, stderr, code = cli(t, b.env, args...)
 	noToken(stdout, stderr)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -75,22 +74,7 @@ func csiDriverDeploy(t *testing.T, vars string, secrets []string, want []string,
 		t.Errorf("StorageClass general: provisioner %s, component %q, default %q; want %s's, the default", sc.Provisioner,
 			sc.Labels["atmosphere.vexxhost.com/component"], sc.Annotations["storageclass.kubernetes.io/is-default-class"], provider)
 	}
-	if _, err := cs.AppsV1().DaemonSets("kube-system").Get(ctx, "ceph-csi-rbd-nodeplugin", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		t.Errorf("ceph-csi-rbd's node plugin: %v, want none", err)
-	}
-	claims, err := cs.CoreV1().PersistentVolumeClaims("monitoring").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(claims.Items) == 0 {
-		t.Errorf("loki made no claim in monitoring")
-	}
-	for _, c := range claims.Items {
-		if c.Spec.StorageClassName == nil || *c.Spec.StorageClassName != "general" || c.Status.Phase != "Bound" {
-			t.Errorf("claim monitoring/%s: class %v, %s; want general, Bound", c.Name, c.Spec.StorageClassName, c.Status.Phase)
-		}
-	}
-	checkStorageClassesServed(t, cs)
+	lokiClaimsBoundWithoutCephCSI(t, cs)
 	return b, args
 }
 
