@@ -24,6 +24,11 @@ type GraphOptions struct {
 	// AllComponents ignores the configuration and includes every component,
 	// as when replaying timings of a deploy that ran them all.
 	AllComponents bool
+	// Only, when set, ignores the configuration and includes the
+	// components it names and no other, as when replaying the timings of a
+	// deploy that ran those (a component it did not run, one of a CSI
+	// driver the deploy did not pick among them, would add its needs).
+	Only []string
 	// Resources, when set, maps the resources a phase declares to those its
 	// unit holds: a host lock such as "apt" becomes one per host the phase
 	// runs on ("apt@host1", ...), so phases on different hosts need not
@@ -38,7 +43,12 @@ func (r *Registry) Graph(cfg Config, opts GraphOptions) (*dag.Graph[string], err
 	g := dag.New[string]()
 	enabled := map[string]bool{}
 	for _, c := range r.components {
-		enabled[c.Name] = opts.AllComponents || c.IsEnabled(cfg)
+		switch {
+		case opts.Only != nil:
+			enabled[c.Name] = slices.Contains(opts.Only, c.Name)
+		default:
+			enabled[c.Name] = opts.AllComponents || c.IsEnabled(cfg)
+		}
 	}
 	// target maps a need to the key it lowers to, or "" when dropped.
 	target := func(self *Component, need string) string {
