@@ -21,7 +21,8 @@ import (
 // public host, its cluster issuer (the role's default, acme, needs an
 // e-mail address), keepalived's interface and virtual IP, the HPE Nimble
 // array's address and credentials (csi_driver hpe-nimble), portworx's
-// pure.json and SAN type (which it requires), and secrets.
+// pure.json and SAN type, storpool's template and the IBM array's address,
+// credentials, pool and I/O group (which they require), and secrets.
 func testSettings() components.Settings {
 	s := components.DefaultSettings()
 	s.Vars = map[string]any{"openstack_helm_endpoints_keystone_api_host": "identity.cloud.example.com",
@@ -29,7 +30,10 @@ func testSettings() components.Settings {
 		// As atmosphere's generate_workspace playbook writes them.
 		"keepalived_interface": "br-ex", "keepalived_vip": "10.96.250.10",
 		"hpe_nimble_csi_backend": "192.0.2.10", "hpe_nimble_csi_username": "admin", "hpe_nimble_csi_password": "nimble-secret",
-		"portworx_pure_json": map[string]any{"FlashArrays": []any{}}, "portworx_pure_flasharray_san_type": "ISCSI"}
+		"portworx_pure_json": map[string]any{"FlashArrays": []any{}}, "portworx_pure_flasharray_san_type": "ISCSI",
+		"storpool_csi_template": "hybrid", "ibm_block_csi_driver_management_address": "192.0.2.20",
+		"ibm_block_csi_driver_username": "admin", "ibm_block_csi_driver_password": "ibm-secret",
+		"ibm_block_csi_driver_pool": "pool0", "ibm_block_csi_driver_io_group": "0"}
 
 	sshKey, err := secrets.GenerateSSHKey()
 	if err != nil {
