@@ -218,7 +218,7 @@ func (w *waiter) waitReady(resources kube.ResourceList, timeout time.Duration, w
 			if f := w.stuckClaim(ctx, info); f != nil {
 				return f
 			}
-			if err != nil && !isTransient(err) {
+			if err != nil && !isTransient(err) && !outOfTime(ctx, err) {
 				return fmt.Errorf("wait for %s: %w", objectName(info), err)
 			}
 			lastErr = err
@@ -298,6 +298,17 @@ func rolledOut(ctx context.Context, cs kubernetes.Interface, info *resource.Info
 
 // isTransient reports API errors a wait should ride out; a missing object
 // may yet appear.
+// outOfTime says a check's error is the wait's own deadline speaking: its
+// context is done, or the client's rate limiter refused a request that
+// could not be sent before the deadline ("would exceed context
+// deadline"). The object is then still pending, and the wait ends as it
+// ends when time runs out (a WaitTimeoutError naming what it waited on),
+// not as a failed check.
+func outOfTime(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), "would exceed context deadline")
+}
+
 func isTransient(err error) bool {
 	return apierrors.IsNotFound(err) || kubeutil.IsTransient(err)
 }
