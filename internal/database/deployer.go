@@ -73,26 +73,24 @@ func (d *Deployer) Deploy(ctx context.Context, c *components.Component, p compon
 	// Strict mode is loosened only for a component that puts it back
 	// after its chart (a strict-mode phase: keycloak's migrations); the
 	// databases of the others are made with it as it is.
-	if _, loosens := c.Phase(PhaseStrictMode); !loosens {
-		dag.ReporterFrom(ctx).Note(dag.Note{Did: strings.Join(did, "; "), Unchanged: !changed})
-		return nil
-	}
-	mode := Permissive
-	if p.Name == PhaseStrictMode {
-		mode = Master
-	}
-	has, set, err := SetStrictMode(ctx, db, mode)
-	if err != nil {
-		return fmt.Errorf("%s: %w", c.Name, err)
-	}
-	switch {
-	case !has:
-		did = append(did, "no pxc_strict_mode on this server")
-	case set:
-		changed = true
-		did = append(did, "pxc_strict_mode set to "+string(mode))
-	default:
-		did = append(did, "pxc_strict_mode already "+string(mode))
+	if _, loosens := c.Phase(PhaseStrictMode); loosens {
+		mode := Permissive
+		if p.Name == PhaseStrictMode {
+			mode = Master
+		}
+		has, set, err := SetStrictMode(ctx, db, mode)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
+		}
+		switch {
+		case !has:
+			did = append(did, "no pxc_strict_mode on this server")
+		case set:
+			changed = true
+			did = append(did, "pxc_strict_mode set to "+string(mode))
+		default:
+			did = append(did, "pxc_strict_mode already "+string(mode))
+		}
 	}
 	dag.ReporterFrom(ctx).Note(dag.Note{Did: strings.Join(did, "; "), Unchanged: !changed})
 	return nil
