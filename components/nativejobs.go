@@ -37,21 +37,25 @@ var (
 func withoutJobs(chart, own values.Values, jobs chartJobs) values.Values {
 	eff := values.Merge(chart, own)
 	out := values.Copy(own)
+	// Each path set in out is one of eff's maps (a key of own's that is
+	// not a map would be one in eff too, and not walked), so values.Set
+	// crosses only maps and cannot fail. The keys of dependencies are
+	// words, without dots.
 	if manifests, ok := eff["manifests"].(map[string]any); ok {
 		for k, on := range manifests {
 			if strings.HasPrefix(k, jobs.manifests) && on == true {
-				setIn(out, []string{"manifests", k}, false)
+				_ = values.Set(out, "manifests."+k, false)
 			}
 		}
 	}
-	var walk func(path []string, v any)
-	walk = func(path []string, v any) {
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
 		m, ok := v.(map[string]any)
 		if !ok {
 			return
 		}
 		for k, x := range m {
-			p := append(slices.Clone(path), k)
+			p := path + "." + k
 			list, isList := x.([]any)
 			if k != "jobs" || !isList {
 				walk(p, x)
@@ -62,23 +66,10 @@ func withoutJobs(chart, own values.Values, jobs chartJobs) values.Values {
 				return slices.ContainsFunc(jobs.suffixes, func(s string) bool { return strings.HasSuffix(name, s) })
 			})
 			if len(kept) != len(list) {
-				setIn(out, p, kept)
+				_ = values.Set(out, p, kept)
 			}
 		}
 	}
-	walk([]string{"dependencies"}, eff["dependencies"])
+	walk("dependencies", eff["dependencies"])
 	return out
-}
-
-// setIn sets v at the path of keys in m, making the maps on the way.
-func setIn(m map[string]any, path []string, v any) {
-	for _, k := range path[:len(path)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[path[len(path)-1]] = v
 }
