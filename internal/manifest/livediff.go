@@ -39,7 +39,7 @@ func (a *Applier) Manifests(ctx context.Context, set Set) (deployed, wanted stri
 		if o.Unstructured != nil && o.GetKind() != "" && o.GetAPIVersion() != "" {
 			if _, err := a.mapping(ctx, o.GroupVersionKind()); err != nil && meta.IsNoMatchError(errors.Unwrap(err)) {
 				obj := o.DeepCopy()
-				label(obj, set.Component)
+				label(obj, set.owner())
 				to = append(to, secretAsData(obj).Object)
 				continue
 			}

@@ -75,6 +75,9 @@ type Object struct {
 	// CustomResourceDefinition it names is there (WaitForCRD); the
 	// applier itself ignores it.
 	AwaitCRD string
+	// Phase names the phase of its component that applies the object
+	// when it is not the install phase; the applier itself ignores it.
+	Phase string
 }
 
 // Set is what one component applies.
@@ -90,6 +93,19 @@ type Set struct {
 	// KeepDropped leaves the objects a later set no longer holds (CRDs:
 	// deleting one deletes every object of its kind).
 	KeepDropped bool
+	// Owner is the component whose objects these are, the value of their
+	// LabelComponent; Component when empty. A set of one phase of a
+	// component (its RabbitMQ cluster) keeps its objects labelled as the
+	// component's, as they were when another set held them.
+	Owner string
+}
+
+// owner is the value of the set's objects' LabelComponent.
+func (s Set) owner() string {
+	if s.Owner != "" {
+		return s.Owner
+	}
+	return s.Component
 }
 
 // DefaultTimeout bounds the wait for a set's objects.
@@ -191,6 +207,9 @@ func (r ref) gvk() schema.GroupVersionKind {
 // pruned.
 func (r ref) key() string { return r.Group + "/" + r.Kind + "/" + r.Namespace + "/" + r.Name }
 
+// inventoryType is the type of the inventories' Secrets.
+const inventoryType = "atmosphere.vexxhost.com/inventory"
+
 func inventoryName(component string) string { return "atmosphere-manifests-" + component }
 
 // mapping resolves a kind, waiting for one whose CRD exists but is not
@@ -252,7 +271,7 @@ func (a *Applier) prepare(ctx context.Context, set Set) ([]prepared, error) {
 		} else {
 			obj.SetNamespace("")
 		}
-		label(obj, set.Component)
+		label(obj, set.owner())
 		r := ref{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
 		if seen[r.key()] {
 			problems = append(problems, fmt.Sprintf("object %d: %s is listed twice", i, r))
@@ -332,7 +351,7 @@ func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 		}
 	}
 	if !set.KeepDropped {
-		pruned, err := a.prune(ctx, old, want)
+		pruned, err := a.prune(ctx, set, old, want)
 		res.Pruned = pruned
 		if err != nil {
 			return res, fmt.Errorf("component %s: %w", set.Component, err)
@@ -411,15 +430,29 @@ func (a *Applier) applyOne(ctx context.Context, p prepared, last applied) (*unst
 	return live, rec, unchanged, nil
 }
 
-// prune deletes what the old inventory holds and the new set does not.
-func (a *Applier) prune(ctx context.Context, old, want []ref) (int, error) {
+// prune deletes what the old inventory holds and the new set does not,
+// unless the inventory of another set in the set's namespace holds it now:
+// an object that moved to another set (a component's RabbitMQ cluster, now
+// applied by a phase of its own) is that set's to keep.
+func (a *Applier) prune(ctx context.Context, set Set, old, want []ref) (int, error) {
 	keep := map[string]bool{}
 	for _, r := range want {
 		keep[r.key()] = true
 	}
+	var others map[string]bool
 	n := 0
 	for _, r := range old {
 		if keep[r.key()] {
+			continue
+		}
+		if others == nil {
+			var err error
+			if others, err = a.heldByOthers(ctx, set); err != nil {
+				return n, err
+			}
+		}
+		if others[r.key()] {
+			a.log.Info("left to another set", "object", r.String())
 			continue
 		}
 		m, err := a.mapping(ctx, r.gvk())
@@ -450,6 +483,29 @@ func union(a, b []ref) []ref {
 		}
 	}
 	return out
+}
+
+// heldByOthers are the keys of the objects the inventories in the set's
+// namespace other than the set's own hold.
+func (a *Applier) heldByOthers(ctx context.Context, set Set) (map[string]bool, error) {
+	list, err := a.clientset.CoreV1().Secrets(set.Namespace).List(ctx, metav1.ListOptions{FieldSelector: "type=" + inventoryType})
+	if err != nil {
+		return nil, fmt.Errorf("read the inventories of %s: %w", set.Namespace, err)
+	}
+	out := map[string]bool{}
+	for _, s := range list.Items {
+		if s.Name == inventoryName(set.Component) {
+			continue
+		}
+		var refs []ref
+		if err := json.Unmarshal(s.Data["objects"], &refs); err != nil {
+			return nil, fmt.Errorf("inventory %s/%s: %w", set.Namespace, s.Name, err)
+		}
+		for _, r := range refs {
+			out[r.key()] = true
+		}
+	}
+	return out, nil
 }
 
 // readInventory returns the inventory's records and its stored bytes (nil
@@ -487,7 +543,7 @@ func (a *Applier) writeInventory(ctx context.Context, set Set, refs []ref, store
 			"name": inventoryName(set.Component), "namespace": set.Namespace,
 			"labels": map[string]any{LabelManagedBy: "atmosphere", LabelComponent: set.Component},
 		},
-		"type": "atmosphere.vexxhost.com/inventory",
+		"type": inventoryType,
 		"data": map[string]any{"objects": data},
 	}
 	raw, err := json.Marshal(secret)

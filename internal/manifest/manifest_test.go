@@ -308,3 +308,43 @@ func TestRerunReusesWhatIsAsApplied(t *testing.T) {
 	apply("old inventory", 0)
 	apply("after the old inventory", 3)
 }
+
+// TestObjectMovedToAnotherSetIsNotPruned: an object that a component's
+// set held and that a set of another name (a phase of its own) now holds
+// is left to that set when the first set is applied without it, keeps the
+// owner's label, and is pruned once no set holds it.
+func TestObjectMovedToAnotherSetIsNotPruned(t *testing.T) {
+	a, cs, ns := newApplier(t)
+	ctx := context.Background()
+	moved := obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cluster}\ndata: {a: '1'}")
+	stays := obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}")
+	if _, err := a.Apply(ctx, Set{Component: "nova", Namespace: ns, Objects: []Object{moved, stays}}); err != nil {
+		t.Fatal(err)
+	}
+	// As the new phase runs first: its set takes the object over.
+	if _, err := a.Apply(ctx, Set{Component: "nova-rabbitmq", Owner: "nova", Namespace: ns, Objects: []Object{moved}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Apply(ctx, Set{Component: "nova", Namespace: ns, Objects: []Object{stays}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pruned != 0 {
+		t.Errorf("the set without the moved object pruned %d objects, want 0", res.Pruned)
+	}
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "cluster", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the object the other set holds was deleted: %v", err)
+	}
+	if cm.Labels[LabelComponent] != "nova" {
+		t.Errorf("label %s=%q, want the owner nova", LabelComponent, cm.Labels[LabelComponent])
+	}
+	// Dropped by the set that holds it now: pruned.
+	res, err = a.Apply(ctx, Set{Component: "nova-rabbitmq", Owner: "nova", Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "cluster", metav1.GetOptions{}); res.Pruned != 1 || !apierrors.IsNotFound(err) {
+		t.Errorf("dropped by its set: pruned %d, get: %v; want pruned 1, not found", res.Pruned, err)
+	}
+}
