@@ -41,3 +41,33 @@ func TestImagesKeepsTheEnvironment(t *testing.T) {
 		t.Fatalf("images: %v", err)
 	}
 }
+
+// TestUpRabbitMQ: `up` starts RabbitMQ in its state directory (reusing it
+// when it runs) and adds its addresses and administrator to the env file,
+// which is what the tests' SharedRabbitMQ reads.
+func TestUpRabbitMQ(t *testing.T) {
+	dir := t.TempDir()
+	e := &env{envFile: filepath.Join(dir, "testenv.env"), rabbitmq: filepath.Join(dir, "rabbitmq")}
+	t.Cleanup(func() { _ = testenv.StopRabbitMQAt(e.rabbitmq) })
+	if err := os.WriteFile(e.envFile, []byte("A=1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for try := 1; try <= 2; try++ { // the second reuses the first's
+		if err := e.upRabbitMQ(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := testenv.ReuseRabbitMQAt(context.Background(), e.rabbitmq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(e.envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "A=1\n" + testenv.EnvRabbitMQAMQP + "=" + r.AMQPAddr + "\n" + testenv.EnvRabbitMQPassword + "=" + r.AdminPassword + "\n" +
+		testenv.EnvRabbitMQURL + "=" + r.ManagementURL + "\n" + testenv.EnvRabbitMQUser + "=" + r.AdminUser + "\n"
+	if string(raw) != want {
+		t.Errorf("env file:\n%s\nwant:\n%s", raw, want)
+	}
+}

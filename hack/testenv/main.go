@@ -1,14 +1,15 @@
 // Command testenv starts and stops the test environment of `make test`: a
 // kwok cluster on loopback, a keystone server, the Debian ansible,
-// Debian's nova, placement, neutron, glance and cinder APIs, and a Keycloak
-// (Maven Central's distribution, run by a Java 21 or later). Its
+// Debian's nova, placement, neutron, glance and cinder APIs, a Keycloak
+// (Maven Central's distribution, run by a Java 21 or later) and Debian's
+// rabbitmq-server with its management plugin. Its
 // state lives under .cache/ (or $ATMOSPHERE_STATE_DIR), and it writes
 // an env file that points the tests at what it started.
 //
-//	go run ./hack/testenv up [--nodes N] [--openstack=false] [--keycloak=false]
+//	go run ./hack/testenv up [--nodes N] [--openstack=false] [--keycloak=false] [--rabbitmq=false]
 //	                                       start, or reuse what runs; without
-//	                                       the APIs or Keycloak, the first test
-//	                                       that needs them starts them
+//	                                       the APIs, Keycloak or RabbitMQ, the
+//	                                       first test that needs them starts them
 //	go run ./hack/testenv down             stop everything and remove the state
 //	go run ./hack/testenv status           exit 0 when everything answers
 //	go run ./hack/testenv standins         play the operators kwok runs no pod of
@@ -68,7 +69,9 @@ type env struct {
 	keystone  *testenv.Keystone
 	openstack *testenv.OpenStack
 	keycloak  *testenv.KeycloakInstance
-	envFile   string
+	// rabbitmq is RabbitMQ's state directory.
+	rabbitmq string
+	envFile  string
 	// sharedAtmosphere is atmosphere's collection (../shared/atmosphere).
 	sharedAtmosphere string
 }
@@ -80,6 +83,7 @@ func newEnv(nodes int) *env {
 	os.Unsetenv(testenv.EnvClouds)
 	os.Unsetenv(testenv.EnvOpenStackClouds)
 	os.Unsetenv(testenv.EnvKeycloakURL)
+	os.Unsetenv(testenv.EnvRabbitMQURL)
 	state := testenv.DefaultStateDir()
 	keystone := &testenv.Keystone{StateDir: filepath.Join(state, "keystone"), Timeout: 3 * time.Minute}
 	return &env{
@@ -91,6 +95,9 @@ func newEnv(nodes int) *env {
 		// The tests find it in the same directory when `up` did not start
 		// it (testenv.Keycloak).
 		keycloak: &testenv.KeycloakInstance{StateDir: filepath.Join(state, "keycloak"), Log: os.Stderr},
+		// The tests find it in the same directory when `up` did not start
+		// it (testenv.SharedRabbitMQ).
+		rabbitmq: filepath.Join(state, "rabbitmq"),
 		envFile:  filepath.Join(state, "testenv.env"),
 	}
 }
@@ -101,6 +108,7 @@ func run(ctx context.Context, args []string) error {
 	sharedAtmosphere := fs.String("shared-atmosphere", filepath.Join("..", "shared", "atmosphere"), "atmosphere's collection, installed as vexxhost.atmosphere")
 	withAPIs := fs.Bool("openstack", true, "start the OpenStack APIs too (else the first test that needs them does)")
 	withKeycloak := fs.Bool("keycloak", true, "start Keycloak too (else the first test that needs it does)")
+	withRabbitMQ := fs.Bool("rabbitmq", true, "start RabbitMQ too (else the first test that needs it does)")
 	if len(args) == 0 {
 		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins | ansible | images -- CMD…")}
 	}
@@ -116,7 +124,7 @@ func run(ctx context.Context, args []string) error {
 	e.sharedAtmosphere = *sharedAtmosphere
 	switch args[0] {
 	case "up":
-		return e.up(ctx, *nodes, *withAPIs, *withKeycloak)
+		return e.up(ctx, *nodes, optional{apis: *withAPIs, keycloak: *withKeycloak, rabbitmq: *withRabbitMQ})
 	case "ansible":
 		a, err := e.ansible(ctx)
 		if err != nil {
@@ -139,7 +147,7 @@ func (e *env) kubeconfig() string {
 }
 
 // status checks that the cluster and keystone of the env file answer, and
-// Keycloak when one was started.
+// Keycloak and RabbitMQ when they were started.
 func (e *env) status(ctx context.Context) error {
 	if _, err := os.Stat(e.envFile); err != nil {
 		return fmt.Errorf("not up: %w", err)
@@ -166,7 +174,16 @@ func (e *env) status(ctx context.Context) error {
 		}
 		kc = ", keycloak " + probe.Server.URL
 	}
-	fmt.Printf("up: kubeconfig %s, clouds %s%s\n", e.kubeconfig(), e.keystone.StateDir+"/clouds.yaml", kc)
+	mq := ""
+	if strings.Contains(readFile(e.envFile), testenv.EnvRabbitMQURL+"=") {
+		// Started by `up` (or by a test): it must answer.
+		r, err := testenv.ReuseRabbitMQAt(ctx, e.rabbitmq)
+		if err != nil {
+			return fmt.Errorf("rabbitmq: %w", err)
+		}
+		mq = ", rabbitmq " + r.ManagementURL
+	}
+	fmt.Printf("up: kubeconfig %s, clouds %s%s%s\n", e.kubeconfig(), e.keystone.StateDir+"/clouds.yaml", kc, mq)
 	return nil
 }
 
@@ -176,7 +193,10 @@ func readFile(path string) string {
 	return string(raw)
 }
 
-func (e *env) up(ctx context.Context, nodes int, withAPIs, withKeycloak bool) error {
+// optional is what `up` starts beside the cluster and keystone.
+type optional struct{ apis, keycloak, rabbitmq bool }
+
+func (e *env) up(ctx context.Context, nodes int, with optional) error {
 	if e.status(ctx) == nil {
 		cfg, err := clientcmd.BuildConfigFromFlags("", e.kubeconfig())
 		if err != nil {
@@ -199,7 +219,7 @@ func (e *env) up(ctx context.Context, nodes int, withAPIs, withKeycloak bool) er
 				return err
 			}
 		}
-		return e.upOptional(ctx, withAPIs, withKeycloak)
+		return e.upOptional(ctx, with)
 	}
 	start := time.Now()
 	if _, err := testenv.EnsureAnsible(ctx); err != nil {
@@ -222,22 +242,39 @@ func (e *env) up(ctx context.Context, nodes int, withAPIs, withKeycloak bool) er
 	if err := os.WriteFile(e.envFile, []byte(content), 0o600); err != nil {
 		return err
 	}
-	return e.upOptional(ctx, withAPIs, withKeycloak)
+	return e.upOptional(ctx, with)
 }
 
-// upOptional starts the OpenStack APIs and Keycloak when asked: at once,
-// as neither needs the other.
-func (e *env) upOptional(ctx context.Context, withAPIs, withKeycloak bool) error {
+// upOptional starts the OpenStack APIs, Keycloak and RabbitMQ when asked:
+// at once, as none needs another.
+func (e *env) upOptional(ctx context.Context, with optional) error {
 	var wg sync.WaitGroup
-	var apisErr, kcErr error
-	if withAPIs {
+	var apisErr, kcErr, mqErr error
+	if with.apis {
 		wg.Go(func() { apisErr = e.upAPIs(ctx) })
 	}
-	if withKeycloak {
+	if with.keycloak {
 		wg.Go(func() { kcErr = e.upKeycloak(ctx) })
 	}
+	if with.rabbitmq {
+		wg.Go(func() { mqErr = e.upRabbitMQ(ctx) })
+	}
 	wg.Wait()
-	return errors.Join(apisErr, kcErr)
+	return errors.Join(apisErr, kcErr, mqErr)
+}
+
+// upRabbitMQ starts RabbitMQ (or finds it running) and adds its addresses
+// and administrator to the env file.
+func (e *env) upRabbitMQ(ctx context.Context) error {
+	t := time.Now()
+	r, err := testenv.StartRabbitMQAt(ctx, e.rabbitmq)
+	if err != nil {
+		return fmt.Errorf("rabbitmq: %w", err)
+	}
+	fmt.Printf("rabbitmq up in %s: management %s, AMQP %s, log %s\n", time.Since(t).Round(time.Millisecond), r.ManagementURL, r.AMQPAddr,
+		filepath.Join(e.rabbitmq, "rabbitmq.log"))
+	return e.setEnv(map[string]string{testenv.EnvRabbitMQURL: r.ManagementURL, testenv.EnvRabbitMQAMQP: r.AMQPAddr,
+		testenv.EnvRabbitMQUser: r.AdminUser, testenv.EnvRabbitMQPassword: r.AdminPassword})
 }
 
 // upKeycloak starts Keycloak (or finds it running) and adds its URL and
@@ -306,7 +343,7 @@ func ansibleVars(a testenv.AnsibleEnv) string {
 }
 
 func (e *env) down() error {
-	err := errors.Join(e.openstack.Stop(), e.keycloak.Stop(), e.keystone.Stop(), e.cluster.Stop())
+	err := errors.Join(e.openstack.Stop(), e.keycloak.Stop(), testenv.StopRabbitMQAt(e.rabbitmq), e.keystone.Stop(), e.cluster.Stop())
 	// Stop only stops what this process started; a cluster started by an
 	// earlier `up` is deleted here by name.
 	if err == nil {
@@ -314,7 +351,8 @@ func (e *env) down() error {
 	}
 	err = errors.Join(err, testenv.DeleteStalePrivate(e.cluster.WorkDir))
 	return errors.Join(err, os.RemoveAll(e.openstack.StateDir), rmIfExists(e.openstack.StateDir+".lock"),
-		os.RemoveAll(e.keycloak.StateDir), rmIfExists(e.keycloak.StateDir+".lock"), os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
+		os.RemoveAll(e.keycloak.StateDir), rmIfExists(e.keycloak.StateDir+".lock"), os.RemoveAll(e.rabbitmq), rmIfExists(e.rabbitmq+".lock"),
+		os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
 }
 
 func rmIfExists(path string) error {

@@ -75,12 +75,13 @@ func KeystoneClouds(t testing.TB) string {
 	return shared.keystone.Clouds
 }
 
-// Teardown stops what Kube, KeystoneClouds, OpenStackAPIs and Keycloak
-// started for this process alone. Call it from
-// TestMain after m.Run.
+// Teardown stops what Kube, KeystoneClouds, OpenStackAPIs, Keycloak,
+// SharedMariaDB and SharedRabbitMQ started for this process alone. Call it
+// from TestMain after m.Run.
 func Teardown() error {
 	// The APIs first: they talk to keystone.
-	err := errors.Join(stopSharedOpenStack(), stopSharedKeycloak(), shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB())
+	err := errors.Join(stopSharedOpenStack(), stopSharedKeycloak(), shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB(),
+		stopSharedRabbitMQ())
 	if shared.keystoneDir != "" {
 		err = errors.Join(err, os.RemoveAll(shared.keystoneDir))
 	}

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +23,9 @@ import (
 // its operator's status, ready at the version of its image
 // (setPXCStatus), cert-manager Certificates, Issuers and
 // ClusterIssuers get a Ready=True condition, a RabbitmqCluster gets its
-// default user's Secret (<name>-default-user) and AllReplicasReady=True;
+// default user's Secret (<name>-default-user; the user made in the test
+// RabbitMQ first when ProvideRabbitMQ gave the cluster of cfg one:
+// ensureRabbitMQDefaultUser) and AllReplicasReady=True;
 // the stand-in of Portworx's operator creates the CRD of StorageClusters
 // once the operator's Deployment is available (portworxStandIn); and a
 // stand-in provisioner gives claims of the StorageClasses of
@@ -91,13 +94,8 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 		func(u *unstructured.Unstructured) {
 			// The default user first, as the operator makes it before the
 			// cluster is ready; kept if it is there.
-			secret := &corev1.Secret{
-				ObjectMeta: metav1.ObjectMeta{Name: u.GetName() + "-default-user", Namespace: u.GetNamespace()},
-				StringData: map[string]string{"username": "default_user_" + u.GetName(), "password": randomString(24),
-					"host": u.GetName() + "." + u.GetNamespace() + ".svc", "port": "5672", "provider": "rabbitmq", "type": "rabbitmq"},
-			}
-			if _, err := cs.CoreV1().Secrets(u.GetNamespace()).Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-				return
+			if err := ensureRabbitMQDefaultUser(ctx, cs, rabbitMQFor(cfg), u); err != nil {
+				return // the next pass retries
 			}
 			now := time.Now().UTC().Format(time.RFC3339)
 			_ = unstructured.SetNestedSlice(u.Object, []any{
@@ -152,6 +150,39 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 			}
 		}
 	}()
+	return nil
+}
+
+// ensureRabbitMQDefaultUser makes the Secret <name>-default-user of a
+// RabbitmqCluster, as its operator does, unless it is there. With a
+// server (ProvideRabbitMQ) the user is made in it first, as the operator
+// makes it in the cluster's RabbitMQ: a random name default_user_<random>
+// (clusters of several tests share the server), tag administrator, every
+// permission on "/"; without one the user exists only in the Secret, named
+// default_user_<cluster name>. The Secret's host and port are the
+// cluster's Service's either way.
+func ensureRabbitMQDefaultUser(ctx context.Context, cs kubernetes.Interface, server *RabbitMQ, u *unstructured.Unstructured) error {
+	name := u.GetName() + "-default-user"
+	if _, err := cs.CoreV1().Secrets(u.GetNamespace()).Get(ctx, name, metav1.GetOptions{}); err == nil {
+		return nil
+	} else if !apierrors.IsNotFound(err) {
+		return err
+	}
+	user, password := "default_user_"+u.GetName(), randomString(24)
+	if server != nil {
+		user = "default_user_" + randomString(20)
+		if err := server.CreateUser(ctx, user, password, "administrator"); err != nil {
+			return fmt.Errorf("the default user of RabbitmqCluster %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+		}
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: u.GetNamespace()},
+		StringData: map[string]string{"username": user, "password": password,
+			"host": u.GetName() + "." + u.GetNamespace() + ".svc", "port": "5672", "provider": "rabbitmq", "type": "rabbitmq"},
+	}
+	if _, err := cs.CoreV1().Secrets(u.GetNamespace()).Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
 	return nil
 }
 
