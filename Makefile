@@ -8,7 +8,7 @@
 #   make tools          build the control-plane binaries (cached)
 #   make ansible        atmosphere's ansible-core and collection for the Ansible
 #                       units (a cached virtualenv; make test-env-up makes it too)
-#   make test-env-up    start the test environment (kwok cluster, keystone, the OpenStack APIs, Keycloak)
+#   make test-env-up    start the test environment (kwok cluster, keystone, the OpenStack APIs, Keycloak, RabbitMQ)
 #   make test-env-down  stop it and remove its state
 
 SHELL := /bin/bash
@@ -104,15 +104,15 @@ test-env-down:
 
 # The whole suite runs against the real parts. An environment that was
 # already up is reused and left up; one started here is stopped after. The
-# OpenStack APIs and Keycloak are started by the first test that needs them
-# (in parallel with the packages that do not), not here. Keycloak
+# OpenStack APIs, Keycloak and RabbitMQ are started by the first test that
+# needs them (in parallel with the packages that do not), not here. Keycloak
 # (org.keycloak:keycloak-quarkus-dist from Maven Central, unzipped once
 # under $(USER_CACHE_DIR)/keycloak) needs Java 21 or later: JAVA_HOME when
 # it is one, else the newest JDK under /usr/lib/jvm (a JAVA_HOME of Java
 # 17, Debian's default, is passed over).
 test: lint tools
 	@was_up=; $(GO) run ./hack/testenv status >/dev/null 2>&1 && was_up=1; \
-	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false --keycloak=false || exit 1; \
+	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false --keycloak=false --rabbitmq=false || exit 1; \
 	set -a; . $(TESTENV_FILE); set +a; \
 	export ATMOSPHERE_FAULTS_SUMMARY=$(CACHE_DIR)/faults-summary.txt; rm -f $$ATMOSPHERE_FAULTS_SUMMARY; \
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... && \
@@ -189,11 +189,12 @@ $(HELMFILE_STAMP):
 # (glance_images, octavia_amphora_image_url, manila_image_url,
 # magnum_images) on a loopback server that `testenv images` starts for
 # the deploy, serving tiny raw and qcow2 images made by qemu-img (no
-# internet here). Only the database units are left out (DEMO_SKIP:
-# keycloak's and those that make the OpenStack services' databases in
-# place of their charts' db-init Jobs): they connect to the Percona XtraDB
-# cluster's Service, which on kwok has no pod behind it (the tests give
-# them a MariaDB of their own). The
+# internet here). Only the database and queue units are left out
+# (DEMO_SKIP: keycloak's and those that make the OpenStack services'
+# databases and RabbitMQ users in place of their charts' db-init and
+# rabbit-init Jobs): they connect to the Percona XtraDB cluster's and the
+# RabbitMQ clusters' Services, which on kwok have no pod behind them (the
+# tests give them a MariaDB and a RabbitMQ of their own). The
 # hosts, the cluster and Ceph are the test bed's, so the Ansible units are
 # reported provided (DEMO_HOSTS: --hosts-provided; the kwok inventory says
 # atmosphere_hosts_provided: true too) and the demo needs no ansible.
@@ -204,7 +205,7 @@ $(HELMFILE_STAMP):
 # too (testenv up; ATMOSPHERE_TEST_KEYCLOAK_* in the env file) for the
 # single sign-on set-up.
 DEMO_INVENTORY ?= testdata/inventories/demo
-DEMO_SKIP ?= keycloak:database,keycloak:strict-mode,barbican:database,cinder:database,glance:database,heat:database,horizon:database,keystone:database,magnum:database,manila:database,neutron:database,nova:database,octavia:database,placement:database,staffeln:database
+DEMO_SKIP ?= keycloak:database,keycloak:strict-mode,barbican:database,cinder:database,glance:database,heat:database,horizon:database,keystone:database,magnum:database,manila:database,neutron:database,nova:database,octavia:database,placement:database,staffeln:database,barbican:queue,cinder:queue,glance:queue,heat:queue,keystone:queue,magnum:queue,manila:queue,neutron:queue,nova:queue,octavia:queue
 DEMO_FLAGS ?=
 DEMO_HOSTS ?= --hosts-provided
 DEMO_CHECK_OUT ?= docs/demo

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	rabbithole "github.com/michaelklishin/rabbit-hole/v3"
+
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/ansible"
 	"github.com/vexxhost/atmosphere-go/internal/database"
@@ -13,6 +15,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/internal/keycloak"
 	"github.com/vexxhost/atmosphere-go/internal/kubephase"
 	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
+	"github.com/vexxhost/atmosphere-go/internal/queue"
 	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
@@ -22,7 +25,8 @@ import (
 // provided (Options.HostsProvided, atmosphere_hosts_provided); Keycloak
 // realms and clients are made through Keycloak's admin API
 // (internal/keycloak), with the deployment's settings and secrets, the
-// realms' discovery documents stored with the other facts.
+// realms' discovery documents stored with the other facts; RabbitMQ users
+// through each cluster's management API (internal/queue).
 func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 	var hosts engine.Engine = engine.Provided{Why: engine.ProvidedByEnvironment}
 	if !c.hostsProvided {
@@ -42,6 +46,12 @@ func (c *Configuration) newEngines() map[components.Kind]engine.Engine {
 		components.Ansible:      hosts,
 		components.AnsibleFacts: c.factsEngine(),
 		components.Keycloak:     &keycloak.Engine{Settings: c.stack.Config, Store: c.runner.Facts.Set},
+		components.Queue: &queue.Deployer{
+			Grants: c.stack.QueueGrants,
+			Connect: func(ctx context.Context, g components.QueueGrant) (*rabbithole.Client, error) {
+				return c.stack.ConnectQueue(ctx, c.clientset, g)
+			},
+		},
 	}
 }
 

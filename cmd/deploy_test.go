@@ -75,7 +75,8 @@ func newKwokBed(t *testing.T) kwokBed {
 	inv := testenv.CopyDir(t, kwokInventory)
 	useKeycloak(t, inv)
 	db := testenv.ProvideDatabase(t, cfg, inv)
-	deploytest.GiveServicesDatabasePasswords(t, inv, db.RootPassword)
+	testenv.ProvideRabbitMQ(t, cfg, inv)
+	deploytest.GiveServicesPasswords(t, inv, db.RootPassword)
 	return kwokBed{cfg: cfg, kubeconfig: kubeconfig, inventory: inv, db: db,
 		env: []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=atmosphere-test"}}
 }
@@ -155,8 +156,8 @@ func TestDeployStatusUpgrade(t *testing.T) {
 
 	// Nothing the run printed or wrote holds a secret it generated.
 	cs := kubernetes.NewForConfigOrDie(cfg)
-	// glance's keystone and db-init Jobs are not made: glance:catalog and
-	// glance:database did their work.
+	// glance's keystone, db-init and rabbit-init Jobs are not made:
+	// glance:catalog, glance:database and glance:queue did their work.
 	jobs, err := cs.BatchV1().Jobs("openstack").List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -166,12 +167,12 @@ func TestDeployStatusUpgrade(t *testing.T) {
 		if strings.HasPrefix(j.Name, "glance-") {
 			glanceJobs = append(glanceJobs, j.Name)
 		}
-		if strings.Contains(j.Name, "-ks-") || strings.HasSuffix(j.Name, "-db-init") {
-			t.Errorf("Job %s was made: a chart's keystone or db-init Job, which the catalog and database phases do", j.Name)
+		if strings.Contains(j.Name, "-ks-") || strings.HasSuffix(j.Name, "-db-init") || strings.HasSuffix(j.Name, "-rabbit-init") {
+			t.Errorf("Job %s was made: a chart's keystone, db-init or rabbit-init Job, which the catalog, database and queue phases do", j.Name)
 		}
 	}
 	// glance:database made glance's database and user, with the password
-	// its chart's values carry (the test bed's, GiveServicesDatabasePasswords).
+	// its chart's values carry (the test bed's, GiveServicesPasswords).
 	if conn, err := db.Open("glance", "glance-"+db.RootPassword, "glance"); err != nil {
 		t.Errorf("glance's user cannot use its database: %v", err)
 	} else {
@@ -269,8 +270,13 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	}
 	golden.Check(t, "events-upgrade-glance.jsonl", normalEvents(t, stdout))
 	up := deploytest.Events(t, stdout)
-	if units := slices.Sorted(maps.Keys(up)); !slices.Equal(units, []string{"glance:catalog", "glance:database", "glance:install"}) {
-		t.Errorf("upgrade glance ran %v, want glance's three units alone", units)
+	if units := slices.Sorted(maps.Keys(up)); !slices.Equal(units, []string{"glance:catalog", "glance:database", "glance:install", "glance:queue", "glance:rabbitmq"}) {
+		t.Errorf("upgrade glance ran %v, want glance's five units alone", units)
+	}
+	for _, u := range []string{"glance:database", "glance:catalog", "glance:rabbitmq", "glance:queue"} {
+		if e := up.Last(u); e.Kind != deploy.Unchanged {
+			t.Errorf("upgrade glance: %s ended %+v, want unchanged", u, e)
+		}
 	}
 	if e := up.Last("glance:install"); e.Kind != deploy.Succeeded || !strings.Contains(e.Detail, "upgrade: values (revision 2)") {
 		t.Errorf("upgrade glance: glance:install ended %+v, want upgraded for its values to revision 2", e)

@@ -12,7 +12,7 @@ func barbican() *Component {
 	c.services, c.endpoints = barbicanServices, barbicanEndpoints
 	c.values = barbicanValues
 	c.ingresses = []publicIngress{publicIngressOf("key_manager", "barbican-api", 9311, nil, "barbican")}
-	c.rabbitMQCluster = "barbican"
+	c = withRabbitMQ(c, "barbican")
 	c.setup = barbicanSetup
 	return c
 }

@@ -15,7 +15,7 @@ func cinder() *Component {
 	c.services, c.endpoints = cinderServices, cinderEndpoints
 	c.values = cinderValues
 	c.ingresses = []publicIngress{publicIngressOf("volumev3", "cinder-api", 8776, bodyUnlimited, "cinder")}
-	c.rabbitMQCluster = "cinder"
+	c = withRabbitMQ(c, "cinder")
 	return c
 }
 

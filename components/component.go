@@ -56,6 +56,10 @@ const (
 	// Keycloak work makes realms, clients and their roles through
 	// Keycloak's admin API (Component.Keycloak).
 	Keycloak Kind = "keycloak"
+	// Queue work makes a service's user, virtual host, permissions and
+	// policies in its RabbitMQ cluster through the cluster's management API
+	// (Component.QueueGrant).
+	Queue Kind = "queue"
 )
 
 // Resource names a capped resource units hold while they run.

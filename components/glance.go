@@ -15,7 +15,7 @@ func glance() *Component {
 	c.services, c.endpoints = glanceServices, glanceEndpoints
 	c.values = glanceValues
 	c.ingresses = []publicIngress{publicIngressOf("image", "glance-api", 9292, bodyUnlimited, "glance")}
-	c.rabbitMQCluster = "glance"
+	c = withRabbitMQ(c, "glance")
 	return c
 }
 

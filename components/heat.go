@@ -15,7 +15,7 @@ func heat() *Component {
 		publicIngressOf("orchestration", "heat-api", 8004, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"),
 		publicIngressOf("cloudformation", "heat-cfn", 8000, map[string]any{"nginx.ingress.kubernetes.io/proxy-read-timeout": "630"}, "heat"),
 	}
-	c.rabbitMQCluster = "heat"
+	c = withRabbitMQ(c, "heat")
 	return c
 }
 

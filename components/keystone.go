@@ -36,7 +36,7 @@ func keystone() *Component {
 	c.objects = keystoneOpenIDMetadata
 	c.ingresses = []publicIngress{publicIngressOf("identity", "keystone-api", 5000, map[string]any{
 		"nginx.ingress.kubernetes.io/proxy-body-size": "2m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "120"}, "keystone")}
-	c.rabbitMQCluster = "keystone"
+	c = withRabbitMQ(c, "keystone")
 	c.setup = keystoneSetup
 	c.keycloak = keystoneKeycloak
 	return c

@@ -44,7 +44,7 @@ func magnum() *Component {
 		publicIngressOf("container_infra", "magnum-api", 9511, nil, "magnum"),
 		publicIngressOf("container_infra_registry", "magnum-registry", 5000, nil, "magnum_registry"),
 	}
-	c.rabbitMQCluster = "magnum"
+	c = withRabbitMQ(c, "magnum")
 	c.setup = magnumSetup
 	return c
 }

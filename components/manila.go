@@ -32,7 +32,7 @@ func manila() *Component {
 	c.values = manilaValues
 	c.objects = manilaObjects
 	c.ingresses = []publicIngress{publicIngressOf("sharev2", "manila-api", 8786, nil, "manila")}
-	c.rabbitMQCluster = "manila"
+	c = withRabbitMQ(c, "manila")
 	c.setup = manilaSetup
 	return c
 }

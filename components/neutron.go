@@ -30,7 +30,7 @@ func neutron() *Component {
 	c.values = neutronValues
 	c.objects = neutronObjects
 	c.ingresses = []publicIngress{publicIngressOf("network", "neutron-server", 9696, nil, "neutron")}
-	c.rabbitMQCluster = "neutron"
+	c = withRabbitMQ(c, "neutron")
 	c.setup = neutronSetup
 	return c
 }

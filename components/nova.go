@@ -26,7 +26,7 @@ func nova() *Component {
 		publicIngressOf("compute_novnc_proxy", "nova-novncproxy", 6080, map[string]any{
 			"nginx.ingress.kubernetes.io/proxy-read-timeout": "3600", "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600"}, "nova_novnc"),
 	}
-	c.rabbitMQCluster = "nova"
+	c = withRabbitMQ(c, "nova")
 	c.setup = novaSetup
 	return c
 }

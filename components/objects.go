@@ -321,11 +321,15 @@ type Object struct {
 	// await is there and Established; the wait is bounded by the
 	// component's timeout and, when it ends, fails naming the CRD.
 	AwaitCRD string
+	// Phase names the phase of the component that applies the object,
+	// as a set of its own (<component>-<phase>), when it is not the
+	// component's install phase (its RabbitMQ cluster: PhaseRabbitMQ).
+	Phase string
 }
 
 // Objects returns the objects the component applies itself (none for
-// most): its RabbitMQ cluster first, then its own objects, then its public
-// Ingresses. Their fields are in YAML's types (maps of string keys, lists
+// most): its RabbitMQ cluster first (applied by PhaseRabbitMQ), then its
+// own objects, then its public Ingresses. Their fields are in YAML's types (maps of string keys, lists
 // of any, float64 numbers), as a parsed manifest has them.
 func (c *Component) Objects(s Settings) ([]Object, error) {
 	if c.objects == nil && c.rabbitMQCluster == "" && len(c.ingresses) == 0 {
@@ -337,6 +341,7 @@ func (c *Component) Objects(s Settings) ([]Object, error) {
 		if err != nil {
 			return nil, fmt.Errorf("RabbitMQ cluster of %s: %w", c.Name, err)
 		}
+		o.Phase = PhaseRabbitMQ
 		out = append(out, o)
 	}
 	if c.objects != nil {

@@ -59,7 +59,7 @@ func octavia() *Component {
 	c.values = octaviaValues
 	c.objects = octaviaObjects
 	c.ingresses = []publicIngress{publicIngressOf("load_balancer", "octavia-api", 9876, nil, "octavia")}
-	c.rabbitMQCluster = "octavia"
+	c = withRabbitMQ(c, "octavia")
 	c.setup = octaviaSetup
 	return c
 }

@@ -39,7 +39,7 @@ func NewRegistry(components ...*Component) (*Registry, error) {
 				problems = append(problems, fmt.Sprintf("component %s: phase %q empty or declared twice", c.Name, p.Name))
 			}
 			seen[p.Name] = true
-			if !slices.Contains([]Kind{Ansible, AnsibleFacts, Helm, Manifest, OpenStack, Keycloak, Database}, p.Kind) {
+			if !slices.Contains([]Kind{Ansible, AnsibleFacts, Helm, Manifest, OpenStack, Keycloak, Database, Queue}, p.Kind) {
 				problems = append(problems, fmt.Sprintf("component %s: phase %s: unknown kind %q", c.Name, p.Name, p.Kind))
 			}
 		}

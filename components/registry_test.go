@@ -278,9 +278,9 @@ func TestDurationsSplitAWholeComponentByItsEstimates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for unit, want := range map[string]time.Duration{
-		"octavia:install": 390 * time.Second, "octavia:setup": 178 * time.Second, "octavia:catalog": 6 * time.Second,
-		"octavia:database": 4 * time.Second,
-		"neutron:install":  time.Second, "neutron:setup": 20 * time.Second,
+		"octavia:install": 372 * time.Second, "octavia:setup": 178 * time.Second, "octavia:catalog": 6 * time.Second,
+		"octavia:database": 4 * time.Second, "octavia:rabbitmq": 16 * time.Second, "octavia:queue": 2 * time.Second,
+		"neutron:install": time.Second, "neutron:setup": 20 * time.Second,
 	} {
 		if n, _ := g.Node(unit); n.Cost != want {
 			t.Errorf("%s: %v, want %v", unit, n.Cost, want)

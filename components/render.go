@@ -302,7 +302,9 @@ func (c *Component) OwnValues(s Settings, chart values.Values) (values.Values, e
 // catalog phase registers it in keystone natively (Services), the chart's
 // keystone Jobs turned off and taken out of its dependencies, and for one
 // whose database phase makes its databases (DatabaseGrants), its db-init
-// Job likewise (withoutJobs), whatever the overrides say of them.
+// Job likewise, and for one whose queue phase makes its RabbitMQ user
+// (QueueGrants), its rabbit-init Job (withoutJobs), whatever the
+// overrides say of them.
 func (c *Component) ReleaseValues(s Settings, chart, overrides values.Values) (values.Values, error) {
 	own, err := c.OwnValues(s, chart)
 	if err != nil {
@@ -314,6 +316,9 @@ func (c *Component) ReleaseValues(s Settings, chart, overrides values.Values) (v
 	}
 	if c.databases != nil {
 		v = withoutJobs(chart, v, databaseJobs)
+	}
+	if _, ok := c.Phase(PhaseQueue); ok {
+		v = withoutJobs(chart, v, rabbitJobs)
 	}
 	return v, nil
 }

@@ -207,7 +207,8 @@ func newBed(t testing.TB) *bed {
 	}
 	inv := testenv.CopyDir(t, kwokInventory)
 	db := testenv.ProvideDatabase(t, cfg, inv)
-	deploytest.GiveServicesDatabasePasswords(t, inv, db.RootPassword)
+	testenv.ProvideRabbitMQ(t, cfg, inv)
+	deploytest.GiveServicesPasswords(t, inv, db.RootPassword)
 	return &bed{
 		t: t, cluster: c, cfg: cfg, kubeconfig: c.Kubeconfig, keystone: ks,
 		inventory: inv, reports: t.TempDir(),

@@ -12,16 +12,18 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 )
 
-// GiveServicesDatabasePasswords writes into the inventory copy inventoryDir
+// GiveServicesPasswords writes into the inventory copy inventoryDir
 // (group_vars/all/zz-test-database-passwords.yml) the passwords of the
 // users of the OpenStack services' databases (their components' database
-// phases), each the user's name and salt. Clusters of a test process share
-// one MariaDB (testenv.ProvideDatabase) and the databases' names, which are
-// the charts': were each cluster to generate its own passwords, their
-// deploys would set each other's users' passwords, and a deploy run again
-// would find them changed. With the same salt, every cluster of the
-// process gives the same.
-func GiveServicesDatabasePasswords(t testing.TB, inventoryDir, salt string) {
+// phases) and of their RabbitMQ users (their queue phases), each the
+// user's name and salt. Clusters of a test process share one MariaDB
+// (testenv.ProvideDatabase), one RabbitMQ (testenv.ProvideRabbitMQ), and
+// the databases', users' and vhosts' names, which are the charts': were
+// each cluster to generate its own passwords, their deploys would set each
+// other's users' passwords, and a deploy run again would find them
+// changed. With the same salt, every cluster of the process gives the
+// same.
+func GiveServicesPasswords(t testing.TB, inventoryDir, salt string) {
 	t.Helper()
 	named := components.Settings{Config: components.DefaultConfig(), Secret: func(name string) (string, error) { return name, nil }}
 	keys := map[string]bool{}
@@ -36,11 +38,14 @@ func GiveServicesDatabasePasswords(t testing.TB, inventoryDir, salt string) {
 		for _, g := range gs {
 			keys[g.Password] = true
 		}
+		if _, ok := c.Phase(components.PhaseQueue); ok {
+			keys["openstack_helm_endpoints_"+c.Chart.Name+"_rabbitmq_password"] = true
+		}
 	}
 	var out strings.Builder
 	out.WriteString("# One password per service for every cluster sharing the test MariaDB.\n")
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
-		user := strings.TrimSuffix(strings.TrimPrefix(k, "openstack_helm_endpoints_"), "_mariadb_password")
+		user := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(k, "openstack_helm_endpoints_"), "_mariadb_password"), "_rabbitmq_password")
 		fmt.Fprintf(&out, "%s: %s-%s\n", k, user, salt)
 	}
 	if err := os.WriteFile(filepath.Join(inventoryDir, "group_vars", "all", "zz-test-database-passwords.yml"), []byte(out.String()), 0o600); err != nil {

@@ -31,7 +31,7 @@ func (e HelmEngine) Drift(ctx context.Context, c *components.Component) ([]manif
 	if c.Chart == nil {
 		return nil, nil
 	}
-	own, err := e.Stack.ownDrift(ctx, c, components.Helm)
+	own, err := e.Stack.ownDrift(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (e HelmEngine) Drift(ctx context.Context, c *components.Component) ([]manif
 // Drift compares the live objects the component's inventory records with
 // what was applied (manifest.Applier.Drift). It changes nothing.
 func (e ManifestEngine) Drift(ctx context.Context, c *components.Component) ([]manifest.Drift, error) {
-	return e.Stack.ownDrift(ctx, c, components.Manifest)
+	return e.Stack.ownDrift(ctx, c)
 }
 
 // releaseDrift compares the live objects of the deployed revision of the
@@ -101,23 +101,28 @@ func (s *Stack) releaseDrift(ctx context.Context, c *components.Component) ([]ma
 }
 
 // ownDrift compares the component's own objects with their live state, for
-// each of the sets a deploy of that kind applies (the objects before the
-// release, and after it).
-func (s *Stack) ownDrift(ctx context.Context, c *components.Component, kind components.Kind) ([]manifest.Drift, error) {
-	sets, err := s.ownSets(c, kind)
-	if err != nil {
-		return nil, err
-	}
+// each of the sets a deploy applies (the objects of each of its Helm and
+// manifest phases: before the release, and after it).
+func (s *Stack) ownDrift(ctx context.Context, c *components.Component) ([]manifest.Drift, error) {
 	var out []manifest.Drift
-	for _, set := range sets {
-		if len(set.Objects) == 0 {
+	for _, p := range c.Phases {
+		if p.Kind != components.Helm && p.Kind != components.Manifest {
 			continue
 		}
-		d, err := s.Manifests.Drift(ctx, set)
+		sets, err := s.ownSets(c, p)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, d...)
+		for _, set := range sets {
+			if len(set.Objects) == 0 {
+				continue
+			}
+			d, err := s.Manifests.Drift(ctx, set)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d...)
+		}
 	}
 	return out, nil
 }
@@ -131,20 +136,21 @@ func sortObjects(objs []*unstructured.Unstructured) {
 	slices.SortFunc(objs, func(a, b *unstructured.Unstructured) int { return strings.Compare(key(a), key(b)) })
 }
 
-// ownSets renders the component's own objects as a deploy of that kind
-// would (secrets only peeked at) into the three sets it applies
-// (splitObjects): the objects before the release (all of a manifest
-// unit's but those awaiting a CRD), those after it (a Helm unit's
-// AfterRelease objects), and those awaiting a CRD an operator creates.
-// Any may be empty.
-func (s *Stack) ownSets(c *components.Component, kind components.Kind) ([]manifest.Set, error) {
+// ownSets renders the component's own objects that the phase applies
+// (phaseObjects), as a deploy would (secrets only peeked at), into the
+// three sets it applies (splitObjects): the objects before the release
+// (all of a manifest unit's but those awaiting a CRD), those after it (a
+// Helm unit's AfterRelease objects), and those awaiting a CRD an operator
+// creates. Any may be empty.
+func (s *Stack) ownSets(c *components.Component, phase components.Phase) ([]manifest.Set, error) {
 	cfg, _ := s.lenient(true)
 	objs, err := objects(c, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
-	before, after, awaiting := splitObjects(objs, kind)
-	return []manifest.Set{{Component: c.Name, Namespace: c.Namespace, Objects: before},
-		{Component: c.Name + "-after-release", Namespace: c.Namespace, Objects: after},
-		{Component: c.Name + afterCRDSet, Namespace: c.Namespace, Objects: awaiting}}, nil
+	before, after, awaiting := splitObjects(phaseObjects(objs, phase), phase.Kind)
+	name := setName(c, phase)
+	return []manifest.Set{{Component: name, Owner: c.Name, Namespace: c.Namespace, Objects: before},
+		{Component: name + "-after-release", Owner: c.Name, Namespace: c.Namespace, Objects: after},
+		{Component: name + afterCRDSet, Owner: c.Name, Namespace: c.Namespace, Objects: awaiting}}, nil
 }

@@ -47,7 +47,7 @@ func (e HelmEngine) Check(ctx context.Context, c *components.Component, _ compon
 // component's own objects differ from their live state (Stack.ownDiff) is
 // planned "apply (release unchanged, own objects differ)": the deploy
 // applies them, and a --diff shows them.
-func (e HelmEngine) Plan(ctx context.Context, c *components.Component, _ components.Phase) (engine.Change, error) {
+func (e HelmEngine) Plan(ctx context.Context, c *components.Component, p components.Phase) (engine.Change, error) {
 	rel, err := e.Stack.Release(ctx, c)
 	if err != nil {
 		return engine.Change{}, err
@@ -59,10 +59,10 @@ func (e HelmEngine) Plan(ctx context.Context, c *components.Component, _ compone
 	change := engine.Change{Action: string(dec.Action)}
 	if dec.Action != helmrelease.Unchanged {
 		change.Why = dec.Reasons
-	} else if c.HasObjects() {
+	} else {
 		// The release stays, but the deploy applies the component's own
 		// objects all the same: say so when they would change.
-		d, err := e.Stack.ownDiff(ctx, c, components.Helm)
+		d, err := e.Stack.ownDiff(ctx, c, p)
 		if err != nil {
 			return engine.Change{}, err
 		}
@@ -70,7 +70,7 @@ func (e HelmEngine) Plan(ctx context.Context, c *components.Component, _ compone
 			change = engine.Change{Action: "apply", Why: []string{"release unchanged", "own objects differ"}}
 		}
 	}
-	guards, err := e.Stack.plannedGuards(ctx, c)
+	guards, err := e.Stack.plannedGuards(ctx, c, p)
 	if err != nil {
 		return engine.Change{}, err
 	}
@@ -123,19 +123,19 @@ func (e ManifestEngine) Check(_ context.Context, c *components.Component, _ comp
 // fields the component declares (Stack.ownDiff: changed, missing or to be
 // pruned), or not at all ("unchanged"), and which upgrade guards would run
 // (an object changing version).
-func (e ManifestEngine) Plan(ctx context.Context, c *components.Component, _ components.Phase) (engine.Change, error) {
-	found, _, err := e.Stack.Manifests.Applied(ctx, c.Name, c.Namespace)
+func (e ManifestEngine) Plan(ctx context.Context, c *components.Component, p components.Phase) (engine.Change, error) {
+	found, _, err := e.Stack.Manifests.Applied(ctx, setName(c, p), c.Namespace)
 	if err != nil {
 		return engine.Change{}, err
 	}
 	if !found {
 		return engine.Change{Action: "apply", Why: []string{"new"}}, nil
 	}
-	guards, err := e.Stack.plannedGuards(ctx, c)
+	guards, err := e.Stack.plannedGuards(ctx, c, p)
 	if err != nil {
 		return engine.Change{}, err
 	}
-	d, err := e.Stack.ownDiff(ctx, c, components.Manifest)
+	d, err := e.Stack.ownDiff(ctx, c, p)
 	if err != nil {
 		return engine.Change{}, err
 	}
@@ -177,7 +177,7 @@ var _ engine.Differ = HelmEngine{}
 // deploy would apply, then of the component's own objects from their live
 // state (Stack.ownDiff); empty when nothing would change. The chart's CRDs
 // a component applies itself (Component.ChartCRDs) are not in it.
-func (e HelmEngine) Diff(ctx context.Context, c *components.Component, _ components.Phase) (string, error) {
+func (e HelmEngine) Diff(ctx context.Context, c *components.Component, p components.Phase) (string, error) {
 	rel, err := e.Stack.Release(ctx, c)
 	if err != nil {
 		return "", err
@@ -186,7 +186,7 @@ func (e HelmEngine) Diff(ctx context.Context, c *components.Component, _ compone
 	if err != nil {
 		return "", err
 	}
-	own, err := e.Stack.ownDiff(ctx, c, components.Helm)
+	own, err := e.Stack.ownDiff(ctx, c, p)
 	if err != nil {
 		return "", err
 	}
@@ -198,8 +198,8 @@ var _ engine.Differ = ManifestEngine{}
 // Diff returns the diff of the component's objects (Stack.ownDiff) from
 // their live state to what a deploy would apply; empty when nothing would
 // change. It changes nothing.
-func (e ManifestEngine) Diff(ctx context.Context, c *components.Component, _ components.Phase) (string, error) {
-	return e.Stack.ownDiff(ctx, c, components.Manifest)
+func (e ManifestEngine) Diff(ctx context.Context, c *components.Component, p components.Phase) (string, error) {
+	return e.Stack.ownDiff(ctx, c, p)
 }
 
 // ownDiff renders the component's own objects as a deploy of that kind
@@ -210,15 +210,16 @@ func (e ManifestEngine) Diff(ctx context.Context, c *components.Component, _ com
 // would apply: an object not there is all added, one the set's inventory
 // records and no longer renders (the deploy prunes it) all removed, a
 // Secret's changed data named by key only. It changes nothing.
-func (s *Stack) ownDiff(ctx context.Context, c *components.Component, kind components.Kind) (string, error) {
-	sets, err := s.ownSets(c, kind)
+func (s *Stack) ownDiff(ctx context.Context, c *components.Component, p components.Phase) (string, error) {
+	sets, err := s.ownSets(c, p)
 	if err != nil {
 		return "", err
 	}
 	var out strings.Builder
-	for _, set := range sets {
-		// A manifest unit's set is applied, and so pruned, when empty.
-		if len(set.Objects) == 0 && (kind == components.Helm || set.Component != c.Name) {
+	for i, set := range sets {
+		// A manifest unit's first set is applied, and so pruned, when
+		// empty.
+		if len(set.Objects) == 0 && (p.Kind == components.Helm || i > 0) {
 			continue
 		}
 		deployed, wanted, err := s.Manifests.Manifests(ctx, set)

@@ -162,10 +162,10 @@ func NewKube(config *rest.Config) (*components.Kube, error) {
 }
 
 // plannedGuards says, touching nothing, which upgrade guards a deploy of
-// the component would run and why ("the image upgrade of RabbitMQ
+// the component's phase p would run and why ("the image upgrade of RabbitMQ
 // cluster rabbitmq-nova: A to B"); none when no guarded object changes
 // version or the stack has no cluster.
-func (s *Stack) plannedGuards(ctx context.Context, c *components.Component) ([]string, error) {
+func (s *Stack) plannedGuards(ctx context.Context, c *components.Component, p components.Phase) ([]string, error) {
 	if len(c.UpgradeGuards(s.Config)) == 0 || s.Cluster == nil {
 		return nil, nil
 	}
@@ -174,7 +174,7 @@ func (s *Stack) plannedGuards(ctx context.Context, c *components.Component) ([]s
 	if err != nil {
 		return nil, fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
-	gs, err := s.observeGuards(ctx, c, objs)
+	gs, err := s.observeGuards(ctx, c, phaseObjects(objs, p))
 	if err != nil {
 		return nil, err
 	}

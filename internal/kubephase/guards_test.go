@@ -60,9 +60,11 @@ func TestUpgradeGuards(t *testing.T) {
 	reg := components.Default()
 	pxc, _ := reg.Get("percona-xtradb-cluster")
 	barbican, _ := reg.Get("barbican")
-	// barbican's objects alone (its RabbitMQ cluster, its Ingress), as
-	// before its release.
+	// percona-xtradb-cluster's objects, and barbican's RabbitMQ cluster
+	// (its phase of its own).
 	objectsOnly := components.Phase{Name: "install", Kind: components.Manifest}
+	barbicanRabbitMQ, _ := barbican.Phase(components.PhaseRabbitMQ)
+	phaseOf := map[*components.Component]components.Phase{pxc: objectsOnly, barbican: barbicanRabbitMQ}
 
 	const (
 		pxcOld, pxcNew        = "docker.io/percona/percona-xtradb-cluster:8.0.42-33.1", "docker.io/percona/percona-xtradb-cluster:8.0.43-34.1"
@@ -140,7 +142,7 @@ func TestUpgradeGuards(t *testing.T) {
 			s.Cluster.Exec = exec
 			var planned []string
 			for _, c := range []*components.Component{pxc, barbican} {
-				change, err := ManifestEngine{Stack: s}.Plan(ctx, c, objectsOnly)
+				change, err := ManifestEngine{Stack: s}.Plan(ctx, c, phaseOf[c])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -155,7 +157,7 @@ func TestUpgradeGuards(t *testing.T) {
 			}
 			var errs []string
 			for _, c := range []*components.Component{pxc, barbican} {
-				if err := s.Deploy(ctx, c, objectsOnly); err != nil {
+				if err := s.Deploy(ctx, c, phaseOf[c]); err != nil {
 					errs = append(errs, err.Error())
 				}
 			}

@@ -226,9 +226,11 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	if err != nil {
 		return fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
+	objs = phaseObjects(objs, phase)
 	before, after, awaiting := splitObjects(objs, phase.Kind)
+	name := setName(c, phase)
 	apply := func(set string, objs []manifest.Object) error {
-		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: set, Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
+		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: set, Owner: c.Name, Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
 		out.Manifests = mergeResults(out.Manifests, res)
 		return err
 	}
@@ -256,7 +258,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		return err
 	}
 	if len(before) > 0 || phase.Kind == components.Manifest {
-		if err := apply(c.Name, before); err != nil {
+		if err := apply(name, before); err != nil {
 			return err
 		}
 	}
@@ -303,7 +305,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	}
 	if len(after) > 0 {
 		// Their own inventory, so that neither apply prunes the other's.
-		if err := apply(c.Name+"-after-release", after); err != nil {
+		if err := apply(name+"-after-release", after); err != nil {
 			return err
 		}
 	}
@@ -314,7 +316,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 				return fmt.Errorf("%s: %w", c.Name, err)
 			}
 		}
-		if err := apply(c.Name+afterCRDSet, awaiting); err != nil {
+		if err := apply(name+afterCRDSet, awaiting); err != nil {
 			return err
 		}
 	}
@@ -324,6 +326,32 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 // afterCRDSet ends the name of the set of a component's objects that
 // await a CRD (manifest.Object's AwaitCRD): its own inventory.
 const afterCRDSet = "-after-crd"
+
+// setName names the set of a component's objects a phase applies: the
+// component's own name for its install phase (as it always was), else
+// <component>-<phase> (its RabbitMQ cluster's phase: "nova-rabbitmq").
+func setName(c *components.Component, phase components.Phase) string {
+	if phase.Name == installPhase {
+		return c.Name
+	}
+	return c.Name + "-" + phase.Name
+}
+
+// installPhase is the name of the phase that applies a component's
+// objects unless they name another (manifest.Object's Phase).
+const installPhase = "install"
+
+// phaseObjects are the objects of objs the phase applies: those naming
+// it, and, for the install phase, those naming none.
+func phaseObjects(objs []manifest.Object, phase components.Phase) []manifest.Object {
+	var out []manifest.Object
+	for _, o := range objs {
+		if o.Phase == phase.Name || (o.Phase == "" && phase.Name == installPhase) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
 
 // splitObjects splits a component's objects into the sets a phase of
 // kind applies, each in their order: those before the release (all of a
