@@ -7,7 +7,7 @@ import (
 
 // barbican declares barbican, with what it renders.
 func barbican() *Component {
-	c := withCatalog(split(release("barbican", "barbican", openstack, chart("barbican"), 183, needs("keystone", rabbitmq), kubeAPI), setup(8)))
+	c := withCatalog(split(release("barbican", "barbican", openstack, chart("barbican"), 183, needs(keystoneAPI, rabbitmq), kubeAPI), setup(8)))
 	c = withDatabases(c, "barbican", "barbican")
 	c.services, c.endpoints = barbicanServices, barbicanEndpoints
 	c.values = barbicanValues

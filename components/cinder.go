@@ -10,7 +10,7 @@ import (
 
 // cinder declares cinder, with what it renders.
 func cinder() *Component {
-	c := withCatalog(release("cinder", "cinder", openstack, chart("cinder"), 328, needs("keystone", "ceph-provisioners", rabbitmq), kubeAPI))
+	c := withCatalog(release("cinder", "cinder", openstack, chart("cinder"), 328, needs(keystoneAPI, "ceph-provisioners", rabbitmq), kubeAPI))
 	c = withDatabases(c, "cinder", "cinder")
 	c.services, c.endpoints = cinderServices, cinderEndpoints
 	c.values = cinderValues

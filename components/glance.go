@@ -8,7 +8,7 @@ import (
 
 // glance declares glance, with what it renders.
 func glance() *Component {
-	c := withCatalog(release("glance", "glance", openstack, chart("glance"), 316, needs("keystone", rabbitmq,
+	c := withCatalog(release("glance", "glance", openstack, chart("glance"), 316, needs(keystoneAPI, rabbitmq,
 		"ceph-provisioners", // Job glance-storage-init mounts Secret pvc-ceph-client-key
 	), kubeAPI))
 	c = withDatabases(c, "glance", "glance")

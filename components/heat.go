@@ -7,7 +7,7 @@ import (
 
 // heat declares heat, with what it renders.
 func heat() *Component {
-	c := withCatalog(release("heat", "heat", openstack, chart("heat"), 258, needs("keystone", rabbitmq), kubeAPI))
+	c := withCatalog(release("heat", "heat", openstack, chart("heat"), 258, needs(keystoneAPI, rabbitmq), kubeAPI))
 	c = withDatabases(c, "heat", "heat")
 	c.services, c.endpoints = heatServices, heatEndpoints
 	c.values = heatValues

@@ -34,7 +34,7 @@ var magnumClusterctlConfig = add(magnumKnobs, knob[map[string]any]{name: "magnum
 
 // magnum declares magnum, with what it renders.
 func magnum() *Component {
-	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum"), 290, needs("keystone", rabbitmq), kubeAPI),
+	c := withCatalog(withKinds(split(release("magnum", "magnum", openstack, chart("magnum"), 290, needs(keystoneAPI, rabbitmq), kubeAPI),
 		setup(90, "glance")), Manifest))
 	c = withDatabases(c, "magnum", "magnum")
 	c.services, c.endpoints = magnumServices, magnumEndpoints

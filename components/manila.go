@@ -24,7 +24,7 @@ var (
 // comes before its chart (its values carry the IDs of what the set-up
 // makes) and starts as soon as nova, neutron and cinder are set up.
 func manila() *Component {
-	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila"), 258, needs("keystone", rabbitmq), kubeAPI), Manifest),
+	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila"), 258, needs(keystoneAPI, rabbitmq), kubeAPI), Manifest),
 		setup(58, "nova", "neutron", "cinder")))
 	c = withDatabases(c, "manila", "manila")
 	c.roleTimeout = true // manila_helm_timeout

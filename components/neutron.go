@@ -22,7 +22,7 @@ var (
 
 // neutron declares neutron, with what it renders.
 func neutron() *Component {
-	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron"), 200, needs("keystone", "ovn", "coredns", rabbitmq), kubeAPI),
+	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron"), 200, needs(keystoneAPI, "ovn", "coredns", rabbitmq), kubeAPI),
 		setup(20, "nova")))
 	c = withDatabases(c, "neutron", "neutron")
 	c.roleTimeout = true // neutron_helm_timeout

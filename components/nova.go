@@ -15,7 +15,11 @@ import (
 
 // nova declares nova, with what it renders.
 func nova() *Component {
-	c := withCatalog(split(release("nova", "nova", openstack, chart("nova"), 231, needs("placement", "glance", "libvirt", rabbitmq), kubeAPI), setup(11)))
+	// Not glance: nova-compute's pods wait for its API themselves
+	// (dependencies.static.compute.services: image), so nova is installed
+	// while glance still is (#25). libvirt stays: nova's noVNC proxy's
+	// certificate is issued by libvirt's VNC issuer.
+	c := withCatalog(split(release("nova", "nova", openstack, chart("nova"), 231, needs("placement", "libvirt", rabbitmq), kubeAPI), setup(11)))
 	c = withDatabases(c, "nova", "nova", "nova_api", "nova_cell0")
 	c.roleTimeout = true // nova_helm_timeout
 	c.services, c.endpoints = []provision.Service{novaCompute}, novaEndpoints

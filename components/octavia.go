@@ -51,7 +51,7 @@ func init() { octaviaKnobs.check(checkCIDR(octaviaManagementSubnetCIDR)) }
 // groups, ports, flavor, image), so their set-up comes before the chart,
 // and starts as soon as nova, neutron and glance (or cinder) are set up.
 func octavia() *Component {
-	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia"), 289, needs("keystone", "valkey", rabbitmq), kubeAPI), Manifest),
+	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia"), 289, needs(keystoneAPI, "valkey", rabbitmq), kubeAPI), Manifest),
 		setup(89, "nova", "neutron", "glance")))
 	c = withDatabases(c, "octavia", "octavia", "octavia_persistence")
 	c.roleTimeout = true // octavia_helm_timeout

@@ -7,7 +7,7 @@ import (
 
 // placement declares placement, with what it renders.
 func placement() *Component {
-	c := withCatalog(release("placement", "placement", openstack, chart("placement"), 120, needs("keystone"), kubeAPI))
+	c := withCatalog(release("placement", "placement", openstack, chart("placement"), 120, needs(keystoneAPI), kubeAPI))
 	c = withDatabases(c, "placement", "placement")
 	c.services, c.endpoints = placementServices, placementEndpoints
 	c.values = placementValues

@@ -131,8 +131,13 @@ var (
 	// rabbitmq is needed by the components that make a RabbitMQ cluster of
 	// their own before their chart (its kind is the operator's).
 	rabbitmq = "rabbitmq-cluster-operator"
-	kubeAPI  = []string{ResourceKubeAPI}
-	hostLock = []string{ResourceApt, ResourceContainerd}
+	// keystoneAPI is what an OpenStack service's chart needs of keystone:
+	// its API (keystone:install), not its set-up (keystone's own catalog
+	// entry with atmosphere's URLs and the federation of its domains),
+	// which no chart and no catalog phase reads (#25).
+	keystoneAPI = "keystone:install"
+	kubeAPI     = []string{ResourceKubeAPI}
+	hostLock    = []string{ResourceApt, ResourceContainerd}
 )
 
 func s(seconds int) time.Duration { return time.Duration(seconds) * time.Second }

@@ -264,8 +264,12 @@ func TestCriticalPathOfTheMeasuredTimings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if length != 2075*time.Second {
-		t.Errorf("critical path %v (%v), want 2075s", length, path)
+	// kubernetes 506 + cert-manager 31 + the Percona operator 10 and
+	// cluster 91 + keycloak 172 + keystone 229 + placement 120 + nova 231
+	// + neutron 200 + octavia 289: nova no longer waits for glance (316),
+	// whose image service its compute pods wait for themselves (#25).
+	if length != 1879*time.Second {
+		t.Errorf("critical path %v (%v), want 1879s", length, path)
 	}
 }
 
