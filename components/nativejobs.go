@@ -73,3 +73,78 @@ func withoutJobs(chart, own values.Values, jobs chartJobs) values.Values {
 	walk("dependencies", eff["dependencies"])
 	return out
 }
+
+// nativeJobs are the families of chart Jobs whose work a phase of the
+// component does natively, which ReleaseValues turns off.
+func (c *Component) nativeJobs() []chartJobs {
+	var out []chartJobs
+	if len(c.services) > 0 {
+		out = append(out, keystoneJobs)
+	}
+	if c.databases != nil {
+		out = append(out, databaseJobs)
+	}
+	if _, ok := c.Phase(PhaseQueue); ok {
+		out = append(out, rabbitJobs)
+	}
+	return out
+}
+
+// WithChartJobs returns deployed, values the component's release is given
+// (ReleaseValues), with its chart's Jobs whose work its phases do natively
+// given back as its role leaves them: each manifests key of those Jobs is
+// own's value (own: the component's own values with the operator's
+// overrides, what ReleaseValues started from), or removed when own does
+// not set it, and so is every Jobs list under dependencies, so that the
+// chart's defaults apply. It is for the tools atmosphere is compared with,
+// which deploy the roles' values, every chart Job with them (make bench);
+// deployed is not changed.
+func (c *Component) WithChartJobs(own, deployed values.Values) values.Values {
+	out := values.Copy(deployed)
+	families := c.nativeJobs()
+	if len(families) == 0 {
+		return out
+	}
+	if manifests, ok := out["manifests"].(map[string]any); ok {
+		for k := range manifests {
+			if !slices.ContainsFunc(families, func(j chartJobs) bool { return strings.HasPrefix(k, j.manifests) }) {
+				continue
+			}
+			if v, ok := values.Get(own, "manifests."+k); ok {
+				manifests[k] = v
+			} else {
+				delete(manifests, k)
+			}
+		}
+		if len(manifests) == 0 {
+			delete(out, "manifests")
+		}
+	}
+	var walk func(path string, m map[string]any)
+	walk = func(path string, m map[string]any) {
+		for k, x := range m {
+			p := path + "." + k
+			if _, isList := x.([]any); k == "jobs" && isList {
+				if v, ok := values.Get(own, p); ok {
+					m[k] = values.Copy(values.Values{"v": v})["v"]
+				} else {
+					delete(m, k)
+				}
+				continue
+			}
+			if sub, ok := x.(map[string]any); ok {
+				walk(p, sub)
+				if len(sub) == 0 {
+					delete(m, k)
+				}
+			}
+		}
+	}
+	if deps, ok := out["dependencies"].(map[string]any); ok {
+		walk("dependencies", deps)
+		if len(deps) == 0 {
+			delete(out, "dependencies")
+		}
+	}
+	return out
+}

@@ -311,14 +311,8 @@ func (c *Component) ReleaseValues(s Settings, chart, overrides values.Values) (v
 		return nil, err
 	}
 	v := values.Merge(own, overrides)
-	if len(c.services) > 0 {
-		v = withoutJobs(chart, v, keystoneJobs)
-	}
-	if c.databases != nil {
-		v = withoutJobs(chart, v, databaseJobs)
-	}
-	if _, ok := c.Phase(PhaseQueue); ok {
-		v = withoutJobs(chart, v, rabbitJobs)
+	for _, jobs := range c.nativeJobs() {
+		v = withoutJobs(chart, v, jobs)
 	}
 	return v, nil
 }

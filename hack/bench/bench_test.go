@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
 func TestParseServed(t *testing.T) {
@@ -69,6 +72,54 @@ func TestServerErrorsSummary(t *testing.T) {
 	for _, want := range []string{"LIST 503 ×2 (pods)", "WATCH 429 ×7 (a, b, c, d and 1 more)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary %q lacks %q", got, want)
+		}
+	}
+}
+
+// TestRolesValuesGiveTheJobsBack: the values the other tools get of a
+// release atmosphere deployed are its role's: glance's db-init, keystone
+// and rabbit-init Jobs on again (their manifests keys and the Jobs lists
+// under dependencies removed, so the chart's defaults apply), everything
+// else as deployed; a component without native Jobs is left as deployed.
+func TestRolesValuesGiveTheJobsBack(t *testing.T) {
+	inv, err := inventory.Load("../../testdata/inventories/kwok", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := inv.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := components.Default()
+	g, err := reg.Graph(s.Config, components.GraphOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := helmWorkload(reg, g, []string{"../../../shared/atmosphere/charts", "../../testdata/charts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := rolesValuesOf(reg, inv, s)
+	deployed := map[string]any{
+		"manifests":    map[string]any{"job_db_init": false, "job_ks_user": false, "job_rabbit_init": false, "job_db_sync": true},
+		"dependencies": map[string]any{"static": map[string]any{"api": map[string]any{"jobs": []any{"glance-db-sync"}}}},
+		"conf":         map[string]any{"a": "b"},
+	}
+	for _, r := range w.releases {
+		got, err := roles(r, deployed)
+		if err != nil {
+			t.Fatalf("%s: %v", r.Component, err)
+		}
+		switch r.Component {
+		case "glance":
+			want := map[string]any{"manifests": map[string]any{"job_db_sync": true}, "conf": map[string]any{"a": "b"}}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("glance: %v, want %v", got, want)
+			}
+		case "memcached":
+			if !reflect.DeepEqual(got, deployed) {
+				t.Errorf("memcached (no native Jobs): %v, want it as deployed", got)
+			}
 		}
 	}
 }

@@ -160,7 +160,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	if o.sections["deploy"] {
-		if err := fullDeploys(ctx, t, w, o, work, r); err != nil {
+		if err := fullDeploys(ctx, t, w, o, work, r, rolesValuesOf(reg, inv, settings)); err != nil {
 			return err
 		}
 	}
@@ -181,7 +181,7 @@ func run(ctx context.Context, o options) error {
 // fullDeploys runs benchmarks 1, 2, 3 and 6: each tool o.runs times on an
 // empty cluster, the tools interleaved so that the machine's drift spreads
 // over all of them; a no-op re-run after atmosphere's and helmfile's.
-func fullDeploys(ctx context.Context, t tools, w *workload, o options, work string, r *report) error {
+func fullDeploys(ctx context.Context, t tools, w *workload, o options, work string, r *report, roles rolesValues) error {
 	var values map[string]string
 	var helmfile string
 	subset := ansibleSubset(w.releases, o.ansibleReleases)
@@ -208,7 +208,7 @@ func fullDeploys(ctx context.Context, t tools, w *workload, o options, work stri
 					}
 					r.chainJobs = append(r.chainJobs, componentJobs{component: c, jobs: jobs})
 				}
-				if values, helmfile, err = exportAll(b, w.releases, work); err != nil {
+				if values, helmfile, err = exportAll(b, w.releases, work, roles); err != nil {
 					return m, measure{}, err
 				}
 			}
@@ -261,12 +261,12 @@ func fullDeploys(ctx context.Context, t tools, w *workload, o options, work stri
 
 // exportAll writes the values of the releases atmosphere deployed on b, and
 // the helmfile.yaml that deploys them, under work.
-func exportAll(b *bed, releases []release, work string) (map[string]string, string, error) {
+func exportAll(b *bed, releases []release, work string, roles rolesValues) (map[string]string, string, error) {
 	dir := filepath.Join(work, "values")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	values, err := exportValues(b, releases, dir)
+	values, err := exportValues(b, releases, dir, roles)
 	if err != nil {
 		return nil, "", err
 	}

@@ -9,9 +9,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/components/values"
+	"github.com/vexxhost/atmosphere-go/internal/secrets"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
+	"github.com/vexxhost/atmosphere-go/inventory"
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
 )
 
@@ -42,9 +48,11 @@ func (t tools) atmosphereDeploy(ctx context.Context, b *bed, reports string, ext
 }
 
 // exportValues writes the user-supplied values of every release atmosphere
-// deployed on b into dir, one file per release, and returns their paths by
-// release id: the other tools deploy the same values.
-func exportValues(b *bed, releases []release, dir string) (map[string]string, error) {
+// deployed on b into dir, one file per release, as its role would give
+// them (roles: the chart Jobs atmosphere's phases do natively given back),
+// and returns their paths by release id: the other tools deploy the roles'
+// values, every chart Job with them.
+func exportValues(b *bed, releases []release, dir string, roles rolesValues) (map[string]string, error) {
 	out := map[string]string{}
 	for _, r := range releases {
 		flags := genericclioptions.NewConfigFlags(false)
@@ -53,9 +61,13 @@ func exportValues(b *bed, releases []release, dir string) (map[string]string, er
 		if err := cfg.Init(flags, r.Namespace, "secret", func(string, ...any) {}); err != nil {
 			return nil, err
 		}
-		vals, err := action.NewGetValues(cfg).Run(r.Name)
+		deployed, err := action.NewGetValues(cfg).Run(r.Name)
 		if err != nil {
 			return nil, fmt.Errorf("values of %s: %w", r.id(), err)
+		}
+		vals, err := roles(r, deployed)
+		if err != nil {
+			return nil, fmt.Errorf("the role's values of %s: %w", r.id(), err)
 		}
 		raw, err := yaml.Marshal(vals)
 		if err != nil {
@@ -157,4 +169,50 @@ func versionOf(name string, args ...string) string {
 	}
 	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	return line
+}
+
+// rolesValues turns the values a release was deployed with into its
+// role's.
+type rolesValues func(r release, deployed map[string]any) (map[string]any, error)
+
+// rolesValuesOf gives back, in a release's deployed values, the chart Jobs
+// whose work atmosphere's phases do natively (the keystone, db-init and
+// rabbit-init Jobs), as the component's role leaves them
+// (components.Component.WithChartJobs): its own values are rendered from
+// the inventory (secrets generated in memory: only which Jobs they set is
+// read) with the inventory's <role>_helm_values over them.
+func rolesValuesOf(reg *components.Registry, inv *inventory.Inventory, s *inventory.Settings) rolesValues {
+	settings := components.DefaultSettings()
+	settings.Config, settings.Vars, settings.Sources = s.Config, inv.Vars, inv.Sources
+	if s.ImageTable != nil {
+		settings.Images = s.ImageTable
+	}
+	// Secrets of their kind (an SSH key is one), generated in memory.
+	store := &secrets.Store{Client: fake.NewClientset(), Namespace: "bench"}
+	generated := func(name string) (string, error) {
+		return store.Get(context.Background(), secrets.VarKey(name))
+	}
+	settings.Secret, settings.PeekSecret = generated, generated
+	settings.ClusterSecret = func(string, string) (string, error) { return "bench", nil }
+	prefixes := reg.ValuesPrefixes()
+	return func(r release, deployed map[string]any) (map[string]any, error) {
+		c, ok := reg.Get(r.Component)
+		if !ok {
+			return nil, fmt.Errorf("no component %s", r.Component)
+		}
+		ch, err := loader.Load(r.ChartDir)
+		if err != nil {
+			return nil, err
+		}
+		own, err := c.OwnValues(settings, ch.Values)
+		if err != nil {
+			return nil, err
+		}
+		for prefix, name := range prefixes {
+			if name == c.Name {
+				own = values.Merge(own, s.HelmValues[prefix])
+			}
+		}
+		return c.WithChartJobs(own, deployed), nil
+	}
 }

@@ -40,12 +40,18 @@ func (s *Stack) CheckGrants(component string) error {
 	return nil
 }
 
-func (s *Stack) grants(component string, cfg components.Settings) ([]mysqldb.Grant, error) {
+// component is the stack's registry's component of that name (the
+// default registry's when the stack has none).
+func (s *Stack) component(name string) (*components.Component, bool) {
 	reg := s.Registry
 	if reg == nil {
 		reg = components.Default()
 	}
-	c, ok := reg.Get(component)
+	return reg.Get(name)
+}
+
+func (s *Stack) grants(component string, cfg components.Settings) ([]mysqldb.Grant, error) {
+	c, ok := s.component(component)
 	if !ok {
 		return nil, nil
 	}

@@ -25,11 +25,7 @@ import (
 // at and the cluster's administrator, before the cluster exists, reads as
 // empty.
 func (s *Stack) QueueGrants(ctx context.Context, component string, peek bool) ([]components.QueueGrant, error) {
-	reg := s.Registry
-	if reg == nil {
-		reg = components.Default()
-	}
-	c, ok := reg.Get(component)
+	c, ok := s.component(component)
 	if !ok {
 		return nil, nil
 	}

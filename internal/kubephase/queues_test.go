@@ -3,6 +3,7 @@ package kubephase
 import (
 	"context"
 	"maps"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -274,4 +275,48 @@ func mustNotes(t *testing.T, run func(*components.Component) ([]dag.Note, error)
 		}
 	}
 	return out
+}
+
+// TestWithChartJobsGivesTheRolesValues: for every component of the
+// registry, its release's values with its chart Jobs given back
+// (Component.WithChartJobs), over its chart's defaults, are its own values
+// over them: what the role deploys, every chart Job with it (the values
+// make bench gives the other tools).
+func TestWithChartJobsGivesTheRolesValues(t *testing.T) {
+	st, _ := fidelitySettings(t, "", "")
+	st.Charts = chartLoader()
+	given := 0
+	for _, c := range components.Default().Components() {
+		if c.Chart == nil || !c.IsEnabled(st.Config.Config) {
+			continue
+		}
+		ch, err := st.Charts.Load(context.Background(), *c.Chart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own, err := c.OwnValues(st.Config, ch.Values)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		deployed, err := c.ReleaseValues(st.Config, ch.Values, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		got := values.Merge(ch.Values, c.WithChartJobs(own, deployed))
+		want := values.Merge(ch.Values, own)
+		if !reflect.DeepEqual(got, want) {
+			for _, key := range []string{"manifests", "dependencies"} {
+				if !reflect.DeepEqual(got[key], want[key]) {
+					t.Errorf("%s: %s with the chart Jobs given back:\n%v\nwant the role's\n%v", c.Name, key, got[key], want[key])
+				}
+			}
+			t.Errorf("%s: the values with the chart Jobs given back differ from the role's", c.Name)
+		}
+		if !reflect.DeepEqual(values.Merge(ch.Values, deployed), want) {
+			given++
+		}
+	}
+	if given < 13 {
+		t.Errorf("%d components had Jobs given back, want every OpenStack service", given)
+	}
 }
