@@ -137,7 +137,7 @@ func TestConditionalComponents(t *testing.T) {
 			name: "default: openvswitch with coredns", cfg: DefaultConfig(),
 			present: []string{"coredns", "openvswitch", "staffeln", "keepalived", "csi"},
 			absent:  []string{"ovn", "frr-k8s", "local-path-provisioner"},
-			needsOf: "neutron:install", needsHas: []string{"coredns:install", "keystone:setup"},
+			needsOf: "neutron:install", needsHas: []string{"coredns:install", "keystone:install"},
 		},
 		{
 			name: "ovn with the BGP agent", cfg: Config{NetworkBackend: BackendOVN, BGPAgent: true},

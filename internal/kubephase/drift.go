@@ -149,8 +149,8 @@ func (s *Stack) ownSets(c *components.Component, phase components.Phase) ([]mani
 		return nil, fmt.Errorf("objects of %s: %w", c.Name, err)
 	}
 	before, after, awaiting := splitObjects(phaseObjects(objs, phase), phase.Kind)
-	name := setName(c, phase)
-	return []manifest.Set{{Component: name, Owner: c.Name, Namespace: c.Namespace, Objects: before},
-		{Component: name + "-after-release", Owner: c.Name, Namespace: c.Namespace, Objects: after},
-		{Component: name + afterCRDSet, Owner: c.Name, Namespace: c.Namespace, Objects: awaiting}}, nil
+	name, owner := setName(c, phase), setOwner(c, phase)
+	return []manifest.Set{{Component: name, Owner: owner, Namespace: c.Namespace, Objects: before},
+		{Component: name + "-after-release", Owner: owner, Namespace: c.Namespace, Objects: after},
+		{Component: name + afterCRDSet, Owner: owner, Namespace: c.Namespace, Objects: awaiting}}, nil
 }

@@ -230,7 +230,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 	before, after, awaiting := splitObjects(objs, phase.Kind)
 	name := setName(c, phase)
 	apply := func(set string, objs []manifest.Object) error {
-		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: set, Owner: c.Name, Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
+		res, err := s.Manifests.Apply(ctx, manifest.Set{Component: set, Owner: setOwner(c, phase), Namespace: c.Namespace, Objects: objs, Timeout: s.timeout(c)})
 		out.Manifests = mergeResults(out.Manifests, res)
 		return err
 	}
@@ -335,6 +335,18 @@ func setName(c *components.Component, phase components.Phase) string {
 		return c.Name
 	}
 	return c.Name + "-" + phase.Name
+}
+
+// setOwner is the component label of the objects of a phase's sets
+// (manifest.Set.Owner): the component's for a phase other than install
+// (its RabbitMQ cluster keeps the label it had when the install phase
+// applied it), the set's own name (empty) for the install phase's sets,
+// as they always were.
+func setOwner(c *components.Component, phase components.Phase) string {
+	if phase.Name == installPhase {
+		return ""
+	}
+	return c.Name
 }
 
 // installPhase is the name of the phase that applies a component's
