@@ -213,6 +213,7 @@ var keysFile string
 var ownKeys = []string{
 	"atmosphere_image_mirror",     // a registry every image is pulled from
 	"atmosphere_database_address", // where the cloud's MySQL answers, when not at its Service's cluster IP
+	"atmosphere_rabbitmq_address", // where every RabbitMQ cluster's management API answers, when not at its Service's cluster IP
 	"neutron_coredns_cluster_ip",  // read by the coredns role, declared by none
 	"atmosphere_hosts_provided",   // the hosts, the cluster and Ceph exist: the Ansible units run nothing
 	"_ceph_provisioners_keyring",  // the role's fact of client.admin's key, given when ceph's facts phase cannot read it

@@ -173,32 +173,32 @@ func renderUnits(t *testing.T, st *Stack) []*renderedUnit {
 		if !c.IsEnabled(st.Config.Config) {
 			continue
 		}
-		var phases []string
-		for _, p := range c.Phases {
-			if p.Kind == components.Helm || p.Kind == components.Manifest {
-				phases = append(phases, p.Name)
-			}
-		}
-		if len(phases) == 0 {
-			continue
-		}
-		if len(phases) > 1 {
-			t.Fatalf("%s: Helm or manifest phases %v: the objects' unit is not known", c.Name, phases)
-		}
-		u := &renderedUnit{key: components.UnitKey(c.Name, phases[0]), component: c.Name, namespace: c.Namespace,
-			unwaited: c.NotWaitedFor(st.Config)}
+		// A unit per Helm or manifest phase, with the objects it applies
+		// (phaseObjects: a RabbitMQ cluster's phase of its own); the
+		// release's objects are the Helm phase's.
 		own, err := objects(c, st.Config)
 		if err != nil {
 			t.Fatalf("objects of %s: %v", c.Name, err)
 		}
-		for _, o := range own {
-			u.objects = append(u.objects, o.Object)
-			gvk := o.GroupVersionKind()
-			if o.AwaitCRD != "" && strings.HasSuffix(o.AwaitCRD, "."+gvk.Group) {
-				u.operatorKinds = append(u.operatorKinds, gvk.Group+"/"+gvk.Kind)
+		var helmUnit *renderedUnit
+		for _, p := range c.Phases {
+			if p.Kind != components.Helm && p.Kind != components.Manifest {
+				continue
+			}
+			u := &renderedUnit{key: components.UnitKey(c.Name, p.Name), component: c.Name, namespace: c.Namespace,
+				unwaited: c.NotWaitedFor(st.Config)}
+			for _, o := range phaseObjects(own, p) {
+				u.objects = append(u.objects, o.Object)
+				gvk := o.GroupVersionKind()
+				if o.AwaitCRD != "" && strings.HasSuffix(o.AwaitCRD, "."+gvk.Group) {
+					u.operatorKinds = append(u.operatorKinds, gvk.Group+"/"+gvk.Kind)
+				}
+			}
+			out = append(out, u)
+			if p.Kind == components.Helm {
+				helmUnit = u
 			}
 		}
-		out = append(out, u)
 		if c.Chart == nil {
 			continue
 		}
@@ -210,6 +210,9 @@ func renderUnits(t *testing.T, st *Stack) []*renderedUnit {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if helmUnit == nil {
+			t.Fatalf("%s has a chart and no Helm phase", c.Name)
+		}
 		r := helmrelease.Release{Name: c.Release, Namespace: c.Namespace, Chart: ch, Values: v}
 		// Every CRD the chart carries, its disabled subcharts' too.
 		crds, err := crdObjects(r)
@@ -219,7 +222,7 @@ func renderUnits(t *testing.T, st *Stack) []*renderedUnit {
 		for _, o := range crds {
 			apis = append(apis, crdVersions(o.Object)...)
 		}
-		releases = append(releases, pending{u, r})
+		releases = append(releases, pending{helmUnit, r})
 	}
 	for _, u := range out {
 		for _, o := range u.objects {

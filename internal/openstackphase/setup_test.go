@@ -176,7 +176,7 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 		return nil
 	})
 	deployer := components.ByKind{components.OpenStack: runner, components.Helm: noop, components.Manifest: noop,
-		components.Ansible: noop, components.AnsibleFacts: noop, components.Keycloak: noop, components.Database: noop}
+		components.Ansible: noop, components.AnsibleFacts: noop, components.Keycloak: noop, components.Database: noop, components.Queue: noop}
 	reg := components.Default()
 	g, err := reg.Graph(components.DefaultConfig(), components.GraphOptions{})
 	if err != nil {
