@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -84,7 +85,7 @@ const (
 // administrator yet is tried again for two minutes, as the keycloak role
 // waits for it; a refused login is not.
 func (s *Stack) ConnectDatabase(ctx context.Context, client kubernetes.Interface, namespace, user, password, database string) (*sql.DB, error) {
-	addr, err := s.databaseAddress(ctx, client, namespace)
+	addr, err := s.serviceAddress(ctx, client, "atmosphere_database_address", "the cloud's MySQL", namespace, databaseService, 3306)
 	if err != nil {
 		return nil, err
 	}
@@ -116,17 +117,20 @@ func (s *Stack) ConnectDatabase(ctx context.Context, client kubernetes.Interface
 	}
 }
 
-// databaseAddress is where the cloud's MySQL answers (host:port).
-func (s *Stack) databaseAddress(ctx context.Context, client kubernetes.Interface, namespace string) (string, error) {
-	if addr, _ := s.Config.Vars["atmosphere_database_address"].(string); addr != "" {
+// serviceAddress is where a service of the cloud answers (host:port):
+// the inventory's variable addrVar when set (a test bed's address), else
+// the cluster IP of Service namespace/name at port (reachable from the
+// cluster's nodes, where the roles ran); what names the service in errors.
+func (s *Stack) serviceAddress(ctx context.Context, client kubernetes.Interface, addrVar, what, namespace, name string, port int) (string, error) {
+	if addr, _ := s.Config.Vars[addrVar].(string); addr != "" {
 		return addr, nil
 	}
-	svc, err := client.CoreV1().Services(namespace).Get(ctx, databaseService, metav1.GetOptions{})
+	svc, err := client.CoreV1().Services(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return "", fmt.Errorf("find the cloud's MySQL: Service %s/%s: %w", namespace, databaseService, err)
+		return "", fmt.Errorf("find %s: Service %s/%s: %w", what, namespace, name, err)
 	}
 	if svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone {
-		return "", fmt.Errorf("find the cloud's MySQL: Service %s/%s has no cluster IP", namespace, databaseService)
+		return "", fmt.Errorf("find %s: Service %s/%s has no cluster IP", what, namespace, name)
 	}
-	return net.JoinHostPort(svc.Spec.ClusterIP, "3306"), nil
+	return net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(port)), nil
 }

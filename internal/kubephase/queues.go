@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"time"
 
 	rabbithole "github.com/michaelklishin/rabbit-hole/v3"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vexxhost/atmosphere-go/components"
@@ -60,7 +56,7 @@ const rabbitMQWait = 2 * time.Minute
 // that does not answer is tried again for two minutes; a refused login
 // (401) is not.
 func (s *Stack) ConnectQueue(ctx context.Context, client kubernetes.Interface, g components.QueueGrant) (*rabbithole.Client, error) {
-	addr, err := s.queueAddress(ctx, client, g)
+	addr, err := s.serviceAddress(ctx, client, "atmosphere_rabbitmq_address", "RabbitMQ cluster "+g.Cluster, g.Namespace, g.Cluster, g.ManagementPort)
 	if err != nil {
 		return nil, err
 	}
@@ -98,20 +94,4 @@ func isUnauthorized(err error) bool {
 		return e.StatusCode == 401
 	}
 	return err != nil && err.Error() == "Error: API responded with a 401 Unauthorized"
-}
-
-// queueAddress is where the grant's cluster's management API answers
-// (host:port).
-func (s *Stack) queueAddress(ctx context.Context, client kubernetes.Interface, g components.QueueGrant) (string, error) {
-	if addr, _ := s.Config.Vars["atmosphere_rabbitmq_address"].(string); addr != "" {
-		return addr, nil
-	}
-	svc, err := client.CoreV1().Services(g.Namespace).Get(ctx, g.Cluster, metav1.GetOptions{})
-	if err != nil {
-		return "", fmt.Errorf("find RabbitMQ cluster %s: Service %s/%s: %w", g.Cluster, g.Namespace, g.Cluster, err)
-	}
-	if svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone {
-		return "", fmt.Errorf("find RabbitMQ cluster %s: Service %s/%s has no cluster IP", g.Cluster, g.Namespace, g.Cluster)
-	}
-	return net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(g.ManagementPort)), nil
 }
