@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -216,6 +217,13 @@ func (s RepoSource) pullOCI(ctx context.Context, e Entry) ([]byte, error) {
 
 // Loader loads pinned charts from its sources in order, checks each against
 // the catalogue, and keeps what it downloaded in a cache directory.
+//
+// A Loader also remembers every chart it has loaded and checked, for its
+// whole life: a chart is read and its digest computed once, however many
+// times a run asks for it, and each caller gets a copy of its own (Helm's
+// install and upgrade change the chart they are given: see copyChart).
+// Make a Loader per run when the charts' sources may change between runs.
+// A Loader must not be copied after first use.
 type Loader struct {
 	Catalog *Catalog
 	// Sources are tried in order; the cache comes first, RepoSource usually
@@ -224,6 +232,20 @@ type Loader struct {
 	// CacheDir, when set, keeps downloaded charts as <name>-<version>.tgz.
 	CacheDir string
 	Log      *slog.Logger
+
+	mu     sync.Mutex
+	loaded map[Ref]*loading
+}
+
+// loading is one chart's load, shared by every caller that asks for it
+// while or after it is made: done is closed when chart, digest and err
+// are set. A failed load is forgotten, so that the next caller tries
+// again (a cancelled download is not a broken chart).
+type loading struct {
+	done   chan struct{}
+	chart  *chart.Chart
+	digest string
+	err    error
 }
 
 // Load returns the chart pinned for ref.
@@ -239,6 +261,40 @@ func (l *Loader) LoadWithDigest(ctx context.Context, ref Ref) (*chart.Chart, str
 	if !ok {
 		return nil, "", fmt.Errorf("chart %s is not in the catalogue", ref)
 	}
+	key := e.Ref()
+	l.mu.Lock()
+	ld, ok := l.loaded[key]
+	if !ok {
+		if l.loaded == nil {
+			l.loaded = map[Ref]*loading{}
+		}
+		ld = &loading{done: make(chan struct{})}
+		l.loaded[key] = ld
+		l.mu.Unlock()
+		ld.chart, ld.digest, ld.err = l.load(ctx, e, ref)
+		if ld.err != nil {
+			l.mu.Lock()
+			delete(l.loaded, key)
+			l.mu.Unlock()
+		}
+		close(ld.done)
+	} else {
+		l.mu.Unlock()
+		select {
+		case <-ld.done:
+		case <-ctx.Done():
+			return nil, "", fmt.Errorf("chart %s: %w", ref, ctx.Err())
+		}
+	}
+	if ld.err != nil {
+		return nil, "", ld.err
+	}
+	return copyChart(ld.chart), ld.digest, nil
+}
+
+// load fetches the chart of e from the first source that holds it and
+// checks it against the catalogue.
+func (l *Loader) load(ctx context.Context, e Entry, ref Ref) (*chart.Chart, string, error) {
 	sources := l.Sources
 	if l.CacheDir != "" {
 		sources = append([]Source{ArchiveSource{Dir: l.CacheDir}}, sources...)
