@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
@@ -42,14 +43,18 @@ type Catalog struct {
 //go:embed catalog.yaml
 var defaultCatalog []byte
 
-// Default returns the catalogue atmosphere is built with.
-func Default() *Catalog {
+// Default returns the catalogue atmosphere is built with. It is parsed
+// once; a Catalog is never changed (With returns a new one), so every
+// caller shares it.
+func Default() *Catalog { return defaultParsed() }
+
+var defaultParsed = sync.OnceValue(func() *Catalog {
 	c, err := ParseCatalog("charts/catalog.yaml", defaultCatalog)
 	if err != nil {
 		panic(err) // checked by tests
 	}
 	return c
-}
+})
 
 // ParseCatalog reads a catalogue: YAML with a list "charts" of entries.
 // Every problem is reported, with the entry it is in.
