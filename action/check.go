@@ -3,9 +3,13 @@ package action
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/internal/engine"
 	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
@@ -46,18 +50,32 @@ func (o *Check) Run(ctx context.Context) error {
 }
 
 // check is Check on the units keys, the cluster reached: each unit is
-// checked by the engine of its kind, and a problem several units meet is
-// listed once.
+// checked by the engine of its kind, several at once (rendering a chart's
+// values is processor work, and its reads of the cluster wait), and a
+// problem several units meet is listed once, in the order of keys.
 func (c *Configuration) check(ctx context.Context, keys []string) error {
-	var problems []string
-	seen := map[string]bool{}
-	for _, k := range keys {
+	found := make([][]engine.Problem, len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(checkParallelism)
+	for i, k := range keys {
 		comp, p := c.unit(k)
 		e, err := c.engine(p.Kind)
 		if err != nil {
 			return fmt.Errorf("check %s: %w", k, err)
 		}
-		for _, problem := range e.Check(ctx, comp, p) {
+		g.Go(func() error {
+			found[i] = e.Check(gctx, comp, p)
+			return nil
+		})
+	}
+	_ = g.Wait() // the checks return problems, never an error
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var problems []string
+	seen := map[string]bool{}
+	for _, unit := range found {
+		for _, problem := range unit {
 			if !seen[problem.About] {
 				seen[problem.About] = true
 				problems = append(problems, problem.Err.Error())
@@ -69,6 +87,11 @@ func (c *Configuration) check(ctx context.Context, keys []string) error {
 	}
 	return nil
 }
+
+// checkParallelism bounds the units checked at once: enough to keep the
+// processors busy while some wait on the cluster, few enough not to crowd
+// the API server.
+var checkParallelism = max(4, runtime.GOMAXPROCS(0))
 
 // knobProblems are the inventory's variables of the wrong type among the
 // knobs of the components its settings enable (atmosphere's default
