@@ -14,6 +14,7 @@ import (
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/dag"
 	"github.com/vexxhost/atmosphere-go/deploy"
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 	"github.com/vexxhost/atmosphere-go/internal/lease"
 	"github.com/vexxhost/atmosphere-go/internal/suggest"
 )
@@ -252,7 +253,8 @@ func (c *Configuration) act(ctx context.Context, g *dag.Graph[string], caps map[
 			c.log.Warn("release the deploy lease", "error", err)
 		}
 	}()
-	runCtx, cancel := context.WithCancelCause(ctx)
+	// The units of the run ask the cluster once per namespace.
+	runCtx, cancel := context.WithCancelCause(kubeutil.WithKnownNamespaces(ctx))
 	defer cancel(nil)
 	if r.Timeout > 0 {
 		var stop context.CancelFunc

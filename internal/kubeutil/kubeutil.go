@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -17,18 +18,40 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// EnsureNamespace creates the namespace when it is missing.
+// EnsureNamespace creates the namespace when it is missing. Under a
+// context of WithKnownNamespaces, a namespace it found or made once is
+// not asked for again.
 func EnsureNamespace(ctx context.Context, cs kubernetes.Interface, name string) error {
-	if _, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err == nil {
-		return nil
-	} else if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("read namespace %s: %w", name, err)
+	known, _ := ctx.Value(knownNamespacesKey{}).(*sync.Map)
+	if known != nil {
+		if _, ok := known.Load(name); ok {
+			return nil
+		}
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create namespace %s: %w", name, err)
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("read namespace %s: %w", name, err)
+		}
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create namespace %s: %w", name, err)
+		}
+	}
+	if known != nil {
+		known.Store(name, true)
 	}
 	return nil
+}
+
+type knownNamespacesKey struct{}
+
+// WithKnownNamespaces returns a context under which EnsureNamespace
+// remembers the namespaces it found or made, so that the units of one run
+// ask the cluster once per namespace, not once per release and set. Give
+// it to one run against one cluster: a namespace deleted during the run
+// is not seen again.
+func WithKnownNamespaces(ctx context.Context) context.Context {
+	return context.WithValue(ctx, knownNamespacesKey{}, &sync.Map{})
 }
 
 // IsTransient reports API errors a wait should ride out: throttling,

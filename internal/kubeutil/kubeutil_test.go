@@ -1,6 +1,7 @@
 package kubeutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func TestIsUnavailable(t *testing.T) {
@@ -78,6 +83,55 @@ func TestStaticServiceBand(t *testing.T) {
 			first, last, ok := StaticServiceBand(netip.MustParsePrefix(tt.cidr))
 			if ok != tt.ok || (ok && (first.String() != tt.first || last.String() != tt.last)) {
 				t.Errorf("band %s–%s ok %v, want %s–%s ok %v", first, last, ok, tt.first, tt.last, tt.ok)
+			}
+		})
+	}
+}
+
+// TestEnsureNamespaceAsksOncePerRun: under WithKnownNamespaces a namespace
+// found or made is not asked for again; without it every call asks.
+func TestEnsureNamespaceAsksOncePerRun(t *testing.T) {
+	tests := []struct {
+		name       string
+		run        bool
+		existing   bool
+		wantGets   int
+		wantCreate int
+	}{
+		{name: "run, namespace there", run: true, existing: true, wantGets: 1},
+		{name: "run, namespace made", run: true, existing: false, wantGets: 1, wantCreate: 1},
+		{name: "no run, namespace there", run: false, existing: true, wantGets: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var objs []runtime.Object
+			if tt.existing {
+				objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "openstack"}})
+			}
+			cs := fake.NewSimpleClientset(objs...)
+			ctx := context.Background()
+			if tt.run {
+				ctx = WithKnownNamespaces(ctx)
+			}
+			for range 3 {
+				if err := EnsureNamespace(ctx, cs, "openstack"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gets, creates := 0, 0
+			for _, a := range cs.Actions() {
+				switch a.GetVerb() {
+				case "get":
+					gets++
+				case "create":
+					creates++
+				}
+			}
+			if gets != tt.wantGets || creates != tt.wantCreate {
+				t.Errorf("gets %d, creates %d; want %d, %d", gets, creates, tt.wantGets, tt.wantCreate)
+			}
+			if _, err := cs.CoreV1().Namespaces().Get(ctx, "openstack", metav1.GetOptions{}); err != nil {
+				t.Errorf("namespace not there after EnsureNamespace: %v", err)
 			}
 		})
 	}
