@@ -172,6 +172,10 @@ type measure struct {
 	ClusterCPU map[string]time.Duration
 	// NewRevisions is how many Helm revisions the run wrote.
 	NewRevisions int
+	// Units is how long the run's units took, from its timing report
+	// (atmosphere's no-op runs); the rest of Wall is the process's work
+	// before and after them.
+	Units time.Duration
 }
 
 // requestRate is the API server's requests per second over the run.

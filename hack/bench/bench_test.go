@@ -2,12 +2,16 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/deploy"
 	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
@@ -121,5 +125,41 @@ func TestRolesValuesGiveTheJobsBack(t *testing.T) {
 				t.Errorf("memcached (no native Jobs): %v, want it as deployed", got)
 			}
 		}
+	}
+}
+
+// TestUnitsSpan: the span of a run's units is read from the timing report
+// the run wrote (atmosphere's own Markdown), not from one written before.
+func TestUnitsSpan(t *testing.T) {
+	dir := t.TempDir()
+	old := reportsDir
+	reportsDir = dir
+	t.Cleanup(func() { reportsDir = old })
+	write := func(name string, took time.Duration) {
+		start := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
+		r := &deploy.Report{Start: start, End: start.Add(took), Units: []deploy.UnitReport{
+			{Unit: "memcached:install", Result: deploy.Unchanged, Start: start, End: start.Add(took)},
+		}}
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := r.WriteMarkdown(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("deploy-1.md", 2*time.Minute+3*time.Second)
+	before, _ := filepath.Glob(filepath.Join(dir, "*.md"))
+	if _, err := unitsSpan(before); err == nil {
+		t.Error("no new report: want an error")
+	}
+	write("deploy-2.md", 734*time.Millisecond)
+	got, err := unitsSpan(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 734 * time.Millisecond; got != want {
+		t.Errorf("units span %s, want %s", got, want)
 	}
 }

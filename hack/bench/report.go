@@ -110,7 +110,7 @@ func (r *report) goals() []goal {
 		)
 	}
 	gs = append(gs,
-		goal{"no-op re-deploy", "< 3 s, 0 new revisions", fmt.Sprintf("%.2f s, %d revisions", noopSecs, noopRevs), noopSecs < 3 && noopRevs == 0},
+		goal{"no-op re-deploy", "< 1 s, 0 new revisions", fmt.Sprintf("%.2f s, %d revisions", noopSecs, noopRevs), noopSecs < 1 && noopRevs == 0},
 		goal{"peak RSS of atmosphere", "< 300 MB", fmt.Sprintf("%.0f MB", rss), rss < 300},
 	)
 	if len(r.scale) >= 2 {
@@ -162,6 +162,7 @@ func (r *report) write(path string) error {
 			statsOf(ms, func(m measure) float64 { return m.clusterCPU().Seconds() }).median, rss)
 	}
 	r.writeServerErrors(p)
+	r.writeNoopSplit(p)
 	if ms := r.measures["ansible (subset)"]; len(ms) > 0 && len(r.ansibleSubset) > 0 {
 		per := statsOf(ms, seconds).median / float64(len(r.ansibleSubset))
 		var names []string
@@ -371,4 +372,21 @@ func (r *report) writeServerErrors(p func(string, ...any)) {
 	if len(lines) > 0 {
 		p("\nThe 429 and 5xx answers, by verb and code, over all runs of each tool (the kinds they were for): %s.\n", strings.Join(lines, " — "))
 	}
+}
+
+// writeNoopSplit says where atmosphere's no-op re-deploy spends its wall
+// time: in its units (each finds its release and objects as they should
+// be), and in the process's own work around them (inventory, secrets,
+// every unit's check with its chart loaded and values rendered, the deploy
+// lease, the durations and the report written).
+func (r *report) writeNoopSplit(p func(string, ...any)) {
+	ms := r.measures["atmosphere no-op"]
+	if len(ms) == 0 || ms[0].Units == 0 {
+		return
+	}
+	wall := statsOf(ms, seconds).median
+	units := statsOf(ms, func(m measure) float64 { return m.Units.Seconds() }).median
+	around := statsOf(ms, func(m measure) float64 { return (m.Wall - m.Units).Seconds() }).median
+	p("\nThe no-op re-deploy's %.2f s (medians): %.2f s in its units, from the first unit's start to the last one's end (each reads its release's last revision and its objects, and changes nothing), and %.2f s of the process's own work around them (the inventory and secrets read, every unit checked with its chart loaded and values rendered, the deploy lease taken and given back, the durations and the timing report written).\n",
+		wall, units, around)
 }
