@@ -105,8 +105,10 @@ type Options struct {
 // Configuration is what every verb works with, made once by New. The
 // inventory is loaded on first use and the cluster is reached on first use
 // by a verb that needs it; each is done at most once, and its error is
-// returned to every verb that asks again. A Configuration is for one verb
-// at a time.
+// returned to every verb that asks again. Each chart, too, is read once
+// (charts.Loader): a Configuration sees the inventory and the charts as
+// they were when first read; make a new one to see them changed. A
+// Configuration is for one verb at a time.
 type Configuration struct {
 	opts     Options
 	registry *components.Registry
