@@ -403,28 +403,34 @@ func set(list string) map[string]bool {
 	return out
 }
 
+// newReport is the timing report atmosphere wrote that is not among
+// before (the reports there before the run).
+func newReport(before []string) ([]byte, string, error) {
+	after, _ := filepath.Glob(filepath.Join(reportsDir, "*.md"))
+	for _, p := range after {
+		if !slices.Contains(before, p) {
+			raw, err := os.ReadFile(p)
+			return raw, p, err
+		}
+	}
+	return nil, "", errors.New("the run wrote no timing report")
+}
+
 // unitsSpan is how long the units of the run whose timing report is not
 // among before took, from their report's first line ("Started …: N units
 // in D, …"): the rest of the run's wall time is the process's own work
 // before and after them (inventory, secrets, the check of every unit,
 // the deploy lease, the durations and the report written).
 func unitsSpan(before []string) (time.Duration, error) {
-	after, _ := filepath.Glob(filepath.Join(reportsDir, "*.md"))
-	for _, p := range after {
-		if slices.Contains(before, p) {
-			continue
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return 0, err
-		}
-		m := unitsLine.FindSubmatch(raw)
-		if m == nil {
-			return 0, fmt.Errorf("timing report %s: no line 'N units in D'", p)
-		}
-		return time.ParseDuration(string(m[1]))
+	raw, path, err := newReport(before)
+	if err != nil {
+		return 0, err
 	}
-	return 0, errors.New("the run wrote no timing report")
+	m := unitsLine.FindSubmatch(raw)
+	if m == nil {
+		return 0, fmt.Errorf("timing report %s: no line 'N units in D'", path)
+	}
+	return time.ParseDuration(string(m[1]))
 }
 
 var unitsLine = regexp.MustCompile(`(?m)^Started \S+: \d+ units in ((?:[0-9.]+(?:h|ms|m|µs|ns|s))+)`)
@@ -432,19 +438,13 @@ var unitsLine = regexp.MustCompile(`(?m)^Started \S+: \d+ units in ((?:[0-9.]+(?
 // criticalChain is the critical chain line of the timing report atmosphere
 // wrote that is not among before.
 func criticalChain(before []string) string {
-	after, _ := filepath.Glob(filepath.Join(reportsDir, "*.md"))
-	for _, p := range after {
-		if slices.Contains(before, p) {
-			continue
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return ""
-		}
-		for _, line := range strings.Split(string(raw), "\n") {
-			if strings.HasPrefix(line, "Critical chain") {
-				return strings.TrimSuffix(line, ".")
-			}
+	raw, _, err := newReport(before)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "Critical chain") {
+			return strings.TrimSuffix(line, ".")
 		}
 	}
 	return ""
