@@ -8,7 +8,7 @@
 #   make tools          build the control-plane binaries (cached)
 #   make ansible        atmosphere's ansible-core and collection for the Ansible
 #                       units (a cached virtualenv; make test-env-up makes it too)
-#   make test-env-up    start the test environment (kwok cluster, keystone, the OpenStack APIs, Keycloak, RabbitMQ)
+#   make test-env-up    start the test environment (kwok cluster, keystone, the OpenStack APIs, Keycloak, RabbitMQ, MariaDB)
 #   make test-env-down  stop it and remove its state
 
 SHELL := /bin/bash
@@ -189,12 +189,19 @@ $(HELMFILE_STAMP):
 # (glance_images, octavia_amphora_image_url, manila_image_url,
 # magnum_images) on a loopback server that `testenv images` starts for
 # the deploy, serving tiny raw and qcow2 images made by qemu-img (no
-# internet here). Only the database and queue units are left out
-# (DEMO_SKIP: keycloak's and those that make the OpenStack services'
-# databases and RabbitMQ users in place of their charts' db-init and
-# rabbit-init Jobs): they connect to the Percona XtraDB cluster's and the
-# RabbitMQ clusters' Services, which on kwok have no pod behind them (the
-# tests give them a MariaDB and a RabbitMQ of their own). The
+# internet here). The database and queue units (keycloak's database and
+# strict mode, and each OpenStack service's database and RabbitMQ user and
+# vhost, made in place of its chart's db-init and rabbit-init Jobs) run
+# too, against the test bed's MariaDB and RabbitMQ in place of the Percona
+# XtraDB cluster's and the RabbitMQ clusters' Services, which on kwok have
+# no pod behind them: `testenv provide` copies DEMO_INVENTORY to
+# DEMO_INVENTORY_COPY (under .cache/, never committed) with their addresses
+# (atmosphere_database_address, atmosphere_rabbitmq_address) and the
+# RabbitMQ users' passwords the tests share that server with, and puts the
+# MariaDB's root password in the cluster's Secret openstack/percona-xtradb;
+# the stand-in operators make each RabbitmqCluster's default user in the
+# RabbitMQ, as the operator would. The deploy reads the copy. DEMO_SKIP
+# (units left out with --skip-tags) is empty: every unit can run. The
 # hosts, the cluster and Ceph are the test bed's, so the Ansible units are
 # reported provided (DEMO_HOSTS: --hosts-provided; the kwok inventory says
 # atmosphere_hosts_provided: true too) and the demo needs no ansible.
@@ -205,7 +212,8 @@ $(HELMFILE_STAMP):
 # too (testenv up; ATMOSPHERE_TEST_KEYCLOAK_* in the env file) for the
 # single sign-on set-up.
 DEMO_INVENTORY ?= testdata/inventories/demo
-DEMO_SKIP ?= keycloak:database,keycloak:strict-mode,barbican:database,cinder:database,glance:database,heat:database,horizon:database,keystone:database,magnum:database,manila:database,neutron:database,nova:database,octavia:database,placement:database,staffeln:database,barbican:queue,cinder:queue,glance:queue,heat:queue,keystone:queue,magnum:queue,manila:queue,neutron:queue,nova:queue,octavia:queue
+DEMO_INVENTORY_COPY ?= $(CACHE_DIR)/demo-inventory
+DEMO_SKIP ?=
 DEMO_FLAGS ?=
 DEMO_HOSTS ?= --hosts-provided
 DEMO_CHECK_OUT ?= docs/demo
@@ -216,15 +224,16 @@ demo: build tools
 	$(GO) build -o $(CACHE_DIR)/testenv ./hack/testenv
 	$(GO) build -o $(CACHE_DIR)/democheck ./hack/democheck
 	@set -a; . $(TESTENV_FILE); set +a; \
+	$(CACHE_DIR)/testenv provide --inventory $(DEMO_INVENTORY) --out $(DEMO_INVENTORY_COPY) || exit 1; \
 	$(CACHE_DIR)/testenv standins >/dev/null & standins=$$!; \
 	trap 'kill $$standins 2>/dev/null' EXIT; \
 	start=$$(date +%s); \
 	OS_CLIENT_CONFIG_FILE=$$ATMOSPHERE_TEST_OPENSTACK_CLOUDS $(CACHE_DIR)/testenv images -- ./bin/atmosphere deploy \
-		--inventory $(DEMO_INVENTORY) --kubeconfig $$ATMOSPHERE_TEST_KUBECONFIG --os-cloud atmosphere-test \
-		--charts $(SHARED_CHARTS) --charts testdata/charts --skip-tags $(DEMO_SKIP) $(DEMO_HOSTS) $(DEMO_FLAGS); \
+		--inventory $(DEMO_INVENTORY_COPY) --kubeconfig $$ATMOSPHERE_TEST_KUBECONFIG --os-cloud atmosphere-test \
+		--charts $(SHARED_CHARTS) --charts testdata/charts $(if $(DEMO_SKIP),--skip-tags $(DEMO_SKIP)) $(DEMO_HOSTS) $(DEMO_FLAGS); \
 	status=$$?; echo "make demo: the deploy took $$(( $$(date +%s) - start ))s"; \
 	if [ $$status -eq 0 ]; then \
-		$(CACHE_DIR)/democheck --clouds $$ATMOSPHERE_TEST_OPENSTACK_CLOUDS --inventory $(DEMO_INVENTORY) --out $(DEMO_CHECK_OUT); status=$$?; \
+		$(CACHE_DIR)/democheck --clouds $$ATMOSPHERE_TEST_OPENSTACK_CLOUDS --inventory $(DEMO_INVENTORY_COPY) --out $(DEMO_CHECK_OUT); status=$$?; \
 	fi; exit $$status
 
 clean: test-env-down

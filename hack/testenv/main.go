@@ -1,19 +1,31 @@
 // Command testenv starts and stops the test environment of `make test`: a
 // kwok cluster on loopback, a keystone server, the Debian ansible,
 // Debian's nova, placement, neutron, glance and cinder APIs, a Keycloak
-// (Maven Central's distribution, run by a Java 21 or later) and Debian's
-// rabbitmq-server with its management plugin. Its
+// (Maven Central's distribution, run by a Java 21 or later), Debian's
+// rabbitmq-server with its management plugin, and a MariaDB standing in for
+// the cloud's MySQL. Its
 // state lives under .cache/ (or $ATMOSPHERE_STATE_DIR), and it writes
 // an env file that points the tests at what it started.
 //
-//	go run ./hack/testenv up [--nodes N] [--openstack=false] [--keycloak=false] [--rabbitmq=false]
+//	go run ./hack/testenv up [--nodes N] [--openstack=false] [--keycloak=false] [--rabbitmq=false] [--mariadb=false]
 //	                                       start, or reuse what runs; without
 //	                                       the APIs, Keycloak or RabbitMQ, the
 //	                                       first test that needs them starts them
+//	                                       (the MariaDB is make demo's: provide
+//	                                       starts it when up did not)
 //	go run ./hack/testenv down             stop everything and remove the state
 //	go run ./hack/testenv status           exit 0 when everything answers
 //	go run ./hack/testenv standins         play the operators kwok runs no pod of
-//	                                       (until interrupted)
+//	                                       (until interrupted), making the
+//	                                       RabbitmqClusters' default users in the
+//	                                       RabbitMQ when it runs
+//	go run ./hack/testenv provide --inventory SRC --out DIR
+//	                                       copy the inventory SRC to DIR (emptied
+//	                                       first) pointed at the test bed's MariaDB
+//	                                       and RabbitMQ in place of the cloud's
+//	                                       MySQL and RabbitMQ clusters, and give
+//	                                       the cluster what they accept (make
+//	                                       demo's inventory)
 //	go run ./hack/testenv ansible          make (or reuse) the cached ansible-core
 //	                                       virtualenv and collections path, and
 //	                                       print their variables
@@ -42,6 +54,7 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/vexxhost/atmosphere-go/internal/deploytest"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
 
@@ -69,9 +82,9 @@ type env struct {
 	keystone  *testenv.Keystone
 	openstack *testenv.OpenStack
 	keycloak  *testenv.KeycloakInstance
-	// rabbitmq is RabbitMQ's state directory.
-	rabbitmq string
-	envFile  string
+	// rabbitmq is RabbitMQ's state directory, mariadb the MariaDB's.
+	rabbitmq, mariadb string
+	envFile           string
 	// sharedAtmosphere is atmosphere's collection (../shared/atmosphere).
 	sharedAtmosphere string
 }
@@ -98,7 +111,10 @@ func newEnv(nodes int) *env {
 		// The tests find it in the same directory when `up` did not start
 		// it (testenv.SharedRabbitMQ).
 		rabbitmq: filepath.Join(state, "rabbitmq"),
-		envFile:  filepath.Join(state, "testenv.env"),
+		// Only make demo's deploy uses it (provide); the tests start
+		// MariaDBs of their own (testenv.SharedMariaDB).
+		mariadb: filepath.Join(state, "mariadb"),
+		envFile: filepath.Join(state, "testenv.env"),
 	}
 }
 
@@ -109,8 +125,11 @@ func run(ctx context.Context, args []string) error {
 	withAPIs := fs.Bool("openstack", true, "start the OpenStack APIs too (else the first test that needs them does)")
 	withKeycloak := fs.Bool("keycloak", true, "start Keycloak too (else the first test that needs it does)")
 	withRabbitMQ := fs.Bool("rabbitmq", true, "start RabbitMQ too (else the first test that needs it does)")
+	withMariaDB := fs.Bool("mariadb", true, "start the MariaDB that stands in for the cloud's MySQL too (else provide does)")
+	inventory := fs.String("inventory", "", "provide: the inventory to copy")
+	out := fs.String("out", "", "provide: where the copy goes (emptied first)")
 	if len(args) == 0 {
-		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins | ansible | images -- CMD…")}
+		return usageError{errors.New("usage: testenv up [--nodes N] | down | status | standins | provide --inventory SRC --out DIR | ansible | images -- CMD…")}
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
@@ -124,7 +143,7 @@ func run(ctx context.Context, args []string) error {
 	e.sharedAtmosphere = *sharedAtmosphere
 	switch args[0] {
 	case "up":
-		return e.up(ctx, *nodes, optional{apis: *withAPIs, keycloak: *withKeycloak, rabbitmq: *withRabbitMQ})
+		return e.up(ctx, *nodes, optional{apis: *withAPIs, keycloak: *withKeycloak, rabbitmq: *withRabbitMQ, mariadb: *withMariaDB})
 	case "ansible":
 		a, err := e.ansible(ctx)
 		if err != nil {
@@ -138,8 +157,13 @@ func run(ctx context.Context, args []string) error {
 		return e.status(ctx)
 	case "standins":
 		return e.standIns(ctx)
+	case "provide":
+		if *inventory == "" || *out == "" {
+			return usageError{errors.New("provide: --inventory and --out are required")}
+		}
+		return e.provide(ctx, *inventory, *out)
 	}
-	return usageError{fmt.Errorf("unknown action %q: want up, down, status, standins, ansible or images", args[0])}
+	return usageError{fmt.Errorf("unknown action %q: want up, down, status, standins, provide, ansible or images", args[0])}
 }
 
 func (e *env) kubeconfig() string {
@@ -147,7 +171,7 @@ func (e *env) kubeconfig() string {
 }
 
 // status checks that the cluster and keystone of the env file answer, and
-// Keycloak and RabbitMQ when they were started.
+// Keycloak, RabbitMQ and the MariaDB when they were started.
 func (e *env) status(ctx context.Context) error {
 	if _, err := os.Stat(e.envFile); err != nil {
 		return fmt.Errorf("not up: %w", err)
@@ -183,7 +207,16 @@ func (e *env) status(ctx context.Context) error {
 		}
 		mq = ", rabbitmq " + r.ManagementURL
 	}
-	fmt.Printf("up: kubeconfig %s, clouds %s%s%s\n", e.kubeconfig(), e.keystone.StateDir+"/clouds.yaml", kc, mq)
+	db := ""
+	if _, err := os.Stat(filepath.Join(e.mariadb, "state.json")); err == nil {
+		// Started by `up` or `provide`: it must answer.
+		m, err := testenv.ReuseMariaDBAt(ctx, e.mariadb)
+		if err != nil {
+			return fmt.Errorf("mariadb: %w", err)
+		}
+		db = ", mariadb " + m.Addr
+	}
+	fmt.Printf("up: kubeconfig %s, clouds %s%s%s%s\n", e.kubeconfig(), e.keystone.StateDir+"/clouds.yaml", kc, mq, db)
 	return nil
 }
 
@@ -194,7 +227,7 @@ func readFile(path string) string {
 }
 
 // optional is what `up` starts beside the cluster and keystone.
-type optional struct{ apis, keycloak, rabbitmq bool }
+type optional struct{ apis, keycloak, rabbitmq, mariadb bool }
 
 func (e *env) up(ctx context.Context, nodes int, with optional) error {
 	if e.status(ctx) == nil {
@@ -245,11 +278,11 @@ func (e *env) up(ctx context.Context, nodes int, with optional) error {
 	return e.upOptional(ctx, with)
 }
 
-// upOptional starts the OpenStack APIs, Keycloak and RabbitMQ when asked:
-// at once, as none needs another.
+// upOptional starts the OpenStack APIs, Keycloak, RabbitMQ and the MariaDB
+// when asked: at once, as none needs another.
 func (e *env) upOptional(ctx context.Context, with optional) error {
 	var wg sync.WaitGroup
-	var apisErr, kcErr, mqErr error
+	var apisErr, kcErr, mqErr, dbErr error
 	if with.apis {
 		wg.Go(func() { apisErr = e.upAPIs(ctx) })
 	}
@@ -259,8 +292,24 @@ func (e *env) upOptional(ctx context.Context, with optional) error {
 	if with.rabbitmq {
 		wg.Go(func() { mqErr = e.upRabbitMQ(ctx) })
 	}
+	if with.mariadb {
+		wg.Go(func() { dbErr = e.upMariaDB(ctx) })
+	}
 	wg.Wait()
-	return errors.Join(apisErr, kcErr, mqErr)
+	return errors.Join(apisErr, kcErr, mqErr, dbErr)
+}
+
+// upMariaDB starts the MariaDB that stands in for the cloud's MySQL (or
+// finds it running). Its root password stays in its state file: only
+// provide reads it.
+func (e *env) upMariaDB(ctx context.Context) error {
+	t := time.Now()
+	m, err := testenv.StartMariaDBAt(ctx, e.mariadb)
+	if err != nil {
+		return fmt.Errorf("mariadb: %w", err)
+	}
+	fmt.Printf("mariadb up in %s at %s, log %s\n", time.Since(t).Round(time.Millisecond), m.Addr, filepath.Join(e.mariadb, "error.log"))
+	return nil
 }
 
 // upRabbitMQ starts RabbitMQ (or finds it running) and adds its addresses
@@ -343,7 +392,8 @@ func ansibleVars(a testenv.AnsibleEnv) string {
 }
 
 func (e *env) down() error {
-	err := errors.Join(e.openstack.Stop(), e.keycloak.Stop(), testenv.StopRabbitMQAt(e.rabbitmq), e.keystone.Stop(), e.cluster.Stop())
+	err := errors.Join(e.openstack.Stop(), e.keycloak.Stop(), testenv.StopRabbitMQAt(e.rabbitmq), testenv.StopMariaDBAt(e.mariadb),
+		e.keystone.Stop(), e.cluster.Stop())
 	// Stop only stops what this process started; a cluster started by an
 	// earlier `up` is deleted here by name.
 	if err == nil {
@@ -352,6 +402,7 @@ func (e *env) down() error {
 	err = errors.Join(err, testenv.DeleteStalePrivate(e.cluster.WorkDir))
 	return errors.Join(err, os.RemoveAll(e.openstack.StateDir), rmIfExists(e.openstack.StateDir+".lock"),
 		os.RemoveAll(e.keycloak.StateDir), rmIfExists(e.keycloak.StateDir+".lock"), os.RemoveAll(e.rabbitmq), rmIfExists(e.rabbitmq+".lock"),
+		os.RemoveAll(e.mariadb), rmIfExists(e.mariadb+".lock"),
 		os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
 }
 
@@ -364,16 +415,76 @@ func rmIfExists(path string) error {
 
 // standIns runs the stand-in operators against the environment's cluster
 // until interrupted, for a deploy run from outside the tests (make demo).
+// With the environment's RabbitMQ running, the RabbitmqCluster stand-in
+// makes each cluster's default user in it, as the operator does in the
+// cluster's RabbitMQ (provide points the inventory's queue phases at it).
 func (e *env) standIns(ctx context.Context) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", e.kubeconfig())
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
-	fmt.Println("stand-in operators running (Percona XtraDB clusters, cert-manager certificates and issuers)")
+	what := "Percona XtraDB clusters, cert-manager certificates and issuers, RabbitMQ clusters"
+	if r, err := testenv.ReuseRabbitMQAt(ctx, e.rabbitmq); err == nil {
+		defer testenv.RegisterRabbitMQ(cfg, r)()
+		what += " with their default users in " + r.ManagementURL
+	}
+	fmt.Printf("stand-in operators running (%s)\n", what)
 	if err := testenv.StandIns(ctx, cfg); err != nil {
 		return err
 	}
 	<-ctx.Done()
+	return nil
+}
+
+// provide copies the inventory src to out (emptied first) and points the
+// copy and the environment's cluster at the test bed's MariaDB and
+// RabbitMQ (each started when not running) in place of the cloud's MySQL
+// and RabbitMQ clusters, as the tests' ProvideDatabase and ProvideRabbitMQ
+// do: the MariaDB's address (and its root password in the cluster's
+// Secret openstack/percona-xtradb: testenv.UseDatabase), the RabbitMQ's
+// management address (testenv.UseRabbitMQ), the RabbitMQ users' passwords
+// every user of that server shares (deploytest.WriteServicesPasswords; the
+// database users' are the deploy's own), and the default user of each
+// RabbitmqCluster already in the cluster made in the RabbitMQ when it is
+// not there (a cluster of an earlier deploy, or a RabbitMQ since started
+// anew). Its addresses and secrets go into the copy only: src is left as
+// it is.
+func (e *env) provide(ctx context.Context, src, out string) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", e.kubeconfig())
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	var m *testenv.MariaDB
+	var r *testenv.RabbitMQ
+	var dbErr, mqErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { m, dbErr = testenv.StartMariaDBAt(ctx, e.mariadb) })
+	wg.Go(func() { r, mqErr = testenv.StartRabbitMQAt(ctx, e.rabbitmq) })
+	wg.Wait()
+	if err := errors.Join(dbErr, mqErr); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(out); err != nil {
+		return err
+	}
+	if err := testenv.CopyFiles(src, out); err != nil {
+		return fmt.Errorf("copy the inventory %s: %w", src, err)
+	}
+	if err := testenv.UseDatabase(ctx, cfg, m, out, ""); err != nil {
+		return err
+	}
+	if err := testenv.UseRabbitMQ(r, out); err != nil {
+		return err
+	}
+	if err := deploytest.WriteServicesPasswords(out, ""); err != nil {
+		return err
+	}
+	made, err := testenv.SyncRabbitMQDefaultUsers(ctx, cfg, r)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("inventory %s: %s pointed at MariaDB %s and RabbitMQ %s (%d RabbitmqCluster default users made in it)\n",
+		out, src, m.Addr, r.ManagementURL, made)
 	return nil
 }
 

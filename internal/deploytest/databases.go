@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vexxhost/atmosphere-go/components"
+	"github.com/vexxhost/atmosphere-go/inventory"
 )
 
 // GiveServicesPasswords writes into the inventory copy inventoryDir
@@ -26,25 +27,47 @@ import (
 // name and rabbitMQSalt, the same for every process.
 func GiveServicesPasswords(t testing.TB, inventoryDir, salt string) {
 	t.Helper()
+	if err := WriteServicesPasswords(inventoryDir, salt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WriteServicesPasswords is GiveServicesPasswords for a caller that is no
+// test (make demo's inventory copy, `testenv provide`): with salt empty
+// it writes only the RabbitMQ users' passwords, which every user of the
+// test environment's RabbitMQ shares, and leaves the database users' to
+// the deploy (generated into its secrets store), for a MySQL server that
+// is the deploy's alone.
+func WriteServicesPasswords(inventoryDir, salt string) error {
 	named := components.Settings{Config: components.DefaultConfig(), Secret: func(name string) (string, error) { return name, nil }}
 	keys := map[string]bool{}
 	for _, c := range components.Default().Components() {
 		if c.Name == "keycloak" { // a database of each cluster's own
 			continue
 		}
-		gs, err := c.DatabaseGrants(named) // the secret's name as its password
-		if err != nil {
-			t.Fatal(err)
+		if salt != "" {
+			gs, err := c.DatabaseGrants(named) // the secret's name as its password
+			if err != nil {
+				return fmt.Errorf("the database users of %s: %w", c.Name, err)
+			}
+			for _, g := range gs {
+				keys[g.Password] = true
+			}
 		}
-		for _, g := range gs {
-			keys[g.Password] = true
-		}
+		// Only where a role declares it: barbican's and manila's users
+		// get their charts' default password, as the roles give them.
 		if _, ok := c.Phase(components.PhaseQueue); ok {
-			keys["openstack_helm_endpoints_"+c.Chart.Name+"_rabbitmq_password"] = true
+			if k := "openstack_helm_endpoints_" + c.Chart.Name + "_rabbitmq_password"; inventory.Declared(k) {
+				keys[k] = true
+			}
 		}
 	}
 	var out strings.Builder
-	out.WriteString("# One password per service for every cluster sharing the test MariaDB and RabbitMQ.\n")
+	if salt != "" {
+		out.WriteString("# One password per service for every cluster sharing the test MariaDB and RabbitMQ.\n")
+	} else {
+		out.WriteString("# One password per service for every cluster sharing the test RabbitMQ.\n")
+	}
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		user, isQueue := strings.CutSuffix(strings.TrimPrefix(k, "openstack_helm_endpoints_"), "_rabbitmq_password")
 		if isQueue {
@@ -54,9 +77,11 @@ func GiveServicesPasswords(t testing.TB, inventoryDir, salt string) {
 		user = strings.TrimSuffix(user, "_mariadb_password")
 		fmt.Fprintf(&out, "%s: %s-%s\n", k, user, salt)
 	}
-	if err := os.WriteFile(filepath.Join(inventoryDir, "group_vars", "all", "zz-test-database-passwords.yml"), []byte(out.String()), 0o600); err != nil {
-		t.Fatal(err)
+	path := filepath.Join(inventoryDir, "group_vars", "all", "zz-test-database-passwords.yml")
+	if err := os.WriteFile(path, []byte(out.String()), 0o600); err != nil {
+		return fmt.Errorf("write the services' test passwords: %w", err)
 	}
+	return nil
 }
 
 // rabbitMQSalt salts the test RabbitMQ users' passwords: one server may

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -171,6 +172,122 @@ func (m *MariaDB) Open(user, password, database string) (*sql.DB, error) {
 	return mysqlconn.Open(context.Background(), m.Addr, user, password, database)
 }
 
+// mariaDBState is what StartMariaDBAt records in its state directory:
+// the server, its root password (the file is 0600) and its process.
+type mariaDBState struct {
+	Addr, RootPassword string
+	// PID leads the server's session and process group.
+	PID int
+}
+
+func mariaDBStatePath(dir string) string { return filepath.Join(dir, "state.json") }
+
+// StartMariaDBAt brings up the MariaDB of the state directory dir, the
+// test bed's stand-in for the cloud's MySQL: the one running from there
+// (its state file names it and it answers its root), else a new one
+// (mariadb-server installed when missing; data, log and state file in dir)
+// on a free loopback port with a generated root password, detached: it
+// outlives this process until StopMariaDBAt. A lock file beside dir makes
+// one process start it while the others wait and then reuse it.
+func StartMariaDBAt(ctx context.Context, dir string) (*MariaDB, error) {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := lockFile(dir + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if m, err := ReuseMariaDBAt(ctx, dir); err == nil {
+		return m, nil
+	}
+	if err := StopMariaDBAt(dir); err != nil { // not answering: replace it
+		return nil, err
+	}
+	installCtx, cancelInstall := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancelInstall()
+	if err := EnsurePackages(installCtx, mariadbServer, "mariadb-server"); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ports, err := FreePorts(1)
+	if err != nil {
+		return nil, err
+	}
+	password, err := randomHex(16)
+	if err != nil {
+		return nil, err
+	}
+	st := mariaDBState{Addr: "127.0.0.1:" + strconv.Itoa(ports[0]), RootPassword: password}
+	st.PID, err = startDetachedMariaDB(ctx, dir, st.Addr, password)
+	if st.PID > 0 {
+		// Recorded even when it did not come up, for StopMariaDBAt.
+		raw, jsonErr := json.Marshal(st)
+		if jsonErr == nil {
+			jsonErr = os.WriteFile(mariaDBStatePath(dir), raw, 0o600)
+		}
+		err = errors.Join(err, jsonErr)
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("start MariaDB in %s: %w", dir, err), StopMariaDBAt(dir))
+	}
+	return &MariaDB{Addr: st.Addr, RootPassword: st.RootPassword}, nil
+}
+
+// ReuseMariaDBAt is the server StartMariaDBAt started from dir, when it
+// runs and answers its root within 5 s; an error says why not. It starts
+// nothing.
+func ReuseMariaDBAt(ctx context.Context, dir string) (*MariaDB, error) {
+	st, err := readMariaDBState(dir)
+	if err != nil {
+		return nil, fmt.Errorf("no MariaDB recorded in %s: %w", dir, err)
+	}
+	if !Alive(st.PID) {
+		return nil, fmt.Errorf("the MariaDB of %s (pid %d) is gone", dir, st.PID)
+	}
+	m := &MariaDB{Addr: st.Addr, RootPassword: st.RootPassword}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	db, err := mysqlconn.Open(ctx, m.Addr, "root", m.RootPassword, "")
+	if err != nil {
+		return nil, fmt.Errorf("the MariaDB of %s: %w", dir, err)
+	}
+	return m, db.Close()
+}
+
+// StopMariaDBAt stops the server started from dir, if one runs (SIGTERM,
+// SIGKILL after 10 s), and forgets it; the directory is kept.
+func StopMariaDBAt(dir string) error {
+	st, err := readMariaDBState(dir)
+	if err != nil {
+		return nil // nothing recorded
+	}
+	stopGroup(st.PID, st.PID)
+	return rmMissingOK(mariaDBStatePath(dir))
+}
+
+func readMariaDBState(dir string) (*mariaDBState, error) {
+	raw, err := os.ReadFile(mariaDBStatePath(dir))
+	if err != nil {
+		return nil, err
+	}
+	var st mariaDBState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", mariaDBStatePath(dir), err)
+	}
+	if st.PID <= 0 || st.Addr == "" {
+		return nil, fmt.Errorf("%s: no server recorded", mariaDBStatePath(dir))
+	}
+	return &st, nil
+}
+
 // TestDatabase is the cloud's MySQL of a test cluster.
 type TestDatabase struct {
 	*MariaDB
@@ -183,37 +300,73 @@ type TestDatabase struct {
 var databaseCount atomic.Int64
 
 // ProvideDatabase stands in for the cloud's MySQL (Percona XtraDB
-// Cluster) for deploys to a test cluster: the process's MariaDB, its root
-// password in the Secret openstack/percona-xtradb atmosphere reads (made
-// first, so atmosphere keeps it as an operator's), and in the inventory
-// copy at inventoryDir its address (atmosphere_database_address) and a
-// keycloak database and user of the cluster's own.
+// Cluster) for deploys to a test cluster: the process's MariaDB
+// (SharedMariaDB) through UseDatabase, with a keycloak database and user
+// of the cluster's own.
 func ProvideDatabase(t testing.TB, cfg *rest.Config, inventoryDir string) *TestDatabase {
 	t.Helper()
 	m := SharedMariaDB(t)
-	cs := kubernetes.NewForConfigOrDie(cfg)
+	db := &TestDatabase{MariaDB: m, Keycloak: fmt.Sprintf("keycloak_%d", databaseCount.Add(1))}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "openstack"}}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	data := map[string]string{}
-	for _, k := range []string{"clustercheck", "monitor", "operator", "proxyadmin", "replication", "root", "xtrabackup"} {
-		data[k] = m.RootPassword
-	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "percona-xtradb"}, StringData: data}
-	if _, err := cs.CoreV1().Secrets("openstack").Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	db := &TestDatabase{MariaDB: m, Keycloak: fmt.Sprintf("keycloak_%d", databaseCount.Add(1))}
-	vars := filepath.Join(inventoryDir, "group_vars", "all", "zz-test-database.yml")
-	content := fmt.Sprintf("# The test MariaDB stands in for Percona XtraDB Cluster's MySQL.\n"+
-		"atmosphere_database_address: %s\nkeycloak_database_name: %s\nkeycloak_database_username: %s\n", m.Addr, db.Keycloak, db.Keycloak)
-	if err := os.WriteFile(vars, []byte(content), 0o644); err != nil {
+	if err := UseDatabase(ctx, cfg, m, inventoryDir, db.Keycloak); err != nil {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// perconaUsers are the keys of the Percona XtraDB Cluster's Secret of its
+// users' passwords (percona-xtradb-cluster's objects).
+var perconaUsers = []string{"clustercheck", "monitor", "operator", "proxyadmin", "replication", "root", "xtrabackup"}
+
+// UseDatabase points deploys of the inventory copy at inventoryDir to the
+// cluster of cfg at the server m in place of the cloud's MySQL: m's root
+// password is every user's of the Secret openstack/percona-xtradb that
+// atmosphere reads (made before the deploy, so atmosphere keeps it as an
+// operator's; set again when it holds another root password, as one an
+// earlier deploy generated does, which m would refuse), and
+// group_vars/all/zz-test-database.yml says where m answers
+// (atmosphere_database_address) and, when keycloak is not empty, the name
+// of keycloak's database and user.
+func UseDatabase(ctx context.Context, cfg *rest.Config, m *MariaDB, inventoryDir, keycloak string) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "openstack"}}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace openstack for the MySQL Secret: %w", err)
+	}
+	data := map[string][]byte{}
+	for _, k := range perconaUsers {
+		data[k] = []byte(m.RootPassword)
+	}
+	secrets := cs.CoreV1().Secrets("openstack")
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "percona-xtradb"}, Data: data}
+	_, err = secrets.Create(ctx, secret, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		var live *corev1.Secret
+		live, err = secrets.Get(ctx, secret.Name, metav1.GetOptions{})
+		if err == nil && string(live.Data["root"]) != m.RootPassword {
+			live.Data = data
+			_, err = secrets.Update(ctx, live, metav1.UpdateOptions{})
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("give Secret openstack/percona-xtradb the test MySQL's root password: %w", err)
+	}
+	content := "# The test MariaDB stands in for Percona XtraDB Cluster's MySQL.\natmosphere_database_address: " + m.Addr + "\n"
+	if keycloak != "" {
+		content += fmt.Sprintf("keycloak_database_name: %s\nkeycloak_database_username: %s\n", keycloak, keycloak)
+	}
+	vars := filepath.Join(inventoryDir, "group_vars", "all", "zz-test-database.yml")
+	if err := os.MkdirAll(filepath.Dir(vars), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(vars, []byte(content), 0o644); err != nil {
+		return fmt.Errorf("point the inventory at the test MySQL: %w", err)
+	}
+	return nil
 }
 
 // initMariaDBData makes MariaDB's system tables in the data directory data

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBootstrapErrors(t *testing.T) {
@@ -62,5 +63,59 @@ func TestInitMariaDBData(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "try 2: exit status 1\n[ERROR] mariadbd: bootstrap aborted") ||
 		strings.Contains(err.Error(), "Try mariadbd") {
 		t.Errorf("failing bootstrap: got %v, want an error naming %s and both tries' [ERROR] lines", err, bad)
+	}
+}
+
+// TestMariaDBStateDir: the test bed's MariaDB (testenv up, make demo's
+// provide) outlives the process that starts it: a second start from the
+// same state directory reuses the first's server (same address and root
+// password), which answers its root; ReuseMariaDBAt finds it; once
+// StopMariaDBAt stopped it its process is gone and nothing is reused.
+func TestMariaDBStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mariadb")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	t.Cleanup(func() { _ = StopMariaDBAt(dir) })
+	a, err := StartMariaDBAt(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := readMariaDBState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := StartMariaDBAt(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *a != *b {
+		t.Errorf("second start: %s, want the first's server %s", b.Addr, a.Addr)
+	}
+	if after, err := readMariaDBState(dir); err != nil || after.PID != st.PID {
+		t.Errorf("second start recorded %+v (%v), want the first's pid %d", after, err, st.PID)
+	}
+	db, err := a.Open("root", a.RootPassword, "")
+	if err != nil {
+		t.Fatalf("root with the recorded password: %v", err)
+	}
+	var one int
+	if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Errorf("SELECT 1: %d %v", one, err)
+	}
+	db.Close()
+	if _, err := a.Open("root", "wrong", ""); err == nil {
+		t.Error("root logged in with a wrong password")
+	}
+	if m, err := ReuseMariaDBAt(ctx, dir); err != nil || m.Addr != a.Addr {
+		t.Errorf("ReuseMariaDBAt: %v %v, want %s", m, err, a.Addr)
+	}
+	if err := StopMariaDBAt(dir); err != nil {
+		t.Fatal(err)
+	}
+	if Alive(st.PID) {
+		t.Errorf("the server (pid %d) is left after StopMariaDBAt", st.PID)
+	}
+	if _, err := ReuseMariaDBAt(ctx, dir); err == nil {
+		t.Error("ReuseMariaDBAt found a stopped server")
 	}
 }

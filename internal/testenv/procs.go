@@ -41,10 +41,20 @@ func CopyDir(t testing.TB, from string) string {
 	return to
 }
 
-// CopyTree copies the directory from to to.
+// CopyTree copies the directory from to to, failing the test when it
+// cannot (CopyFiles).
 func CopyTree(t testing.TB, from, to string) {
 	t.Helper()
-	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+	if err := CopyFiles(from, to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CopyFiles copies the directory from to to: its directories, and each
+// file (a symbolic link's target's content: an inventory's linked files
+// stay whole in a copy elsewhere) as a regular file of mode 0644.
+func CopyFiles(from, to string) error {
+	return filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -58,9 +68,6 @@ func CopyTree(t testing.TB, from, to string) {
 		}
 		return os.WriteFile(filepath.Join(to, rel), raw, 0o644)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // clockTicks is Linux's USER_HZ, the unit of /proc/<pid>/stat's times.

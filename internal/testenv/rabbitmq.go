@@ -529,24 +529,42 @@ func rabbitMQFor(cfg *rest.Config) *RabbitMQ {
 
 // ProvideRabbitMQ stands in for the RabbitMQ clusters of deploys to a
 // test cluster: the process's server (SharedRabbitMQ), its management
-// address in the inventory copy at inventoryDir
-// (atmosphere_rabbitmq_address, where the queue phase reaches every
-// RabbitmqCluster's management API in place of its Service), and, for
+// address in the inventory copy at inventoryDir (UseRabbitMQ), and, for
 // StandIns on that cluster, the server in which the RabbitmqCluster
-// stand-in makes each cluster's default user.
+// stand-in makes each cluster's default user (RegisterRabbitMQ, until the
+// test ends).
 func ProvideRabbitMQ(t testing.TB, cfg *rest.Config, inventoryDir string) *RabbitMQ {
 	t.Helper()
 	r := SharedRabbitMQ(t)
+	if err := UseRabbitMQ(r, inventoryDir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(RegisterRabbitMQ(cfg, r))
+	return r
+}
+
+// UseRabbitMQ points deploys of the inventory copy at inventoryDir at the
+// server r in place of every RabbitmqCluster's management API:
+// group_vars/all/zz-test-rabbitmq.yml sets atmosphere_rabbitmq_address,
+// where the queue phases reach it in place of the clusters' Services.
+func UseRabbitMQ(r *RabbitMQ, inventoryDir string) error {
 	vars := filepath.Join(inventoryDir, "group_vars", "all", "zz-test-rabbitmq.yml")
 	content := "# The test RabbitMQ stands in for every RabbitmqCluster's management API.\n" +
 		"atmosphere_rabbitmq_address: " + r.ManagementAddr + "\n"
 	if err := os.MkdirAll(filepath.Dir(vars), 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := os.WriteFile(vars, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
+		return fmt.Errorf("point the inventory at the test RabbitMQ: %w", err)
 	}
+	return nil
+}
+
+// RegisterRabbitMQ makes r the server in which StandIns of this process on
+// the cluster of cfg make each RabbitmqCluster's default user, as the
+// operator makes it in the cluster's RabbitMQ; the function it returns
+// forgets it (if it is still r).
+func RegisterRabbitMQ(cfg *rest.Config, r *RabbitMQ) (unregister func()) {
 	rabbitMQs.Store(cfg.Host, r)
-	t.Cleanup(func() { rabbitMQs.CompareAndDelete(cfg.Host, r) })
-	return r
+	return func() { rabbitMQs.CompareAndDelete(cfg.Host, r) }
 }

@@ -3,7 +3,10 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -81,7 +84,7 @@ func StandIns(ctx context.Context, cfg *rest.Config) error {
 		})
 	}
 	kinds = append(kinds, standIn{
-		schema.GroupVersionResource{Group: "rabbitmq.com", Version: "v1beta1", Resource: "rabbitmqclusters"},
+		rabbitmqClusters,
 		func(u *unstructured.Unstructured) bool {
 			conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 			for _, c := range conds {
@@ -184,6 +187,54 @@ func ensureRabbitMQDefaultUser(ctx context.Context, cs kubernetes.Interface, ser
 		return err
 	}
 	return nil
+}
+
+// rabbitmqClusters are the RabbitmqCluster objects of RabbitMQ's operator.
+var rabbitmqClusters = schema.GroupVersionResource{Group: "rabbitmq.com", Version: "v1beta1", Resource: "rabbitmqclusters"}
+
+// SyncRabbitMQDefaultUsers makes in the server r the default user of each
+// RabbitmqCluster of the cluster of cfg whose Secret <name>-default-user is
+// there but whose user r does not know (a Secret the stand-in made before
+// r was given to the cluster, or for a server since replaced), with the
+// Secret's name and password, as ensureRabbitMQDefaultUser would have; it
+// returns how many it made. A cluster without the CRD has none.
+func SyncRabbitMQDefaultUsers(ctx context.Context, cfg *rest.Config, r *RabbitMQ) (int, error) {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return 0, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return 0, err
+	}
+	list, err := dyn.Resource(rabbitmqClusters).List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("list RabbitmqClusters: %w", err)
+	}
+	made := 0
+	for _, u := range list.Items {
+		secret, err := cs.CoreV1().Secrets(u.GetNamespace()).Get(ctx, u.GetName()+"-default-user", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue // the stand-in makes user and Secret together
+		}
+		if err != nil {
+			return made, fmt.Errorf("the default user of RabbitmqCluster %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+		}
+		user := string(secret.Data["username"])
+		err = r.API(ctx, http.MethodGet, "/api/users/"+url.PathEscape(user), nil, nil)
+		var me *ManagementError
+		if errors.As(err, &me) && me.Status == http.StatusNotFound {
+			err = r.CreateUser(ctx, user, string(secret.Data["password"]), "administrator")
+			made++
+		}
+		if err != nil {
+			return made, fmt.Errorf("the default user of RabbitmqCluster %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+		}
+	}
+	return made, nil
 }
 
 // StandInPaused is the annotation of an object the stand-in operators
