@@ -112,7 +112,7 @@ test-env-down:
 # 17, Debian's default, is passed over).
 test: lint tools
 	@was_up=; $(GO) run ./hack/testenv status >/dev/null 2>&1 && was_up=1; \
-	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false --keycloak=false --rabbitmq=false || exit 1; \
+	$(GO) run ./hack/testenv up --nodes $(NODES) --openstack=false --keycloak=false --rabbitmq=false --mariadb=false || exit 1; \
 	set -a; . $(TESTENV_FILE); set +a; \
 	export ATMOSPHERE_FAULTS_SUMMARY=$(CACHE_DIR)/faults-summary.txt; rm -f $$ATMOSPHERE_FAULTS_SUMMARY; \
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./... && \
