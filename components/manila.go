@@ -24,8 +24,12 @@ var (
 // comes before its chart (its values carry the IDs of what the set-up
 // makes) and starts as soon as nova, neutron and cinder are set up.
 func manila() *Component {
+	// The set-up calls the APIs of nova (flavor, quotas), neutron
+	// (security group, quotas), cinder (quotas) and glance (the service
+	// image): it needs their releases, not nova's or neutron's set-up
+	// (#25, docs/edges.md).
 	c := withCatalog(before(withKinds(release("manila", "manila", openstack, chart("manila"), 258, needs(keystoneAPI, rabbitmq), kubeAPI), Manifest),
-		setup(58, "nova", "neutron", "cinder")))
+		setup(58, "nova:install", "neutron:install", "cinder", "glance")))
 	c = withDatabases(c, "manila", "manila")
 	c.roleTimeout = true // manila_helm_timeout
 	c.services, c.endpoints = manilaServices, manilaEndpoints

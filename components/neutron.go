@@ -22,8 +22,11 @@ var (
 
 // neutron declares neutron, with what it renders.
 func neutron() *Component {
+	// The set-up makes neutron_networks through neutron's API alone
+	// (neutronSetup): it no longer waits for nova, which it never called
+	// (#25, docs/edges.md).
 	c := withCatalog(split(release("neutron", "neutron", openstack, chart("neutron"), 200, needs(keystoneAPI, "ovn", "coredns", rabbitmq), kubeAPI),
-		setup(20, "nova")))
+		setup(20)))
 	c = withDatabases(c, "neutron", "neutron")
 	c.roleTimeout = true // neutron_helm_timeout
 	c.services, c.endpoints = neutronServices, neutronEndpoints

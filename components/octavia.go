@@ -51,8 +51,13 @@ func init() { octaviaKnobs.check(checkCIDR(octaviaManagementSubnetCIDR)) }
 // groups, ports, flavor, image), so their set-up comes before the chart,
 // and starts as soon as nova, neutron and glance (or cinder) are set up.
 func octavia() *Component {
+	// The set-up calls the APIs of nova (flavor, keypair, quotas),
+	// neutron (network, security groups, ports, quotas), glance (the
+	// amphora image) and cinder (quotas: unlimited): it needs their
+	// releases, not nova's or neutron's set-up, whose flavors and networks
+	// it does not read (#25, docs/edges.md).
 	c := withCatalog(before(withKinds(release("octavia", "octavia", openstack, chart("octavia"), 289, needs(keystoneAPI, "valkey", rabbitmq), kubeAPI), Manifest),
-		setup(89, "nova", "neutron", "glance")))
+		setup(89, "nova:install", "neutron:install", "glance", "cinder")))
 	c = withDatabases(c, "octavia", "octavia", "octavia_persistence")
 	c.roleTimeout = true // octavia_helm_timeout
 	c.services, c.endpoints = octaviaServices, octaviaEndpoints

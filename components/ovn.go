@@ -20,7 +20,11 @@ var (
 
 // ovn declares ovn, with what it renders.
 func ovn() *Component {
-	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn"), 12, withStorage("openvswitch"), nil),
+	// The ovsdb volumes claim StorageClass general (withStorage). Not
+	// openvswitch: ovn-controller's pods wait for the Open vSwitch pod of
+	// their node themselves (dependencies.static.ovn_controller.pod), and
+	// openvswitch waits for nothing of ovn's (#25, docs/edges.md).
+	c := enabledWhen(release("ovn", "ovn", openstack, chart("ovn"), 12, withStorage(), nil),
 		func(c Config) bool { return c.NetworkBackend == BackendOVN })
 	c.values = ovnValues
 	c.BeforeChange = ovnBeforeChange

@@ -27,19 +27,29 @@ var rabbitJobs = chartJobs{"job_rabbit_init", []string{"-rabbit-init"}}
 
 // withRabbitMQ gives the component the RabbitMQ cluster rabbitmq-<chart>,
 // as atmosphere's rabbitmq role makes it for the chart, and the two phases
-// just before its install phase that make it ready for the chart's pods:
-// PhaseRabbitMQ (the cluster, once the operator is there) and PhaseQueue
-// (the service's user and virtual host in it). The install phase no
-// longer needs the operator itself: its phases run in order.
+// that make it ready for the chart's pods, first of all its phases:
+// PhaseRabbitMQ (the cluster, once the operator is there and a storage
+// provider has made the default StorageClass its persistence claims) and
+// PhaseQueue (the service's user and virtual host in it, once the Percona
+// XtraDB cluster's Secret its release's values read is there). They need
+// nothing of the component's other phases (no catalog entry, no database,
+// no set-up fact), so none of those waits for them nor they for those
+// (#25, docs/edges.md). The install phase no longer needs the operator
+// itself: its phases run in order.
 func withRabbitMQ(c *Component, chart string) *Component {
 	c.rabbitMQCluster = chart
 	at := slices.IndexFunc(c.Phases, func(p Phase) bool { return p.Name == "install" })
 	install := &c.Phases[at]
 	install.Needs = slices.DeleteFunc(slices.Clone(install.Needs), func(n string) bool { return n == rabbitmq })
-	cluster := Phase{Name: PhaseRabbitMQ, Kind: Manifest, Needs: needs(rabbitmq), Resources: kubeAPI, Estimate: s(8)}
-	queue := Phase{Name: PhaseQueue, Kind: Queue, Estimate: s(1)}
+	// The cluster's persistence names no class: its claim takes the
+	// cluster's default StorageClass, general, which a storage provider
+	// makes.
+	cluster := Phase{Name: PhaseRabbitMQ, Kind: Manifest, Needs: withStorage(rabbitmq), Resources: kubeAPI, Estimate: s(8)}
+	// The queue phase reads its grants from the release's values, which
+	// read the Percona XtraDB cluster's root password from its Secret.
+	queue := Phase{Name: PhaseQueue, Kind: Queue, Needs: needs("percona-xtradb-cluster"), Estimate: s(1)}
 	install.Estimate -= cluster.Estimate + queue.Estimate
-	c.Phases = slices.Insert(c.Phases, at, cluster, queue)
+	c.Phases = slices.Insert(c.Phases, 0, cluster, queue)
 	for _, k := range []Kind{Manifest, Queue} {
 		if !slices.Contains(c.Kinds, k) {
 			c.Kinds = append(c.Kinds, k)

@@ -10,14 +10,20 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+var update = flag.Bool("update", false, "rewrite the golden files (under testdata/, and generated documents)")
 
 // Check compares got with testdata/name, after writing got there when
 // -update is set. A missing file or a difference fails t, showing got and
 // how to rewrite the file.
 func Check(t testing.TB, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	CheckFile(t, filepath.Join("testdata", name), got)
+}
+
+// CheckFile is Check for a file at path, relative to the test package's
+// directory (a generated document elsewhere in the repository).
+func CheckFile(t testing.TB, path, got string) {
+	t.Helper()
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

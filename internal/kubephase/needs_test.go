@@ -359,6 +359,9 @@ func providedBy(units []*renderedUnit) map[string][]string {
 			switch o["kind"] {
 			case "StorageClass", "IngressClass", "ClusterIssuer":
 				add(reference{kind: o["kind"].(string), name: name}, u.key)
+				if a, _, _ := unstructured.NestedString(o, "metadata", "annotations", defaultClassAnnotation); o["kind"] == "StorageClass" && a == "true" {
+					add(reference{kind: "StorageClass", name: defaultClass}, u.key)
+				}
 			case "Issuer", "Secret":
 				add(reference{kind: o["kind"].(string), namespace: namespace, name: name}, u.key)
 			case "Certificate":
@@ -459,6 +462,9 @@ func (u *renderedUnit) names() []reference {
 			if c, ok := m["storageClassName"].(string); ok && c != "" {
 				out = append(out, reference{kind: "StorageClass", name: c, where: at + ".storageClassName"})
 			}
+			if _, named := m["storageClassName"]; !named && claimsDefaultClass(o, path, m) {
+				out = append(out, reference{kind: "StorageClass", name: defaultClass, where: at + " (no storageClassName)"})
+			}
 			if c, ok := m["ingressClassName"].(string); ok && c != "" {
 				out = append(out, reference{kind: "IngressClass", name: c, where: at + ".ingressClassName"})
 			}
@@ -482,6 +488,36 @@ func (u *renderedUnit) names() []reference {
 		}
 	}
 	return out
+}
+
+// defaultClass names, in a reference, the cluster's default StorageClass
+// (the one whose defaultClassAnnotation is "true"), which a claim that
+// names no class takes.
+const (
+	defaultClass           = "(the default class)"
+	defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class"
+)
+
+// claimsDefaultClass says whether the map m at path of object o is a
+// volume claim that names no StorageClass: a PersistentVolumeClaim's
+// spec, a StatefulSet's claim template's, a RabbitmqCluster's
+// persistence or a PerconaXtraDBCluster's volume spec's claim (their
+// operators make the claims from them). Kubernetes gives
+// such a claim the default class once there is one, retroactively; but
+// the unit waits for the object to be ready, within its timeout, so the
+// class must come first. A claim of class "" (no class at all) is none.
+func claimsDefaultClass(o map[string]any, path string, m map[string]any) bool {
+	switch {
+	case o["kind"] == "RabbitmqCluster" && path == ".spec.persistence":
+		return true
+	case o["kind"] == "PersistentVolumeClaim" && path == ".spec":
+		return true
+	case o["kind"] == "PerconaXtraDBCluster" && strings.HasSuffix(path, ".volumeSpec.persistentVolumeClaim"):
+		return true
+	case o["kind"] == "StatefulSet" && strings.HasPrefix(path, ".spec.volumeClaimTemplates[") && strings.HasSuffix(path, "].spec"):
+		return true
+	}
+	return false
 }
 
 // podSecrets are the Secrets a pod spec mounts or reads, but for the
@@ -574,7 +610,13 @@ func TestNamesOfAnObject(t *testing.T) {
 	}{
 		{"a claim's class", "{apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: c}, spec: {storageClassName: general}}",
 			[]string{"StorageClass general"}},
-		{"the default class is no name", "{apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: c}, spec: {storageClassName: ''}}", nil},
+		{"no class at all is no name", "{apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: c}, spec: {storageClassName: ''}}", nil},
+		{"a claim without a class takes the default", "{apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: c}, spec: {accessModes: [ReadWriteOnce]}}",
+			[]string{"StorageClass (the default class)"}},
+		{"a RabbitMQ cluster's persistence", "{apiVersion: rabbitmq.com/v1beta1, kind: RabbitmqCluster, metadata: {name: r}, spec: {persistence: {storage: 10Gi}}}",
+			[]string{"CustomResourceDefinition of rabbitmq.com/RabbitmqCluster", "StorageClass (the default class)"}},
+		{"a Percona XtraDB cluster's volume spec", "{apiVersion: pxc.percona.com/v1, kind: PerconaXtraDBCluster, metadata: {name: p}, spec: {pxc: {volumeSpec: {persistentVolumeClaim: {resources: {}}}}}}",
+			[]string{"CustomResourceDefinition of pxc.percona.com/PerconaXtraDBCluster", "StorageClass (the default class)"}},
 		{"a StatefulSet's claim templates", "{apiVersion: apps/v1, kind: StatefulSet, metadata: {name: s}, spec: {volumeClaimTemplates: [{spec: {storageClassName: general}}]}}",
 			[]string{"StorageClass general"}},
 		{"an Ingress's class and issuer", "{apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: i, annotations: {cert-manager.io/cluster-issuer: atmosphere, kubernetes.io/ingress.class: old}}, spec: {ingressClassName: atmosphere}}",
@@ -604,6 +646,8 @@ func TestNamesOfAnObject(t *testing.T) {
 		})
 	}
 	provider := &renderedUnit{key: "p:install", component: "p", namespace: "ns", objects: []map[string]any{
+		{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": map[string]any{"name": "general",
+			"annotations": map[string]any{defaultClassAnnotation: "true"}}},
 		{"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": map[string]any{"name": "c"}, "spec": map[string]any{"secretName": "tls"}},
 		{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": map[string]any{"name": "things.example.org"},
 			"spec": map[string]any{"group": "example.org", "names": map[string]any{"kind": "Thing"}}},
@@ -618,9 +662,76 @@ func TestNamesOfAnObject(t *testing.T) {
 	}
 	provider.objects = append(provider.objects, hooks)
 	got := slices.Sorted(maps.Keys(providedBy([]*renderedUnit{provider})))
-	want := []string{"CustomResourceDefinition of example.org/Thing", "Secret ns/tls",
+	want := []string{"CustomResourceDefinition of example.org/Thing", "Secret ns/tls", "StorageClass (the default class)", "StorageClass general",
 		"admission webhook of */*", "admission webhook of networking.k8s.io/ingresses"}
 	if !slices.Equal(got, want) {
 		t.Errorf("providedBy: got %q, want %q", got, want)
+	}
+}
+
+// TestUnitsNeedTheSecretsTheirValuesRead renders the release values of
+// every component of the fidelity inventory (with each network backend),
+// recording the cluster's Secrets they read (Settings.ClusterSecret: the
+// Percona XtraDB cluster's root password, a RabbitMQ cluster's default
+// user), and fails for each such Secret that another unit's objects make
+// when a unit that renders those values — the component's Helm phase, and
+// its queue phase, which reads its grants from them — does not need that
+// unit, directly or through others: the read would find no Secret. A
+// Secret no unit's objects make (an operator makes it) is logged.
+func TestUnitsNeedTheSecretsTheirValuesRead(t *testing.T) {
+	for _, backend := range []string{"", components.BackendOVN} {
+		st, _ := fidelitySettings(t, backend, "")
+		units := renderUnits(t, st)
+		providers := providedBy(units)
+		g, err := components.Default().Graph(st.Config.Config, components.GraphOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loader := chartLoader()
+		read := map[string]bool{}
+		fake := st.Config.ClusterSecret
+		st.Config.ClusterSecret = func(name, key string) (string, error) {
+			read[name] = true
+			return fake(name, key)
+		}
+		checked := 0
+		unmade := map[string]bool{}
+		for _, c := range components.Default().Components() {
+			if c.Chart == nil || !c.IsEnabled(st.Config.Config) {
+				continue
+			}
+			ch, err := loader.Load(context.Background(), *c.Chart)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clear(read)
+			if _, err := st.Values(c, ch.Values); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range c.Phases {
+				if p.Kind != components.Helm && p.Kind != components.Queue {
+					continue
+				}
+				unit := components.UnitKey(c.Name, p.Name)
+				ancestors := g.Ancestors(unit)
+				for _, name := range slices.Sorted(maps.Keys(read)) {
+					from := providers["Secret openstack/"+name]
+					if len(from) == 0 {
+						unmade[name] = true
+						continue
+					}
+					checked++
+					if !slices.ContainsFunc(from, func(p string) bool {
+						pc, _ := components.SplitUnit(p)
+						return pc == c.Name || slices.Contains(ancestors, p)
+					}) {
+						t.Errorf("unit %s renders values that read Secret openstack/%s, made by %s, but does not (transitively) need it",
+							unit, name, strings.Join(from, " or "))
+					}
+				}
+			}
+		}
+		t.Logf("backend %q: %d reads checked; Secrets read that no unit's objects make: %s", backend, checked,
+			strings.Join(slices.Sorted(maps.Keys(unmade)), ", "))
 	}
 }

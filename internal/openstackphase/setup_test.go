@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,6 +114,62 @@ func (c *testClients) Volume(context.Context) (*provision.Volume, error)     { r
 func (c *testClients) Network(context.Context) (*provision.Network, error)   { return c.network, nil }
 func (c *testClients) Images(context.Context) (*provision.Images, error)     { return c.images, nil }
 
+// askedClients are a unit's view of the step sets: each set it asks for
+// is recorded as the API it calls, by its catalog type.
+type askedClients struct {
+	Clients
+	ask func(api string)
+}
+
+func (c askedClients) Identity(ctx context.Context) (*provision.Identity, error) {
+	c.ask("identity")
+	return c.Clients.Identity(ctx)
+}
+func (c askedClients) Compute(ctx context.Context) (*provision.Compute, error) {
+	c.ask("compute")
+	return c.Clients.Compute(ctx)
+}
+func (c askedClients) Volume(ctx context.Context) (*provision.Volume, error) {
+	c.ask("volumev3")
+	return c.Clients.Volume(ctx)
+}
+func (c askedClients) Network(ctx context.Context) (*provision.Network, error) {
+	c.ask("network")
+	return c.Clients.Network(ctx)
+}
+func (c askedClients) Images(ctx context.Context) (*provision.Images, error) {
+	c.ask("image")
+	return c.Clients.Images(ctx)
+}
+
+// apiProviders are the components whose releases serve each API a set-up
+// calls, by catalog type.
+var apiProviders = map[string]string{"identity": "keystone", "compute": "nova", "network": "neutron", "image": "glance", "volumev3": "cinder"}
+
+// asking runs each OpenStack unit with the runner's clients seen through
+// askedClients, and returns the APIs each unit asked for, by unit key.
+func asking(runner *Runner) (components.Deployer, func() map[string][]string) {
+	var mu sync.Mutex
+	asked := map[string][]string{}
+	d := components.DeployerFunc(func(ctx context.Context, c *components.Component, p components.Phase) error {
+		key := components.UnitKey(c.Name, p.Name)
+		r := *runner
+		r.Clients = askedClients{Clients: runner.Clients, ask: func(api string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Contains(asked[key], api) {
+				asked[key] = append(asked[key], api)
+			}
+		}}
+		return r.Deploy(ctx, c, p)
+	})
+	return d, func() map[string][]string {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(asked)
+	}
+}
+
 // TestSetupThroughTheScheduler runs the whole default registry through the
 // scheduler, with the Helm, manifest, Ansible and keycloak phases as quick
 // no-ops and every OpenStack phase doing its real steps against the test
@@ -175,7 +232,8 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 		return nil
 	})
-	deployer := components.ByKind{components.OpenStack: runner, components.Helm: noop, components.Manifest: noop,
+	openstackUnits, asked := asking(runner)
+	deployer := components.ByKind{components.OpenStack: openstackUnits, components.Helm: noop, components.Manifest: noop,
 		components.Ansible: noop, components.AnsibleFacts: noop, components.Keycloak: noop, components.Database: noop, components.Queue: noop}
 	reg := components.Default()
 	g, err := reg.Graph(components.DefaultConfig(), components.GraphOptions{})
@@ -198,8 +256,27 @@ func TestSetupThroughTheScheduler(t *testing.T) {
 
 	first := run()
 	node := func(key string) dag.NodeResult[string] { return first.Nodes[key] }
-	if !node("octavia:setup").Start.After(node("neutron:setup").End) && !node("octavia:setup").Start.Equal(node("neutron:setup").End) {
-		t.Errorf("octavia's set-up started before neutron's was done")
+	// Each OpenStack unit needs (through the graph) the release of every
+	// API it called: the edges of the set-up phases are what they call
+	// (#25, docs/edges.md), and octavia's set-up started once those were
+	// done.
+	for unit, apis := range asked() {
+		ancestors := g.Ancestors(unit)
+		for _, api := range apis {
+			provider := apiProviders[api]
+			if c, _ := components.SplitUnit(unit); c != provider && !slices.Contains(ancestors, components.UnitKey(provider, "install")) {
+				t.Errorf("%s called the %s API, but does not need %s:install", unit, api, provider)
+			}
+			if unit != "octavia:setup" {
+				continue
+			}
+			if end := node(components.UnitKey(provider, "install")).End; node(unit).Start.Before(end) {
+				t.Errorf("%s started before %s:install was done", unit, provider)
+			}
+		}
+	}
+	if got := asked()["octavia:setup"]; len(got) != 5 {
+		t.Errorf("octavia's set-up called %v, want every API (identity, network, compute, image, volumev3)", got)
 	}
 	if node("octavia:install").Start.Before(node("octavia:setup").End) {
 		t.Errorf("octavia's chart started before its set-up was done")
