@@ -49,6 +49,18 @@ func TestFindLeaks(t *testing.T) {
 	if got := findLeaks(map[string]string{"short": "abc"}, []output{{"out", nil, "abc"}}); len(got) != 0 {
 		t.Errorf("a secret under 8 characters was looked for: %v", got)
 	}
+	// A line of a multi-line secret, printed in a JSON string (its
+	// newlines escaped), is found through withLines; the armour is not
+	// looked for.
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACBzZWNyZXQtbGluZQ\n-----END OPENSSH PRIVATE KEY-----\n"
+	text := `{"msg":"` + strings.ReplaceAll(key[:60], "\n", `\n`) + `"}`
+	var lines []string
+	for _, l := range findLeaks(withLines(map[string]string{"octavia_ssh_key": key}), []output{{"out", nil, text}}) {
+		lines = append(lines, l.secret)
+	}
+	if want := []string{"octavia_ssh_key (line 2)"}; !slices.Equal(lines, want) {
+		t.Errorf("a printed line of a multi-line secret: found %q, want %q", lines, want)
+	}
 }
 
 // TestLeftBehind: the process check finds a process that carries a run's
@@ -140,5 +152,28 @@ func TestOutputKinds(t *testing.T) {
 		if !slices.Equal(out, tc.stdout) || !slices.Equal(errs, tc.stderr) {
 			t.Errorf("%v (terminal %v): %v and %v, want %v and %v", tc.args, tc.terminal, out, errs, tc.stdout, tc.stderr)
 		}
+	}
+}
+
+// TestFindTokens: the scan finds a keystone token in an output (also split
+// by a terminal's control sequence), and nothing in text that only looks
+// like the start of one.
+func TestFindTokens(t *testing.T) {
+	const token = "gAAAAABpTq3v0b1kXo2yq7QyQ1m5r0c8pK1xY3wJm2ZbN4eH6tV9sL0aR7uF5dG8iC2oE1nW3zT6yB4jK9lM0pQ_vS-hX8gU5fD"
+	cases := []struct {
+		name, text string
+		found      bool
+	}{
+		{"none", `{"unit":"glance-images:setup","event":"succeeded"}`, false},
+		{"a prefix only", "image gAAAAAB is queued", false},
+		{"in a JSON error", `{"error":"GET /v2/images: X-Auth-Token: ` + token + `"}`, true},
+		{"split by a control sequence", "\x1b[2K" + token[:20] + "\x1b[1m" + token[20:] + "\r\n", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := len(findTokens([]output{{"out", nil, tc.text}})) == 1; got != tc.found {
+				t.Errorf("found %v, want %v", got, tc.found)
+			}
+		})
 	}
 }

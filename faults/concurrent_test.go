@@ -67,6 +67,7 @@ func TestConcurrentRuns(t *testing.T) {
 	}
 	b.noChildren(next, "deploy after the kill")
 	b.noPendingRelease("after the takeover")
+	b.checkSetup("after the takeover", allSetupUnits...)
 
 	// Another host's run that stopped renewing: its lease, renewed now for
 	// a minute, refuses runs; once it has expired (renewed more than a

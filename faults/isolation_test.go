@@ -88,6 +88,7 @@ barbican_helm_values:
 	b.addVars("zz-failing.yml", "{}\n")
 	b.deployCompletes("repairing deploy")
 	b.noPendingRelease("after the repair")
+	b.checkSetup("after the repair", allSetupUnits...)
 	res := b.scanSecrets()
 	t.Logf("secrets scanned: %d in %d outputs, leaks: %d", res.secrets, res.texts, res.leaks)
 }

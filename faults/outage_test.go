@@ -60,11 +60,13 @@ func TestAPIServerRestart(t *testing.T) {
 	b.noChildren(p, "deploy")
 	b.noPendingRelease("after the restart")
 	b.deployCompletes("next deploy")
+	b.checkSetup("after the next deploy", allSetupUnits...)
 }
 
 // TestKeystoneOutage: keystone is down for 10 s while the deploy does its
-// OpenStack set-up (service catalog, keystone's own set-up). The set-up
-// retries, and the deploy completes.
+// OpenStack set-up (service catalog, keystone's own set-up; the OpenStack
+// APIs check tokens with it too). The set-up retries, the deploy
+// completes, and the set-up's objects are as asked.
 func TestKeystoneOutage(t *testing.T) {
 	const outage = 10 * time.Second
 	b := newBed(t)
@@ -107,5 +109,6 @@ func TestKeystoneOutage(t *testing.T) {
 	summary(t, "keystone down %s; %d set-up units ran across the outage; the deploy completed", up.Sub(down).Round(100*time.Millisecond), across)
 	b.noChildren(p, "deploy")
 	b.noPendingRelease("after the outage")
+	b.checkSetup("after the outage", allSetupUnits...)
 	b.scanSecrets()
 }
