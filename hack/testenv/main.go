@@ -392,7 +392,10 @@ func ansibleVars(a testenv.AnsibleEnv) string {
 }
 
 func (e *env) down() error {
-	err := errors.Join(e.openstack.Stop(), e.keycloak.Stop(), testenv.StopRabbitMQAt(e.rabbitmq), testenv.StopMariaDBAt(e.mariadb),
+	// The federated keystone is started by the tests that need it
+	// (testenv.FederatedKeystone), in the shared state directory.
+	federated := &testenv.OIDCKeystone{StateDir: filepath.Join(testenv.DefaultStateDir(), "keystone-oidc")}
+	err := errors.Join(e.openstack.Stop(), federated.Stop(), e.keycloak.Stop(), testenv.StopRabbitMQAt(e.rabbitmq), testenv.StopMariaDBAt(e.mariadb),
 		e.keystone.Stop(), e.cluster.Stop())
 	// Stop only stops what this process started; a cluster started by an
 	// earlier `up` is deleted here by name.
@@ -403,7 +406,8 @@ func (e *env) down() error {
 	return errors.Join(err, os.RemoveAll(e.openstack.StateDir), rmIfExists(e.openstack.StateDir+".lock"),
 		os.RemoveAll(e.keycloak.StateDir), rmIfExists(e.keycloak.StateDir+".lock"), os.RemoveAll(e.rabbitmq), rmIfExists(e.rabbitmq+".lock"),
 		os.RemoveAll(e.mariadb), rmIfExists(e.mariadb+".lock"),
-		os.RemoveAll(e.keystone.StateDir), rmIfExists(e.envFile))
+		os.RemoveAll(e.keystone.StateDir), os.RemoveAll(federated.StateDir), rmIfExists(federated.StateDir+".lock"),
+		rmIfExists(federated.StateDir+".use"), rmIfExists(e.envFile))
 }
 
 func rmIfExists(path string) error {

@@ -103,11 +103,6 @@ func (k *Keystone) start(ctx context.Context) error {
 	if err := os.RemoveAll(k.StateDir); err != nil {
 		return err
 	}
-	for _, d := range []string{"fernet-keys", "credential-keys"} {
-		if err := os.MkdirAll(filepath.Join(k.StateDir, d), 0o700); err != nil {
-			return fmt.Errorf("keystone state: %w", err)
-		}
-	}
 	if k.Port == 0 {
 		ports, err := FreePorts(1)
 		if err != nil {
@@ -116,38 +111,63 @@ func (k *Keystone) start(ctx context.Context) error {
 		k.Port = ports[0]
 	}
 	k.URL = fmt.Sprintf("http://127.0.0.1:%d/v3", k.Port)
-	db := filepath.Join(k.StateDir, "keystone.db")
-	conf := filepath.Join(k.StateDir, "keystone.conf")
-	config := strings.Join([]string{
+	password, err := prepareKeystone(ctx, k.StateDir, k.URL, keystoneConf(k.StateDir, true))
+	if err != nil {
+		return err
+	}
+	if err := writeClouds(k.Clouds, k.URL, password); err != nil {
+		return err
+	}
+	return k.serve(ctx)
+}
+
+// keystoneConf is the configuration of a test keystone whose state is in
+// dir: sqlite, fernet tokens, cheap bcrypt; with an in-memory cache when
+// cache (one process serves it: the cache of one process is not
+// invalidated by another's writes).
+func keystoneConf(dir string, cache bool) []string {
+	return []string{
 		"[DEFAULT]",
-		"log_file = " + filepath.Join(k.StateDir, "keystone.log"),
+		"log_file = " + filepath.Join(dir, "keystone.log"),
 		"[database]",
-		"connection = sqlite:///" + db,
+		"connection = sqlite:///" + filepath.Join(dir, "keystone.db"),
 		"[cache]",
-		"enabled = true",
+		"enabled = " + strconv.FormatBool(cache),
 		"backend = dogpile.cache.memory",
 		"[token]",
 		"provider = fernet",
 		"[fernet_tokens]",
-		"key_repository = " + filepath.Join(k.StateDir, "fernet-keys"),
+		"key_repository = " + filepath.Join(dir, "fernet-keys"),
 		"[fernet_receipts]",
-		"key_repository = " + filepath.Join(k.StateDir, "fernet-keys"),
+		"key_repository = " + filepath.Join(dir, "fernet-keys"),
 		"[credential]",
-		"key_repository = " + filepath.Join(k.StateDir, "credential-keys"),
+		"key_repository = " + filepath.Join(dir, "credential-keys"),
 		"[identity]",
 		"password_hash_algorithm = bcrypt",
 		"password_hash_rounds = 4",
-		"",
-	}, "\n")
-	if err := os.WriteFile(conf, []byte(config), 0o600); err != nil {
-		return err
 	}
-	password, err := randomHex(16)
+}
+
+// prepareKeystone makes a keystone's state in dir (which must not hold
+// one): keystone.conf of the lines conf, the database (sqlite, in WAL
+// mode), the fernet and credential keys, and the admin user, project and
+// endpoints at url, bootstrapped with a generated password, returned.
+func prepareKeystone(ctx context.Context, dir, url string, conf []string) (password string, err error) {
+	for _, d := range []string{"fernet-keys", "credential-keys"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			return "", fmt.Errorf("keystone state: %w", err)
+		}
+	}
+	confFile := filepath.Join(dir, "keystone.conf")
+	if err := os.WriteFile(confFile, []byte(strings.Join(conf, "\n")+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	password, err = randomHex(16)
 	if err != nil {
-		return err
+		return "", err
 	}
 	manage := func(args ...string) error {
-		cmd := exec.CommandContext(ctx, "/usr/bin/keystone-manage", append([]string{"--config-file", conf}, args...)...)
+		cmd := exec.CommandContext(ctx, "/usr/bin/keystone-manage", append([]string{"--config-file", confFile}, args...)...)
 		cmd.Env = pyenv.Clean()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("keystone-manage %s: %w\n%s", args[0], err, LastLines(string(out), 15))
@@ -155,32 +175,39 @@ func (k *Keystone) start(ctx context.Context) error {
 		return nil
 	}
 	if err := manage("db_sync"); err != nil {
-		return err
+		return "", err
 	}
 	// WAL lets readers and the writer work at once; without it concurrent
 	// requests fail with "database is locked" (HTTP 500). The mode is
 	// stored in the database file.
+	db := filepath.Join(dir, "keystone.db")
 	wal := exec.CommandContext(ctx, "/usr/bin/python3", "-c",
 		"import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL').fetchone()[0])", db)
 	wal.Env = pyenv.Clean()
 	if out, err := wal.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "wal" {
-		return fmt.Errorf("set the keystone database to WAL: %v: %s", err, out)
+		return "", fmt.Errorf("set the keystone database to WAL: %v: %s", err, out)
 	}
 	if err := manage("fernet_setup", "--keystone-user", "root", "--keystone-group", "root"); err != nil {
-		return err
+		return "", err
 	}
 	if err := manage("credential_setup", "--keystone-user", "root", "--keystone-group", "root"); err != nil {
-		return err
+		return "", err
 	}
 	// Endpoints carry the real port: clients find identity in the catalog.
 	if err := manage("bootstrap", "--bootstrap-password", password,
-		"--bootstrap-admin-url", k.URL, "--bootstrap-public-url", k.URL, "--bootstrap-internal-url", k.URL,
+		"--bootstrap-admin-url", url, "--bootstrap-public-url", url, "--bootstrap-internal-url", url,
 		"--bootstrap-region-id", "RegionOne"); err != nil {
-		return err
+		return "", err
 	}
+	return password, nil
+}
+
+// writeClouds writes a clouds.yaml at path whose cloud CloudName is the
+// admin of the keystone at url.
+func writeClouds(path, url, password string) error {
 	clouds := map[string]any{"clouds": map[string]any{CloudName: map[string]any{
 		"auth": map[string]any{
-			"auth_url": k.URL, "username": "admin", "password": password, "project_name": "admin",
+			"auth_url": url, "username": "admin", "password": password, "project_name": "admin",
 			"user_domain_name": "Default", "project_domain_name": "Default",
 		},
 		"region_name": "RegionOne", "interface": "public", "identity_api_version": 3,
@@ -189,11 +216,7 @@ func (k *Keystone) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(k.Clouds, raw, 0o600); err != nil {
-		return err
-	}
-
-	return k.serve(ctx)
+	return os.WriteFile(path, raw, 0o600)
 }
 
 // serve starts uwsgi on the configured state directory and port, and waits

@@ -76,11 +76,11 @@ func KeystoneClouds(t testing.TB) string {
 }
 
 // Teardown stops what Kube, KeystoneClouds, OpenStackAPIs, Keycloak,
-// SharedMariaDB and SharedRabbitMQ started for this process alone. Call it
-// from TestMain after m.Run.
+// FederatedKeystone, SharedMariaDB and SharedRabbitMQ started for this
+// process alone. Call it from TestMain after m.Run.
 func Teardown() error {
 	// The APIs first: they talk to keystone.
-	err := errors.Join(stopSharedOpenStack(), stopSharedKeycloak(), shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB(),
+	err := errors.Join(stopSharedOpenStack(), stopSharedOIDCKeystone(), stopSharedKeycloak(), shared.cluster.Stop(), shared.keystone.Stop(), stopSharedMariaDB(),
 		stopSharedRabbitMQ())
 	if shared.keystoneDir != "" {
 		err = errors.Join(err, os.RemoveAll(shared.keystoneDir))
