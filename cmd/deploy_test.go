@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/vexxhost/atmosphere-go/deploy"
 	"github.com/vexxhost/atmosphere-go/internal/deploytest"
@@ -224,9 +225,28 @@ func TestDeployStatusUpgrade(t *testing.T) {
 	} else {
 		conn.Close()
 	}
+	// The generated ones (keystone's Keycloak client secret among them:
+	// keystone:sso made the client with it) and Keycloak's admin password,
+	// which keystone:sso logged in with.
+	scanned := map[string]string{}
 	for k, v := range sec.Data {
+		scanned[k] = string(v)
+	}
+	raw, err := os.ReadFile(filepath.Join(inv, "group_vars", "all", "keycloak.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kcVars map[string]string
+	if err := yaml.Unmarshal(raw, &kcVars); err != nil || kcVars["keycloak_admin_password"] == "" {
+		t.Fatalf("the test Keycloak's admin password in the inventory: %v", err)
+	}
+	scanned["keycloak_admin_password"] = kcVars["keycloak_admin_password"]
+	if _, ok := scanned["keystone_keycloak_client_secret"]; !ok {
+		t.Errorf("no keystone_keycloak_client_secret generated; generated: %v", slices.Sorted(maps.Keys(scanned)))
+	}
+	for k, v := range scanned {
 		for what, text := range map[string]string{"stdout": stdout, "stderr": stderr, "report": string(report)} {
-			if strings.Contains(text, string(v)) {
+			if strings.Contains(text, v) {
 				t.Errorf("the secret %s appears in %s", k, what)
 			}
 		}
