@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -179,7 +178,7 @@ func (k *KeycloakInstance) start(ctx context.Context, javaHome, home string) err
 	// Reap it if it dies while this process lives; it is detached otherwise.
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	if err := writeKeycloakState(k.statePath(), st); err != nil {
+	if err := writeState(k.statePath(), st); err != nil {
 		return err
 	}
 	waitCtx, cancel := context.WithCancel(ctx)
@@ -278,26 +277,11 @@ func (k *KeycloakInstance) PID() int {
 }
 
 func readKeycloakState(path string) (keycloakState, error) {
-	var st keycloakState
-	raw, err := os.ReadFile(path)
+	st, err := readState(path, func(st *keycloakState) bool { return st.PID > 0 && st.URL != "" })
 	if err != nil {
-		return st, err
+		return keycloakState{}, err
 	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return st, fmt.Errorf("%s: %w", path, err)
-	}
-	if st.PID <= 0 || st.URL == "" {
-		return st, fmt.Errorf("%s: no server recorded", path)
-	}
-	return st, nil
-}
-
-func writeKeycloakState(path string, st keycloakState) error {
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, raw, 0o600)
+	return *st, nil
 }
 
 // KeycloakCacheDir is where the distribution is kept:

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -197,7 +196,7 @@ func (k *OIDCKeystone) start(ctx context.Context) error {
 	if err := writeClouds(k.Clouds, k.URL, password); err != nil {
 		return err
 	}
-	if err := writeJSON(k.statePath(), oidcKeystoneState{Port: k.Port}); err != nil {
+	if err := writeState(k.statePath(), oidcKeystoneState{Port: k.Port}); err != nil {
 		return err
 	}
 	if err := os.WriteFile(k.confPath(), []byte(k.apacheConf()), 0o644); err != nil {
@@ -512,7 +511,7 @@ func (k *OIDCKeystone) serve(ctx context.Context) error {
 	k.started = true
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	if err := writeJSON(k.statePath(), oidcKeystoneState{Port: k.Port, PID: cmd.Process.Pid}); err != nil {
+	if err := writeState(k.statePath(), oidcKeystoneState{Port: k.Port, PID: cmd.Process.Pid}); err != nil {
 		return err
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, oidcKeystoneTimeout)
@@ -544,7 +543,7 @@ func (k *OIDCKeystone) Stop() error {
 	}
 	stopGroup(st.PID, st.PID)
 	st.PID = 0
-	return writeJSON(k.statePath(), st)
+	return writeState(k.statePath(), st)
 }
 
 // PID is Apache's parent process (the leader of its group), 0 when none
@@ -566,26 +565,11 @@ func (k *OIDCKeystone) Logs(n int) string {
 }
 
 func (k *OIDCKeystone) readState() (oidcKeystoneState, error) {
-	var st oidcKeystoneState
-	raw, err := os.ReadFile(k.statePath())
+	st, err := readState(k.statePath(), func(st *oidcKeystoneState) bool { return st.Port != 0 })
 	if err != nil {
-		return st, err
+		return oidcKeystoneState{}, err
 	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return st, fmt.Errorf("%s: %w", k.statePath(), err)
-	}
-	if st.Port == 0 {
-		return st, fmt.Errorf("%s: no port recorded", k.statePath())
-	}
-	return st, nil
-}
-
-func writeJSON(path string, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, raw, 0o600)
+	return *st, nil
 }
 
 var sharedOIDC struct {

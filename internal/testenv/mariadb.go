@@ -3,7 +3,6 @@ package testenv
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -229,11 +228,7 @@ func StartMariaDBAt(ctx context.Context, dir string) (*MariaDB, error) {
 	st.PID, err = startDetachedMariaDB(ctx, dir, st.Addr, password)
 	if st.PID > 0 {
 		// Recorded even when it did not come up, for StopMariaDBAt.
-		raw, jsonErr := json.Marshal(st)
-		if jsonErr == nil {
-			jsonErr = os.WriteFile(mariaDBStatePath(dir), raw, 0o600)
-		}
-		err = errors.Join(err, jsonErr)
+		err = errors.Join(err, writeState(mariaDBStatePath(dir), st))
 	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("start MariaDB in %s: %w", dir, err), StopMariaDBAt(dir))
@@ -274,18 +269,7 @@ func StopMariaDBAt(dir string) error {
 }
 
 func readMariaDBState(dir string) (*mariaDBState, error) {
-	raw, err := os.ReadFile(mariaDBStatePath(dir))
-	if err != nil {
-		return nil, err
-	}
-	var st mariaDBState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", mariaDBStatePath(dir), err)
-	}
-	if st.PID <= 0 || st.Addr == "" {
-		return nil, fmt.Errorf("%s: no server recorded", mariaDBStatePath(dir))
-	}
-	return &st, nil
+	return readState(mariaDBStatePath(dir), func(st *mariaDBState) bool { return st.PID > 0 && st.Addr != "" })
 }
 
 // TestDatabase is the cloud's MySQL of a test cluster.

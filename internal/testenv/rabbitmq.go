@@ -367,7 +367,7 @@ exec ` + rabbitmqServer
 	r.PID = cmd.Process.Pid
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }() // reaped if it dies while this process lives
-	if err := writeRabbitMQState(dir, r); err != nil {
+	if err := writeState(rabbitMQStatePath(dir), r); err != nil {
 		return nil, err
 	}
 	if err := r.waitUp(ctx, exited); err != nil {
@@ -483,28 +483,7 @@ func rabbitMQStatePath(dir string) string { return filepath.Join(dir, "state.jso
 
 // readRabbitMQState is the server StartRabbitMQAt recorded in dir.
 func readRabbitMQState(dir string) (*RabbitMQ, error) {
-	raw, err := os.ReadFile(rabbitMQStatePath(dir))
-	if err != nil {
-		return nil, err
-	}
-	var r RabbitMQ
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", rabbitMQStatePath(dir), err)
-	}
-	if r.PID <= 0 || r.ManagementURL == "" {
-		return nil, fmt.Errorf("%s: no server recorded", rabbitMQStatePath(dir))
-	}
-	return &r, nil
-}
-
-// writeRabbitMQState records r in its directory (0600: it holds the
-// administrator's password).
-func writeRabbitMQState(dir string, r *RabbitMQ) error {
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(rabbitMQStatePath(dir), raw, 0o600)
+	return readState(rabbitMQStatePath(dir), func(r *RabbitMQ) bool { return r.PID > 0 && r.ManagementURL != "" })
 }
 
 func rmMissingOK(path string) error {
