@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/vexxhost/atmosphere-go/internal/kubeutil"
 	"github.com/vexxhost/atmosphere-go/internal/mysqlconn"
 )
 
@@ -317,9 +318,8 @@ func UseDatabase(ctx context.Context, cfg *rest.Config, m *MariaDB, inventoryDir
 	if err != nil {
 		return err
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "openstack"}}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create namespace openstack for the MySQL Secret: %w", err)
+	if err := kubeutil.EnsureNamespace(ctx, cs, "openstack"); err != nil {
+		return fmt.Errorf("the namespace of the MySQL Secret: %w", err)
 	}
 	data := map[string][]byte{}
 	for _, k := range perconaUsers {
@@ -343,14 +343,20 @@ func UseDatabase(ctx context.Context, cfg *rest.Config, m *MariaDB, inventoryDir
 	if keycloak != "" {
 		content += fmt.Sprintf("keycloak_database_name: %s\nkeycloak_database_username: %s\n", keycloak, keycloak)
 	}
-	vars := filepath.Join(inventoryDir, "group_vars", "all", "zz-test-database.yml")
-	if err := os.MkdirAll(filepath.Dir(vars), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(vars, []byte(content), 0o644); err != nil {
+	if err := writeTestVars(inventoryDir, "zz-test-database.yml", content); err != nil {
 		return fmt.Errorf("point the inventory at the test MySQL: %w", err)
 	}
 	return nil
+}
+
+// writeTestVars writes content as the inventory copy's variables file
+// group_vars/all/<name>, which the test bed adds to an inventory.
+func writeTestVars(inventoryDir, name, content string) error {
+	vars := filepath.Join(inventoryDir, "group_vars", "all", name)
+	if err := os.MkdirAll(filepath.Dir(vars), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(vars, []byte(content), 0o644)
 }
 
 // initMariaDBData makes MariaDB's system tables in the data directory data

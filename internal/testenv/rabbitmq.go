@@ -527,13 +527,9 @@ func ProvideRabbitMQ(t testing.TB, cfg *rest.Config, inventoryDir string) *Rabbi
 // group_vars/all/zz-test-rabbitmq.yml sets atmosphere_rabbitmq_address,
 // where the queue phases reach it in place of the clusters' Services.
 func UseRabbitMQ(r *RabbitMQ, inventoryDir string) error {
-	vars := filepath.Join(inventoryDir, "group_vars", "all", "zz-test-rabbitmq.yml")
 	content := "# The test RabbitMQ stands in for every RabbitmqCluster's management API.\n" +
 		"atmosphere_rabbitmq_address: " + r.ManagementAddr + "\n"
-	if err := os.MkdirAll(filepath.Dir(vars), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(vars, []byte(content), 0o644); err != nil {
+	if err := writeTestVars(inventoryDir, "zz-test-rabbitmq.yml", content); err != nil {
 		return fmt.Errorf("point the inventory at the test RabbitMQ: %w", err)
 	}
 	return nil

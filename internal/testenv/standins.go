@@ -227,8 +227,9 @@ func SyncRabbitMQDefaultUsers(ctx context.Context, cfg *rest.Config, r *RabbitMQ
 		err = r.API(ctx, http.MethodGet, "/api/users/"+url.PathEscape(user), nil, nil)
 		var me *ManagementError
 		if errors.As(err, &me) && me.Status == http.StatusNotFound {
-			err = r.CreateUser(ctx, user, string(secret.Data["password"]), "administrator")
-			made++
+			if err = r.CreateUser(ctx, user, string(secret.Data["password"]), "administrator"); err == nil {
+				made++
+			}
 		}
 		if err != nil {
 			return made, fmt.Errorf("the default user of RabbitmqCluster %s/%s: %w", u.GetNamespace(), u.GetName(), err)
