@@ -55,7 +55,7 @@ func (o *Check) Run(ctx context.Context) error {
 // problem several units meet is listed once, in the order of keys.
 func (c *Configuration) check(ctx context.Context, keys []string) error {
 	found := make([][]engine.Problem, len(keys))
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(checkParallelism)
 	for i, k := range keys {
 		comp, p := c.unit(k)
@@ -64,7 +64,7 @@ func (c *Configuration) check(ctx context.Context, keys []string) error {
 			return fmt.Errorf("check %s: %w", k, err)
 		}
 		g.Go(func() error {
-			found[i] = e.Check(gctx, comp, p)
+			found[i] = e.Check(ctx, comp, p)
 			return nil
 		})
 	}
