@@ -10,7 +10,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -245,12 +244,7 @@ func (k *OIDCKeystone) keystoneConf(given map[string]map[string]any) []string {
 // iniSections are the sections in an INI file's lines, sorted by name.
 func iniSections(sections map[string]map[string]any) []string {
 	var lines []string
-	names := make([]string, 0, len(sections))
-	for name := range sections {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(sections)) {
 		lines = append(lines, "["+name+"]")
 		lines = append(lines, iniLines(sections[name])...)
 	}
@@ -260,12 +254,7 @@ func iniSections(sections map[string]map[string]any) []string {
 // iniLines are a section's options, sorted by name.
 func iniLines(section map[string]any) []string {
 	var lines []string
-	keys := make([]string, 0, len(section))
-	for key := range section {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
+	for _, key := range slices.Sorted(maps.Keys(section)) {
 		for _, v := range iniValues(section[key]) {
 			lines = append(lines, key+" = "+v)
 		}
