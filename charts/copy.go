@@ -2,6 +2,11 @@ package charts
 
 import "helm.sh/helm/v3/pkg/chart"
 
+// Copy returns a copy of c that Helm may change without changing c (as
+// copyChart makes them): what a caller gives Helm's chartutil to process
+// when it must keep the chart it was handed as it is.
+func Copy(c *chart.Chart) *chart.Chart { return copyChart(c) }
+
 // copyChart returns a copy of c that Helm may change without changing c.
 //
 // Helm's install, upgrade and template change the chart they are given

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path"
 	"strings"
 	"time"
@@ -263,6 +264,10 @@ func (d *Deployer) decide(cfg *action.Configuration, r Release, want map[string]
 	case release.StatusUninstalled, release.StatusUninstalling:
 		dec.Action, dec.Reasons = Install, []string{"release was uninstalled"}
 	case release.StatusDeployed:
+		if !ours(last) {
+			dec, err := decideForeign(last, r, want)
+			return last, dec, err
+		}
 		for _, k := range []string{LabelChartDigest, LabelValuesDigest, LabelImagesDigest} {
 			if last.Labels[k] != want[k] {
 				dec.Reasons = append(dec.Reasons, strings.TrimPrefix(k, "atmosphere.vexxhost.com/"))
@@ -297,7 +302,10 @@ func (d *Deployer) hasDeployed(cfg *action.Configuration, name string) bool {
 
 // Deploy brings the release to the wanted state: install when absent,
 // upgrade when anything changed or the last revision failed (after marking
-// a pending one failed), roll back when asked, nothing when unchanged. Waits
+// a pending one failed), roll back when asked, nothing when unchanged. A
+// deployed release another tool made is adopted when its chart and values
+// are what r renders (decideForeign): its record gets r's digest labels
+// and keeps its revision; otherwise it is upgraded. Waits
 // honour ctx and fail early with the pod and its reason.
 func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 	if err := r.validate(); err != nil {
@@ -326,7 +334,21 @@ func (d *Deployer) Deploy(ctx context.Context, r Release) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Decision: dec, NewRevision: dec.Revision}
-	if dec.Action == Unchanged {
+	switch dec.Action {
+	case Unchanged:
+		return res, nil
+	case Adopt:
+		// The record is written as it was read, with the labels added:
+		// the same revision, and nothing of the release's objects touched.
+		last.Labels = maps.Clone(last.Labels)
+		if last.Labels == nil {
+			last.Labels = map[string]string{}
+		}
+		maps.Copy(last.Labels, labels)
+		if err := cfg.Releases.Update(last); err != nil {
+			return res, fmt.Errorf("adopt release %s/%s: %w", r.Namespace, r.Name, err)
+		}
+		d.log.Info("adopted a release made by another tool", "release", r.Name, "namespace", r.Namespace, "revision", last.Version)
 		return res, nil
 	}
 	if dec.Unlock {

@@ -42,8 +42,9 @@ func (e HelmEngine) Check(ctx context.Context, c *components.Component, _ compon
 
 // Plan renders the release and decides, from the release in the cluster,
 // whether it would be installed, upgraded (and why: chart, values, images),
-// rolled back or left unchanged, and which upgrade guards its objects
-// would run (an object changing version). A release left unchanged whose
+// rolled back, adopted (made by another tool, as atmosphere renders it:
+// helmrelease.Adopt) or left unchanged, and which upgrade guards its
+// objects would run (an object changing version). A release left unchanged whose
 // component's own objects differ from their live state (Stack.ownDiff) is
 // planned "apply (release unchanged, own objects differ)": the deploy
 // applies them, and a --diff shows them.
@@ -59,7 +60,9 @@ func (e HelmEngine) Plan(ctx context.Context, c *components.Component, p compone
 	change := engine.Change{Action: string(dec.Action)}
 	if dec.Action != helmrelease.Unchanged {
 		change.Why = dec.Reasons
-	} else {
+	}
+	switch dec.Action {
+	case helmrelease.Unchanged:
 		// The release stays, but the deploy applies the component's own
 		// objects all the same: say so when they would change.
 		d, err := e.Stack.ownDiff(ctx, c, p)
@@ -68,6 +71,14 @@ func (e HelmEngine) Plan(ctx context.Context, c *components.Component, p compone
 		}
 		if d != "" {
 			change = engine.Change{Action: "apply", Why: []string{"release unchanged", "own objects differ"}}
+		}
+	case helmrelease.Adopt:
+		ok, err := e.Stack.ownAdoptable(ctx, c, p)
+		if err != nil {
+			return engine.Change{}, err
+		}
+		if !ok {
+			change.Why = append(change.Why, "own objects differ")
 		}
 	}
 	guards, err := e.Stack.plannedGuards(ctx, c, p)
@@ -119,7 +130,8 @@ func (e ManifestEngine) Check(_ context.Context, c *components.Component, _ comp
 }
 
 // Plan says whether the objects would be applied for the first time
-// ("apply (new)"), again because some differ from their live state, by the
+// ("apply (new)"), adopted (never applied by atmosphere, but all there as
+// it renders them: another tool's, helmrelease.Adopt), again because some differ from their live state, by the
 // fields the component declares (Stack.ownDiff: changed, missing or to be
 // pruned), or not at all ("unchanged"), and which upgrade guards would run
 // (an object changing version).
@@ -129,6 +141,15 @@ func (e ManifestEngine) Plan(ctx context.Context, c *components.Component, p com
 		return engine.Change{}, err
 	}
 	if !found {
+		// Never applied by atmosphere: its objects may be another tool's
+		// already (the Ansible collection's), as atmosphere renders them.
+		ok, err := e.Stack.ownAdoptable(ctx, c, p)
+		if err != nil {
+			return engine.Change{}, err
+		}
+		if ok {
+			return engine.Change{Action: string(helmrelease.Adopt), Why: []string{"objects made by another tool, as rendered"}}, nil
+		}
 		return engine.Change{Action: "apply", Why: []string{"new"}}, nil
 	}
 	guards, err := e.Stack.plannedGuards(ctx, c, p)
@@ -233,4 +254,41 @@ func (s *Stack) ownDiff(ctx context.Context, c *components.Component, p componen
 		out.WriteString(d)
 	}
 	return out.String(), nil
+}
+
+// ownAdoptable reports whether applying the component's own objects of the
+// phase would change no content: each set atmosphere applied before is as
+// it applied it (ownDiff of it empty), and each it never applied is
+// another tool's, as rendered (manifest.Applier.Adoptable). A phase
+// without objects has nothing to change.
+func (s *Stack) ownAdoptable(ctx context.Context, c *components.Component, p components.Phase) (bool, error) {
+	sets, err := s.ownSets(c, p)
+	if err != nil {
+		return false, err
+	}
+	for _, set := range sets {
+		if len(set.Objects) == 0 {
+			continue
+		}
+		found, _, err := s.Manifests.Applied(ctx, set.Component, set.Namespace)
+		if err != nil {
+			return false, err
+		}
+		if !found {
+			ok, err := s.Manifests.Adoptable(ctx, set)
+			if err != nil || !ok {
+				return false, err
+			}
+			continue
+		}
+		deployed, wanted, err := s.Manifests.Manifests(ctx, set)
+		if err != nil {
+			return false, fmt.Errorf("diff of %s: %w", c.Name, err)
+		}
+		d, err := manifestdiff.Manifests(deployed, wanted)
+		if err != nil || d != "" {
+			return false, err
+		}
+	}
+	return true, nil
 }

@@ -276,7 +276,7 @@ func (s *Stack) Deploy(ctx context.Context, c *components.Component, phase compo
 		// A release Helm would leave as it is is upgraded all the same
 		// when its live objects drifted from its manifest (RepairDrift).
 		if s.RepairDrift {
-			if dec, err := s.Helm.Plan(ctx, release); err == nil && dec.Action == helmrelease.Unchanged {
+			if dec, err := s.Helm.Plan(ctx, release); err == nil && (dec.Action == helmrelease.Unchanged || dec.Action == helmrelease.Adopt) {
 				drift, err := s.releaseDrift(ctx, c)
 				if err != nil {
 					return err
@@ -410,9 +410,14 @@ func (o Outcome) note() dag.Note {
 	var did []string
 	changed := false
 	if o.Helm != nil && o.Helm.Action != "" {
-		if o.Helm.Action == helmrelease.Unchanged {
+		switch o.Helm.Action {
+		case helmrelease.Unchanged:
 			did = append(did, "release unchanged")
-		} else {
+		case helmrelease.Adopt:
+			// Only the release record's labels were written: nothing
+			// of the release changed.
+			did = append(did, fmt.Sprintf("adopt: %s (revision %d kept)", strings.Join(o.Helm.Reasons, ", "), o.Helm.NewRevision))
+		default:
 			changed = true
 			what := string(o.Helm.Action)
 			if len(o.Helm.Reasons) > 0 {
@@ -428,6 +433,8 @@ func (o Outcome) note() dag.Note {
 		if n := len(m.Changed) + m.Pruned; n > 0 || m.Created > 0 {
 			changed = true
 			did = append(did, fmt.Sprintf("%d objects applied: %d changed, %d created, %d pruned", m.Applied, len(m.Changed), m.Created, m.Pruned))
+		} else if len(m.Adopted) > 0 {
+			did = append(did, fmt.Sprintf("%d objects applied: %d adopted as they were, %d unchanged", m.Applied, len(m.Adopted), m.Applied-len(m.Adopted)))
 		} else {
 			did = append(did, fmt.Sprintf("%d objects unchanged", m.Applied))
 		}
@@ -441,7 +448,7 @@ func mergeResults(a *manifest.Result, b manifest.Result) *manifest.Result {
 	}
 	return &manifest.Result{
 		Applied: a.Applied + b.Applied, Created: a.Created + b.Created, Pruned: a.Pruned + b.Pruned,
-		Changed: append(a.Changed, b.Changed...),
+		Reused: a.Reused + b.Reused, Changed: append(a.Changed, b.Changed...), Adopted: append(a.Adopted, b.Adopted...),
 	}
 }
 

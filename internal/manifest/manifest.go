@@ -36,6 +36,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -119,8 +120,14 @@ type Result struct {
 	// because they are no longer in the set, Reused the objects found as
 	// last applied and so not applied again.
 	Applied, Created, Pruned, Reused int
-	// Changed lists the objects whose resourceVersion changed.
+	// Changed lists the objects whose resourceVersion changed, but for
+	// those adopted.
 	Changed []string
+	// Adopted lists the objects another tool made (without atmosphere's
+	// labels: the Ansible collection's kubernetes.core.k8s, kubectl) whose
+	// content the apply left as it was: only atmosphere's labels and its
+	// ownership of the fields it applies were added.
+	Adopted []string
 }
 
 // Applier applies sets. It is safe for concurrent use on different
@@ -348,6 +355,8 @@ func (a *Applier) Apply(ctx context.Context, set Set) (Result, error) {
 			res.Changed = append(res.Changed, p.ref.String())
 		case reused:
 			res.Reused++
+		case adopted:
+			res.Adopted = append(res.Adopted, p.ref.String())
 		}
 	}
 	if !set.KeepDropped {
@@ -378,6 +387,7 @@ const (
 	changed                  // applied, and changed
 	created                  // a create-only object created
 	reused                   // found as last applied: not applied again
+	adopted                  // made by another tool, now ours: only our labels and field ownership added
 )
 
 // applyOne applies an object unless it is as atmosphere last applied it.
@@ -425,6 +435,9 @@ func (a *Applier) applyOne(ctx context.Context, p prepared, last applied) (*unst
 	case !exists:
 		return live, rec, changed, nil
 	case live.GetResourceVersion() != current.GetResourceVersion():
+		if madeElsewhere(current) && sameContent(current, live) {
+			return live, rec, adopted, nil
+		}
 		return live, rec, changed, nil
 	}
 	return live, rec, unchanged, nil
@@ -592,4 +605,27 @@ func (a *Applier) Applied(ctx context.Context, component, namespace string) (boo
 		return true, 0, fmt.Errorf("inventory %s/%s: %w", namespace, s.Name, err)
 	}
 	return true, len(refs), nil
+}
+
+// madeElsewhere reports whether live, as found before an apply, was made by
+// another tool: it does not carry LabelComponent, which every apply of
+// atmosphere's writes.
+func madeElsewhere(live *unstructured.Unstructured) bool {
+	_, ok := live.GetLabels()[LabelComponent]
+	return !ok
+}
+
+// sameContent reports whether before and after are the same object but
+// for what an apply that changes no content still changes: the
+// resourceVersion, the managed fields, and atmosphere's labels where before
+// had none (a value of another tool's that atmosphere's replaced is a
+// change).
+func sameContent(before, after *unstructured.Unstructured) bool {
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		c := u.DeepCopy()
+		c.SetResourceVersion("")
+		c.SetManagedFields(nil)
+		return c.Object
+	}
+	return equality.Semantic.DeepEqual(strip(before), strip(withoutOurLabels(after, before)))
 }
