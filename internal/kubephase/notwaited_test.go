@@ -6,6 +6,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
 )
 
 // TestNotWaitedForReachesTheRelease: what a component declares its wait
@@ -65,6 +66,34 @@ func TestOutcomeNoteSaysWhatWasNotWaitedFor(t *testing.T) {
 			o := Outcome{Component: "ovn", Phase: "install", Helm: &tc.helm}
 			if got := o.note().Did; got != tc.did {
 				t.Errorf("did %q, want %q", got, tc.did)
+			}
+		})
+	}
+}
+
+// TestOutcomeNoteSaysWhatWasAdopted: a release or objects another tool
+// made, taken over as they were, are told apart from a change, and the
+// unit is not counted as changed.
+func TestOutcomeNoteSaysWhatWasAdopted(t *testing.T) {
+	adopt := &helmrelease.Result{Decision: helmrelease.Decision{Action: helmrelease.Adopt,
+		Reasons: []string{"made by another tool", "chart and values as rendered"}, Revision: 3}, NewRevision: 3}
+	for _, tc := range []struct {
+		name      string
+		o         Outcome
+		did       string
+		unchanged bool
+	}{
+		{"a release adopted", Outcome{Helm: adopt},
+			"adopt: made by another tool, chart and values as rendered (revision 3 kept)", true},
+		{"objects adopted", Outcome{Manifests: &manifest.Result{Applied: 3, Adopted: []string{"Ingress/openstack/a", "Certificate/openstack/b"}}},
+			"3 objects applied: 2 adopted as they were, 1 unchanged", true},
+		{"an object changed beside one adopted", Outcome{Manifests: &manifest.Result{Applied: 2, Adopted: []string{"Ingress/openstack/a"}, Changed: []string{"Ingress/openstack/b"}}},
+			"2 objects applied: 1 changed, 0 created, 0 pruned, 1 adopted as they were", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := tc.o.note()
+			if n.Did != tc.did || n.Unchanged != tc.unchanged {
+				t.Errorf("note %q unchanged %v, want %q %v", n.Did, n.Unchanged, tc.did, tc.unchanged)
 			}
 		})
 	}

@@ -432,7 +432,11 @@ func (o Outcome) note() dag.Note {
 	if m := o.Manifests; m != nil {
 		if n := len(m.Changed) + m.Pruned; n > 0 || m.Created > 0 {
 			changed = true
-			did = append(did, fmt.Sprintf("%d objects applied: %d changed, %d created, %d pruned", m.Applied, len(m.Changed), m.Created, m.Pruned))
+			what := fmt.Sprintf("%d objects applied: %d changed, %d created, %d pruned", m.Applied, len(m.Changed), m.Created, m.Pruned)
+			if len(m.Adopted) > 0 {
+				what += fmt.Sprintf(", %d adopted as they were", len(m.Adopted))
+			}
+			did = append(did, what)
 		} else if len(m.Adopted) > 0 {
 			did = append(did, fmt.Sprintf("%d objects applied: %d adopted as they were, %d unchanged", m.Applied, len(m.Adopted), m.Applied-len(m.Adopted)))
 		} else {
