@@ -52,7 +52,9 @@ func (o *Check) Run(ctx context.Context) error {
 // check is Check on the units keys, the cluster reached: each unit is
 // checked by the engine of its kind, several at once (rendering a chart's
 // values is processor work, and its reads of the cluster wait), and a
-// problem several units meet is listed once, in the order of keys.
+// problem several units meet is listed once, in the order of keys; then
+// the secrets that the units' releases made by another tool hold and the
+// run would change (secretProblems) are problems too.
 func (c *Configuration) check(ctx context.Context, keys []string) error {
 	found := make([][]engine.Problem, len(keys))
 	var g errgroup.Group
@@ -82,6 +84,12 @@ func (c *Configuration) check(ctx context.Context, keys []string) error {
 			}
 		}
 	}
+	// A secret the running cloud holds that the run would change.
+	secretProblems, err := c.secretProblems(ctx, keys)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, secretProblems...)
 	if len(problems) > 0 {
 		return &UsageError{Err: fmt.Errorf("%d problems, nothing was changed:\n  %s", len(problems), strings.Join(problems, "\n  "))}
 	}

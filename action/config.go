@@ -135,7 +135,11 @@ type Configuration struct {
 	stack         *kubephase.Stack
 	runner        *openstackphase.Runner
 	secrets       *secrets.Store
-	durations     *deploy.Durations
+	// cloudSecrets finds the secrets the running cloud's releases hold:
+	// the store's look-up before it generates one, and the check that no
+	// deploy changes one in use (secretProblems).
+	cloudSecrets *kubephase.CloudSecrets
+	durations    *deploy.Durations
 	// engines do each kind of work (engines.go).
 	engines map[components.Kind]engine.Engine
 }
@@ -380,6 +384,16 @@ func (c *Configuration) connectTo(inv *inventory.Inventory, s *inventory.Setting
 		Cluster:   guarded,
 		Log:       c.log,
 	}
+	kubeComponents, err := c.kubeComponents(s.Config)
+	if err != nil {
+		return err
+	}
+	c.cloudSecrets = &kubephase.CloudSecrets{Stack: c.stack, Components: kubeComponents, Releases: c.helm,
+		Objects: kubephase.LiveObjects{Dynamic: guarded.Dynamic, Mapper: factory.Mapper()}, Key: secrets.VarKey}
+	// A secret neither the inventory nor the store has is looked up in
+	// the running cloud before one is generated: no password in use
+	// rotates.
+	c.secrets.Find = c.cloudSecrets.Find
 	var cfg openstackphase.Config
 	region := s.Region
 	if region == "" {

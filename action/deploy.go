@@ -216,7 +216,12 @@ func (c *Configuration) runUnits(ctx context.Context, r run) (*Result, error) {
 			c.stack.Timeouts[comp.Name] = r.UnitTimeout
 		}
 	}
-	return c.act(ctx, g, caps, r.RunOptions, acting{verb: "deploy", deployer: c.deployer(), keepDurations: true})
+	res, err := c.act(ctx, g, caps, r.RunOptions, acting{verb: "deploy", deployer: c.deployer(), keepDurations: true})
+	// Where the secrets the run stored came from, never their values.
+	if werr := writeSecretSources(c.warn, "note: ", "were", c.secretSources()); werr != nil {
+		c.log.Warn("write the secrets' sources", "error", werr)
+	}
+	return res, err
 }
 
 // acting is how act does the units: what does each, and what the run is

@@ -70,6 +70,10 @@ type PlanResult struct {
 	ETA                time.Duration
 	Concurrency        int
 	Resources          map[string]int
+	// Secrets are, with Changes, the secrets the run would use that the
+	// inventory does not set and the secrets store does not hold yet:
+	// generated, or taken from the running cloud (and where).
+	Secrets []SecretSource `json:",omitempty"`
 }
 
 // Run makes the plan. A bad inventory or tag is a UsageError; a cluster
@@ -180,6 +184,10 @@ func (c *Configuration) plan(ctx context.Context, g *dag.Graph[string], backend 
 			Kind: p.Kind, Change: changes[n.Key], Diff: diffs[n.Key], Needs: node.Needs})
 	}
 	out.Components = len(names)
+	if withChanges {
+		// Rendering the units' changes peeked at every secret they need.
+		out.Secrets = c.secretSources()
+	}
 	return out, nil
 }
 
@@ -297,8 +305,10 @@ func (p *PlanResult) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "\ncritical path (%s): %s\n", p.CriticalPathLength, strings.Join(p.CriticalPath, " → "))
-	_, err := fmt.Fprintf(w, "ETA: %s with concurrency %s, resources %s\n", p.ETA, CapText(p.Concurrency), CapsText(p.Resources))
-	return err
+	if _, err := fmt.Fprintf(w, "ETA: %s with concurrency %s, resources %s\n", p.ETA, CapText(p.Concurrency), CapsText(p.Resources)); err != nil {
+		return err
+	}
+	return writeSecretSources(w, "", "would be", p.Secrets)
 }
 
 // CapText shows a concurrency cap: the number, or "no cap" for 0.

@@ -36,22 +36,44 @@ const Length = 32
 const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 // Store hands out secrets by key, from the inventory when it sets them,
-// else from the Secret, else newly generated and stored first. It is safe
-// for concurrent use, and two processes sharing the Secret agree on every
-// value (the Secret is updated with optimistic concurrency).
+// else from the Secret, else from the running cloud (Find), else newly
+// generated; a value found or generated is stored first. It is safe for
+// concurrent use, and two processes sharing the Secret agree on every
+// value (the Secret is updated with optimistic concurrency). It records
+// where each value it handed out came from (Source), never logging it.
 type Store struct {
 	// Client and Namespace/Name locate the Secret.
 	Client          kubernetes.Interface
 	Namespace, Name string
 	// Overrides are secrets the inventory sets, by key.
 	Overrides map[string]string
+	// Find, when set, looks a key the Secret lacks up in the running
+	// cloud before one is generated: its value and where it was found
+	// ("release openstack/glance (endpoints.oslo_db.auth.glance.password)"),
+	// found false when the cloud has none. An error fails the look-up
+	// (nothing is generated: that could rotate a password in use). It is
+	// called with the store locked: it must not call the store.
+	Find Finder
 
 	mu     sync.Mutex
 	cached map[string]string
-	// pending are secrets Peek made up that no Get has stored yet: the
-	// first Get stores that same value.
+	// pending are secrets Peek made up or found that no Get has stored
+	// yet: the first Get stores that same value.
 	pending map[string]string
+	// sources say where each key's value came from (Source).
+	sources map[string]string
 }
+
+// Finder looks a secret up by key in the running cloud (Store.Find).
+type Finder func(ctx context.Context, key string) (value, where string, found bool, err error)
+
+// Where a value the store handed out came from (Store.Source), unless it
+// was found in the running cloud: then Source is what Find said.
+const (
+	FromInventory = "inventory"
+	FromStore     = "store"
+	FromGenerated = "generated"
+)
 
 // Get returns the secret of key ("keystone.glance"; letters, digits, ".", "-" and "_", as Secret keys allow).
 func (s *Store) Get(ctx context.Context, key string) (string, error) {
@@ -61,6 +83,7 @@ func (s *Store) Get(ctx context.Context, key string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v, ok := s.cached[key]; ok {
+		s.from(key, FromStore)
 		return v, nil
 	}
 	for attempt := 0; ; attempt++ {
@@ -76,9 +99,10 @@ func (s *Store) Get(ctx context.Context, key string) (string, error) {
 }
 
 // Peek returns the secret of key as Get would, without writing anything:
-// a secret not stored yet is made up and kept in memory, and the first Get
-// of that key stores that same value. It lets a run render everything that
-// needs secrets before it changes the cluster.
+// a secret not stored yet is found in the running cloud (Find) or made up,
+// and kept in memory, and the first Get of that key stores that same
+// value. It lets a run render everything that needs secrets before it
+// changes the cluster.
 func (s *Store) Peek(ctx context.Context, key string) (string, error) {
 	if v, ok := s.known(key); ok {
 		return v, nil
@@ -86,6 +110,7 @@ func (s *Store) Peek(ctx context.Context, key string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v, ok := s.cached[key]; ok {
+		s.from(key, FromStore)
 		return v, nil
 	}
 	if v, ok := s.pending[key]; ok {
@@ -98,10 +123,11 @@ func (s *Store) Peek(ctx context.Context, key string) (string, error) {
 	if err == nil {
 		s.remember(current.Data)
 		if v, ok := current.Data[key]; ok {
+			s.sources[key] = FromStore
 			return string(v), nil
 		}
 	}
-	v, err := generate(key)
+	v, err := s.findOrGenerate(ctx, key)
 	if err != nil {
 		return "", err
 	}
@@ -110,6 +136,79 @@ func (s *Store) Peek(ctx context.Context, key string) (string, error) {
 	}
 	s.pending[key] = v
 	return v, nil
+}
+
+// Snapshot returns what the Secret holds, read once now (nothing the
+// inventory sets, nothing only peeked at); empty when it is not there. It
+// writes nothing.
+func (s *Store) Snapshot(ctx context.Context) (map[string]string, error) {
+	current, err := s.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.name(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the secrets store %s/%s: %w", s.Namespace, s.name(), err)
+	}
+	out := make(map[string]string, len(current.Data))
+	for k, v := range current.Data {
+		out[k] = string(v)
+	}
+	return out, nil
+}
+
+// Where names the Secret of the store ("the secrets store atmosphere/atmosphere-secrets").
+func (s *Store) Where() string { return "the secrets store " + s.Namespace + "/" + s.name() }
+
+// findOrGenerate is the value of a key the Secret lacks: the running
+// cloud's (Find), else a new one; its source is recorded.
+func (s *Store) findOrGenerate(ctx context.Context, key string) (string, error) {
+	if s.Find != nil {
+		v, where, found, err := s.Find(ctx, key)
+		if err != nil {
+			return "", fmt.Errorf("secret %s: look it up in the running cloud: %w", key, err)
+		}
+		if found {
+			s.from(key, where)
+			return v, nil
+		}
+	}
+	v, err := generate(key)
+	if err != nil {
+		return "", err
+	}
+	s.from(key, FromGenerated)
+	return v, nil
+}
+
+// from records where key's value came from, unless known already. Called
+// with the store locked.
+func (s *Store) from(key, where string) {
+	if s.sources == nil {
+		s.sources = map[string]string{}
+	}
+	if _, ok := s.sources[key]; !ok {
+		s.sources[key] = where
+	}
+}
+
+// Source says where the value the store handed out for key came from:
+// FromInventory, FromStore, FromGenerated, or where Find found it; empty
+// when the store has handed out none.
+func (s *Store) Source(key string) string {
+	if _, ok := s.known(key); ok {
+		return FromInventory
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sources[key]
+}
+
+// Sources are the keys the store has handed out a value of (the
+// inventory's aside), each with where it came from (Source).
+func (s *Store) Sources() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.sources)
 }
 
 // known is the inventory's value of key, when it sets one.
@@ -137,12 +236,13 @@ func (s *Store) getOrCreate(ctx context.Context, key string) (string, error) {
 	if found {
 		s.remember(current.Data)
 		if v, ok := current.Data[key]; ok {
+			s.sources[key] = FromStore
 			return string(v), nil
 		}
 	}
 	value, ok := s.pending[key]
 	if !ok {
-		if value, err = generate(key); err != nil {
+		if value, err = s.findOrGenerate(ctx, key); err != nil {
 			return "", err
 		}
 	}
@@ -179,6 +279,9 @@ func (s *Store) getOrCreate(ctx context.Context, key string) (string, error) {
 func (s *Store) remember(data map[string][]byte) {
 	if s.cached == nil {
 		s.cached = map[string]string{}
+	}
+	if s.sources == nil {
+		s.sources = map[string]string{}
 	}
 	for k, v := range data {
 		s.cached[k] = string(v)
@@ -274,6 +377,15 @@ func VarKey(name string) string {
 		}
 	}
 	return name
+}
+
+// KeyVar is the inventory variable whose secret is kept under key: the
+// inverse of VarKey.
+func KeyVar(key string) string {
+	if user, ok := strings.CutPrefix(key, "keystone."); ok {
+		return "openstack_helm_endpoints_" + user + "_keystone_password"
+	}
+	return key
 }
 
 // OverridesFrom takes the keystone passwords an inventory sets

@@ -2,6 +2,8 @@ package secrets
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -9,9 +11,11 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 	"github.com/vexxhost/atmosphere-go/openstack/provision"
@@ -143,5 +147,119 @@ func TestPeekThenGet(t *testing.T) {
 	other := &Store{Client: cs, Namespace: ns, Name: "peek-test"}
 	if stored, err := other.Get(ctx, "a"); err != nil || stored != peeked {
 		t.Errorf("stored %q, %v; want %q", stored, err, peeked)
+	}
+}
+
+// TestStoreFindsBeforeGenerating: a key neither the inventory nor the
+// Secret has is looked up in the running cloud (Find) before one is
+// generated; Peek keeps what it found for the first Get, which stores it;
+// a failed look-up generates nothing; each key's source is recorded.
+func TestStoreFindsBeforeGenerating(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		stored    map[string][]byte
+		overrides map[string]string
+		find      Finder
+		peek      bool
+		want      string // "" for a generated one
+		source    string
+		err       string
+		asked     int
+	}{
+		{name: "found by Get", find: foundIn("cloud-value"), want: "cloud-value", source: "release openstack/glance (p)", asked: 1},
+		{name: "found by Peek, stored by Get", find: foundIn("cloud-value"), peek: true, want: "cloud-value", source: "release openstack/glance (p)", asked: 1},
+		{name: "not found: generated", find: notFound, source: FromGenerated, asked: 1},
+		{name: "no finder: generated", source: FromGenerated},
+		{name: "stored: not looked up", stored: map[string][]byte{"k": []byte("stored-value")}, find: foundIn("cloud-value"), want: "stored-value", source: FromStore},
+		{name: "the inventory's: not looked up", overrides: map[string]string{"k": "inventory-value"}, find: foundIn("cloud-value"), want: "inventory-value", source: FromInventory},
+		{name: "look-up fails: nothing generated", find: failing, err: "look it up in the running cloud: API down", asked: 1},
+		{name: "look-up fails on Peek", find: failing, peek: true, err: "look it up in the running cloud: API down", asked: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := fake.NewClientset()
+			if tc.stored != nil {
+				if _, err := client.CoreV1().Secrets("state").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: DefaultName, Namespace: "state"}, Data: tc.stored}, metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			asked := 0
+			var find Finder
+			if tc.find != nil {
+				find = func(ctx context.Context, key string) (string, string, bool, error) {
+					asked++
+					return tc.find(ctx, key)
+				}
+			}
+			s := &Store{Client: client, Namespace: "state", Overrides: tc.overrides, Find: find}
+			var got string
+			var err error
+			if tc.peek {
+				if got, err = s.Peek(ctx, "k"); err == nil {
+					// Nothing written by Peek.
+					if _, gerr := client.CoreV1().Secrets("state").Get(ctx, DefaultName, metav1.GetOptions{}); !apierrors.IsNotFound(gerr) {
+						t.Errorf("Peek wrote the Secret: %v", gerr)
+					}
+				}
+			}
+			if err == nil {
+				var again string
+				again, err = s.Get(ctx, "k")
+				if tc.peek && err == nil && again != got {
+					t.Errorf("Get = %q after Peek = %q", again, got)
+				}
+				got = again
+			}
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				if sec, gerr := client.CoreV1().Secrets("state").Get(ctx, DefaultName, metav1.GetOptions{}); gerr == nil && len(sec.Data) > 0 {
+					t.Errorf("stored %v after a failed look-up", slices.Collect(maps.Keys(sec.Data)))
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.want != "" && got != tc.want || tc.want == "" && len(got) != Length {
+					t.Errorf("Get = %q, want %q", got, tc.want)
+				}
+				if src := s.Source("k"); src != tc.source {
+					t.Errorf("Source = %q, want %q", src, tc.source)
+				}
+				// Found or generated, it is in the Secret for the next run
+				// (the inventory's is not).
+				snap, err := s.Snapshot(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, inInventory := tc.overrides["k"]; !inInventory && snap["k"] != got {
+					t.Errorf("the Secret holds %q, want %q", snap["k"], got)
+				}
+			}
+			if asked != tc.asked {
+				t.Errorf("Find asked %d times, want %d", asked, tc.asked)
+			}
+		})
+	}
+}
+
+func foundIn(v string) Finder {
+	return func(context.Context, string) (string, string, bool, error) {
+		return v, "release openstack/glance (p)", true, nil
+	}
+}
+
+func notFound(context.Context, string) (string, string, bool, error) { return "", "", false, nil }
+
+func failing(context.Context, string) (string, string, bool, error) {
+	return "", "", false, errors.New("API down")
+}
+
+func TestKeyVar(t *testing.T) {
+	for _, name := range []string{"openstack_helm_endpoints_glance_keystone_password", "keycloak_admin_password", "openstack_helm_endpoints_glance_mariadb_password"} {
+		if got := KeyVar(VarKey(name)); got != name {
+			t.Errorf("KeyVar(VarKey(%s)) = %s", name, got)
+		}
 	}
 }
