@@ -52,16 +52,28 @@ func (c *Configuration) secretProblems(ctx context.Context, keys []string) ([]st
 	if c.cloudSecrets == nil {
 		return nil, nil
 	}
-	releases := map[string]bool{}
+	releases, comps := map[string]bool{}, map[string]bool{}
 	for _, k := range keys {
-		if comp, p := c.unit(k); comp != nil && comp.Chart != nil && p.Kind == components.Helm {
+		comp, p := c.unit(k)
+		if comp == nil {
+			continue
+		}
+		if comp.Chart != nil && p.Kind == components.Helm {
 			releases[comp.Namespace+"/"+comp.Release] = true
+		}
+		if p.Kind == components.Helm || p.Kind == components.Manifest {
+			comps[comp.Name] = true
 		}
 	}
 	found, err := c.cloudSecrets.Foreign(ctx, func(release string) bool { return releases[release] })
 	if err != nil {
 		return nil, fmt.Errorf("read the secrets of the running cloud: %w", err)
 	}
+	objects, err := c.cloudSecrets.ForeignObjects(ctx, func(name string) bool { return comps[name] })
+	if err != nil {
+		return nil, fmt.Errorf("read the secrets of the running cloud: %w", err)
+	}
+	found = append(found, objects...)
 	if len(found) == 0 {
 		return nil, nil
 	}
@@ -75,10 +87,10 @@ func (c *Configuration) secretProblems(ctx context.Context, keys []string) ([]st
 	for _, f := range found {
 		want, source, ok := c.secretWanted(f.Var, stored)
 		switch {
-		case ok && want != f.Value:
-			problems = append(problems, fmt.Sprintf("secret %s: %s sets a value other than the one %s holds at %s;"+
+		case ok && !sameSecret(f.Var, want, f.Value):
+			problems = append(problems, fmt.Sprintf("secret %s: %s sets a value other than the one %s holds;"+
 				" a deploy would change a password in use: make them agree (or remove it from %s to take the cloud's)",
-				f.Var, source, "release "+f.Release, f.Path, source))
+				f.Var, source, f.Where(), source))
 		case !ok:
 			if was, seen := first[f.Var]; !seen {
 				first[f.Var] = f
@@ -163,4 +175,17 @@ func writeSecretSources(w io.Writer, prefix, verb string, list []SecretSource) e
 		}
 	}
 	return nil
+}
+
+// sameSecret reports whether a and b are the same secret of the inventory
+// variable name as the components use it: an SSH private key
+// (secrets.SSHKeySuffix) ends in a line break in the values whether the
+// inventory's has one or not (generate_workspace.yml writes it with one,
+// a hand-written inventory often without), so that one is not a
+// difference; any other difference is.
+func sameSecret(name, a, b string) bool {
+	if strings.HasSuffix(name, secrets.SSHKeySuffix) {
+		return strings.TrimSuffix(a, "\n") == strings.TrimSuffix(b, "\n")
+	}
+	return a == b
 }

@@ -66,7 +66,7 @@ func TestSecretProblems(t *testing.T) {
 	}{
 		{name: "the inventory disagrees", vars: map[string]any{dbVar: "inventoryValue1"},
 			releases: cloudReleases{"openstack/glance": withPasswords("glance", "cloudValue1", "m", false)}, keys: []string{"glance:install"},
-			want: []string{"secret " + dbVar + ": the inventory's group_vars/all/secrets.yml sets a value other than the one release openstack/glance holds at endpoints.oslo_db.auth.glance.password"}},
+			want: []string{"secret " + dbVar + ": the inventory's group_vars/all/secrets.yml sets a value other than the one release openstack/glance (endpoints.oslo_db.auth.glance.password) holds"}},
 		{name: "the store disagrees", stored: map[string][]byte{dbVar: []byte("storedValue1")},
 			releases: cloudReleases{"openstack/glance": withPasswords("glance", "cloudValue1", "m", false)}, keys: []string{"glance:install"},
 			want: []string{"secret " + dbVar + ": the secrets store atmosphere/atmosphere-secrets sets a value other than"}},
@@ -126,6 +126,28 @@ func TestSecretProblems(t *testing.T) {
 			}
 			if warn.String() != tc.warning {
 				t.Errorf("warnings %q, want %q", warn.String(), tc.warning)
+			}
+		})
+	}
+}
+
+// TestSameSecret: an SSH private key with and without its last line break
+// is one secret (the components add it); any other difference, and a line
+// break of another secret, is a difference.
+func TestSameSecret(t *testing.T) {
+	const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----"
+	for _, tc := range []struct {
+		name, v, a, b string
+		want          bool
+	}{
+		{"a key with and without its line break", "nova_ssh_key", key, key + "\n", true},
+		{"another key", "nova_ssh_key", key, strings.Replace(key, "b3Bl", "b3Bm", 1) + "\n", false},
+		{"a password with a line break", "openstack_helm_endpoints_glance_mariadb_password", "p", "p\n", false},
+		{"the same password", "openstack_helm_endpoints_glance_mariadb_password", "p", "p", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sameSecret(tc.v, tc.a, tc.b); got != tc.want {
+				t.Errorf("sameSecret = %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -137,7 +137,7 @@ func TestSecretsOfAReleaseAnotherToolMade(t *testing.T) {
 	}
 	stdout, stderr, code = cli(t, nil, append([]string{"deploy", "--dry-run"}, common...)...)
 	noValue("deploy --dry-run, the store disagreeing", stdout+stderr)
-	if want := "secret openstack_helm_endpoints_glance_keystone_password: the secrets store atmosphere/atmosphere-secrets sets a value other than the one release openstack/glance holds at endpoints.identity.auth.glance.password"; code != ExitUsage || !strings.Contains(stderr, want) {
+	if want := "secret openstack_helm_endpoints_glance_keystone_password: the secrets store atmosphere/atmosphere-secrets sets a value other than the one release openstack/glance (endpoints.identity.auth.glance.password) holds"; code != ExitUsage || !strings.Contains(stderr, want) {
 		t.Errorf("the store disagreeing: exit %d, want %d saying %q:\n%s", code, ExitUsage, want, testenv.LastLines(stderr, 20))
 	}
 }

@@ -46,4 +46,15 @@
 //     JSON events, -vv logs and reports scanned must name every set-up
 //     unit.
 //   - A List that fails fails the check that needed it.
+//   - Taking over a cloud atmosphere's Ansible deployed (adopt_test.go):
+//     a bed of its own holds every Helm release of the fidelity
+//     references installed by the helm CLI with the roles' values, the
+//     roles' objects created under kubernetes.core.k8s's field manager,
+//     and the fidelity inventory; a deploy must keep every release whose
+//     values are its role's at its revision (the note says adopt),
+//     upgrade only those docs/differences.md lists, change no object's
+//     content nor Secret's data, generate no secret, refuse (exit 2,
+//     nothing touched, nothing printed) an inventory that disagrees with
+//     the cloud on a password, and reach the same end state after a
+//     SIGINT or SIGKILL.
 package faults

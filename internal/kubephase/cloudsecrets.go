@@ -3,10 +3,14 @@ package kubephase
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
 )
 
 // ReleaseReader reads the releases of the running cloud
@@ -59,7 +63,8 @@ type Found struct {
 	// say where; Object ("Secret/monitoring/grafana-cookie-secret") in
 	// place of Release for an object's.
 	Release, Object, Path string
-	// Ours says atmosphere made the release's last revision.
+	// Ours says atmosphere made the release's last revision (or applied
+	// the object).
 	Ours bool
 }
 
@@ -97,45 +102,63 @@ func (s *CloudSecrets) inObjects(ctx context.Context, wanted func(name string) b
 	if s.Objects == nil {
 		return Found{}, false, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, c := range s.Components {
-		places, ok := s.objectPlaces[c.Name]
-		if !ok {
-			var err error
-			if places, err = s.Stack.ObjectSecretPlaces(c); err != nil {
-				s.skipped(c, err)
-				places = nil
-			}
-			if s.objectPlaces == nil {
-				s.objectPlaces = map[string][]ObjectSecretPlace{}
-			}
-			s.objectPlaces[c.Name] = places
+		found, err := s.objectSecrets(ctx, c, wanted)
+		if err != nil {
+			return Found{}, false, err
 		}
-		for _, p := range places {
-			if !wanted(p.Var) {
-				continue
-			}
-			obj, read := s.live[p.Object()]
-			if !read {
-				var err error
-				if obj, _, err = s.Objects.Live(ctx, p.APIVersion, p.Kind, p.Namespace, p.Name); err != nil {
-					return Found{}, false, err
-				}
-				if s.live == nil {
-					s.live = map[string]map[string]any{}
-				}
-				s.live[p.Object()] = obj
-			}
-			if obj == nil {
-				continue
-			}
-			if v, ok := p.Extract(obj); ok {
-				return Found{Var: p.Var, Value: v, Object: p.Object(), Path: p.PathString()}, true, nil
-			}
+		if len(found) > 0 {
+			return found[0], true, nil
 		}
 	}
 	return Found{}, false, nil
+}
+
+// objectSecrets are the secrets of the variables wanted that the live
+// objects of c hold, in the order of its objects; Ours says the object
+// carries manifest.LabelComponent (atmosphere applied it). Places are
+// rendered once per component, objects read once.
+func (s *CloudSecrets) objectSecrets(ctx context.Context, c *components.Component, wanted func(name string) bool) ([]Found, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	places, ok := s.objectPlaces[c.Name]
+	if !ok {
+		var err error
+		if places, err = s.Stack.ObjectSecretPlaces(c); err != nil {
+			s.skipped(c, err)
+			places = nil
+		}
+		if s.objectPlaces == nil {
+			s.objectPlaces = map[string][]ObjectSecretPlace{}
+		}
+		s.objectPlaces[c.Name] = places
+	}
+	var out []Found
+	for _, p := range places {
+		if !wanted(p.Var) {
+			continue
+		}
+		obj, read := s.live[p.Object()]
+		if !read {
+			var err error
+			if obj, _, err = s.Objects.Live(ctx, p.APIVersion, p.Kind, p.Namespace, p.Name); err != nil {
+				return nil, err
+			}
+			if s.live == nil {
+				s.live = map[string]map[string]any{}
+			}
+			s.live[p.Object()] = obj
+		}
+		if obj == nil {
+			continue
+		}
+		if v, ok := p.Extract(obj); ok {
+			labels, _, _ := unstructured.NestedStringMap(obj, "metadata", "labels")
+			_, ours := labels[manifest.LabelComponent]
+			out = append(out, Found{Var: p.Var, Value: v, Object: p.Object(), Path: p.PathString(), Ours: ours})
+		}
+	}
+	return out, nil
 }
 
 // Foreign are the secrets held by the releases another tool made (whose
@@ -152,6 +175,41 @@ func (s *CloudSecrets) Foreign(ctx context.Context, only func(release string) bo
 	for _, f := range all {
 		if !f.Ours {
 			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// ForeignObjects are the secrets held by the live objects of the
+// components only names (all when nil) that another tool made (they do not
+// carry manifest.LabelComponent, which every apply of atmosphere's writes):
+// the Secrets the roles applied, which an adopting run must not change
+// unasked. It reads nothing unless a release of the cloud is another
+// tool's (an adoption), so a run on atmosphere's own cloud does not pay for
+// it; each object is read once.
+func (s *CloudSecrets) ForeignObjects(ctx context.Context, only func(component string) bool) ([]Found, error) {
+	if _, err := s.held(ctx, func(helmrelease.DeployedRelease) bool { return false }, func(string) bool { return false }); err != nil {
+		return nil, err // lists the releases, once
+	}
+	s.mu.Lock()
+	adopting := slices.ContainsFunc(s.deployed, func(r helmrelease.DeployedRelease) bool { return !r.Ours })
+	s.mu.Unlock()
+	if !adopting || s.Objects == nil {
+		return nil, nil
+	}
+	var out []Found
+	for _, c := range s.Components {
+		if only != nil && !only(c.Name) {
+			continue
+		}
+		found, err := s.objectSecrets(ctx, c, func(string) bool { return true })
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			if !f.Ours {
+				out = append(out, f)
+			}
 		}
 	}
 	return out, nil

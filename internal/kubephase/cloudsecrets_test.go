@@ -2,7 +2,9 @@ package kubephase
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/vexxhost/atmosphere-go/components"
 	"github.com/vexxhost/atmosphere-go/internal/helmrelease"
+	"github.com/vexxhost/atmosphere-go/internal/manifest"
 	"github.com/vexxhost/atmosphere-go/internal/secrets"
 	"github.com/vexxhost/atmosphere-go/internal/testenv"
 )
@@ -158,4 +161,77 @@ func TestCloudSecrets(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(releases.reads), "keycloak") {
 		t.Errorf("reads %v", releases.reads)
 	}
+}
+
+// liveMap is a cluster's objects in memory, by "Kind/namespace/name".
+type liveMap map[string]map[string]any
+
+func (l liveMap) Live(_ context.Context, _, kind, namespace, name string) (map[string]any, bool, error) {
+	obj, ok := l[kind+"/"+namespace+"/"+name]
+	return obj, ok, nil
+}
+
+// TestForeignObjects: while a release of the cloud is another tool's (an
+// adoption), the secrets of the components' live objects that another
+// tool made (no atmosphere component label) are listed with where they
+// are; an object atmosphere applied is not; on a cloud whose releases are
+// all atmosphere's, no object is read.
+func TestForeignObjects(t *testing.T) {
+	ctx := context.Background()
+	kps, _ := components.Default().Get("kube-prometheus-stack")
+	const name = "Secret/monitoring/kube-prometheus-stack-prometheus-cookie-secret"
+	secret := func(labels map[string]any) map[string]any {
+		meta := map[string]any{"name": "kube-prometheus-stack-prometheus-cookie-secret", "namespace": "monitoring"}
+		if labels != nil {
+			meta["labels"] = labels
+		}
+		return map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": meta,
+			"data": map[string]any{"password": base64.StdEncoding.EncodeToString([]byte("cookieOfTheRoles"))}}
+	}
+	for _, tc := range []struct {
+		name    string
+		ours    bool // the cloud's one release is atmosphere's
+		labels  map[string]any
+		want    []string
+		noReads bool
+	}{
+		{name: "another tool's object while adopting", want: []string{"kube_prometheus_stack_prometheus_cookie_secret=cookieOfTheRoles at object " + name + " (data.password)"}},
+		{name: "atmosphere's object", labels: map[string]any{manifest.LabelComponent: "kube-prometheus-stack"}},
+		{name: "atmosphere's cloud", ours: true, noReads: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			live := liveMap{name: secret(tc.labels)}
+			reads := 0
+			reader := countingReader{live, &reads}
+			releases := &fakeReleases{deployed: []helmrelease.DeployedRelease{{Namespace: "monitoring", Name: "kube-prometheus-stack", Revision: 1, Ours: tc.ours}}}
+			cs := &CloudSecrets{Stack: placesStack(), Components: []*components.Component{kps}, Releases: releases, Objects: reader}
+			found, err := cs.ForeignObjects(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range found {
+				if f.Var == "kube_prometheus_stack_prometheus_cookie_secret" {
+					got = append(got, f.Var+"="+f.Value+" at "+f.Where())
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("foreign objects' secrets %q, want %q", got, tc.want)
+			}
+			if tc.noReads && reads > 0 {
+				t.Errorf("%d objects read on atmosphere's own cloud", reads)
+			}
+		})
+	}
+}
+
+// countingReader is an ObjectReader that counts its reads.
+type countingReader struct {
+	live  liveMap
+	reads *int
+}
+
+func (c countingReader) Live(ctx context.Context, apiVersion, kind, namespace, name string) (map[string]any, bool, error) {
+	*c.reads++
+	return c.live.Live(ctx, apiVersion, kind, namespace, name)
 }
