@@ -701,13 +701,14 @@ func (a *ansibleCloud) deployNoting(what string) (deploytest.Units, map[string]i
 	return evs, found
 }
 
-// secretsNote reads a deploy's note (stderr) of the secrets it generated
+// secretsNote reads a deploy's note (stderr), or a plan's output, of the secrets it generated
 // (names) and of those it took from the running cloud, counted by the
 // first word of where ("release", "Secret").
 func secretsNote(stderr string) (generated []string, found map[string]int) {
 	found = map[string]int{}
 	lines := strings.Split(stderr, "\n")
 	for i, line := range lines {
+		line = strings.Replace(line, "secrets that would be ", "secrets that were ", 1) // a plan's
 		if _, names, ok := strings.Cut(line, "secrets that were generated ("); ok {
 			_, list, _ := strings.Cut(names, "): ")
 			generated = append(generated, strings.Split(list, ", ")...)
@@ -1204,16 +1205,13 @@ func (a *ansibleCloud) generated(known map[string]bool) (found int, generated []
 	return found, generated
 }
 
-// refusesDisagreement: with the inventory giving glance's keystone
-// password another value than the glance release holds, a deploy is
-// refused with exit 2 naming the secret, the cluster untouched, and
-// neither value printed or written anywhere.
-func (a *ansibleCloud) refusesDisagreement() {
+// refusesDisagreement: with the inventory giving the secret disagreeing
+// another value than old, the one the cloud holds (a release's values, an
+// object the roles made), a deploy is refused with exit 2 naming the
+// secret and no other, the cluster untouched, and neither value printed
+// or written anywhere.
+func (a *ansibleCloud) refusesDisagreement(disagreeing, old string) {
 	a.t.Helper()
-	old, _ := inventoryVars(a.t, a.inventory)[disagreeing].(string)
-	if old == "" {
-		a.t.Fatalf("the fidelity inventory gives no %s", disagreeing)
-	}
 	inv := testenv.CopyDir(a.t, a.inventory)
 	pw := randomPassword()
 	writeFileTB(a.t, filepath.Join(inv, "group_vars", "all", "zz-disagree.yml"), fmt.Sprintf("%s: %q\n", disagreeing, pw))
@@ -1255,6 +1253,58 @@ func (a *ansibleCloud) refusesDisagreement() {
 		a.t.Errorf("%s of %s appears %s in %s", l.secret, disagreeing, l.form, l.in.what)
 	}
 	a.t.Logf("disagreement on %s: exit %d, %d outputs scanned for both values", disagreeing, code, len(outs))
+}
+
+// plan runs a dry run of the deploy (the same path: one JSON object per
+// unit) and `atmosphere plan`, touching nothing: each unit's planned change,
+// and the secrets the plan would take from the running cloud, counted by
+// kind of place (secretsNote), after it says it would generate none.
+func (a *ansibleCloud) plan() (map[string]string, map[string]int) {
+	a.t.Helper()
+	before := a.snapshot()
+	p, code := a.run("dry run", a.args(a.reports, "--dry-run")...)
+	if code != 0 {
+		a.t.Fatalf("dry run: exit %d\nstderr:\n%s", code, p.stderr.String())
+	}
+	planned := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(p.stdout.String()), "\n") {
+		var u struct{ Unit, Change string }
+		if err := json.Unmarshal([]byte(line), &u); err != nil {
+			a.t.Fatalf("dry run: a line that is not a unit: %q: %v", line, err)
+		}
+		planned[u.Unit] = u.Change
+	}
+	args := []string{"plan", "--inventory", a.inventory, "--kubeconfig", a.kubeconfig,
+		"--charts", sharedCharts, "--charts", testCharts, "--skip-tags", adoptSkips(a.t, a.inventory)}
+	p, code = a.run("plan", args...)
+	if code != 0 {
+		a.t.Fatalf("plan: exit %d\nstderr:\n%s", code, p.stderr.String())
+	}
+	generated, found := secretsNote(p.stdout.String())
+	if len(generated) > 0 {
+		a.t.Errorf("the plan would generate secrets the cloud has: %s", strings.Join(generated, ", "))
+	}
+	if diff := changes(before, a.snapshot()); len(diff) > 0 {
+		a.t.Errorf("the dry run and the plan changed the cluster:\n  %s", strings.Join(diff, "\n  "))
+	}
+	return planned, found
+}
+
+// checkPlan fails for each release the adoption kept whose unit the dry run
+// did not plan "adopt", and each it upgraded not planned "upgrade".
+func (a *ansibleCloud) checkPlan(planned map[string]string, got adoption) {
+	a.t.Helper()
+	for _, name := range got.adopted {
+		if c := planned[name+":install"]; !strings.HasPrefix(c, "adopt") {
+			a.t.Errorf("%s:install was adopted, but planned %q", name, c)
+		}
+	}
+	for name := range got.upgraded {
+		if c := planned[name+":install"]; !strings.HasPrefix(c, "upgrade (made by another tool") {
+			a.t.Errorf("%s:install was upgraded, but planned %q", name, c)
+		}
+	}
+	a.t.Logf("the dry run planned %d releases adopt and %d upgrade, as the deploy did", len(got.adopted), len(got.upgraded))
 }
 
 // outcomes counts a run's units by how they ended ("succeeded: adopt").
@@ -1333,11 +1383,16 @@ func TestAdoptAnsibleCloud(t *testing.T) {
 		builds = append(builds, a.built.Round(time.Second).String())
 		before := a.settledState(time.Minute)
 		known := a.knownValues(before)
+		planned, planFound := a.plan()
 		start := time.Now()
 		evs, fromCloud := a.deployNoting("adopting deploy")
 		took := time.Since(start)
 		after := a.settledState(time.Minute)
 		clean = a.checkAdoption(documented, before, after, evs)
+		a.checkPlan(planned, clean)
+		if !maps.Equal(planFound, fromCloud) {
+			t.Errorf("the plan said it would take %v secrets from the running cloud, the deploy took %v", planFound, fromCloud)
+		}
 		found, gen := a.generated(known)
 		if len(gen) > 0 {
 			t.Errorf("the secrets store holds %d values the cloud did not have (generated): %s", len(gen), strings.Join(gen, ", "))
@@ -1378,7 +1433,18 @@ func TestAdoptAnsibleCloud(t *testing.T) {
 		// A cloud of its own: a deploy that is not refused adopts it.
 		a := newAnsibleCloud(t)
 		builds = append(builds, a.built.Round(time.Second).String())
-		a.refusesDisagreement()
+		old, _ := inventoryVars(t, a.inventory)[disagreeing].(string)
+		if old == "" {
+			t.Fatalf("the fidelity inventory gives no %s", disagreeing)
+		}
+		a.refusesDisagreement(disagreeing, old)
+		// One only a Secret the roles made holds (no release's values):
+		// the monitoring UI's oauth2-proxy cookie.
+		cookie, err := a.client.CoreV1().Secrets("monitoring").Get(t.Context(), "kube-prometheus-stack-prometheus-cookie-secret", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.refusesDisagreement("kube_prometheus_stack_prometheus_cookie_secret", string(cookie.Data["password"]))
 	})
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(signalName[sig], func(t *testing.T) {

@@ -57,6 +57,12 @@ func (e HelmEngine) Plan(ctx context.Context, c *components.Component, p compone
 	if err != nil {
 		return engine.Change{}, err
 	}
+	// Render its own objects too, only peeking at their secrets, so that
+	// a plan knows every secret the unit would take or generate (a
+	// release's change does not look at its objects).
+	if err := e.Stack.CheckObjects(c); err != nil {
+		return engine.Change{}, err
+	}
 	change := engine.Change{Action: string(dec.Action)}
 	if dec.Action != helmrelease.Unchanged {
 		change.Why = dec.Reasons
