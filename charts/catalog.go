@@ -162,18 +162,7 @@ func (c *Catalog) With(e Entry) *Catalog {
 // rewrites or drops, so an unpacked directory and the .tgz packaged from it
 // give the same digest and one pin serves every source.
 func ContentDigest(c *chart.Chart) string {
-	type file struct {
-		Name string
-		Data []byte
-	}
-	sorted := func(in []*chart.File) []file {
-		out := make([]file, 0, len(in))
-		for _, f := range in {
-			out = append(out, file{f.Name, f.Data})
-		}
-		slices.SortFunc(out, func(a, b file) int { return strings.Compare(a.Name, b.Name) })
-		return out
-	}
+	sorted := sortedFiles
 	content := struct {
 		Metadata     *chart.Metadata
 		Values       []byte
@@ -199,6 +188,57 @@ func ContentDigest(c *chart.Chart) string {
 	if err != nil {
 		// Values decoded from YAML always marshal; anything else is a bug.
 		panic(fmt.Sprintf("digest of chart %s: %v", c.Name(), err))
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// file is a chart's file as its digests take it.
+type file struct {
+	Name string
+	Data []byte
+}
+
+// sortedFiles are in, sorted by name.
+func sortedFiles(in []*chart.File) []file {
+	out := make([]file, 0, len(in))
+	for _, f := range in {
+		out = append(out, file{f.Name, f.Data})
+	}
+	slices.SortFunc(out, func(a, b file) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// StoredDigest is "sha256:<hex>" of what a Helm release record keeps of a
+// chart: its name and version, templates, files, schema, values (as JSON:
+// a record's values went through JSON) and the dependencies its metadata
+// lists (name, version, alias). A record keeps no subchart, nor the raw
+// values.yaml: a subchart is known by the name and version its parent
+// pins. The rest of the metadata is left out: Helm's processing of the
+// dependencies writes into it. So a chart Helm installed, read back from
+// its record, and the same chart processed as Helm's install processes it
+// (chartutil.ProcessDependenciesWithMerge) have the same StoredDigest.
+func StoredDigest(c *chart.Chart) string {
+	content := struct {
+		Name, Version string
+		Templates     []file
+		Files         []file
+		Schema        []byte
+		Values        map[string]any
+		Dependencies  []string
+	}{Templates: sortedFiles(c.Templates), Files: sortedFiles(c.Files), Schema: c.Schema, Values: c.Values}
+	if c.Metadata != nil {
+		content.Name, content.Version = c.Metadata.Name, c.Metadata.Version
+		for _, d := range c.Metadata.Dependencies {
+			content.Dependencies = append(content.Dependencies, d.Name+"@"+d.Version+" as "+d.Alias)
+		}
+	}
+	slices.Sort(content.Dependencies)
+	raw, err := json.Marshal(content)
+	if err != nil {
+		// Values decoded from YAML or JSON always marshal; anything else
+		// is a bug.
+		panic(fmt.Sprintf("stored digest of chart %s: %v", c.Name(), err))
 	}
 	sum := sha256.Sum256(raw)
 	return "sha256:" + hex.EncodeToString(sum[:])

@@ -57,15 +57,19 @@ const (
 )
 
 // ansibleComponents are the Helm components of the fidelity references
-// (matchingRoles of internal/kubephase/fidelity_test.go): the cloud the
-// Ansible collection deployed has a release of each. TestAnsibleCloudList
-// keeps the list equal to the references there are.
-var ansibleComponents = []string{
-	"barbican", "ceph-provisioners", "cert-manager", "cinder", "coredns", "csi", "glance", "heat", "horizon",
-	"ingress-nginx", "keycloak", "keystone", "kube-prometheus-stack", "libvirt", "magnum", "manila", "neutron", "nova", "octavia",
-	"ovn", "placement", "staffeln",
-	"rabbitmq-cluster-operator", "goldpinger", "memcached", "node-feature-discovery", "openvswitch",
-	"loki", "percona-xtradb-cluster-operator", "prometheus-pushgateway", "rook-ceph", "rook-ceph-cluster", "smartctl-exporter", "valkey", "vector",
+// (the values of each role, testdata/fidelity/values/<component>.json):
+// the cloud the Ansible collection deployed has a release of each.
+var ansibleComponents = referenceComponents()
+
+// referenceComponents are the components fidelityValues has a values
+// reference of, sorted.
+func referenceComponents() []string {
+	files, _ := filepath.Glob(filepath.Join(fidelityValues, "*.json")) // a constant pattern: no error
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
+	return out
 }
 
 // kwokCloudVars are what the bed's inventory adds to the fidelity
@@ -220,7 +224,7 @@ func dropUnwritten(t testing.TB, file string) {
 	if dropped == 0 {
 		t.Fatalf("%s: no secret of %s to drop", file, unwritten)
 	}
-	writeFileTB(t, file, strings.Join(kept, "\n"))
+	writeFile(t, file, strings.Join(kept, "\n"))
 }
 
 // operatorSecrets makes the Secrets the operators made in the Ansible
@@ -365,7 +369,7 @@ func (a *ansibleCloud) install(ctx context.Context, helm string) {
 		if err != nil {
 			a.t.Fatal(err)
 		}
-		writeFileTB(a.t, valuesFile, string(raw))
+		writeFile(a.t, valuesFile, string(raw))
 		chartDir := chartDirOf(a.t, c)
 		objects := readObjects(a.t, name)
 		wg.Add(1)
@@ -1214,7 +1218,7 @@ func (a *ansibleCloud) refusesDisagreement(disagreeing, old string) {
 	a.t.Helper()
 	inv := testenv.CopyDir(a.t, a.inventory)
 	pw := randomPassword()
-	writeFileTB(a.t, filepath.Join(inv, "group_vars", "all", "zz-disagree.yml"), fmt.Sprintf("%s: %q\n", disagreeing, pw))
+	writeFile(a.t, filepath.Join(inv, "group_vars", "all", "zz-disagree.yml"), fmt.Sprintf("%s: %q\n", disagreeing, pw))
 	before := a.settledSnapshot(time.Minute)
 	reports := a.t.TempDir()
 	args := a.args(reports)
@@ -1237,18 +1241,8 @@ func (a *ansibleCloud) refusesDisagreement(disagreeing, old string) {
 	if diff := changes(before, a.snapshot()); len(diff) > 0 {
 		a.t.Errorf("the refused run changed the cluster:\n  %s", strings.Join(diff, "\n  "))
 	}
-	outs := []output{{"its stdout", []string{kindJSON}, p.stdout.String()}, {"its stderr", []string{kindStderr}, stderr}}
-	files, err := filepath.Glob(filepath.Join(reports, "*"))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			a.t.Fatal(err)
-		}
-		outs = append(outs, output{"report " + filepath.Base(f), []string{kindReport}, string(raw)})
-	}
+	outs := append([]output{{"its stdout", []string{kindJSON}, p.stdout.String()}, {"its stderr", []string{kindStderr}, stderr}},
+		reportOutputs(a.t, reports)...)
 	for _, l := range findLeaks(map[string]string{"the inventory's value": pw, "the cluster's value": old}, outs) {
 		a.t.Errorf("%s of %s appears %s in %s", l.secret, disagreeing, l.form, l.in.what)
 	}
@@ -1499,27 +1493,4 @@ var signalName = map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIG
 var adoptSignals = map[syscall.Signal]point{
 	syscall.SIGINT:  {nth: 12, delay: 200 * time.Millisecond},
 	syscall.SIGKILL: {unit: "keystone:install", delay: 500 * time.Millisecond},
-}
-
-// TestAnsibleCloudList: ansibleComponents are exactly the components with
-// a values reference.
-func TestAnsibleCloudList(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(fidelityValues, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var refs []string
-	for _, f := range files {
-		refs = append(refs, strings.TrimSuffix(filepath.Base(f), ".json"))
-	}
-	if got, want := slices.Sorted(slices.Values(ansibleComponents)), slices.Sorted(slices.Values(refs)); !slices.Equal(got, want) {
-		t.Errorf("ansibleComponents = %v, want the references of %s: %v", got, fidelityValues, want)
-	}
-}
-
-func writeFileTB(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -777,17 +777,7 @@ func (b *bed) scanSecrets() scan {
 	b.mu.Lock()
 	all := slices.Clone(b.outputs)
 	b.mu.Unlock()
-	reports, err := filepath.Glob(filepath.Join(b.reports, "*"))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	for _, r := range reports {
-		raw, err := os.ReadFile(r)
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		all = append(all, output{"report " + filepath.Base(r), []string{kindReport}, string(raw)})
-	}
+	all = append(all, reportOutputs(b.t, b.reports)...)
 	all = append(all, b.eventTexts(), b.notesTexts())
 	res := scan{secrets: len(values), kinds: map[string]int{}, setup: map[string]map[string]bool{}}
 	for _, o := range all {
@@ -1011,4 +1001,22 @@ func (s *scope) close() {
 		s.cleanups[i]()
 	}
 	s.cleanups = nil
+}
+
+// reportOutputs are the files of a report directory, as outputs to scan.
+func reportOutputs(t testing.TB, dir string) []output {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []output
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, output{"report " + filepath.Base(f), []string{kindReport}, string(raw)})
+	}
+	return out
 }

@@ -1,8 +1,6 @@
 package helmrelease
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -89,57 +87,7 @@ func sameStoredChart(stored, ours *chart.Chart, values map[string]any) (bool, er
 	if err := chartutil.ProcessDependenciesWithMerge(processed, vals); err != nil {
 		return false, fmt.Errorf("process the dependencies of %s: %w", ours.Name(), err)
 	}
-	a, err := storedDigest(stored)
-	if err != nil {
-		return false, err
-	}
-	b, err := storedDigest(processed)
-	if err != nil {
-		return false, err
-	}
-	return a == b, nil
-}
-
-// storedDigest is a digest of what a release record keeps of a chart: its
-// name and version, templates, files, schema, values (as JSON: a record's
-// values went through JSON) and the dependencies its metadata lists (name,
-// version, alias). A record keeps no subchart: a subchart is known by the
-// name and version its parent pins. The rest of the metadata is left out:
-// Helm's processing writes into it.
-func storedDigest(c *chart.Chart) (string, error) {
-	type file struct {
-		Name string
-		Data []byte
-	}
-	sorted := func(in []*chart.File) []file {
-		out := make([]file, 0, len(in))
-		for _, f := range in {
-			out = append(out, file{f.Name, f.Data})
-		}
-		slices.SortFunc(out, func(a, b file) int { return strings.Compare(a.Name, b.Name) })
-		return out
-	}
-	content := struct {
-		Name, Version string
-		Templates     []file
-		Files         []file
-		Schema        []byte
-		Values        map[string]any
-		Dependencies  []string
-	}{Templates: sorted(c.Templates), Files: sorted(c.Files), Schema: c.Schema, Values: c.Values}
-	if c.Metadata != nil {
-		content.Name, content.Version = c.Metadata.Name, c.Metadata.Version
-		for _, d := range c.Metadata.Dependencies {
-			content.Dependencies = append(content.Dependencies, d.Name+"@"+d.Version+" as "+d.Alias)
-		}
-	}
-	slices.Sort(content.Dependencies)
-	raw, err := json.Marshal(content)
-	if err != nil {
-		return "", fmt.Errorf("chart %s: %w", c.Name(), err)
-	}
-	sum := sha256.Sum256(raw)
-	return hex.EncodeToString(sum[:]), nil
+	return charts.StoredDigest(stored) == charts.StoredDigest(processed), nil
 }
 
 // maxPaths is how many differing values paths a reason names.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -106,11 +105,7 @@ func TestSameStoredChart(t *testing.T) {
 func TestAdoptsAReleaseTheHelmCLIMade(t *testing.T) {
 	d, cfg := newDeployer(t)
 	ns := testenv.Namespace(t, cfg)
-	helmBin, err := testenv.Binary(testenv.DefaultToolsDir(), "helm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := testenv.Kubeconfig(t)
+	helm := helmCLI(t, ns)
 	chartDir := filepath.Join("..", "..", "testdata", "charts", "probe")
 	install := func(name string, values map[string]any) {
 		t.Helper()
@@ -122,12 +117,7 @@ func TestAdoptsAReleaseTheHelmCLIMade(t *testing.T) {
 		if err := os.WriteFile(file, raw, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(helmBin, "upgrade", "--install", name, chartDir, "-f", file, "--wait",
-			"--kubeconfig", kubeconfig, "--namespace", ns)
-		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("helm install %s: %v\n%s", name, err, out)
-		}
+		helm("upgrade", "--install", name, chartDir, "-f", file, "--wait")
 	}
 	ctx := context.Background()
 	values := map[string]any{"message": "one", "hook": false}

@@ -54,6 +54,28 @@ func newDeployer(t testing.TB) (*Deployer, *rest.Config) {
 	return New(f, nil), cfg
 }
 
+// helmCLI returns a runner of the helm CLI (make tools builds it) on the
+// test cluster's namespace ns, with Helm's own directories of its own: it
+// returns the output, and fails the test when helm fails.
+func helmCLI(t *testing.T, ns string) func(args ...string) []byte {
+	t.Helper()
+	helmBin, err := testenv.Binary(testenv.DefaultToolsDir(), "helm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := testenv.Kubeconfig(t)
+	return func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(helmBin, append(args, "--kubeconfig", kubeconfig, "--namespace", ns)...)
+		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("helm %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+}
+
 // lastRelease reads the last revision of a release from Helm's storage.
 func lastRelease(t *testing.T, d *Deployer, namespace, name string) *release.Release {
 	t.Helper()
@@ -336,21 +358,7 @@ func TestTimeoutSaysWhyEachObjectWaits(t *testing.T) {
 func TestHelmCLISeesAndManagesReleases(t *testing.T) {
 	d, cfg := newDeployer(t)
 	ns := testenv.Namespace(t, cfg)
-	helmBin, err := testenv.Binary(testenv.DefaultToolsDir(), "helm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := testenv.Kubeconfig(t)
-	helm := func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command(helmBin, append(args, "--kubeconfig", kubeconfig, "--namespace", ns)...)
-		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("helm %v: %v\n%s", args, err, out)
-		}
-		return out
-	}
+	helm := helmCLI(t, ns)
 	ctx := context.Background()
 	r := Release{Name: "probe", Namespace: ns, Chart: probeChart(t), Values: map[string]any{"message": "one", "hook": false}, Timeout: time.Minute}
 	if _, err := d.Deploy(ctx, r); err != nil {
