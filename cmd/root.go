@@ -15,7 +15,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"k8s.io/klog/v2"
 
 	"github.com/vexxhost/atmosphere-go/action"
 	"github.com/vexxhost/atmosphere-go/components"
@@ -167,7 +166,7 @@ func newRoot(streams Streams, it *interrupts) *cobra.Command {
 		a.logOut = &swapWriter{w: streams.Err}
 		a.log = slog.New(slog.NewTextHandler(a.logOut, &slog.HandlerOptions{Level: level}))
 		// client-go logs through klog; send it where the rest goes.
-		klog.SetSlogLogger(a.log)
+		clientGoLog.set(a.log.Handler())
 	}
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
