@@ -25,14 +25,6 @@ const Adopt Action = "adopt"
 // deployed revision carries none of atmosphere's digest labels.
 const madeElsewhere = "made by another tool"
 
-// ours reports whether atmosphere made the release's last revision: it
-// carries the chart digest label every install and upgrade of
-// atmosphere's writes.
-func ours(r *release.Release) bool {
-	_, ok := r.Labels[LabelChartDigest]
-	return ok
-}
-
 // decideForeign decides on last, a deployed revision another tool made:
 // adopt it when the chart Helm stored is the chart r would install (after
 // the same processing of its dependencies Helm's install does) and the

@@ -154,7 +154,7 @@ func TestAdoptsAReleaseTheHelmCLIMade(t *testing.T) {
 			t.Errorf("plan of %s said %s, the deploy did %s", tc.release, plan.Action, res.Action)
 		}
 		rel := lastRelease(t, d, ns, tc.release)
-		if rel.Version != tc.newRevision || !ours(rel) {
+		if rel.Version != tc.newRevision || !isOurs(rel) {
 			t.Errorf("%s after the deploy: revision %d, labels %v", tc.release, rel.Version, rel.Labels)
 		}
 	}

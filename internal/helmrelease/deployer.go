@@ -264,7 +264,7 @@ func (d *Deployer) decide(cfg *action.Configuration, r Release, want map[string]
 	case release.StatusUninstalled, release.StatusUninstalling:
 		dec.Action, dec.Reasons = Install, []string{"release was uninstalled"}
 	case release.StatusDeployed:
-		if !ours(last) {
+		if !isOurs(last) {
 			dec, err := decideForeign(last, r, want)
 			return last, dec, err
 		}
